@@ -1,0 +1,1 @@
+namespace Injector.Core; public static class Placeholder {}
