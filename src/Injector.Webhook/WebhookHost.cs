@@ -25,11 +25,16 @@ public static class WebhookHost
         if (!loaded.Ok) throw new ConfigurationException(loaded.Errors);
         var settings = loaded.Settings!;
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // No appsettings.json to reload: without this the host watches its content root (the working
+        // directory) and pays for every file event there, measured at ~9% of the CPU under load.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
 
         // One JSON line per log entry, for log pipelines.
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.JsonWriterOptions = new() { Indented = false });
+        // DecisionLog already writes one line per review; ASP.NET Core's per-request lines (request
+        // starting/finished, endpoint executing) would add four more and cost most of the throughput.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         // The engine and its inputs.
         builder.Services.AddSingleton(settings);
