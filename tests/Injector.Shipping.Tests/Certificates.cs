@@ -4,6 +4,9 @@ namespace Injector.Shipping.Tests;
 
 internal static class Certificates
 {
+    /// <summary>A PEM certificate file, without a key.</summary>
+    public static X509Certificate2 Load(string path) => X509Certificate2.CreateFromPem(File.ReadAllText(path));
+
     public static List<string> DnsNames(X509Certificate2 cert) =>
         cert.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames().ToList();
 
