@@ -47,7 +47,10 @@ done
 
 script_dir=""
 if [[ -n "${BASH_SOURCE[0]:-}" && -f "${BASH_SOURCE[0]}" ]]; then
-  script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  case "${BASH_SOURCE[0]}" in
+    */*) script_dir="$(cd "${BASH_SOURCE[0]%/*}" && pwd)" ;;
+    *) script_dir="$PWD" ;;
+  esac
 fi
 if [[ -z "${CHART:-}" ]]; then
   if [[ -n "$script_dir" && -f "$script_dir/../charts/appmesh-inject/Chart.yaml" ]]; then
