@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Injector.Core.Injection;
+using Injector.Core.Naming;
+
+namespace Injector.Core.Admission;
+
+/// <summary>What the cluster looks like, from caches kept by the host; answers without I/O.</summary>
+public interface IClusterState
+{
+    /// <summary>The namespace's annotations, or null when unknown.</summary>
+    IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace);
+
+    /// <summary>Whether the API server supports native sidecars (Kubernetes ≥ 1.29).</summary>
+    bool NativeSidecarsSupported { get; }
+}
+
+/// <summary>No cluster configured: no namespace defaults, and <c>--sidecar-mode auto</c> means classic.</summary>
+public sealed class NoClusterState : IClusterState
+{
+    public static readonly NoClusterState Instance = new();
+    public IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace) => null;
+    public bool NativeSidecarsSupported => false;
+}
+
+/// <summary>One admission decision: the response plus what logs, metrics and Events need.</summary>
+public sealed record AdmissionDecision(AdmissionResponse Response, string Result, string Reason, string Message, TimeSpan Duration)
+{
+    public string? Workload { get; init; }
+    public string? OwnerKind { get; init; }
+    public string? OwnerName { get; init; }
+    public string? Mesh { get; init; }
+    public string? VirtualNode { get; init; }
+
+    public const string ResultInjected = "injected";
+    public const string ResultSkipped = "skipped";
+    public const string ResultDenied = "denied";
+    public const string ResultError = "error";
+}
+
+/// <summary>Turns an admission request into a decision: gates on operation and kind, resolves the
+/// workload, runs the engine. Never throws for bad input: every path ends in a response.</summary>
+public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners = null, IClusterState? cluster = null)
+{
+    private readonly IClusterState _cluster = cluster ?? NoClusterState.Instance;
+
+    public PodInjector Injector { get; } = injector;
+
+    public async Task<AdmissionDecision> HandleAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        AdmissionDecision Done(AdmissionResponse response, string result, string reason, string message) =>
+            new(response, result, reason, message, Stopwatch.GetElapsedTime(started));
+
+        if (!request.IsPod)
+            return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotAPod, $"{request.Resource} is not a pod");
+        if (request.Operation != "CREATE")
+            return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotCreate, $"operation {request.Operation} is not CREATE");
+        if (request.Object is null)
+            return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
+
+        var @namespace = request.Namespace.Length > 0 ? request.Namespace : PodInjector.Str(request.Object["metadata"]?["namespace"]) ?? "default";
+        var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
+        var context = new PodContext(@namespace, workload.Name, _cluster.NamespaceAnnotations(@namespace), _cluster.NativeSidecarsSupported);
+        var result = Injector.Inject(request.Object, context);
+
+        var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
+        var decision = result.Outcome switch
+        {
+            InjectionOutcome.Injected => Done(AdmissionResponse.Patched(result.Patch, warnings), AdmissionDecision.ResultInjected, result.Reason, result.Message),
+            InjectionOutcome.Skipped => Done(AdmissionResponse.Allow(warnings), AdmissionDecision.ResultSkipped, result.Reason, result.Message),
+            _ => Done(AdmissionResponse.Deny(result.Message, warnings), AdmissionDecision.ResultDenied, result.Reason, result.Message),
+        };
+        return decision with
+        {
+            Workload = workload.Name,
+            OwnerKind = workload.Kind,
+            OwnerName = workload.Name,
+            Mesh = result.Mesh,
+            VirtualNode = result.VirtualNode,
+        };
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Injector.Core.Json;
+
+namespace Injector.Core.Admission;
+
+/// <summary>A review the webhook cannot answer because it is malformed (answered with HTTP 400).</summary>
+public sealed class AdmissionReviewException(string message) : Exception(message);
+
+/// <summary>The version-agnostic admission request: <c>admission.k8s.io/v1</c> and <c>v1beta1</c> share
+/// this shape. See <see href="https://kubernetes.io/docs/reference/config-api/apiserver-admission.v1/">AdmissionReview</see>.</summary>
+public sealed record AdmissionRequest
+{
+    public required string Uid { get; init; }
+    /// <summary>The review's apiVersion, echoed in the response.</summary>
+    public string ReviewApiVersion { get; init; } = AdmissionReview.V1;
+    public string Group { get; init; } = "";
+    public string Version { get; init; } = "v1";
+    public string Kind { get; init; } = "";
+    public string Resource { get; init; } = "";
+    public string? SubResource { get; init; }
+    public string? Name { get; init; }
+    public string Namespace { get; init; } = "";
+    public string Operation { get; init; } = "";
+    public JsonObject? Object { get; init; }
+    public bool DryRun { get; init; }
+
+    public bool IsPod => Group.Length == 0 && Resource == "pods" && string.IsNullOrEmpty(SubResource);
+}
+
+/// <summary>The answer to one review, with intent-named constructors.</summary>
+public sealed record AdmissionResponse
+{
+    public bool Allowed { get; init; }
+    public IReadOnlyList<PatchOperation> Patch { get; init; } = [];
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public int? Code { get; init; }
+    public string? Reason { get; init; }
+    public string? Message { get; init; }
+
+    public static AdmissionResponse Allow(IReadOnlyList<string>? warnings = null) => new() { Allowed = true, Warnings = warnings ?? [] };
+
+    public static AdmissionResponse Patched(IReadOnlyList<PatchOperation> patch, IReadOnlyList<string>? warnings = null) =>
+        new() { Allowed = true, Patch = patch, Warnings = warnings ?? [] };
+
+    public static AdmissionResponse Deny(string message, IReadOnlyList<string>? warnings = null) =>
+        new() { Allowed = false, Code = 403, Reason = "Forbidden", Message = message, Warnings = warnings ?? [] };
+
+    public static AdmissionResponse BadRequest(string message) =>
+        new() { Allowed = false, Code = 400, Reason = "BadRequest", Message = message };
+}
+
+/// <summary>Reads and writes AdmissionReview envelopes; the response uses the request's apiVersion.</summary>
+public static class AdmissionReview
+{
+    public const string V1 = "admission.k8s.io/v1";
+    public const string V1Beta1 = "admission.k8s.io/v1beta1";
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
+
+    public static AdmissionRequest ParseRequest(ReadOnlySpan<byte> body)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(body, documentOptions: DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new AdmissionReviewException($"the body is not valid JSON: {ex.Message}");
+        }
+        if (root is not JsonObject review) throw new AdmissionReviewException("the body must be a JSON object (an AdmissionReview)");
+        var apiVersion = String(review, "apiVersion");
+        if (apiVersion is not (V1 or V1Beta1))
+            throw new AdmissionReviewException($"unsupported apiVersion \"{apiVersion}\"; expected {V1} or {V1Beta1}");
+        if (String(review, "kind") != "AdmissionReview")
+            throw new AdmissionReviewException($"unsupported kind \"{String(review, "kind")}\"; expected AdmissionReview");
+        if (review["request"] is not JsonObject request) throw new AdmissionReviewException("the AdmissionReview has no request");
+        var uid = String(request, "uid");
+        if (string.IsNullOrEmpty(uid)) throw new AdmissionReviewException("the AdmissionReview request has no uid");
+
+        var kind = request["kind"] as JsonObject;
+        var resource = request["resource"] as JsonObject;
+        var obj = request["object"];
+        if (obj is not null and not JsonObject) throw new AdmissionReviewException("request.object must be a JSON object");
+        return new AdmissionRequest
+        {
+            Uid = uid,
+            ReviewApiVersion = apiVersion,
+            Group = String(resource, "group") ?? "",
+            Version = String(resource, "version") ?? "",
+            Kind = String(kind, "kind") ?? "",
+            Resource = String(resource, "resource") ?? "",
+            SubResource = String(request, "subResource"),
+            Name = String(request, "name"),
+            Namespace = String(request, "namespace") ?? "",
+            Operation = String(request, "operation") ?? "",
+            Object = obj as JsonObject,
+            DryRun = request["dryRun"] is JsonValue dry && dry.TryGetValue<bool>(out var d) && d,
+        };
+    }
+
+    private static string? String(JsonObject? obj, string name)
+    {
+        if (obj?[name] is not JsonValue value) return null;
+        if (value.TryGetValue<string>(out var s)) return s;
+        throw new AdmissionReviewException($"{name} must be a string");
+    }
+
+    /// <summary>Writes the response envelope, echoing the request's apiVersion and uid.</summary>
+    public static void WriteResponse(Utf8JsonWriter writer, string apiVersion, string uid, AdmissionResponse response)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("apiVersion", apiVersion);
+        writer.WriteString("kind", "AdmissionReview");
+        writer.WriteStartObject("response");
+        writer.WriteString("uid", uid);
+        writer.WriteBoolean("allowed", response.Allowed);
+        if (response.Patch.Count > 0)
+        {
+            writer.WriteString("patchType", "JSONPatch");
+            writer.WriteBase64String("patch", JsonPatch.Serialize(response.Patch));
+        }
+        if (response.Code is not null || response.Message is not null)
+        {
+            writer.WriteStartObject("status");
+            if (response.Code is { } code) writer.WriteNumber("code", code);
+            if (response.Reason is not null) writer.WriteString("reason", response.Reason);
+            if (response.Message is not null) writer.WriteString("message", response.Message);
+            writer.WriteEndObject();
+        }
+        if (response.Warnings.Count > 0)
+        {
+            writer.WriteStartArray("warnings");
+            foreach (var warning in response.Warnings) writer.WriteStringValue(warning);
+            writer.WriteEndArray();
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    public static byte[] SerializeResponse(string apiVersion, string uid, AdmissionResponse response)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer)) WriteResponse(writer, apiVersion, uid, response);
+        return buffer.ToArray();
+    }
+
+    public static string ToJson(string apiVersion, string uid, AdmissionResponse response) =>
+        Encoding.UTF8.GetString(SerializeResponse(apiVersion, uid, response));
+}

@@ -1,0 +1,42 @@
+namespace Injector.Core.Injection;
+
+public enum AnnotationSource { Pod, Namespace }
+
+/// <summary>The <c>appmesh.k8s.aws/*</c> annotations that apply to a pod: its own, over those of its
+/// namespace (namespace-wide defaults).</summary>
+public sealed class EffectiveAnnotations
+{
+    private readonly IReadOnlyDictionary<string, string> _pod;
+    private readonly IReadOnlyDictionary<string, string> _namespace;
+
+    public EffectiveAnnotations(IReadOnlyDictionary<string, string>? pod, IReadOnlyDictionary<string, string>? @namespace = null)
+    {
+        _pod = pod ?? EmptyMap;
+        _namespace = @namespace ?? EmptyMap;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyMap = new Dictionary<string, string>();
+
+    /// <summary>The pod's own annotation keys (unknown-key warnings are about these only).</summary>
+    public IEnumerable<string> PodKeys => _pod.Keys;
+
+    public bool TryGet(string key, out string value, out AnnotationSource source)
+    {
+        if (_pod.TryGetValue(key, out value!))
+        {
+            source = AnnotationSource.Pod;
+            return true;
+        }
+        if (key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal) && _namespace.TryGetValue(key, out value!))
+        {
+            source = AnnotationSource.Namespace;
+            return true;
+        }
+        value = "";
+        source = default;
+        return false;
+    }
+
+    /// <summary>Whether the pod itself (not its namespace) carries the key.</summary>
+    public bool PodHas(string key) => _pod.ContainsKey(key);
+}

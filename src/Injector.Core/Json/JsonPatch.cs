@@ -1,0 +1,116 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Injector.Core.Json;
+
+/// <summary>One RFC 6902 operation. See <see href="https://www.rfc-editor.org/rfc/rfc6902">RFC 6902</see>.</summary>
+public sealed record PatchOperation(string Op, string Path, JsonNode? Value)
+{
+    public static PatchOperation Add(string path, JsonNode? value) => new("add", path, value);
+    public static PatchOperation Replace(string path, JsonNode? value) => new("replace", path, value);
+    public static PatchOperation Remove(string path) => new("remove", path, null);
+}
+
+/// <summary>Computes the RFC 6902 patch between two JSON documents. Working on the raw documents (not on
+/// typed models) means fields unknown to any model are never touched: the only operations are the ones
+/// that turn <c>before</c> into <c>after</c>, in document order, so the output is deterministic.</summary>
+public static class JsonPatch
+{
+    /// <summary>The operations that turn <paramref name="before"/> into <paramref name="after"/>.</summary>
+    public static List<PatchOperation> Diff(JsonNode? before, JsonNode? after)
+    {
+        var operations = new List<PatchOperation>();
+        DiffInto(before, after, "", operations);
+        return operations;
+    }
+
+    private static void DiffInto(JsonNode? before, JsonNode? after, string path, List<PatchOperation> ops)
+    {
+        switch (before, after)
+        {
+            case (JsonObject b, JsonObject a):
+                foreach (var (key, value) in b)
+                {
+                    if (!a.ContainsKey(key)) ops.Add(PatchOperation.Remove(path + "/" + EscapeToken(key)));
+                }
+                foreach (var (key, value) in a)
+                {
+                    var child = path + "/" + EscapeToken(key);
+                    if (b.TryGetPropertyValue(key, out var old)) DiffInto(old, value, child, ops);
+                    else ops.Add(PatchOperation.Add(child, value?.DeepClone()));
+                }
+                break;
+            case (JsonArray b, JsonArray a):
+                DiffArrays(b, a, path, ops);
+                break;
+            default:
+                if (!JsonNode.DeepEquals(before, after)) ops.Add(PatchOperation.Replace(path, after?.DeepClone()));
+                break;
+        }
+    }
+
+    // Injection inserts elements (containers, volumes, env) and rarely changes existing ones, so an
+    // insertion-only change becomes "add at index" operations rather than a rewrite of the array.
+    private static void DiffArrays(JsonArray before, JsonArray after, string path, List<PatchOperation> ops)
+    {
+        if (after.Count > before.Count && TryInsertions(before, after, path, ops)) return;
+        if (after.Count == before.Count)
+        {
+            for (var i = 0; i < after.Count; i++) DiffInto(before[i], after[i], path + "/" + i, ops);
+            return;
+        }
+        ops.Add(PatchOperation.Replace(path, after.DeepClone()));
+    }
+
+    private static bool TryInsertions(JsonArray before, JsonArray after, string path, List<PatchOperation> ops)
+    {
+        var inserted = new List<int>();
+        var j = 0;
+        for (var i = 0; i < after.Count; i++)
+        {
+            if (j < before.Count && JsonNode.DeepEquals(before[j], after[i])) j++;
+            else inserted.Add(i);
+        }
+        if (j != before.Count) return false;
+        // Ascending indexes: each add lands at its final position because earlier ones are already there.
+        foreach (var index in inserted) ops.Add(PatchOperation.Add(path + "/" + index, after[index]?.DeepClone()));
+        return true;
+    }
+
+    /// <summary>Escapes a JSON Pointer reference token (<c>~</c> → <c>~0</c>, <c>/</c> → <c>~1</c>).</summary>
+    public static string EscapeToken(string token) =>
+        token.IndexOfAny(['~', '/']) < 0 ? token : token.Replace("~", "~0").Replace("/", "~1");
+
+    /// <summary>The patch as a JSON array, as the API server expects it.</summary>
+    public static byte[] Serialize(IReadOnlyList<PatchOperation> operations)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, operations);
+        }
+        return buffer.ToArray();
+    }
+
+    public static void Write(Utf8JsonWriter writer, IReadOnlyList<PatchOperation> operations)
+    {
+        writer.WriteStartArray();
+        foreach (var op in operations)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("op", op.Op);
+            writer.WriteString("path", op.Path);
+            if (op.Op != "remove")
+            {
+                writer.WritePropertyName("value");
+                if (op.Value is null) writer.WriteNullValue();
+                else op.Value.WriteTo(writer);
+            }
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    public static string ToJson(IReadOnlyList<PatchOperation> operations) => Encoding.UTF8.GetString(Serialize(operations));
+}

@@ -1,1 +1,0 @@
-namespace Injector.Core; public static class Placeholder {}

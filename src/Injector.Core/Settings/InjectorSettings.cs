@@ -1,0 +1,75 @@
+namespace Injector.Core.Settings;
+
+/// <summary>How Envoy is placed in the pod. See
+/// <see href="https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/">sidecar containers</see>.</summary>
+public enum SidecarMode
+{
+    /// <summary>Envoy is a regular container next to the application.</summary>
+    Classic,
+    /// <summary>Envoy is an init container with <c>restartPolicy: Always</c> (Kubernetes ≥ 1.29).</summary>
+    Native,
+    /// <summary>Native when the API server supports it, classic otherwise.</summary>
+    Auto,
+}
+
+/// <summary>The tracer Envoy reports to; at most one may be enabled.</summary>
+public enum Tracer { None, XRay, Jaeger, Datadog }
+
+/// <summary>Cluster-wide configuration of the injector: what the flags, environment and config file say.
+/// Defaults follow the App Mesh controller so that existing App Mesh images work unchanged.</summary>
+public sealed record InjectorSettings
+{
+    public string MeshName { get; init; } = "";
+    public string Region { get; init; } = "";
+    public int Port { get; init; } = 8443;
+    public string? TlsCertFile { get; init; }
+    public string? TlsKeyFile { get; init; }
+    public string? Kubeconfig { get; init; }
+    public string? WebhookConfigName { get; init; }
+
+    public bool InjectDefault { get; init; } = true;
+    public SidecarMode SidecarMode { get; init; } = SidecarMode.Auto;
+
+    public string SidecarImage { get; init; } = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.34.13.3-prod";
+    public string InitImage { get; init; } = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-proxy-route-manager:v7-prod";
+    public string XrayImage { get; init; } = "public.ecr.aws/xray/aws-xray-daemon";
+
+    public string SidecarCpuRequests { get; init; } = "10m";
+    public string SidecarMemoryRequests { get; init; } = "32Mi";
+    public string? SidecarCpuLimits { get; init; }
+    public string? SidecarMemoryLimits { get; init; }
+    public string InitCpuRequests { get; init; } = "10m";
+    public string InitMemoryRequests { get; init; } = "32Mi";
+    public string? InitCpuLimits { get; init; }
+    public string? InitMemoryLimits { get; init; }
+
+    public string IgnoredIps { get; init; } = "169.254.169.254";
+    public int EnvoyAdminPort { get; init; } = 9901;
+    public string EnvoyAdminAccessLogFile { get; init; } = "/tmp/envoy_admin_access.log";
+    public string EnvoyLogLevel { get; init; } = "info";
+    public bool Preview { get; init; }
+    public int PrestopDelay { get; init; } = 20;
+    public bool EnableIamForServiceAccounts { get; init; } = true;
+    public bool EnableEcrSecret { get; init; }
+
+    public bool EnableXrayTracing { get; init; }
+    public int XrayDaemonPort { get; init; } = 2000;
+    public string XraySamplingRate { get; init; } = "0.05";
+    public bool EnableJaegerTracing { get; init; }
+    public string JaegerAddress { get; init; } = "appmesh-jaeger.appmesh-system";
+    public int JaegerPort { get; init; } = 9411;
+    public bool EnableDatadogTracing { get; init; }
+    public string DatadogAddress { get; init; } = "datadog.default.svc.cluster.local";
+    public int DatadogPort { get; init; } = 8126;
+    public bool EnableStatsTags { get; init; }
+    public bool EnableStatsD { get; init; }
+    public string StatsDAddress { get; init; } = "127.0.0.1";
+    public int StatsDPort { get; init; } = 8125;
+
+    /// <summary>The single enabled tracer (validation guarantees at most one).</summary>
+    public Tracer Tracer =>
+        EnableXrayTracing ? Tracer.XRay
+        : EnableJaegerTracing ? Tracer.Jaeger
+        : EnableDatadogTracing ? Tracer.Datadog
+        : Tracer.None;
+}

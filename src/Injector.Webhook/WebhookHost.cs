@@ -1,0 +1,99 @@
+using Injector.Core.Admission;
+using Injector.Core.Injection;
+using Injector.Core.Settings;
+
+namespace Injector.Webhook;
+
+/// <summary>The configuration could not be read; the messages say what to fix.</summary>
+public sealed class ConfigurationException(IReadOnlyList<string> errors)
+    : Exception("invalid configuration:\n  " + string.Join("\n  ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>Builds and runs the webhook; tests build the same application in memory or on a loopback port.</summary>
+public static class WebhookHost
+{
+    /// <summary>Builds the application from flags and environment variables.</summary>
+    /// <param name="args">Command-line flags (see <c>--help</c>).</param>
+    /// <param name="environment">Environment variables; the process environment when null.</param>
+    /// <param name="configure">Last-minute changes to the builder (tests swap the server or services).</param>
+    /// <exception cref="ConfigurationException">The configuration is invalid.</exception>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string>? environment = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var loaded = SettingsLoader.Load(args, environment ?? ProcessEnvironment());
+        if (!loaded.Ok) throw new ConfigurationException(loaded.Errors);
+        var settings = loaded.Settings!;
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+
+        // One JSON line per log entry, for log pipelines.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => o.JsonWriterOptions = new() { Indented = false });
+
+        // The engine and its inputs.
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(new PodInjector(settings));
+        builder.Services.AddSingleton<IClusterState>(NoClusterState.Instance);
+        builder.Services.AddSingleton(sp => new AdmissionHandler(
+            sp.GetRequiredService<PodInjector>(),
+            sp.GetService<Injector.Core.Naming.IOwnerLookup>(),
+            sp.GetRequiredService<IClusterState>()));
+
+        // Who hears of each decision.
+        builder.Services.AddSingleton<IDecisionObserver, DecisionLog>();
+
+        // HTTPS with the configured certificate, or one generated in memory.
+        builder.Services.AddSingleton(sp => CertificateStore.Create(settings, sp.GetRequiredService<ILogger<CertificateStore>>()));
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
+            kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(https =>
+            {
+                var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
+                https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                https.ServerCertificateSelector = (_, _) => store.Current;
+            }));
+        });
+
+        configure?.Invoke(builder);
+        var app = builder.Build();
+
+        // Endpoints: admission, health.
+        app.MapAdmission();
+        app.MapHealth();
+        return app;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine("appmesh-inject webhook: injects App Mesh Envoy sidecars into pods.\n\nFlags (environment variable in brackets):");
+            foreach (var (flag, env, help) in SettingsLoader.Describe()) Console.WriteLine($"  {flag,-36} [{env}] {help}");
+            return 0;
+        }
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync("appmesh-inject: " + ex.Message);
+            return 2;
+        }
+        app.Services.GetRequiredService<CertificateStore>();
+        await app.RunAsync();
+        return 0;
+    }
+
+    private static Dictionary<string, string> ProcessEnvironment()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            result[(string)entry.Key] = (string?)entry.Value ?? "";
+        return result;
+    }
+}
