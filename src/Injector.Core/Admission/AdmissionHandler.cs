@@ -58,7 +58,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         if (request.Object is null)
             return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
 
-        var @namespace = request.Namespace.Length > 0 ? request.Namespace : PodInjector.Str(request.Object["metadata"]?["namespace"]) ?? "default";
+        var @namespace = request.Namespace.Length > 0 ? request.Namespace : PodInjector.Str(PodInjector.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
         var context = new PodContext(@namespace, workload.Name, _cluster.NamespaceAnnotations(@namespace), _cluster.NativeSidecarsSupported);
         var result = Injector.Inject(request.Object, context);

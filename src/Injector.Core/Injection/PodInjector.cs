@@ -32,6 +32,8 @@ public sealed class PodInjector(InjectorSettings settings)
         var spec = pod["spec"] as JsonObject;
         if (spec is null || spec["containers"] is not JsonArray { Count: > 0 })
             return InjectionResult.Denied(Reasons.InvalidPod, "the pod has no spec.containers");
+        if ((NotAnObject(spec["containers"]) ?? NotAnObject(spec["initContainers"])) is { } notAnObject)
+            return InjectionResult.Denied(Reasons.InvalidPod, notAnObject);
         if (!TryReadStringMap(metadata?["annotations"], out var podAnnotations))
             return InjectionResult.Denied(Reasons.InvalidPod, "metadata.annotations must map strings to strings");
         var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
@@ -91,7 +93,23 @@ public sealed class PodInjector(InjectorSettings settings)
         ContainsNamed(spec["containers"], name) || ContainsNamed(spec["initContainers"], name);
 
     private static bool ContainsNamed(JsonNode? list, string name) =>
-        list is JsonArray array && array.Any(c => Str(c?["name"]) == name);
+        list is JsonArray array && array.Any(c => Str(Field(c, "name")) == name);
+
+    /// <summary>A property of a node that should be an object, or null when it is not one (input is
+    /// untrusted: the indexer of a JsonNode throws on arrays and values).</summary>
+    public static JsonNode? Field(JsonNode? node, string name) => node is JsonObject o ? o[name] : null;
+
+    // Containers the engine reads by name must be objects; anything else is a malformed pod.
+    private static string? NotAnObject(JsonNode? list)
+    {
+        if (list is not JsonArray array) return null;
+        for (var i = 0; i < array.Count; i++)
+        {
+            if (array[i] is not JsonObject)
+                return $"spec.{list.GetPropertyName()}[{i}] must be an object";
+        }
+        return null;
+    }
 
     /// <summary>The string value of a node, or null when it is absent or not a string.</summary>
     public static string? Str(JsonNode? node) =>
@@ -150,10 +168,10 @@ public sealed class PodInjector(InjectorSettings settings)
         {
             foreach (var container in (JsonArray)spec["containers"]!)
             {
-                if (container?["ports"] is not JsonArray ports) continue;
+                if (Field(container, "ports") is not JsonArray ports) continue;
                 foreach (var port in ports)
                 {
-                    if (Int(port?["containerPort"]) is { } number) yield return number;
+                    if (Int(Field(port, "containerPort")) is { } number) yield return number;
                 }
             }
         }
@@ -192,7 +210,7 @@ public sealed class PodInjector(InjectorSettings settings)
         }
 
         private HashSet<string> VolumeNames() =>
-            spec["volumes"] is JsonArray volumes ? volumes.Select(v => Str(v?["name"])).OfType<string>().ToHashSet() : [];
+            spec["volumes"] is JsonArray volumes ? volumes.Select(v => Str(Field(v, "name"))).OfType<string>().ToHashSet() : [];
 
         public void Apply(JsonObject pod, List<string> warnings)
         {
@@ -247,7 +265,7 @@ public sealed class PodInjector(InjectorSettings settings)
             if (s.EnableEcrSecret)
             {
                 var secrets = podSpec["imagePullSecrets"] as JsonArray ?? (JsonArray)(podSpec["imagePullSecrets"] = new JsonArray());
-                if (!secrets.Any(x => Str(x?["name"]) == EcrSecretName)) secrets.Add(new JsonObject { ["name"] = EcrSecretName });
+                if (!secrets.Any(x => Str(Field(x, "name")) == EcrSecretName)) secrets.Add(new JsonObject { ["name"] = EcrSecretName });
             }
 
             var annotations = meta["annotations"] as JsonObject ?? (JsonObject)(meta["annotations"] = new JsonObject());

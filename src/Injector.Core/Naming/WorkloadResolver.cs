@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Injector.Core.Injection;
 
 namespace Injector.Core.Naming;
 
@@ -66,11 +67,11 @@ public static class WorkloadResolver
     public static OwnerReference? ControllerOf(JsonObject? metadata)
     {
         if (metadata?["ownerReferences"] is not JsonArray refs || refs.Count == 0) return null;
-        var chosen = refs.FirstOrDefault(r => r?["controller"] is JsonValue v && v.TryGetValue<bool>(out var c) && c) ?? refs[0];
-        var kind = Str(chosen?["kind"]);
-        var name = Str(chosen?["name"]);
+        var chosen = refs.FirstOrDefault(r => PodInjector.Field(r, "controller") is JsonValue v && v.TryGetValue<bool>(out var c) && c) ?? refs[0];
+        var kind = Str(PodInjector.Field(chosen, "kind"));
+        var name = Str(PodInjector.Field(chosen, "name"));
         if (string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(name)) return null;
-        return new OwnerReference(Str(chosen?["apiVersion"]) ?? "", kind, name);
+        return new OwnerReference(Str(PodInjector.Field(chosen, "apiVersion")) ?? "", kind, name);
     }
 
     private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;

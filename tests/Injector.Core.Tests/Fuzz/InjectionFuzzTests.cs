@@ -1,0 +1,301 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CsCheck;
+using Injector.Core;
+using Injector.Core.Injection;
+using Injector.Core.Settings;
+
+namespace Injector.Tests.Fuzz;
+
+/// <summary>Property-based tests of the engine and the annotation parsers: random pods with random and
+/// mutated <c>appmesh.k8s.aws/*</c> annotations never make the engine throw, and every patch it returns
+/// applies (with an independent RFC 6902 implementation) and gives a valid pod. Each property runs a
+/// fixed number of cases so that the suite stays within seconds; CsCheck prints the seed of a failure.</summary>
+public sealed partial class InjectionFuzzTests
+{
+    private const int Iterations = 400;
+
+    private static readonly string[] Settings = ["--mesh-name", "fuzz", "--region", "eu-west-1"];
+
+    private static readonly string[] SampleValues =
+    [
+        "enabled", "disabled", "ENABLED", " enabled ", "true", "false", "", " ", "mesh-a", "node_1", "8080,9090", "80, 443",
+        "0", "65535", "65536", "-1", "1,,2", "10m", "0.5", "64Mi", "1Gi", "1e3", "1E-3", ".5", "5.", "+1", "1Ki", "1.5Gi",
+        "100m", "9999999999999999999999999999E", "1e400", "169.254.169.254", "10.0.0.0/8", "::1", "fd00::/8", "10.0.0.0/33",
+        "1.2", "fe80::1%eth0", "my-secret:/etc/secret", "data:/mnt/data,cache:/cache", "bad:relative", ":/x", "s:/a:b",
+        "FOO=bar", "FOO=bar,BAR=baz", "=x", "1BAD=x", "A=b=c", "FOO=1,FOO=2", "AWS_REGION=us-east-1",
+        "registry.example.com/envoy:v1.2.3", "Envoy:Latest", "envoy@sha256:" + new string('a', 64), "trace", "Debug", "loud",
+        "é", "\u0000", "a/b", "~", "{\"json\":true}", new string('x', 300),
+    ];
+
+    private static readonly Gen<string> Chars = Gen.String[Gen.Char["abcXYZ019,:=/.-_ ~%@é\t"], 0, 24];
+
+    /// <summary>Well-formed values, values with one character changed, and noise.</summary>
+    private static readonly Gen<string> AnnotationValue = Gen.Frequency(
+        (5, Gen.OneOf(SampleValues)),
+        (3, Gen.Select(Gen.OneOf(SampleValues), Gen.Int[0, 64], Gen.Char["0a,:=/ .-"], Mutate)),
+        (2, Chars));
+
+    private static readonly Gen<string> AnnotationKey = Gen.Frequency(
+        (8, Gen.OneOf(AnnotationKeys.UserKeys.ToArray())),
+        (1, Gen.OneOf(AnnotationKeys.Prefix + "cpuRequests", AnnotationKeys.Prefix + "Mesh", AnnotationKeys.Prefix + "virtualnode", "example.com/other")),
+        (1, Chars.Select(s => AnnotationKeys.Prefix + s)));
+
+    private static readonly Gen<Dictionary<string, string>> Annotations =
+        Gen.Select(AnnotationKey, AnnotationValue).Array[0, 8]
+            .Select(pairs => pairs.GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => g.First().Item2, StringComparer.Ordinal));
+
+    private static string Mutate(string value, int position, char c) =>
+        value.Length == 0 ? c.ToString() : value.Remove(position % value.Length, 1).Insert(position % value.Length, c.ToString());
+
+    private static readonly Gen<JsonObject> Container = Gen.Select(
+        Gen.Int[0, 3], Gen.Int[1, 65535].Array[0, 3], Gen.Int[0, 6], Gen.Bool, Gen.Bool,
+        (image, ports, envCount, withResources, withUnknownField) =>
+        {
+            var container = new JsonObject
+            {
+                ["name"] = "placeholder",
+                ["image"] = $"registry.example.com/app-{image}:1.0",
+            };
+            if (ports.Length > 0)
+                container["ports"] = new JsonArray([.. ports.Select(p => (JsonNode?)new JsonObject { ["containerPort"] = p, ["protocol"] = "TCP" })]);
+            if (envCount > 0)
+                container["env"] = new JsonArray([.. Enumerable.Range(0, envCount).Select(i => (JsonNode?)new JsonObject { ["name"] = $"APP_SETTING_{i}", ["value"] = $"v{i}" })]);
+            if (withResources)
+                container["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "50m", ["memory"] = "64Mi" } };
+            if (withUnknownField)
+                container["futureField"] = new JsonObject { ["nested"] = new JsonArray(1, "two", null, true) };
+            return container;
+        });
+
+    private static readonly Gen<JsonObject> Pods = Gen.Select(
+        Container.Array[1, 4], Container.Array[0, 2], Gen.Int[0, 3], Annotations, Gen.Frequency((9, false), (1, true)),
+        Gen.Int[0, 4], Gen.Bool,
+        (containers, inits, volumeCount, annotations, hostNetwork, owner, restartAlways) =>
+        {
+            for (var i = 0; i < containers.Length; i++) containers[i]["name"] = $"app-{i}";
+            for (var i = 0; i < inits.Length; i++)
+            {
+                inits[i]["name"] = $"init-{i}";
+                if (restartAlways) inits[i]["restartPolicy"] = "Always";
+            }
+            var metadata = new JsonObject
+            {
+                ["name"] = owner == 0 ? null : "web-7d4b9c-x2x9z",
+                ["namespace"] = "shop",
+                ["labels"] = new JsonObject { ["app"] = "web" },
+            };
+            if (owner == 0) metadata.Remove("name");
+            if (owner == 3) metadata["labels"]!["eks.amazonaws.com/fargate-profile"] = "fp";
+            if (annotations.Count > 0)
+                metadata["annotations"] = new JsonObject([.. annotations.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))]);
+            var spec = new JsonObject { ["containers"] = new JsonArray([.. containers]) };
+            if (inits.Length > 0) spec["initContainers"] = new JsonArray([.. inits]);
+            if (volumeCount > 0)
+                spec["volumes"] = new JsonArray([.. Enumerable.Range(0, volumeCount).Select(i => (JsonNode?)new JsonObject { ["name"] = i == 0 ? "data" : $"vol-{i}", ["emptyDir"] = new JsonObject() })]);
+            if (hostNetwork) spec["hostNetwork"] = true;
+            return new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = metadata, ["spec"] = spec };
+        });
+
+    [Fact]
+    public void Random_pods_and_annotations_never_throw_and_every_patch_applies_to_a_valid_pod()
+    {
+        var injector = new PodInjector(SettingsLoader.Load(Settings, new Dictionary<string, string>()).Settings!);
+        var outcomes = new int[3];
+        Pods.Sample(pod =>
+        {
+            var before = pod.ToJsonString();
+            var result = injector.Inject(pod, new PodContext("shop", WorkloadName: "web"));
+            Interlocked.Increment(ref outcomes[(int)result.Outcome]);
+            Assert.Equal(before, pod.ToJsonString()); // the input is never modified
+            switch (result.Outcome)
+            {
+                case InjectionOutcome.Injected:
+                    var patched = TestPatch.Apply(pod, result.Patch);
+                    Assert.True(JsonNode.DeepEquals(result.Pod, patched), "the patch does not give the injected pod");
+                    AssertValidPod(patched);
+                    var again = injector.Inject(patched.AsObject(), new PodContext("shop", WorkloadName: "web"));
+                    Assert.Equal(InjectionOutcome.Skipped, again.Outcome);
+                    Assert.Equal(Reasons.AlreadyInjected, again.Reason);
+                    break;
+                case InjectionOutcome.Denied:
+                    Assert.Empty(result.Patch);
+                    Assert.False(string.IsNullOrWhiteSpace(result.Message));
+                    break;
+                default:
+                    Assert.Empty(result.Patch);
+                    Assert.Null(result.Pod);
+                    break;
+            }
+        }, iter: Iterations, threads: 1);
+        // The generator must reach every outcome, or the property says little.
+        Assert.All(outcomes, count => Assert.True(count > 0, $"outcomes injected/skipped/denied: {string.Join('/', outcomes)}"));
+    }
+
+    [Fact]
+    public void Arbitrary_json_in_place_of_a_pod_is_denied_or_skipped_or_injected_never_thrown()
+    {
+        var injector = new PodInjector(SettingsLoader.Load(Settings, new Dictionary<string, string>()).Settings!);
+        var junk = AnyJson(3);
+        Gen.Select(Pods, Gen.OneOf("metadata", "spec", "containers", "annotations", "labels", "ports", "env", "volumes", "initContainers", "name"), junk)
+            .Sample((pod, where, value) =>
+            {
+                Replace(pod, where, value);
+                var result = injector.Inject(pod, new PodContext("shop"));
+                if (result.Outcome == InjectionOutcome.Injected)
+                    Assert.True(JsonNode.DeepEquals(result.Pod, TestPatch.Apply(pod, result.Patch)));
+            }, iter: Iterations, threads: 1);
+    }
+
+    [Fact]
+    public void Annotation_parsers_accept_only_values_they_can_normalise()
+    {
+        Annotations.Sample(map =>
+        {
+            var o = PodOverrides.Parse(new EffectiveAnnotations(map));
+            foreach (var list in new[] { o.Ports, o.EgressIgnoredPorts })
+            {
+                if (list is null || list.Length == 0) continue;
+                Assert.All(list.Split(','), p => Assert.InRange(int.Parse(p), 1, 65535));
+            }
+            foreach (var q in new[] { o.CpuRequest, o.MemoryRequest, o.CpuLimit, o.MemoryLimit })
+                if (q is { } quantity) Assert.True(Quantity.TryParse(quantity.Text, out _));
+            Assert.All(o.SidecarEnv, e => Assert.Matches(EnvName(), e.Key));
+            Assert.All(o.SecretMounts.Concat(o.VolumeMounts), m =>
+            {
+                Assert.True(Formats.IsDnsSubdomain(m.Name), m.Name);
+                Assert.StartsWith("/", m.MountPath);
+            });
+            if (o.Mesh is not null) Assert.True(Formats.IsMeshName(o.Mesh));
+            if (o.SidecarImage is not null) Assert.True(Formats.IsImage(o.SidecarImage));
+            // Every value that is not accepted is reported, never dropped in silence.
+            foreach (var (key, value) in map)
+            {
+                if (key == AnnotationKeys.Ports && o.Ports is null) Assert.Contains(o.Errors, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.CpuRequest && o.CpuRequest is null) Assert.Contains(o.Errors, e => e.Contains(key, StringComparison.Ordinal));
+            }
+        }, iter: Iterations * 2, threads: 1);
+    }
+
+    [Fact]
+    public void Value_parsers_never_throw_on_any_text()
+    {
+        Gen.Frequency((1, Chars), (1, Gen.String)).Sample(text =>
+        {
+            _ = Formats.NormalizePortList(text);
+            _ = Formats.NormalizeAddressList(text);
+            _ = Formats.ParseEnabled(text);
+            _ = Formats.IsImage(text);
+            _ = Formats.IsMeshName(text);
+            if (Quantity.TryParse(text, out var q)) Assert.Equal(text, q.Text);
+        }, iter: Iterations * 5, threads: 1);
+    }
+
+    // Found by the property above: reading a container's name threw InvalidOperationException.
+    [Theory]
+    [InlineData("containers", "[{\"name\":\"app\"},1]", "spec.containers[1] must be an object")]
+    [InlineData("initContainers", "[[\"envoy\"]]", "spec.initContainers[0] must be an object")]
+    public void A_container_that_is_not_an_object_denies_the_pod(string list, string json, string message)
+    {
+        var injector = new PodInjector(SettingsLoader.Load(Settings, new Dictionary<string, string>()).Settings!);
+        var pod = JsonNode.Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"app\"}]}}")!.AsObject();
+        pod["spec"]![list] = JsonNode.Parse(json);
+        var result = injector.Inject(pod, new PodContext("shop"));
+        Assert.Equal(InjectionOutcome.Denied, result.Outcome);
+        Assert.Equal(Reasons.InvalidPod, result.Reason);
+        Assert.Equal(message, result.Message);
+    }
+
+    private static Gen<JsonNode?> AnyJson(int depth)
+    {
+        var leaf = Gen.Frequency<JsonNode?>(
+            (1, Gen.Const((JsonNode?)null)),
+            (1, Gen.Bool.Select(b => (JsonNode?)JsonValue.Create(b))),
+            (1, Gen.Int.Select(i => (JsonNode?)JsonValue.Create(i))),
+            (1, Gen.Double.Select(d => (JsonNode?)(double.IsFinite(d) ? JsonValue.Create(d) : JsonValue.Create(0.5)))),
+            (2, Chars.Select(s => (JsonNode?)JsonValue.Create(s))));
+        if (depth == 0) return leaf;
+        var inner = AnyJson(depth - 1);
+        return Gen.Frequency(
+            (3, leaf),
+            (1, inner.Array[0, 3].Select(items => (JsonNode?)new JsonArray(items))),
+            (1, Gen.Select(Gen.OneOf("name", "containerPort", "a", "value", "env"), inner).Array[0, 3]
+                .Select(pairs => (JsonNode?)new JsonObject(pairs.DistinctBy(p => p.Item1).Select(p => KeyValuePair.Create(p.Item1, p.Item2))))));
+    }
+
+    /// <summary>Puts <paramref name="value"/> where the first property called <paramref name="name"/> is (or adds it to spec).</summary>
+    private static void Replace(JsonObject pod, string name, JsonNode? value)
+    {
+        foreach (var node in Walk(pod))
+        {
+            if (node is JsonObject obj && obj.ContainsKey(name))
+            {
+                obj[name] = value;
+                return;
+            }
+        }
+        pod["spec"]![name] = value;
+    }
+
+    private static IEnumerable<JsonNode> Walk(JsonNode node)
+    {
+        yield return node;
+        var children = node switch
+        {
+            JsonObject o => o.Select(p => p.Value),
+            JsonArray a => a.AsEnumerable(),
+            _ => [],
+        };
+        foreach (var child in children.ToList())
+            if (child is not null)
+                foreach (var n in Walk(child)) yield return n;
+    }
+
+    /// <summary>What the API server would check of the containers the injector adds, and of the whole pod.</summary>
+    private static void AssertValidPod(JsonNode pod)
+    {
+        var spec = pod["spec"]!.AsObject();
+        var all = (spec["containers"]?.AsArray() ?? []).Concat(spec["initContainers"]?.AsArray() ?? []).Select(c => c!.AsObject()).ToList();
+        var names = all.Select(c => (string)c["name"]!).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.All(names, n => Assert.Matches(DnsLabel(), n));
+        foreach (var container in all)
+        {
+            foreach (var port in container["ports"]?.AsArray() ?? [])
+            {
+                Assert.InRange(port!["containerPort"]!.GetValue<int>(), 1, 65535);
+                if (port["protocol"] is { } protocol) Assert.Contains((string)protocol!, new[] { "TCP", "UDP", "SCTP" });
+            }
+            foreach (var env in container["env"]?.AsArray() ?? [])
+            {
+                Assert.Matches(EnvName(), (string)env!["name"]!);
+                Assert.Equal(JsonValueKind.String, env["value"]!.GetValueKind());
+            }
+            if (container["resources"] is JsonObject resources)
+            {
+                var requests = resources["requests"]?.AsObject();
+                var limits = resources["limits"]?.AsObject();
+                foreach (var (kind, amount) in (requests ?? []).Concat(limits ?? []))
+                    Assert.True(Quantity.TryParse((string?)amount, out _), $"{container["name"]} {kind}: {amount}");
+                foreach (var (kind, request) in requests ?? [])
+                {
+                    if (limits?[kind] is not { } limit) continue;
+                    Quantity.TryParse((string?)request, out var r);
+                    Quantity.TryParse((string?)limit, out var l);
+                    Assert.True(r.Value <= l.Value, $"{container["name"]} {kind}: request {r.Text} above limit {l.Text}");
+                }
+            }
+        }
+        var annotations = pod["metadata"]!["annotations"]!.AsObject();
+        Assert.All(annotations, a => Assert.Equal(JsonValueKind.String, a.Value!.GetValueKind()));
+        var status = JsonNode.Parse((string)annotations[AnnotationKeys.Status]!)!;
+        Assert.Equal(PodInjector.Version, (string?)status["version"]);
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
+    [GeneratedRegex("^[-._a-zA-Z][-._a-zA-Z0-9]*$")]
+    private static partial Regex EnvName();
+}
