@@ -57,10 +57,13 @@ public static class AdmissionReview
     public const string V1 = "admission.k8s.io/v1";
     public const string V1Beta1 = "admission.k8s.io/v1beta1";
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
+    // Duplicate keys are refused while parsing: JsonNode would otherwise throw on first access, mid-injection.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128, AllowDuplicateProperties = false };
 
     public static AdmissionRequest ParseRequest(ReadOnlySpan<byte> body)
     {
+        // JsonNode reads strings lazily: invalid UTF-8 inside one would only throw later, mid-injection.
+        if (!System.Text.Unicode.Utf8.IsValid(body)) throw new AdmissionReviewException("the body is not valid UTF-8");
         JsonNode? root;
         try
         {

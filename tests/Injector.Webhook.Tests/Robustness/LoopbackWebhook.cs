@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Injector.Webhook.Tests.Robustness;
+
+/// <summary>The real webhook on Kestrel, HTTPS on a free loopback port with its in-memory certificate,
+/// for tests that need real sockets and TLS.</summary>
+public sealed class LoopbackWebhook : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LoopbackWebhook(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+        Certificate = app.Services.GetRequiredService<CertificateStore>().Current;
+    }
+
+    public int Port { get; }
+    public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; }
+    public Uri MutateUri => new($"https://127.0.0.1:{Port}/mutate");
+
+    public static async Task<LoopbackWebhook> StartAsync()
+    {
+        var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0"], new Dictionary<string, string>(),
+            builder => builder.Logging.ClearProviders());
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new LoopbackWebhook(app, new Uri(address.Replace("[::]", "localhost")).Port);
+    }
+
+    /// <summary>A client that trusts exactly this webhook's certificate.</summary>
+    public HttpClient CreateClient(int maxConnections = 64) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = maxConnections,
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == Certificate.GetCertHashString(),
+        },
+    })
+    { Timeout = TimeSpan.FromSeconds(20) };
+
+    public static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
+
+    /// <summary>A TLS stream to the webhook, handshake done.</summary>
+    public async Task<(TcpClient Tcp, SslStream Tls)> ConnectTlsAsync()
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, Port);
+        var tls = new SslStream(tcp.GetStream(), false, (_, certificate, _, _) => certificate?.GetCertHashString() == Certificate.GetCertHashString());
+        await tls.AuthenticateAsClientAsync("localhost");
+        return (tcp, tls);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
