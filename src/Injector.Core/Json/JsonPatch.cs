@@ -21,49 +21,79 @@ public static class JsonPatch
     public static List<PatchOperation> Diff(JsonNode? before, JsonNode? after)
     {
         var operations = new List<PatchOperation>();
-        DiffInto(before, after, "", operations);
+        DiffInto(before, after, new Pointer(), operations);
         return operations;
     }
 
-    private static void DiffInto(JsonNode? before, JsonNode? after, string path, List<PatchOperation> ops)
+    /// <summary>The JSON Pointer of the node being compared, kept as tokens: the string is only built for
+    /// an operation, not for each of the hundreds of unchanged properties of a pod (measured: a third of
+    /// the diff's allocations).</summary>
+    private sealed class Pointer
+    {
+        private readonly List<string> _tokens = [];
+
+        public void Push(string escapedToken) => _tokens.Add(escapedToken);
+        public void Pop() => _tokens.RemoveAt(_tokens.Count - 1);
+
+        public override string ToString() => _tokens.Count == 0 ? "" : "/" + string.Join('/', _tokens);
+
+        public string Child(string escapedToken)
+        {
+            Push(escapedToken);
+            var path = ToString();
+            Pop();
+            return path;
+        }
+    }
+
+    private static void DiffInto(JsonNode? before, JsonNode? after, Pointer path, List<PatchOperation> ops)
     {
         switch (before, after)
         {
             case (JsonObject b, JsonObject a):
                 foreach (var (key, value) in b)
                 {
-                    if (!a.ContainsKey(key)) ops.Add(PatchOperation.Remove(path + "/" + EscapeToken(key)));
+                    if (!a.ContainsKey(key)) ops.Add(PatchOperation.Remove(path.Child(EscapeToken(key))));
                 }
                 foreach (var (key, value) in a)
                 {
-                    var child = path + "/" + EscapeToken(key);
-                    if (b.TryGetPropertyValue(key, out var old)) DiffInto(old, value, child, ops);
-                    else ops.Add(PatchOperation.Add(child, value?.DeepClone()));
+                    if (b.TryGetPropertyValue(key, out var old))
+                    {
+                        path.Push(EscapeToken(key));
+                        DiffInto(old, value, path, ops);
+                        path.Pop();
+                    }
+                    else ops.Add(PatchOperation.Add(path.Child(EscapeToken(key)), value?.DeepClone()));
                 }
                 break;
             case (JsonArray b, JsonArray a):
                 DiffArrays(b, a, path, ops);
                 break;
             default:
-                if (!JsonNode.DeepEquals(before, after)) ops.Add(PatchOperation.Replace(path, after?.DeepClone()));
+                if (!JsonNode.DeepEquals(before, after)) ops.Add(PatchOperation.Replace(path.ToString(), after?.DeepClone()));
                 break;
         }
     }
 
     // Injection inserts elements (containers, volumes, env) and rarely changes existing ones, so an
     // insertion-only change becomes "add at index" operations rather than a rewrite of the array.
-    private static void DiffArrays(JsonArray before, JsonArray after, string path, List<PatchOperation> ops)
+    private static void DiffArrays(JsonArray before, JsonArray after, Pointer path, List<PatchOperation> ops)
     {
         if (after.Count > before.Count && TryInsertions(before, after, path, ops)) return;
         if (after.Count == before.Count)
         {
-            for (var i = 0; i < after.Count; i++) DiffInto(before[i], after[i], path + "/" + i, ops);
+            for (var i = 0; i < after.Count; i++)
+            {
+                path.Push(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                DiffInto(before[i], after[i], path, ops);
+                path.Pop();
+            }
             return;
         }
-        ops.Add(PatchOperation.Replace(path, after.DeepClone()));
+        ops.Add(PatchOperation.Replace(path.ToString(), after.DeepClone()));
     }
 
-    private static bool TryInsertions(JsonArray before, JsonArray after, string path, List<PatchOperation> ops)
+    private static bool TryInsertions(JsonArray before, JsonArray after, Pointer path, List<PatchOperation> ops)
     {
         var inserted = new List<int>();
         var j = 0;
@@ -74,13 +104,13 @@ public static class JsonPatch
         }
         if (j != before.Count) return false;
         // Ascending indexes: each add lands at its final position because earlier ones are already there.
-        foreach (var index in inserted) ops.Add(PatchOperation.Add(path + "/" + index, after[index]?.DeepClone()));
+        foreach (var index in inserted) ops.Add(PatchOperation.Add(path.Child(index.ToString(System.Globalization.CultureInfo.InvariantCulture)), after[index]?.DeepClone()));
         return true;
     }
 
     /// <summary>Escapes a JSON Pointer reference token (<c>~</c> → <c>~0</c>, <c>/</c> → <c>~1</c>).</summary>
     public static string EscapeToken(string token) =>
-        token.IndexOfAny(['~', '/']) < 0 ? token : token.Replace("~", "~0").Replace("/", "~1");
+        token.AsSpan().IndexOfAny('~', '/') < 0 ? token : token.Replace("~", "~0").Replace("/", "~1");
 
     /// <summary>The patch as a JSON array, as the API server expects it.</summary>
     public static byte[] Serialize(IReadOnlyList<PatchOperation> operations)
