@@ -239,11 +239,11 @@ public sealed class PodInjector(InjectorSettings settings)
                 if (initContainers.Count > 0)
                 {
                     var list = existingInit ?? new JsonArray();
-                    foreach (var c in initContainers) list.Add(c);
+                    foreach (var c in initContainers) list.Add((JsonNode)c);
                     podSpec["initContainers"] = list;
                 }
                 var containers = podSpec["containers"]!.AsArray();
-                foreach (var sidecar in sidecars) containers.Add(sidecar);
+                foreach (var sidecar in sidecars) containers.Add((JsonNode)sidecar);
             }
 
             var addedVolumes = new List<string>();
@@ -252,7 +252,7 @@ public sealed class PodInjector(InjectorSettings settings)
                 var volumes = podSpec["volumes"] as JsonArray ?? (JsonArray)(podSpec["volumes"] = new JsonArray());
                 foreach (var mount in o.SecretMounts)
                 {
-                    volumes.Add(new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
+                    volumes.Add((JsonNode)new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
                     addedVolumes.Add(mount.Name);
                 }
             }
@@ -265,7 +265,7 @@ public sealed class PodInjector(InjectorSettings settings)
             if (s.EnableEcrSecret)
             {
                 var secrets = podSpec["imagePullSecrets"] as JsonArray ?? (JsonArray)(podSpec["imagePullSecrets"] = new JsonArray());
-                if (!secrets.Any(x => Str(Field(x, "name")) == EcrSecretName)) secrets.Add(new JsonObject { ["name"] = EcrSecretName });
+                if (!secrets.Any(x => Str(Field(x, "name")) == EcrSecretName)) secrets.Add((JsonNode)new JsonObject { ["name"] = EcrSecretName });
             }
 
             var annotations = meta["annotations"] as JsonObject ?? (JsonObject)(meta["annotations"] = new JsonObject());
