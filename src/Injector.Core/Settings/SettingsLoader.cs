@@ -38,6 +38,7 @@ public static class SettingsLoader
         Str("tls-key-file", (s, v) => s with { TlsKeyFile = v }, "PEM private key of --tls-cert-file"),
         Str("kubeconfig", (s, v) => s with { Kubeconfig = v }, "kubeconfig for running outside the cluster (default: in-cluster configuration)"),
         Str("webhook-config-name", (s, v) => s with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),
+        Str("api-timeout", (s, v) => s with { ApiTimeout = ParseDuration("api-timeout", v) }, "bound on each Kubernetes API call, e.g. 2s or 500ms (default 2s)"),
         Bool("inject-default", (s, v) => s with { InjectDefault = v }, "inject pods without the sidecarInjectorWebhook annotation (default true)"),
         Str("sidecar-mode", (s, v) => s with { SidecarMode = ParseMode(v) }, "classic, native or auto (default auto)"),
         Str("sidecar-image", (s, v) => s with { SidecarImage = v ?? "" }, "Envoy image"),
@@ -229,6 +230,17 @@ public static class SettingsLoader
         bool.TryParse(value, out var result)
             ? result
             : throw new FormatException($"--{name}: '{value}' is not 'true' or 'false'");
+
+    private static TimeSpan ParseDuration(string name, string? value)
+    {
+        if (value is null) return new InjectorSettings().ApiTimeout;
+        var (number, unit) = value.EndsWith("ms", StringComparison.Ordinal) ? (value[..^2], 0.001)
+            : value.EndsWith('s') ? (value[..^1], 1.0)
+            : (value, 1.0);
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount * unit is > 0 and <= 60)
+            return TimeSpan.FromSeconds(amount * unit);
+        throw new FormatException($"--{name}: '{value}' is not a duration from 1ms to 60s, such as 2s or 500ms");
+    }
 
     private static SidecarMode ParseMode(string? value) => value?.ToLowerInvariant() switch
     {
