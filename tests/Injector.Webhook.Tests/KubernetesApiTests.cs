@@ -18,7 +18,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 {
     private FakeApiServer _server = null!;
     private readonly InjectorMetrics _metrics = new();
-    private InjectorSettings _settings = new() { MeshName = "demo", Region = "us-west-2" };
+    // Generous by default: the first call of a cold test process on a busy machine can take seconds.
+    private InjectorSettings _settings = new() { MeshName = "demo", Region = "us-west-2", ApiTimeout = TimeSpan.FromSeconds(10) };
 
     public async Task InitializeAsync() => _server = await FakeApiServer.StartAsync();
     public async Task DisposeAsync() => await _server.DisposeAsync();

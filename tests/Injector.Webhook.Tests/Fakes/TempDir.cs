@@ -33,10 +33,14 @@ public sealed class TempDir : IDisposable
         WriteTls(leaf, ca, directory: target);
         var temp = File("..data_tmp");
         System.IO.File.CreateSymbolicLink(temp, generation);
-        System.IO.File.Move(temp, File("..data"), overwrite: true);
+        // rename(2) replaces the old link atomically, as the kubelet's atomic writer does.
+        if (Rename(temp, File("..data")) != 0) throw new IOException($"rename failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
         foreach (var name in new[] { "tls.crt", "tls.key", "ca.crt" })
             if (!System.IO.File.Exists(File(name))) System.IO.File.CreateSymbolicLink(File(name), "..data/" + name);
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename(string oldPath, string newPath);
 
     public void Dispose()
     {
