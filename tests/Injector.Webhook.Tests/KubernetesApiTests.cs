@@ -116,11 +116,15 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.Delay = TimeSpan.FromSeconds(20);
         var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
 
+        var handler = Handler(Lookup());
+        await handler.HandleAsync(Reviews.Request(Reviews.Pod("shop", name: "warm-up")));
+
         var watch = Stopwatch.StartNew();
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod));
+        var decision = await handler.HandleAsync(Reviews.Request(pod));
         watch.Stop();
 
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
+        // The server would take 20 s; the bound is the 300 ms timeout (plus scheduling on a busy machine).
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(3));
         Assert.Equal(("injected", "web-canary", "web-canary-shop"), (decision.Result, decision.Workload, decision.VirtualNode));
         Assert.Equal(["could not look up the owner of ReplicaSet web-canary (get-replicaset: no answer within 300ms); the virtual node is named after the ReplicaSet"], decision.Response.Warnings);
         Assert.Equal(1, _metrics.ApiFailureCount("get-replicaset"));
@@ -135,11 +139,14 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.Delay = TimeSpan.FromSeconds(20);
         var pod = Reviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "nightly-1"));
 
+        var handler = Handler(Lookup());
+        await handler.HandleAsync(Reviews.Request(Reviews.Pod("batch", name: "warm-up")));
+
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
         var watch = Stopwatch.StartNew();
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod), deadline.Token);
+        var decision = await handler.HandleAsync(Reviews.Request(pod), deadline.Token);
 
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(2));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(3));
         Assert.Equal(("injected", "nightly-1-batch"), (decision.Result, decision.VirtualNode));
         Assert.Equal(["could not look up the owner of Job nightly-1 (the admission deadline passed before the API answered); the virtual node is named after the Job"], decision.Response.Warnings);
     }

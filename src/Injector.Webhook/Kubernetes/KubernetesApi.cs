@@ -67,8 +67,10 @@ public sealed class KubernetesApi(IKubernetes client, InjectorSettings settings,
         bounded.CancelAfter(timeout);
         try
         {
-            // WaitAsync: a client that ignores its token must not hold the caller past the bound either.
-            var result = await call(Client, bounded.Token).WaitAsync(bounded.Token);
+            // Task.Run and WaitAsync: neither the client's synchronous start (a cold first call spends a while
+            // building serializers) nor a client that ignores its token may hold the caller past the bound.
+            var token = bounded.Token;
+            var result = await Task.Run(() => call(Client, token), token).WaitAsync(token);
             metrics.RecordApiCall(operation, failed: false);
             return result;
         }

@@ -62,7 +62,12 @@ public sealed class FakeApiServer : IAsyncDisposable
             http.Request.Body.Position = 0;
             Requests.Enqueue(new ApiRequest(http.Request.Method, http.Request.Path, http.Request.QueryString.Value ?? "", http.Request.ContentType, body));
             var path = http.Request.Path.Value ?? "";
-            if (Slow(path)) await Task.Delay(Delay, http.RequestAborted);
+            if (Slow(path))
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+                try { await Task.Delay(Delay, either.Token); }
+                catch (OperationCanceledException) { return; }
+            }
             if (Failing(path))
             {
                 await WriteStatus(http, 500, "InternalError", "etcdserver: request timed out");
