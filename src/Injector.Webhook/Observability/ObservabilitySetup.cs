@@ -14,6 +14,8 @@ public static class ObservabilitySetup
     /// <summary>Metrics and the per-decision log line.</summary>
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
+        // The decision line is the per-request record; the framework's own per-request lines only add noise.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton<InjectorMetrics>();
         builder.Services.AddSingleton<IDecisionObserver, DecisionLog>();
         builder.Services.AddSingleton<IDecisionObserver, MetricsObserver>();
