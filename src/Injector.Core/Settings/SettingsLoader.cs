@@ -163,7 +163,7 @@ public static class SettingsLoader
                 if (i + 1 < args.Count && bool.TryParse(args[i + 1], out _)) flags[name] = args[++i];
                 else flags[name] = "true";
             }
-            else if (i + 1 < args.Count)
+            else if (i + 1 < args.Count && !IsFlag(args[i + 1]))
             {
                 flags[name] = args[++i];
             }
@@ -174,6 +174,9 @@ public static class SettingsLoader
         }
         return flags;
     }
+
+    // "--mesh-name --region x" lacks a value: the next flag is not taken as one.
+    private static bool IsFlag(string arg) => arg.Length > 2 && arg.StartsWith("--", StringComparison.Ordinal);
 
     private static void ReadConfigFile(string path, Func<string, string> readFile, Dictionary<string, string> values, List<string> errors)
     {
@@ -199,7 +202,11 @@ public static class SettingsLoader
             }
             foreach (var (keyNode, valueNode) in map.Children)
             {
-                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                if (keyNode is not YamlScalarNode { Value: { } key })
+                {
+                    errors.Add($"config file '{path}': keys must be flag names such as mesh-name (line {keyNode.Start.Line})");
+                    continue;
+                }
                 if (!ByName.ContainsKey(key))
                 {
                     var suggestion = Suggest.Closest(key, Options.Select(o => o.Name));
@@ -214,9 +221,9 @@ public static class SettingsLoader
                 values[key] = scalar.Value ?? "";
             }
         }
-        catch (Exception ex) when (ex is YamlDotNet.Core.YamlException or InvalidCastException)
+        catch (YamlDotNet.Core.YamlException ex)
         {
-            errors.Add($"config file '{path}' is not valid YAML: {ex.Message}");
+            errors.Add($"config file '{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}): {ex.Message}");
         }
     }
 
