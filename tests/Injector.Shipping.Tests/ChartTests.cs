@@ -170,6 +170,7 @@ public class ChartTests
         Assert.Equal(0, int.Parse(deployment.Spec.Strategy.RollingUpdate.MaxUnavailable.Value));
         Assert.Equal(Name, pod.ServiceAccountName);
         Assert.Null(pod.HostNetwork);
+        Assert.False(pod.EnableServiceLinks);
 
         Assert.True(pod.SecurityContext.RunAsNonRoot);
         Assert.Equal(1654, pod.SecurityContext.RunAsUser);

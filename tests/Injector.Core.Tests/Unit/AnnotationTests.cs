@@ -357,6 +357,17 @@ public class AnnotationTests
     }
 
     [Fact]
+    public void A_namespace_virtual_node_annotation_is_ignored_so_workloads_keep_their_own_identity()
+    {
+        var namespaceAnnotations = new Dictionary<string, string> { ["appmesh.k8s.aws/virtualNode"] = "everyone" };
+
+        var result = TestPods.Inject(TestPods.Web(), context: new PodContext(TestPods.Namespace, NamespaceAnnotations: namespaceAnnotations));
+
+        Assert.Equal(InjectionOutcome.Injected, result.Outcome);
+        Assert.Equal($"web-{TestPods.Namespace}", result.VirtualNode);
+    }
+
+    [Fact]
     public void A_namespace_annotation_can_switch_injection_off_for_the_namespace_and_a_pod_can_switch_it_back_on()
     {
         var namespaceAnnotations = new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" };
