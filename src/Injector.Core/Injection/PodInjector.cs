@@ -45,7 +45,7 @@ public sealed class PodInjector(InjectorSettings settings)
             return InjectionResult.Skipped(Reasons.InjectDefaultOff, $"injection is off by default (--inject-default=false) and {AnnotationKeys.SidecarInjectorWebhook} is not enabled");
         if (podAnnotations.ContainsKey(AnnotationKeys.Status) || HasContainer(spec, EnvoyName) || HasContainer(spec, ProxyInitName))
             return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected");
-        if (spec["hostNetwork"] is JsonValue hn && hn.TryGetValue<bool>(out var hostNetwork) && hostNetwork)
+        if (Bool(spec["hostNetwork"]) == true)
             return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's");
 
         var overrides = PodOverrides.Parse(annotations);
@@ -93,8 +93,22 @@ public sealed class PodInjector(InjectorSettings settings)
     private static bool ContainsNamed(JsonNode? list, string name) =>
         list is JsonArray array && array.Any(c => Str(c?["name"]) == name);
 
-    internal static string? Str(JsonNode? node) =>
+    /// <summary>The string value of a node, or null when it is absent or not a string.</summary>
+    public static string? Str(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>The whole-number value of a node, however it was created.</summary>
+    public static int? Int(JsonNode? node)
+    {
+        if (node is not JsonValue v) return null;
+        if (v.TryGetValue<int>(out var i)) return i;
+        if (v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue) return (int)l;
+        if (v.TryGetValue<System.Text.Json.JsonElement>(out var e) && e.ValueKind == System.Text.Json.JsonValueKind.Number && e.TryGetInt32(out i)) return i;
+        return null;
+    }
+
+    public static bool? Bool(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
 
     private static bool TryReadStringMap(JsonNode? node, out Dictionary<string, string> map)
     {
@@ -139,7 +153,7 @@ public sealed class PodInjector(InjectorSettings settings)
                 if (container?["ports"] is not JsonArray ports) continue;
                 foreach (var port in ports)
                 {
-                    if (port?["containerPort"] is JsonValue v && v.TryGetValue<int>(out var number)) yield return number;
+                    if (Int(port?["containerPort"]) is { } number) yield return number;
                 }
             }
         }

@@ -73,14 +73,21 @@ public static partial class YamlJson
             case "true" or "True" or "TRUE": return JsonValue.Create(true);
             case "false" or "False" or "FALSE": return JsonValue.Create(false);
         }
-        if (IntPattern().IsMatch(value))
-        {
-            if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-            if (decimal.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big)) return JsonValue.Create(big);
-        }
-        if (FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
-            return JsonNode.Parse(value.StartsWith('+') ? value[1..] : value.StartsWith('.') ? "0" + value : value.StartsWith("-.") ? "-0" + value[1..] : value.EndsWith('.') ? value + "0" : value);
+        // Numbers are parsed as JSON so that they behave exactly like numbers read from an AdmissionReview.
+        if (IntPattern().IsMatch(value) || FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+            return JsonNode.Parse(NormalizeNumber(value));
         return JsonValue.Create(value);
+    }
+
+    // YAML allows "+1", ".5", "-.5" and "1." where JSON does not.
+    private static string NormalizeNumber(string value)
+    {
+        if (value.StartsWith('+')) value = value[1..];
+        if (value.StartsWith('.')) value = "0" + value;
+        else if (value.StartsWith("-.", StringComparison.Ordinal)) value = "-0" + value[1..];
+        value = value.Replace(".e", ".0e").Replace(".E", ".0E");
+        if (value.EndsWith('.')) value += "0";
+        return value;
     }
 
     /// <summary>Writes nodes as a multi-document YAML text (documents separated by <c>---</c>).</summary>
