@@ -60,7 +60,7 @@ public sealed class ManifestRun
                 if (chunk.Parsed.Failed)
                 {
                     yield return new ReportLine(source.Name, chunk.Parsed.ErrorLine,
-                        $"{source.Name}:{chunk.Parsed.ErrorLine}:{chunk.Parsed.ErrorColumn}: failed: {chunk.Parsed.Error.TrimEnd('.')} (in the document starting at line {chunk.Parsed.Chunk.Line}); the document is left out of the output", true);
+                        $"{source.Name}:{chunk.Parsed.ErrorLine}:{chunk.Parsed.ErrorColumn}: failed: {chunk.Parsed.Error!.TrimEnd('.')} (in the document starting at line {chunk.Parsed.Chunk.Line}); the document is left out of the output", true);
                     continue;
                 }
                 foreach (var document in chunk.Documents)
