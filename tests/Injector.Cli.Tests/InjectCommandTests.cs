@@ -121,7 +121,7 @@ public sealed class InjectCommandTests
             "<stdin>:20: Service api: passed through",
             "1 injected, 0 skipped, 2 passed through, 0 failed, 0 unreadable",
         ], result.ReportLines);
-        Assert.StartsWith("---\n# the app's config\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings   # kept verbatim\ndata:\n  level: \"debug\"\n---\napiVersion: apps/v1\nkind: Deployment\n", result.Stdout);
+        Assert.StartsWith("# the app's config\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings   # kept verbatim\ndata:\n  level: \"debug\"\n---\napiVersion: apps/v1\nkind: Deployment\n", result.Stdout);
         Assert.EndsWith("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n  - port: 80\n", result.Stdout);
         var documents = Cli.Documents(result.Stdout);
         Assert.Equal(["ConfigMap", "Deployment", "Service"], documents.Select(d => d!["kind"]!.GetValue<string>()));
@@ -218,7 +218,7 @@ public sealed class InjectCommandTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("<stdin>:1: Pod default/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuRequest: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi", result.ReportLines[0]);
-        Assert.Equal(input + "\n", result.Stdout[4..]);
+        Assert.Equal(input + "\n", result.Stdout);
     }
 
     [Fact]
@@ -229,7 +229,7 @@ public sealed class InjectCommandTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("<stdin>:1: Pod default/p: skipped (disabled-by-annotation): appmesh.k8s.aws/sidecarInjectorWebhook is disabled", result.ReportLines[0]);
-        Assert.Equal("---\n" + input, result.Stdout);
+        Assert.Equal(input, result.Stdout);
     }
 
     [Fact]
@@ -286,7 +286,7 @@ public sealed class InjectCommandTests
         // Only additions: injection never removes a line of the input.
         Assert.DoesNotContain(lines.Skip(2), l => l.StartsWith('-'));
         // The input is written as the serializer writes it, so the left side of the diff is the file itself.
-        Assert.Equal(yaml.Stdout, ApplyUnifiedDiff("---\n" + MultiDocument, diff.Stdout));
+        Assert.Equal(yaml.Stdout, ApplyUnifiedDiff(MultiDocument, diff.Stdout));
     }
 
     [Fact]

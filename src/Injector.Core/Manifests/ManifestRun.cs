@@ -97,7 +97,7 @@ public sealed class ManifestRun
     /// <summary>The manifests as YAML, in input order. Documents that were not changed are copied verbatim
     /// (comments and formatting kept); injected documents are rewritten, keeping only their leading comments;
     /// unreadable documents are left out.</summary>
-    public string ToYaml() => string.Concat(Sources.Select(s => Render(s, injected: true)));
+    public string ToYaml() => string.Join("---\n", Sources.Select(s => Render(s, injected: true)).Where(text => text.Length > 0));
 
     /// <summary>The output documents as JSON: the single document, or a <c>v1 List</c> of them all.</summary>
     public string ToJson()
@@ -179,7 +179,8 @@ public sealed class ManifestRun
                 text = chunk.Parsed.Chunk.LeadingComments + yaml;
             }
             if (!text.EndsWith('\n')) text += "\n";
-            if (!chunk.Parsed.Chunk.StartsWithMarker || chunk.Changed) output.Append("---\n");
+            // A separator between documents; a source starts without one, as most files do.
+            if (output.Length > 0 && (!chunk.Parsed.Chunk.StartsWithMarker || chunk.Changed)) output.Append("---\n");
             output.Append(text);
         }
         return output.ToString();
