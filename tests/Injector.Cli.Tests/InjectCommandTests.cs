@@ -351,7 +351,7 @@ public sealed class InjectCommandTests
     {
         var result = Cli.Run("", "inject", "--mesh-nam", "demo", "--region", "us-west-2", "-f", "-");
 
-        Assert.Equal("appmesh-inject: invalid configuration:\n  unknown flag '--mesh-nam'; did you mean '--mesh-name'?\n  unexpected argument 'demo'\n  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\nRun 'appmesh-inject --help' for usage.\n", result.Stderr);
+        Assert.Equal("appmesh-inject: invalid configuration:\n  unknown flag '--mesh-nam'; did you mean '--mesh-name'?\n  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\nRun 'appmesh-inject --help' for usage.\n", result.Stderr);
     }
 
     [Fact]

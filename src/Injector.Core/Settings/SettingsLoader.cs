@@ -151,6 +151,8 @@ public static class SettingsLoader
                 if (allowUnknown) { remaining.Add(arg); continue; }
                 var suggestion = Suggest.Closest(name, Options.Select(o => o.Name).Append("config"));
                 errors.Add($"unknown flag '--{name}'" + (suggestion is null ? "" : $"; did you mean '--{suggestion}'?"));
+                // Its value, if it has one, belongs to it: one mistake, one message.
+                if (inline is null && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
                 continue;
             }
             if (inline is not null)

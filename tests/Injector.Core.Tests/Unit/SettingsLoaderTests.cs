@@ -156,7 +156,7 @@ public class SettingsLoaderTests
         { [.. Required, "--prestop-delay", "soon"], new(), ["--prestop-delay: 'soon' is not a whole number"] },
         { [.. Required, "--prestop-delay", "-5"], new(), ["--prestop-delay: '-5' is not a whole number"] },
         { [.. Required, "--prestop-delay", "7200"], new(), ["--prestop-delay: 7200 must be from 0 to 3600 seconds"] },
-        { [.. Required, "--mesh", "other"], new(), ["unknown flag '--mesh'; did you mean '--mesh-name'?", "unexpected argument 'other'"] },
+        { [.. Required, "--mesh", "other"], new(), ["unknown flag '--mesh'; did you mean '--mesh-name'?"] },
         { [.. Required, "--enable-xray"], new(), ["unknown flag '--enable-xray'; did you mean '--enable-xray-tracing'?"] },
         { [.. Required, "--colour"], new(), ["unknown flag '--colour'"] },
         { [.. Required, "extra"], new(), ["unexpected argument 'extra'"] },
