@@ -38,14 +38,19 @@ public sealed class PodInjector(InjectorSettings settings)
 
         // Selection (SPEC §1): switch, idempotency, host network.
         var inject = PodOverrides.ReadInjectSwitch(annotations, out var switchError);
-        if (switchError is not null) return InjectionResult.Denied(Reasons.InvalidAnnotation, switchError);
+        if (switchError is not null)
+        {
+            // Report every malformed annotation at once, not one per attempt.
+            var rest = PodOverrides.Parse(annotations);
+            return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", rest.Errors.Prepend(switchError)), rest.Warnings);
+        }
         if (inject == false)
             return InjectionResult.Skipped(Reasons.DisabledByAnnotation, $"{AnnotationKeys.SidecarInjectorWebhook} is disabled");
         if (inject is null && !Settings.InjectDefault)
             return InjectionResult.Skipped(Reasons.InjectDefaultOff, $"injection is off by default (--inject-default=false) and {AnnotationKeys.SidecarInjectorWebhook} is not enabled");
         if (podAnnotations.ContainsKey(AnnotationKeys.Status) || HasContainer(spec, EnvoyName) || HasContainer(spec, ProxyInitName))
             return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected");
-        if (spec["hostNetwork"] is JsonValue hn && hn.TryGetValue<bool>(out var hostNetwork) && hostNetwork)
+        if (Bool(spec["hostNetwork"]) == true)
             return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's");
 
         var overrides = PodOverrides.Parse(annotations);
@@ -68,8 +73,8 @@ public sealed class PodInjector(InjectorSettings settings)
         }
 
         var plan = new Plan(Settings, overrides, spec, metadata, context, mesh, virtualNode);
-        var error = plan.CheckResources() ?? plan.CheckMounts();
-        if (error is not null) return InjectionResult.Denied(Reasons.InvalidAnnotation, error, warnings, workload);
+        var planErrors = plan.CheckResources().Concat(plan.CheckMounts()).ToList();
+        if (planErrors.Count > 0) return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", planErrors), warnings, workload);
 
         var injected = pod.DeepClone().AsObject();
         plan.Apply(injected, warnings);
@@ -93,8 +98,22 @@ public sealed class PodInjector(InjectorSettings settings)
     private static bool ContainsNamed(JsonNode? list, string name) =>
         list is JsonArray array && array.Any(c => Str(c?["name"]) == name);
 
-    internal static string? Str(JsonNode? node) =>
+    /// <summary>The string value of a node, or null when it is absent or not a string.</summary>
+    public static string? Str(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>The whole-number value of a node, however it was created.</summary>
+    public static int? Int(JsonNode? node)
+    {
+        if (node is not JsonValue v) return null;
+        if (v.TryGetValue<int>(out var i)) return i;
+        if (v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue) return (int)l;
+        if (v.TryGetValue<System.Text.Json.JsonElement>(out var e) && e.ValueKind == System.Text.Json.JsonValueKind.Number && e.TryGetInt32(out i)) return i;
+        return null;
+    }
+
+    public static bool? Bool(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
 
     private static bool TryReadStringMap(JsonNode? node, out Dictionary<string, string> map)
     {
@@ -139,13 +158,13 @@ public sealed class PodInjector(InjectorSettings settings)
                 if (container?["ports"] is not JsonArray ports) continue;
                 foreach (var port in ports)
                 {
-                    if (port?["containerPort"] is JsonValue v && v.TryGetValue<int>(out var number)) yield return number;
+                    if (Int(port?["containerPort"]) is { } number) yield return number;
                 }
             }
         }
 
         /// <summary>An annotation request above a flag limit (or the reverse) is as wrong as two bad annotations.</summary>
-        public string? CheckResources()
+        public IEnumerable<string> CheckResources()
         {
             foreach (var (kind, request, limit, requestFromAnnotation) in new[]
                      {
@@ -156,25 +175,33 @@ public sealed class PodInjector(InjectorSettings settings)
                 if (limit is null || !Quantity.TryParse(request, out var r) || !Quantity.TryParse(limit, out var l) || r.Value <= l.Value) continue;
                 var requestSource = requestFromAnnotation ? $"annotation {AnnotationKeys.Prefix}{kind}Request" : $"--sidecar-{kind}-requests";
                 var limitSource = (kind == "cpu" ? o.CpuLimit : o.MemoryLimit) is not null ? $"annotation {AnnotationKeys.Prefix}{kind}Limit" : $"--sidecar-{kind}-limits";
-                return $"{requestSource} \"{request}\" is above {limitSource} \"{limit}\"; a request must not exceed its limit";
+                yield return $"{requestSource} \"{request}\" is above {limitSource} \"{limit}\"; a request must not exceed its limit";
             }
-            return null;
         }
 
-        public string? CheckMounts()
+        /// <summary>Mounts that would make the API server reject the injected pod: unknown or duplicate volumes, shared paths.</summary>
+        public IEnumerable<string> CheckMounts()
         {
             var volumes = VolumeNames();
             foreach (var mount in o.VolumeMounts)
             {
                 if (!volumes.Contains(mount.Name))
-                    return $"annotation {AnnotationKeys.VolumeMounts}: the pod has no volume named \"{mount.Name}\"";
+                    yield return $"annotation {AnnotationKeys.VolumeMounts}: the pod has no volume named \"{mount.Name}\"";
             }
+            var secrets = new HashSet<string>();
             foreach (var mount in o.SecretMounts)
             {
                 if (volumes.Contains(mount.Name))
-                    return $"annotation {AnnotationKeys.SecretMounts}: the pod already has a volume named \"{mount.Name}\"; mount it with {AnnotationKeys.VolumeMounts} instead";
+                    yield return $"annotation {AnnotationKeys.SecretMounts}: the pod already has a volume named \"{mount.Name}\"; mount it with {AnnotationKeys.VolumeMounts} instead";
+                else if (!secrets.Add(mount.Name))
+                    yield return $"annotation {AnnotationKeys.SecretMounts}: the secret \"{mount.Name}\" is listed more than once";
             }
-            return null;
+            var paths = new HashSet<string>();
+            foreach (var (key, mount) in o.SecretMounts.Select(m => (AnnotationKeys.SecretMounts, m)).Concat(o.VolumeMounts.Select(m => (AnnotationKeys.VolumeMounts, m))))
+            {
+                if (!paths.Add(mount.MountPath.TrimEnd('/')))
+                    yield return $"annotation {key}: the mount path \"{mount.MountPath}\" is used more than once";
+            }
         }
 
         private HashSet<string> VolumeNames() =>

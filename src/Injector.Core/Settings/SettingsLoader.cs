@@ -55,7 +55,7 @@ public static class SettingsLoader
         Str("ignored-ips", (s, v) => s with { IgnoredIps = v ?? "" }, "egress addresses not redirected to Envoy (default 169.254.169.254)"),
         Int("envoy-admin-port", (s, v) => s with { EnvoyAdminPort = v }, "Envoy admin port (default 9901)"),
         Str("envoy-admin-access-log-file", (s, v) => s with { EnvoyAdminAccessLogFile = v ?? "" }, "Envoy admin access log (default /tmp/envoy_admin_access.log)"),
-        Str("envoy-log-level", (s, v) => s with { EnvoyLogLevel = v ?? "" }, "Envoy log level (default info)"),
+        Str("envoy-log-level", (s, v) => s with { EnvoyLogLevel = v?.ToLowerInvariant() ?? "" }, "Envoy log level (default info)"),
         Bool("preview", (s, v) => s with { Preview = v }, "use the App Mesh preview channel (default false)"),
         Int("prestop-delay", (s, v) => s with { PrestopDelay = v }, "seconds Envoy waits before exiting so endpoints drain (default 20)"),
         Bool("enable-iam-for-service-accounts", (s, v) => s with { EnableIamForServiceAccounts = v }, "set fsGroup 1337 so Envoy can read the IRSA token (default true)"),
@@ -152,6 +152,8 @@ public static class SettingsLoader
                 if (allowUnknown) { remaining.Add(arg); continue; }
                 var suggestion = Suggest.Closest(name, Options.Select(o => o.Name).Append("config"));
                 errors.Add($"unknown flag '--{name}'" + (suggestion is null ? "" : $"; did you mean '--{suggestion}'?"));
+                // Its value, if it has one, belongs to it: one mistake, one message.
+                if (inline is null && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
                 continue;
             }
             if (inline is not null)
@@ -164,7 +166,7 @@ public static class SettingsLoader
                 if (i + 1 < args.Count && bool.TryParse(args[i + 1], out _)) flags[name] = args[++i];
                 else flags[name] = "true";
             }
-            else if (i + 1 < args.Count)
+            else if (i + 1 < args.Count && !IsFlag(args[i + 1]))
             {
                 flags[name] = args[++i];
             }
@@ -175,6 +177,9 @@ public static class SettingsLoader
         }
         return flags;
     }
+
+    // "--mesh-name --region x" lacks a value: the next flag is not taken as one.
+    private static bool IsFlag(string arg) => arg.Length > 2 && arg.StartsWith("--", StringComparison.Ordinal);
 
     private static void ReadConfigFile(string path, Func<string, string> readFile, Dictionary<string, string> values, List<string> errors)
     {
@@ -200,7 +205,11 @@ public static class SettingsLoader
             }
             foreach (var (keyNode, valueNode) in map.Children)
             {
-                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                if (keyNode is not YamlScalarNode { Value: { } key })
+                {
+                    errors.Add($"config file '{path}': keys must be flag names such as mesh-name (line {keyNode.Start.Line})");
+                    continue;
+                }
                 if (!ByName.ContainsKey(key))
                 {
                     var suggestion = Suggest.Closest(key, Options.Select(o => o.Name));
@@ -215,9 +224,9 @@ public static class SettingsLoader
                 values[key] = scalar.Value ?? "";
             }
         }
-        catch (Exception ex) when (ex is YamlDotNet.Core.YamlException or InvalidCastException)
+        catch (YamlDotNet.Core.YamlException ex)
         {
-            errors.Add($"config file '{path}' is not valid YAML: {ex.Message}");
+            errors.Add($"config file '{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}): {ex.Message}");
         }
     }
 

@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Injector.Core.Injection;
+using Injector.Core.Json;
+using Injector.Core.Naming;
+
+namespace Injector.Tests.Golden;
+
+public class GoldenTests
+{
+    public static TheoryData<string> Cases => GoldenCases.Names();
+
+    internal static async Task<InjectionResult> InjectAsync(string name, JsonObject pod)
+    {
+        var @namespace = PodInjector.Str(pod["metadata"]?["namespace"]) ?? "default";
+        var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, lookup: null, CancellationToken.None);
+        return new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Engine_output_matches_the_golden_file(string name)
+    {
+        var input = GoldenCases.ReadPod(name);
+        var result = await InjectAsync(name, input);
+
+        Assert.NotEqual(InjectionOutcome.Denied, result.Outcome);
+        GoldenCases.AssertMatchesGolden(name, result.Pod ?? input);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Patch_applied_to_the_input_gives_the_golden_pod(string name)
+    {
+        var input = GoldenCases.ReadPod(name);
+        var result = await InjectAsync(name, input);
+
+        var patched = TestPatch.Apply(input, result.Patch);
+
+        Assert.Equal(GoldenCases.ReadGolden(name).ToJsonString(), patched.ToJsonString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Injecting_an_injected_pod_changes_nothing(string name)
+    {
+        var injected = GoldenCases.ReadGolden(name).AsObject();
+        var result = await InjectAsync(name, injected);
+
+        Assert.Equal(InjectionOutcome.Skipped, result.Outcome);
+        Assert.Empty(result.Patch);
+    }
+
+    [Fact]
+    public void Every_golden_file_has_an_input()
+    {
+        var stale = Directory.GetFiles(GoldenCases.Directory, "*.yaml.injected")
+            .Where(golden => !File.Exists(golden[..^".injected".Length]))
+            .Select(Path.GetFileName)
+            .ToList();
+        Assert.Empty(stale);
+    }
+
+    [Fact]
+    public void Skipped_cases_are_left_exactly_as_they_came()
+    {
+        foreach (var name in new[] { "host-network", "annotation-disabled", "already-injected" })
+        {
+            Assert.Equal(
+                YamlJson.Read(File.ReadAllText(GoldenCases.InputPath(name)))!.ToJsonString(),
+                GoldenCases.ReadGolden(name).ToJsonString());
+        }
+    }
+}

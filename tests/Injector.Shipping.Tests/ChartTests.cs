@@ -1,0 +1,405 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using k8s.Models;
+
+namespace Injector.Shipping.Tests;
+
+public class ChartTests
+{
+    private const string Name = "appmesh-inject";
+
+    public static TheoryData<string, string[]> CertificateModes => new()
+    {
+        { "generate (default values)", [] },
+        { "certManager with a chart-made CA", ["--set", "tls.mode=certManager"] },
+        { "certManager with a given ClusterIssuer", ["--set", "tls.mode=certManager", "--set", "tls.certManager.issuerRef.name=corp-ca", "--set", "tls.certManager.issuerRef.kind=ClusterIssuer"] },
+        { "secret with a caBundle", ["--set", "tls.mode=secret", "--set", "tls.existingSecret=webhook-tls", "--set", "tls.caBundle=Q0E="] },
+        { "secret with a self-patched caBundle", ["--set", "tls.mode=secret", "--set", "tls.existingSecret=webhook-tls", "--set", "webhook.patchCaBundle=true"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(CertificateModes))]
+    public void Helm_lint_strict_passes(string mode, string[] values)
+    {
+        var result = Helm.Run(["lint", "--strict", Repo.ChartDir, .. values]);
+
+        Assert.True(result.ExitCode == 0, $"{mode}: {result.StdOut}{result.StdErr}");
+        Assert.Contains("1 chart(s) linted, 0 chart(s) failed", result.StdOut.Split('\n'));
+    }
+
+    [Theory]
+    [MemberData(nameof(CertificateModes))]
+    public void Every_rendered_document_loads_strictly_into_the_kubernetes_models(string mode, string[] values)
+    {
+        var rendered = Helm.Render(values);
+
+        string[] common =
+        [
+            "policy/v1 PodDisruptionBudget appmesh-inject",
+            "v1 ServiceAccount appmesh-inject",
+            "rbac.authorization.k8s.io/v1 ClusterRole appmesh-inject",
+            "rbac.authorization.k8s.io/v1 ClusterRoleBinding appmesh-inject",
+            "v1 Service appmesh-inject",
+            "apps/v1 Deployment appmesh-inject",
+            "admissionregistration.k8s.io/v1 MutatingWebhookConfiguration appmesh-inject",
+        ];
+        string[] expected = mode switch
+        {
+            "generate (default values)" => [.. common[..2], "v1 Secret appmesh-inject-tls", .. common[2..]],
+            "certManager with a chart-made CA" =>
+            [
+                .. common,
+                "cert-manager.io/v1 Certificate appmesh-inject-ca",
+                "cert-manager.io/v1 Certificate appmesh-inject",
+                "cert-manager.io/v1 Issuer appmesh-inject-selfsigned",
+                "cert-manager.io/v1 Issuer appmesh-inject-ca",
+            ],
+            "certManager with a given ClusterIssuer" => [.. common, "cert-manager.io/v1 Certificate appmesh-inject"],
+            _ => common,
+        };
+        Assert.Equal(expected, rendered.Inventory());
+    }
+
+    [Fact]
+    public void Strict_loading_rejects_a_field_the_models_do_not_have()
+    {
+        var manifests = Helm.Template().Replace("sideEffects: None", "sideEffects: None\n    sideEffect: None");
+
+        Assert.ThrowsAny<Exception>(() => Helm.LoadStrict(manifests));
+    }
+
+    [Fact]
+    public void Webhook_configuration_sends_only_pod_creation_in_labelled_namespaces()
+    {
+        var webhook = Helm.Render().Webhook;
+
+        Assert.Equal("appmesh-inject.appmesh-system.svc", webhook.Name);
+        Assert.Equal(["v1", "v1beta1"], webhook.AdmissionReviewVersions);
+        Assert.Equal("None", webhook.SideEffects);
+        Assert.Equal("Fail", webhook.FailurePolicy);
+        Assert.Equal("Equivalent", webhook.MatchPolicy);
+        Assert.Equal("IfNeeded", webhook.ReinvocationPolicy);
+        Assert.Equal(10, webhook.TimeoutSeconds);
+        Assert.Null(webhook.ObjectSelector);
+        Assert.Null(webhook.ClientConfig.Url);
+        Assert.Equal(Name, webhook.ClientConfig.Service.Name);
+        Assert.Equal("appmesh-system", webhook.ClientConfig.Service.NamespaceProperty);
+        Assert.Equal("/mutate", webhook.ClientConfig.Service.Path);
+        Assert.Equal(443, webhook.ClientConfig.Service.Port);
+
+        var rule = Assert.Single(webhook.Rules);
+        Assert.Equal(["CREATE"], rule.Operations);
+        Assert.Equal([""], rule.ApiGroups);
+        Assert.Equal(["v1"], rule.ApiVersions);
+        Assert.Equal(["pods"], rule.Resources);
+        Assert.Equal("Namespaced", rule.Scope);
+
+        Assert.Null(webhook.NamespaceSelector.MatchLabels);
+        Assert.Collection(webhook.NamespaceSelector.MatchExpressions,
+            gate =>
+            {
+                Assert.Equal("appmesh.k8s.aws/sidecarInjectorWebhook", gate.Key);
+                Assert.Equal("In", gate.OperatorProperty);
+                Assert.Equal(["enabled"], gate.Values);
+            },
+            exclusions =>
+            {
+                Assert.Equal("kubernetes.io/metadata.name", exclusions.Key);
+                Assert.Equal("NotIn", exclusions.OperatorProperty);
+                Assert.Equal(["kube-system", "kube-public", "kube-node-lease", "appmesh-system"], exclusions.Values);
+            });
+    }
+
+    [Theory]
+    [InlineData("mesh-infra", new[] { "kube-system", "kube-public", "kube-node-lease", "mesh-infra" })]
+    [InlineData("kube-system", new[] { "kube-system", "kube-public", "kube-node-lease" })]
+    public void The_release_namespace_is_always_excluded_once(string ns, string[] excluded)
+    {
+        var webhook = Helm.RenderIn(ns).Webhook;
+
+        Assert.Equal(excluded, webhook.NamespaceSelector.MatchExpressions[1].Values);
+        Assert.Equal(ns, webhook.ClientConfig.Service.NamespaceProperty);
+        Assert.Equal($"appmesh-inject.{ns}.svc", webhook.Name);
+    }
+
+    [Theory]
+    [InlineData("Fail")]
+    [InlineData("Ignore")]
+    public void Failure_policy_and_timeout_come_from_values(string policy)
+    {
+        var webhook = Helm.Render("--set", $"webhook.failurePolicy={policy}", "--set", "webhook.timeoutSeconds=5").Webhook;
+
+        Assert.Equal(policy, webhook.FailurePolicy);
+        Assert.Equal(5, webhook.TimeoutSeconds);
+    }
+
+    [Theory]
+    [InlineData("webhook.failurePolicy=ignore", "- at '/webhook/failurePolicy': value must be one of 'Fail', 'Ignore'")]
+    [InlineData("webhook.timeoutSeconds=31", "- at '/webhook/timeoutSeconds': maximum: got 31, want 30")]
+    [InlineData("tls.mode=selfsigned", "- at '/tls/mode': value must be one of 'generate', 'certManager', 'secret'")]
+    [InlineData("tracing.provider=zipkin", "- at '/tracing/provider': value must be one of '', 'xray', 'jaeger', 'datadog'")]
+    [InlineData("failurePolicy=Ignore", "- at '': additional properties 'failurePolicy' not allowed")]
+    public void Values_outside_the_schema_are_refused(string value, string message)
+    {
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, "--set", value]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.StdErr.Split('\n'));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--set", "tls.mode=secret" }, "tls.mode=secret needs tls.existingSecret: the name of a kubernetes.io/tls secret in the release namespace")]
+    [InlineData(new[] { "--set", "tls.mode=secret", "--set", "tls.existingSecret=s" }, "tls.mode=secret needs tls.caBundle (base64 PEM of the CA) or webhook.patchCaBundle=true")]
+    public void Secret_mode_without_a_way_to_trust_the_certificate_is_refused(string[] values, string message)
+    {
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. values]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"Error: execution error at (appmesh-inject/templates/deployment.yaml:1:4): {message}", result.StdErr.Split('\n')[0]);
+    }
+
+    [Fact]
+    public void Deployment_runs_two_spread_replicas_with_no_privileges()
+    {
+        var rendered = Helm.Render();
+        var deployment = rendered.Deployment;
+        var pod = deployment.Spec.Template.Spec;
+        var container = rendered.Container;
+
+        Assert.Equal(2, deployment.Spec.Replicas);
+        Assert.Equal(0, int.Parse(deployment.Spec.Strategy.RollingUpdate.MaxUnavailable.Value));
+        Assert.Equal(Name, pod.ServiceAccountName);
+        Assert.Null(pod.HostNetwork);
+        Assert.False(pod.EnableServiceLinks);
+
+        Assert.True(pod.SecurityContext.RunAsNonRoot);
+        Assert.Equal(1654, pod.SecurityContext.RunAsUser);
+        Assert.Equal(1654, pod.SecurityContext.RunAsGroup);
+        Assert.Equal(1654, pod.SecurityContext.FsGroup);
+        Assert.Equal("RuntimeDefault", pod.SecurityContext.SeccompProfile.Type);
+
+        var sc = container.SecurityContext;
+        Assert.False(sc.AllowPrivilegeEscalation);
+        Assert.False(sc.Privileged);
+        Assert.True(sc.ReadOnlyRootFilesystem);
+        Assert.True(sc.RunAsNonRoot);
+        Assert.Equal(["ALL"], sc.Capabilities.Drop);
+        Assert.Null(sc.Capabilities.Add);
+        Assert.Equal("RuntimeDefault", sc.SeccompProfile.Type);
+
+        var term = Assert.Single(pod.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution);
+        Assert.Equal("kubernetes.io/hostname", term.PodAffinityTerm.TopologyKey);
+        Assert.Equal(deployment.Spec.Selector.MatchLabels, term.PodAffinityTerm.LabelSelector.MatchLabels);
+        Assert.Equal(new Dictionary<string, string> { ["kubernetes.io/os"] = "linux" }, pod.NodeSelector);
+
+        var pdb = rendered.Single<V1PodDisruptionBudget>();
+        Assert.Equal(1, int.Parse(pdb.Spec.MinAvailable.Value));
+        Assert.Equal(deployment.Spec.Selector.MatchLabels, pdb.Spec.Selector.MatchLabels);
+    }
+
+    [Fact]
+    public void Probes_and_port_match_the_webhook_endpoints()
+    {
+        var container = Helm.Render().Container;
+
+        var port = Assert.Single(container.Ports);
+        Assert.Equal(("https", 8443, "TCP"), (port.Name, port.ContainerPort, port.Protocol));
+        Assert.Equal(("/healthz", "https", "HTTPS"),
+            (container.LivenessProbe.HttpGet.Path, container.LivenessProbe.HttpGet.Port.Value, container.LivenessProbe.HttpGet.Scheme));
+        Assert.Equal(("/readyz", "https", "HTTPS"),
+            (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value, container.ReadinessProbe.HttpGet.Scheme));
+
+        var service = Helm.Render().Single<V1Service>();
+        var servicePort = Assert.Single(service.Spec.Ports);
+        Assert.Equal((443, "https"), (servicePort.Port, servicePort.TargetPort.Value));
+    }
+
+    [Fact]
+    public void Only_the_certificate_and_tmp_are_mounted()
+    {
+        var rendered = Helm.Render();
+        var pod = rendered.Deployment.Spec.Template.Spec;
+
+        Assert.Collection(rendered.Container.VolumeMounts,
+            m => Assert.Equal(("tls", "/etc/appmesh-inject/tls", (bool?)true), (m.Name, m.MountPath, m.ReadOnlyProperty)),
+            m => Assert.Equal(("tmp", "/tmp", (bool?)null), (m.Name, m.MountPath, m.ReadOnlyProperty)));
+        Assert.Collection(pod.Volumes,
+            v => Assert.Equal(("tls", "appmesh-inject-tls", (int?)288), (v.Name, v.Secret.SecretName, v.Secret.DefaultMode)),
+            v => Assert.Equal(("tmp", "64Mi"), (v.Name, v.EmptyDir.SizeLimit.ToString())));
+    }
+
+    [Fact]
+    public void Default_values_give_the_webhook_its_documented_defaults()
+    {
+        var args = Helm.Render().Container.Args;
+
+        Assert.Equal(
+        [
+            "--port=8443",
+            "--tls-cert-file=/etc/appmesh-inject/tls/tls.crt",
+            "--tls-key-file=/etc/appmesh-inject/tls/tls.key",
+            "--mesh-name=global",
+            "--region=us-west-2",
+            "--inject-default=true",
+            "--sidecar-mode=auto",
+            "--sidecar-image=public.ecr.aws/appmesh/aws-appmesh-envoy:v1.34.13.3-prod",
+            "--init-image=840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-proxy-route-manager:v7-prod",
+            "--sidecar-cpu-requests=10m",
+            "--sidecar-memory-requests=32Mi",
+            "--init-cpu-requests=10m",
+            "--init-memory-requests=32Mi",
+            "--ignored-ips=169.254.169.254",
+            "--envoy-admin-port=9901",
+            "--envoy-log-level=info",
+            "--preview=false",
+            "--prestop-delay=20",
+            "--enable-iam-for-service-accounts=true",
+            "--enable-ecr-secret=false",
+            "--enable-stats-tags=false",
+        ], args);
+    }
+
+    [Theory]
+    [InlineData("xray", new[] { "--enable-xray-tracing=true", "--xray-image=public.ecr.aws/xray/aws-xray-daemon", "--xray-daemon-port=2000", "--xray-sampling-rate=0.05" })]
+    [InlineData("jaeger", new[] { "--enable-jaeger-tracing=true", "--jaeger-address=appmesh-jaeger.appmesh-system", "--jaeger-port=9411" })]
+    [InlineData("datadog", new[] { "--enable-datadog-tracing=true", "--datadog-address=datadog.default.svc.cluster.local", "--datadog-port=8126" })]
+    public void One_tracer_at_most_is_enabled(string provider, string[] tracingArgs)
+    {
+        var args = Helm.Render("--set", $"tracing.provider={provider}").Container.Args;
+
+        var enabled = args.Where(a => a.StartsWith("--enable-") && a.EndsWith("-tracing=true")).ToList();
+        Assert.Equal([tracingArgs[0]], enabled);
+        var at = args.IndexOf(tracingArgs[0]);
+        Assert.Equal(tracingArgs, args.Skip(at).Take(tracingArgs.Length));
+    }
+
+    [Fact]
+    public void Sidecar_limits_statsd_and_mesh_settings_reach_the_webhook_flags()
+    {
+        var args = Helm.Render(
+            "--set", "mesh.name=bookinfo", "--set", "region=eu-west-1", "--set", "injectDefault=false",
+            "--set", "sidecar.mode=native", "--set", "sidecar.resources.limits.cpu=200m", "--set", "sidecar.resources.limits.memory=128Mi",
+            "--set", "init.resources.limits.memory=64Mi", "--set", "stats.statsd.enabled=true", "--set", "stats.tags=true").Container.Args;
+
+        Assert.Contains("--mesh-name=bookinfo", args);
+        Assert.Contains("--region=eu-west-1", args);
+        Assert.Contains("--inject-default=false", args);
+        Assert.Contains("--sidecar-mode=native", args);
+        Assert.Equal(["--sidecar-cpu-limits=200m", "--sidecar-memory-limits=128Mi"], args.Skip(args.IndexOf("--sidecar-memory-requests=32Mi") + 1).Take(2));
+        Assert.Equal(["--init-memory-limits=64Mi"], args.Where(a => a.StartsWith("--init-") && a.Contains("-limits=")));
+        Assert.Equal(["--enable-stats-tags=true", "--enable-statsd=true", "--statsd-address=127.0.0.1", "--statsd-port=8125"], args.TakeLast(4));
+    }
+
+    [Fact]
+    public void RBAC_grants_only_what_the_webhook_calls()
+    {
+        var rendered = Helm.Render();
+        var role = rendered.Single<V1ClusterRole>();
+
+        Assert.Equal(
+        [
+            "apps replicasets [get] []",
+            "batch jobs [get] []",
+            " namespaces [get,list,watch] []",
+            " events [create,patch] []",
+            "events.k8s.io events [create,patch] []",
+        ], role.Rules.Select(Describe));
+        Assert.Empty(rendered.All<V1Role>());
+
+        var binding = rendered.Single<V1ClusterRoleBinding>();
+        Assert.Equal(("ClusterRole", Name), (binding.RoleRef.Kind, binding.RoleRef.Name));
+        var subject = Assert.Single(binding.Subjects);
+        Assert.Equal(("ServiceAccount", Name, "appmesh-system"), (subject.Kind, subject.Name, subject.NamespaceProperty));
+        Assert.DoesNotContain(rendered.Container.Args, a => a.StartsWith("--webhook-config-name"));
+    }
+
+    [Fact]
+    public void CaBundle_self_patching_adds_get_and_patch_on_its_own_configuration_only()
+    {
+        var rendered = Helm.Render("--set", "webhook.patchCaBundle=true");
+
+        Assert.Equal("admissionregistration.k8s.io mutatingwebhookconfigurations [get,patch] [appmesh-inject]",
+            Describe(rendered.Single<V1ClusterRole>().Rules.Last()));
+        Assert.Contains("--webhook-config-name=appmesh-inject", rendered.Container.Args);
+        Assert.Equal(Name, rendered.Single<V1MutatingWebhookConfiguration>().Metadata.Name);
+    }
+
+    [Fact]
+    public void Generated_certificate_is_trusted_by_the_rendered_caBundle_and_names_the_service()
+    {
+        var rendered = Helm.Render();
+        var secret = rendered.Single<V1Secret>();
+        var caBundle = rendered.Webhook.ClientConfig.CaBundle;
+
+        Assert.Equal("kubernetes.io/tls", secret.Type);
+        Assert.Equal(["tls.crt", "tls.key", "ca.crt"], secret.Data.Keys);
+        Assert.Equal(secret.Data["ca.crt"], caBundle);
+
+        using var ca = X509Certificate2.CreateFromPem(Encoding.ASCII.GetString(caBundle));
+        using var leaf = X509Certificate2.CreateFromPem(Encoding.ASCII.GetString(secret.Data["tls.crt"]), Encoding.ASCII.GetString(secret.Data["tls.key"]));
+        Assert.True(leaf.HasPrivateKey);
+        Assert.Equal(["appmesh-inject", "appmesh-inject.appmesh-system", "appmesh-inject.appmesh-system.svc"], Certificates.DnsNames(leaf));
+        Assert.True(Certificates.ChainsTo(leaf, ca), "the serving certificate must verify against the caBundle");
+        Assert.InRange((leaf.NotAfter - DateTime.Now).TotalDays, 3648, 3651);
+    }
+
+    [Fact]
+    public void CertManager_mode_lets_cert_manager_fill_the_caBundle_from_the_serving_certificate()
+    {
+        var rendered = Helm.Render("--set", "tls.mode=certManager");
+        var configuration = rendered.Single<V1MutatingWebhookConfiguration>();
+        var serving = rendered.All<CertManagerCertificate>().Single(c => c.Metadata.Name == Name);
+        var ca = rendered.All<CertManagerCertificate>().Single(c => c.Metadata.Name == "appmesh-inject-ca");
+
+        Assert.Equal(new Dictionary<string, string> { ["cert-manager.io/inject-ca-from"] = "appmesh-system/appmesh-inject" }, configuration.Metadata.Annotations);
+        Assert.Null(rendered.Webhook.ClientConfig.CaBundle);
+        Assert.Empty(rendered.All<V1Secret>());
+
+        Assert.Equal("appmesh-system", serving.Metadata.NamespaceProperty);
+        Assert.Equal(["appmesh-inject", "appmesh-inject.appmesh-system", "appmesh-inject.appmesh-system.svc"], serving.Spec.DnsNames);
+        Assert.Equal(["server auth", "digital signature"], serving.Spec.Usages);
+        Assert.Equal("appmesh-inject-tls", serving.Spec.SecretName);
+        Assert.Equal(serving.Spec.SecretName, rendered.Deployment.Spec.Template.Spec.Volumes[0].Secret.SecretName);
+        Assert.Equal(("appmesh-inject-ca", "Issuer", "cert-manager.io"), (serving.Spec.IssuerRef.Name, serving.Spec.IssuerRef.Kind, serving.Spec.IssuerRef.Group));
+        Assert.Equal("Always", serving.Spec.PrivateKey!.RotationPolicy);
+
+        Assert.True(ca.Spec.IsCA);
+        Assert.Equal(("appmesh-inject-selfsigned", "Issuer"), (ca.Spec.IssuerRef.Name, ca.Spec.IssuerRef.Kind));
+        var issuers = rendered.All<CertManagerIssuer>().ToDictionary(i => i.Metadata.Name);
+        Assert.NotNull(issuers["appmesh-inject-selfsigned"].Spec.SelfSigned);
+        Assert.Equal(ca.Spec.SecretName, issuers["appmesh-inject-ca"].Spec.Ca!.SecretName);
+    }
+
+    [Fact]
+    public void CertManager_mode_uses_the_given_issuer_and_creates_none()
+    {
+        var rendered = Helm.Render("--set", "tls.mode=certManager", "--set", "tls.certManager.issuerRef.name=corp-ca", "--set", "tls.certManager.issuerRef.kind=ClusterIssuer");
+
+        var serving = rendered.Single<CertManagerCertificate>();
+        Assert.Equal(("corp-ca", "ClusterIssuer"), (serving.Spec.IssuerRef.Name, serving.Spec.IssuerRef.Kind));
+        Assert.Empty(rendered.All<CertManagerIssuer>());
+    }
+
+    [Fact]
+    public void Secret_mode_mounts_the_given_secret_and_renders_no_key_material()
+    {
+        var rendered = Helm.Render("--set", "tls.mode=secret", "--set", "tls.existingSecret=webhook-tls", "--set", "tls.caBundle=Q0E=");
+
+        Assert.Empty(rendered.All<V1Secret>());
+        Assert.Equal("webhook-tls", rendered.Deployment.Spec.Template.Spec.Volumes[0].Secret.SecretName);
+        Assert.Equal("CA"u8.ToArray(), rendered.Webhook.ClientConfig.CaBundle);
+        Assert.Null(rendered.Single<V1MutatingWebhookConfiguration>().Metadata.Annotations);
+    }
+
+    [Fact]
+    public void A_single_replica_gets_no_disruption_budget_that_would_block_node_drains()
+    {
+        var rendered = Helm.Render("--set", "replicaCount=1");
+
+        Assert.Empty(rendered.All<V1PodDisruptionBudget>());
+        Assert.Equal(1, rendered.Deployment.Spec.Replicas);
+    }
+
+    private static string Describe(V1PolicyRule r) =>
+        $"{string.Join(",", r.ApiGroups)} {string.Join(",", r.Resources)} [{string.Join(",", r.Verbs)}] [{string.Join(",", r.ResourceNames ?? [])}]";
+}

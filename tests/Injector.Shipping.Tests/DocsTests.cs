@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Injector.Shipping.Tests;
+
+public partial class DocsTests
+{
+    [Fact]
+    public void Every_chart_value_is_in_the_values_table_of_docs_install()
+    {
+        var documented = DocumentedKeys(File.ReadAllLines(Path.Combine(Repo.Root, "docs", "install.md")));
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(Path.Combine(Repo.ChartDir, "values.yaml"))));
+
+        var missing = Leaves((YamlMappingNode)stream.Documents[0].RootNode, "")
+            .Where(key => !Prefixes(key).Any(documented.Contains))
+            .ToList();
+
+        Assert.Empty(missing);
+    }
+
+    /// <summary>Keys named in the first cell of the values table; "`a.b` / `.c`" names a.b and a.c.</summary>
+    private static HashSet<string> DocumentedKeys(string[] doc)
+    {
+        var start = Array.IndexOf(doc, "## Values");
+        var keys = new HashSet<string>();
+        foreach (var line in doc.Skip(start).TakeWhile(l => !l.StartsWith("## Certificates")).Where(l => l.StartsWith("| `")))
+        {
+            string? first = null;
+            foreach (Match m in Key().Matches(line.Split('|')[1]))
+            {
+                var key = m.Groups[1].Value;
+                if (key.StartsWith('.') && first is not null) key = first[..first.LastIndexOf('.')] + key;
+                else first = key;
+                keys.Add(key);
+            }
+        }
+        return keys;
+    }
+
+    private static IEnumerable<string> Leaves(YamlMappingNode node, string prefix)
+    {
+        foreach (var (k, v) in node.Children)
+        {
+            var key = prefix + ((YamlScalarNode)k).Value;
+            if (v is YamlMappingNode { Children.Count: > 0 } map) foreach (var leaf in Leaves(map, key + ".")) yield return leaf;
+            else yield return key;
+        }
+    }
+
+    private static IEnumerable<string> Prefixes(string key)
+    {
+        var parts = key.Split('.');
+        for (var i = parts.Length; i > 0; i--) yield return string.Join('.', parts[..i]);
+    }
+
+    [GeneratedRegex(@"`([A-Za-z.]+)`")]
+    private static partial Regex Key();
+}

@@ -1,0 +1,62 @@
+using k8s;
+using k8s.Models;
+
+namespace Injector.Shipping.Tests;
+
+/// <summary>Runs helm against the chart and loads what it renders.</summary>
+internal static class Helm
+{
+    public const string Release = "appmesh-inject";
+    public const string Namespace = "appmesh-system";
+
+    private static readonly Dictionary<string, Type> CertManagerTypes = new()
+    {
+        ["cert-manager.io/v1/Certificate"] = typeof(CertManagerCertificate),
+        ["cert-manager.io/v1/Issuer"] = typeof(CertManagerIssuer),
+    };
+
+    public static ProcessResult Run(IEnumerable<string> args, IDictionary<string, string?>? env = null)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            // No cluster: a kubeconfig nothing listens behind, and helm's own state in a throwaway place.
+            ["KUBECONFIG"] = Path.Combine(Path.GetTempPath(), "appmesh-inject-tests-no-cluster"),
+            ["HELM_CACHE_HOME"] = Path.Combine(Path.GetTempPath(), "appmesh-inject-tests-helm", "cache"),
+            ["HELM_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "appmesh-inject-tests-helm", "config"),
+            ["HELM_DATA_HOME"] = Path.Combine(Path.GetTempPath(), "appmesh-inject-tests-helm", "data"),
+        };
+        if (env is not null) foreach (var (k, v) in env) environment[k] = v;
+        return Tests.Run.Process(Repo.Helm, args, environment);
+    }
+
+    public static string Template(params string[] extra) => Template(Namespace, extra);
+
+    public static string Template(string ns, params string[] extra) =>
+        Run(["template", Release, Repo.ChartDir, "--namespace", ns, .. extra]).EnsureSuccess().StdOut;
+
+    /// <summary>Every document, loaded strictly: an unknown field or an unknown kind throws.</summary>
+    public static List<object> LoadStrict(string manifests) =>
+        KubernetesYaml.LoadAllFromString(manifests, CertManagerTypes, strict: true);
+
+    public static Rendered Render(params string[] extra) => new(LoadStrict(Template(extra)));
+    public static Rendered RenderIn(string ns, params string[] extra) => new(LoadStrict(Template(ns, extra)));
+}
+
+internal sealed class Rendered(List<object> objects)
+{
+    public List<object> Objects { get; } = objects;
+
+    public T Single<T>() => Assert.Single(Objects.OfType<T>());
+
+    public IEnumerable<T> All<T>() => Objects.OfType<T>();
+
+    /// <summary>"apiVersion kind name" of every object, in render order.</summary>
+    public List<string> Inventory() => Objects
+        .Cast<IKubernetesObject<V1ObjectMeta>>()
+        .Select(o => $"{o.ApiVersion} {o.Kind} {o.Metadata.Name}")
+        .ToList();
+
+    public V1Deployment Deployment => Single<V1Deployment>();
+    public V1Container Container => Assert.Single(Deployment.Spec.Template.Spec.Containers);
+    public V1MutatingWebhook Webhook => Assert.Single(Single<V1MutatingWebhookConfiguration>().Webhooks);
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Injector.Core.Settings;
+using Injector.Webhook;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Injector.Shipping.Tests;
+
+/// <summary>What the chart and certs/ hand the webhook is what the webhook accepts.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class WebhookContractTests : IDisposable
+{
+    private static readonly Dictionary<string, string> NoEnvironment = new();
+    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-contract-").FullName;
+
+    private static InjectorSettings Load(IList<string> args)
+    {
+        var result = SettingsLoader.Load(args.ToList(), NoEnvironment);
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        return result.Settings!;
+    }
+
+    private static string Json(InjectorSettings s) => JsonSerializer.Serialize(s);
+
+    [Fact]
+    public void Default_chart_flags_change_only_mesh_region_and_certificate_files()
+    {
+        var settings = Load(Helm.Render().Container.Args);
+
+        var expected = new InjectorSettings
+        {
+            MeshName = "global",
+            Region = "us-west-2",
+            TlsCertFile = "/etc/appmesh-inject/tls/tls.crt",
+            TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
+        };
+        Assert.Equal(Json(expected), Json(settings));
+    }
+
+    [Fact]
+    public void Every_chart_setting_is_a_flag_the_webhook_understands()
+    {
+        var settings = Load(Helm.Render(
+            "--set", "mesh.name=bookinfo", "--set", "region=eu-west-1", "--set", "injectDefault=false",
+            "--set", "sidecar.mode=native", "--set", "sidecar.logLevel=debug", "--set", "sidecar.preview=true", "--set", "sidecar.preStopDelay=5",
+            "--set", "sidecar.envoyAdminPort=9902", "--set", "sidecar.image.tag=v1.2.3",
+            "--set", "sidecar.resources.limits.cpu=200m", "--set", "sidecar.resources.limits.memory=128Mi",
+            "--set", "init.resources.limits.cpu=100m", "--set", "init.resources.limits.memory=64Mi", "--set", "init.ignoredIPs=169.254.169.254\\,10.0.0.1",
+            "--set", "enableIAMForServiceAccounts=false", "--set", "enableECRSecret=true",
+            "--set", "tracing.provider=jaeger", "--set", "tracing.jaeger.port=9412",
+            "--set", "stats.tags=true", "--set", "stats.statsd.enabled=true", "--set", "stats.statsd.port=8200",
+            "--set", "webhook.patchCaBundle=true", "--set", "containerPort=9443").Container.Args);
+
+        var expected = new InjectorSettings
+        {
+            MeshName = "bookinfo",
+            Region = "eu-west-1",
+            Port = 9443,
+            TlsCertFile = "/etc/appmesh-inject/tls/tls.crt",
+            TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
+            WebhookConfigName = "appmesh-inject",
+            InjectDefault = false,
+            SidecarMode = SidecarMode.Native,
+            SidecarImage = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.2.3",
+            SidecarCpuLimits = "200m",
+            SidecarMemoryLimits = "128Mi",
+            InitCpuLimits = "100m",
+            InitMemoryLimits = "64Mi",
+            IgnoredIps = "169.254.169.254,10.0.0.1",
+            EnvoyAdminPort = 9902,
+            EnvoyLogLevel = "debug",
+            Preview = true,
+            PrestopDelay = 5,
+            EnableIamForServiceAccounts = false,
+            EnableEcrSecret = true,
+            EnableJaegerTracing = true,
+            JaegerPort = 9412,
+            EnableStatsTags = true,
+            EnableStatsD = true,
+            StatsDPort = 8200,
+        };
+        Assert.Equal(Json(expected), Json(settings));
+    }
+
+    [Theory]
+    [InlineData("xray")]
+    [InlineData("datadog")]
+    public void Each_tracer_choice_loads_as_that_one_tracer(string provider)
+    {
+        var settings = Load(Helm.Render("--set", $"tracing.provider={provider}").Container.Args);
+
+        Assert.Equal(provider == "xray" ? Tracer.XRay : Tracer.Datadog, settings.Tracer);
+    }
+
+    [Fact]
+    public async Task The_webhook_serves_with_the_script_certificate_and_a_client_trusting_only_the_CA_connects()
+    {
+        var certs = Path.Combine(dir, "certs");
+        Run.Process("/bin/bash", [Path.Combine(Repo.Root, "certs", "gen-certs.sh"), "--service", "inject", "--namespace", "mesh", "--out", certs]).EnsureSuccess();
+        await using var app = WebhookHost.Build(
+            ["--port=0", "--mesh-name=demo", "--region=us-west-2",
+             $"--tls-cert-file={Path.Combine(certs, "tls.crt")}", $"--tls-key-file={Path.Combine(certs, "tls.key")}"],
+            NoEnvironment);
+        await app.StartAsync();
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            using var client = CertsScriptTests.ClientTrusting(Path.Combine(certs, "ca.crt"), new Uri(address.Replace("[::]", "localhost")).Port);
+
+            Assert.Equal("ok\n", await client.GetStringAsync("https://inject.mesh.svc/healthz"));
+            Assert.Equal("ready\n", await client.GetStringAsync("https://inject.mesh.svc/readyz"));
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+}
