@@ -35,8 +35,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     [Fact]
     public async Task A_replicaset_named_with_the_pod_template_hash_is_resolved_to_its_deployment_without_an_api_call()
     {
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-5f9dbcd669"), podTemplateHash: "5f9dbcd669");
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod));
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-5f9dbcd669"), podTemplateHash: "5f9dbcd669");
+        var decision = await Handler(Lookup()).HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("injected", "web", "Deployment", "web-shop"), (decision.Result, decision.Workload, decision.OwnerKind, decision.VirtualNode));
         Assert.Empty(_server.Requests);
@@ -47,8 +47,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     public async Task A_replicaset_without_the_hash_suffix_is_resolved_to_its_controller_such_as_an_argo_rollout()
     {
         _server.AddReplicaSet("shop", "web-canary", FakeApiServer.OwnerRef("argoproj.io/v1alpha1", "Rollout", "web"));
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"), podTemplateHash: "7c4d9b8f6");
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod));
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"), podTemplateHash: "7c4d9b8f6");
+        var decision = await Handler(Lookup()).HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("injected", "web", "Rollout", "web-shop"), (decision.Result, decision.Workload, decision.OwnerKind, decision.VirtualNode));
         Assert.Equal(1, _server.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-canary"));
@@ -59,8 +59,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     public async Task A_replicaset_without_a_controller_stands_for_itself()
     {
         _server.AddReplicaSet("shop", "standalone", owner: null);
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "standalone"));
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod));
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "standalone"));
+        var decision = await Handler(Lookup()).HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("standalone", "ReplicaSet", "standalone-shop"), (decision.Workload, decision.OwnerKind, decision.VirtualNode));
         Assert.Empty(decision.Response.Warnings);
@@ -70,8 +70,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     public async Task A_job_created_by_a_cronjob_is_resolved_to_the_cronjob()
     {
         _server.AddJob("batch", "nightly-28771200", FakeApiServer.OwnerRef("batch/v1", "CronJob", "nightly"));
-        var pod = Reviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "nightly-28771200"));
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod));
+        var pod = PodReviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "nightly-28771200"));
+        var decision = await Handler(Lookup()).HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("nightly", "CronJob", "nightly-batch"), (decision.Workload, decision.OwnerKind, decision.VirtualNode));
         Assert.Equal(1, _server.Count("GET", "/apis/batch/v1/namespaces/batch/jobs/nightly-28771200"));
@@ -81,8 +81,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     public async Task A_job_without_a_cronjob_stands_for_itself()
     {
         _server.AddJob("batch", "migrate-db", owner: null);
-        var pod = Reviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "migrate-db"));
-        var decision = await Handler(Lookup()).HandleAsync(Reviews.Request(pod));
+        var pod = PodReviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "migrate-db"));
+        var decision = await Handler(Lookup()).HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("migrate-db", "Job", "migrate-db-batch"), (decision.Workload, decision.OwnerKind, decision.VirtualNode));
     }
@@ -94,11 +94,11 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.Slow = path => path.Contains("/replicasets/");
         _server.Delay = TimeSpan.FromMilliseconds(200);
         var handler = Handler(Lookup());
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
 
         // 20 at once (coalesced onto the one call in flight), then 20 more (from the cache).
-        var burst = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(Reviews.Request(pod, uid: $"burst-{i}"))));
-        var later = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(Reviews.Request(pod, uid: $"later-{i}"))));
+        var burst = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(PodReviews.Request(pod, uid: $"burst-{i}"))));
+        var later = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(PodReviews.Request(pod, uid: $"later-{i}"))));
 
         Assert.All(burst.Concat(later), d => Assert.Equal("web-shop", d.VirtualNode));
         Assert.Equal(1, _server.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-canary"));
@@ -114,13 +114,13 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.AddReplicaSet("shop", "web-canary", FakeApiServer.OwnerRef("argoproj.io/v1alpha1", "Rollout", "web"));
         _server.Slow = _ => true;
         _server.Delay = TimeSpan.FromSeconds(20);
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
 
         var handler = Handler(Lookup());
-        await handler.HandleAsync(Reviews.Request(Reviews.Pod("shop", name: "warm-up")));
+        await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "warm-up")));
 
         var watch = Stopwatch.StartNew();
-        var decision = await handler.HandleAsync(Reviews.Request(pod));
+        var decision = await handler.HandleAsync(PodReviews.Request(pod));
         watch.Stop();
 
         // The server would take 20 s; the bound is the 300 ms timeout (plus scheduling on a busy machine).
@@ -137,14 +137,14 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.AddJob("batch", "nightly-1", FakeApiServer.OwnerRef("batch/v1", "CronJob", "nightly"));
         _server.Slow = _ => true;
         _server.Delay = TimeSpan.FromSeconds(20);
-        var pod = Reviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "nightly-1"));
+        var pod = PodReviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "nightly-1"));
 
         var handler = Handler(Lookup());
-        await handler.HandleAsync(Reviews.Request(Reviews.Pod("batch", name: "warm-up")));
+        await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("batch", name: "warm-up")));
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
         var watch = Stopwatch.StartNew();
-        var decision = await handler.HandleAsync(Reviews.Request(pod), deadline.Token);
+        var decision = await handler.HandleAsync(PodReviews.Request(pod), deadline.Token);
 
         Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(3));
         Assert.Equal(("injected", "nightly-1-batch"), (decision.Result, decision.VirtualNode));
@@ -157,10 +157,10 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.AddReplicaSet("shop", "web-canary", FakeApiServer.OwnerRef("argoproj.io/v1alpha1", "Rollout", "web"));
         _server.Failing = _ => true;
         var handler = Handler(Lookup());
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
 
-        var first = await handler.HandleAsync(Reviews.Request(pod));
-        var second = await handler.HandleAsync(Reviews.Request(pod));
+        var first = await handler.HandleAsync(PodReviews.Request(pod));
+        var second = await handler.HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("injected", "web-canary-shop"), (first.Result, first.VirtualNode));
         Assert.Equal(["could not look up the owner of ReplicaSet web-canary (get-replicaset: the API server answered 500 Internal Server Error); the virtual node is named after the ReplicaSet"], first.Response.Warnings);
@@ -176,9 +176,9 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         await _server.DisposeAsync();
         _server = await FakeApiServer.StartAsync();
         var api = new KubernetesApi(KubernetesApi.Create(new KubernetesClientConfiguration { Host = url }), _settings, _metrics);
-        var pod = Reviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "migrate"));
+        var pod = PodReviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "migrate"));
 
-        var decision = await Handler(new KubernetesOwnerLookup(api, new ObjectReferences())).HandleAsync(Reviews.Request(pod));
+        var decision = await Handler(new KubernetesOwnerLookup(api, new ObjectReferences())).HandleAsync(PodReviews.Request(pod));
 
         Assert.Equal(("injected", "migrate-batch"), (decision.Result, decision.VirtualNode));
         var warning = Assert.Single(decision.Response.Warnings);
@@ -215,22 +215,22 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         try
         {
             var handler = Handler(Lookup(), state);
-            var plain = Reviews.Pod("shop", name: "plain");
-            var own = Reviews.Pod("shop", name: "own", annotations: new() { ["appmesh.k8s.aws/mesh"] = "pod-mesh" });
+            var plain = PodReviews.Pod("shop", name: "plain");
+            var own = PodReviews.Pod("shop", name: "own", annotations: new() { ["appmesh.k8s.aws/mesh"] = "pod-mesh" });
 
-            var fromNamespace = await handler.HandleAsync(Reviews.Request(plain));
-            var fromPod = await handler.HandleAsync(Reviews.Request(own));
-            Assert.Equal(("shop-mesh", "debug"), (fromNamespace.Mesh, Reviews.EnvoyEnv(fromNamespace.Response, "ENVOY_LOG_LEVEL")));
-            Assert.Equal(("pod-mesh", "debug"), (fromPod.Mesh, Reviews.EnvoyEnv(fromPod.Response, "ENVOY_LOG_LEVEL")));
+            var fromNamespace = await handler.HandleAsync(PodReviews.Request(plain));
+            var fromPod = await handler.HandleAsync(PodReviews.Request(own));
+            Assert.Equal(("shop-mesh", "debug"), (fromNamespace.Mesh, PodReviews.EnvoyEnv(fromNamespace.Response, "ENVOY_LOG_LEVEL")));
+            Assert.Equal(("pod-mesh", "debug"), (fromPod.Mesh, PodReviews.EnvoyEnv(fromPod.Response, "ENVOY_LOG_LEVEL")));
             Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh", ["appmesh.k8s.aws/sidecarLogLevel"] = "debug" }, state.NamespaceAnnotations("shop"));
 
             // A change arrives through the watch, a deletion removes the defaults.
             _server.SetNamespace("shop", new() { ["appmesh.k8s.aws/mesh"] = "new-mesh" });
             await Eventually(() => state.NamespaceAnnotations("shop")?.GetValueOrDefault("appmesh.k8s.aws/mesh") == "new-mesh", "the modified namespace is seen");
-            Assert.Equal(("new-mesh", "info"), ((await handler.HandleAsync(Reviews.Request(plain))).Mesh, Reviews.EnvoyEnv((await handler.HandleAsync(Reviews.Request(plain))).Response, "ENVOY_LOG_LEVEL")));
+            Assert.Equal(("new-mesh", "info"), ((await handler.HandleAsync(PodReviews.Request(plain))).Mesh, PodReviews.EnvoyEnv((await handler.HandleAsync(PodReviews.Request(plain))).Response, "ENVOY_LOG_LEVEL")));
             _server.DeleteNamespace("shop");
             await Eventually(() => state.NamespaceAnnotations("shop") is null, "the deleted namespace is forgotten");
-            Assert.Equal("demo", (await handler.HandleAsync(Reviews.Request(plain))).Mesh);
+            Assert.Equal("demo", (await handler.HandleAsync(PodReviews.Request(plain))).Mesh);
 
             // Cached, not fetched per admission: one list, the watch, and no GET of a namespace.
             Assert.Equal(1, _server.Requests.Count(r => r.Path == "/api/v1/namespaces" && !r.Query.Contains("watch=true")));
@@ -287,7 +287,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         {
             await Eventually(() => state.ServerVersion == "v1.29.8", "the version is read");
             Assert.True(state.NativeSidecarsSupported);
-            var decision = await Handler(Lookup(), state).HandleAsync(Reviews.Request(Reviews.Pod("shop", name: "p")));
+            var decision = await Handler(Lookup(), state).HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "p")));
             var initContainers = decision.Response.Patch.Single(op => op.Path == "/spec/initContainers").Value!.AsArray();
             Assert.Equal(["proxyinit", "envoy"], initContainers.Select(c => c!["name"]!.GetValue<string>()));
             Assert.Equal("Always", initContainers[1]!["restartPolicy"]!.GetValue<string>());
@@ -318,7 +318,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     {
         var (recorder, stop) = await StartRecorderAsync();
         var handler = Handler(Lookup());
-        var request = Reviews.Request(Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "StatefulSet", "db"), name: "db-0"));
+        var request = PodReviews.Request(PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "StatefulSet", "db"), name: "db-0"));
         var decision = await handler.HandleAsync(request);
 
         recorder.OnDecision(request, decision);
@@ -343,8 +343,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var (recorder, stop) = await StartRecorderAsync();
         var handler = Handler(Lookup());
         var owner = FakeApiServer.OwnerRef("apps/v1", "DaemonSet", "agent");
-        var skipped = Reviews.Request(Reviews.Pod("ops", owner, hostNetwork: true), uid: "skip");
-        var denied = Reviews.Request(Reviews.Pod("ops", owner, annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "maybe" }), uid: "deny");
+        var skipped = PodReviews.Request(PodReviews.Pod("ops", owner, hostNetwork: true), uid: "skip");
+        var denied = PodReviews.Request(PodReviews.Pod("ops", owner, annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "maybe" }), uid: "deny");
 
         recorder.OnDecision(skipped, await handler.HandleAsync(skipped));
         recorder.OnDecision(denied, await handler.HandleAsync(denied));
@@ -366,11 +366,11 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.AddDeployment("shop", "web");
         var (recorder, stop) = await StartRecorderAsync();
         var handler = Handler(Lookup());
-        var pod = Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-5f9dbcd669"), podTemplateHash: "5f9dbcd669");
+        var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-5f9dbcd669"), podTemplateHash: "5f9dbcd669");
 
         for (var i = 0; i < 3; i++)
         {
-            var request = Reviews.Request(pod, uid: $"pod-{i}");
+            var request = PodReviews.Request(pod, uid: $"pod-{i}");
             recorder.OnDecision(request, await handler.HandleAsync(request));
         }
         await Eventually(() => _metrics.EventCount("sent") + _metrics.EventCount("aggregated") == 3, "three Events are recorded");
@@ -394,9 +394,9 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var owner = FakeApiServer.OwnerRef("apps/v1", "StatefulSet", "db");
         foreach (var request in new[]
                  {
-                     Reviews.Request(Reviews.Pod("shop", owner, name: "db-0"), dryRun: true),
-                     Reviews.Request(Reviews.Pod("shop", name: "bare")),
-                     Reviews.Request(Reviews.Pod("shop", owner, name: "db-0"), operation: "UPDATE"),
+                     PodReviews.Request(PodReviews.Pod("shop", owner, name: "db-0"), dryRun: true),
+                     PodReviews.Request(PodReviews.Pod("shop", name: "bare")),
+                     PodReviews.Request(PodReviews.Pod("shop", owner, name: "db-0"), operation: "UPDATE"),
                  })
         {
             var decision = await handler.HandleAsync(request);
@@ -404,7 +404,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             recorder.OnDecision(request, decision);
         }
         // A real Event after them proves the queue was drained: nothing else was sent.
-        var real = Reviews.Request(Reviews.Pod("shop", owner, name: "db-1"));
+        var real = PodReviews.Request(PodReviews.Pod("shop", owner, name: "db-1"));
         recorder.OnDecision(real, await handler.HandleAsync(real));
         await Eventually(() => _metrics.EventCount("sent") == 1, "the one real Event is sent");
         await stop.CancelAsync();
@@ -417,7 +417,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         _server.Slow = _ => true;
         _server.Delay = TimeSpan.FromSeconds(20);
         var (recorder, stop) = await StartRecorderAsync();
-        var request = Reviews.Request(Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "StatefulSet", "db"), name: "db-0"));
+        var request = PodReviews.Request(PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "StatefulSet", "db"), name: "db-0"));
         var decision = await Handler(Lookup()).HandleAsync(request);
 
         var watch = Stopwatch.StartNew();

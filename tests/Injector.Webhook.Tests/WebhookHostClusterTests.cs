@@ -85,7 +85,7 @@ public sealed class WebhookHostClusterTests
         var failures = new ConcurrentQueue<string>();
         var sent = 0;
         using var stop = new CancellationTokenSource();
-        var review = Reviews.Review(Reviews.Pod("shop", name: "p"));
+        var review = PodReviews.Review(PodReviews.Pod("shop", name: "p"));
         var loop = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -183,11 +183,11 @@ public sealed class WebhookHostClusterTests
         var owner = FakeApiServer.OwnerRef("apps/v1", "StatefulSet", "db");
         string[] reviews =
         [
-            Reviews.Review(Reviews.Pod("shop", owner, name: "db-0"), uid: "a-1"),
-            Reviews.Review(Reviews.Pod("shop", owner, name: "db-1"), uid: "a-2"),
-            Reviews.Review(Reviews.Pod("shop", owner, name: "db-2", hostNetwork: true), uid: "a-3"),
-            Reviews.Review(Reviews.Pod("shop", owner, name: "db-3", annotations: new() { ["appmesh.k8s.aws/cpuRequest"] = "lots" }), uid: "a-4"),
-            Reviews.Review(Reviews.Pod("shop", owner, name: "db-0"), uid: "a-5", operation: "UPDATE"),
+            PodReviews.Review(PodReviews.Pod("shop", owner, name: "db-0"), uid: "a-1"),
+            PodReviews.Review(PodReviews.Pod("shop", owner, name: "db-1"), uid: "a-2"),
+            PodReviews.Review(PodReviews.Pod("shop", owner, name: "db-2", hostNetwork: true), uid: "a-3"),
+            PodReviews.Review(PodReviews.Pod("shop", owner, name: "db-3", annotations: new() { ["appmesh.k8s.aws/cpuRequest"] = "lots" }), uid: "a-4"),
+            PodReviews.Review(PodReviews.Pod("shop", owner, name: "db-0"), uid: "a-5", operation: "UPDATE"),
         ];
         foreach (var review in reviews) (await client.PostAsync("/mutate", Json(review))).EnsureSuccessStatusCode();
 
@@ -243,7 +243,7 @@ public sealed class WebhookHostClusterTests
         Assert.Null(readiness.NotReadyReason);
 
         using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
-        var review = Reviews.Review(Reviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary")), uid: "in-flight");
+        var review = PodReviews.Review(PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary")), uid: "in-flight");
         var inFlight = client.PostAsync($"https://localhost:{Port(app)}/mutate", Json(review));
         await Eventually(() => api.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-canary") == 1, "the review is waiting for the API");
 

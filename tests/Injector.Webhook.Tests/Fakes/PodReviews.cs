@@ -5,7 +5,7 @@ using Injector.Core.Admission;
 namespace Injector.Webhook.Tests.Fakes;
 
 /// <summary>AdmissionReviews of pods, shaped like the API server's.</summary>
-public static class Reviews
+public static class PodReviews
 {
     public static JsonObject Pod(string ns, JsonObject? owner = null, string? podTemplateHash = null, Dictionary<string, string>? annotations = null, string? name = null, bool hostNetwork = false)
     {
