@@ -267,7 +267,8 @@ public class SettingsLoaderTests
         Assert.Equal(("--mesh-name", "APPMESH_NAME, MESH_NAME"), (lines[1].Flag, lines[1].Env));
         Assert.Equal(("--region", "APPMESH_REGION, AWS_REGION"), (lines[2].Flag, lines[2].Env));
         Assert.Equal(("--port", "PORT"), (lines[3].Flag, lines[3].Env));
-        Assert.Equal(42, lines.Count);
+        Assert.Contains(("--api-timeout", "API_TIMEOUT"), lines.Select(l => (l.Flag, l.Env)));
+        Assert.Equal(43, lines.Count);
         Assert.Equal(lines.Count, lines.Select(l => l.Flag).Distinct().Count());
     }
 }
