@@ -302,7 +302,6 @@ public class ChartTests
             "batch jobs [get] []",
             " namespaces [get,list,watch] []",
             " events [create,patch] []",
-            "events.k8s.io events [create,patch] []",
         ], role.Rules.Select(Describe));
         Assert.Empty(rendered.All<V1Role>());
 

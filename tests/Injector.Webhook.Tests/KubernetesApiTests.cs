@@ -361,9 +361,9 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_deployment_found_by_the_hash_suffix_is_read_once_for_its_uid_and_repeated_events_raise_the_count()
+    public async Task A_deployments_uid_is_read_once_from_its_replica_set_and_repeated_events_raise_the_count()
     {
-        _server.AddDeployment("shop", "web");
+        _server.AddReplicaSet("shop", "web-5f9dbcd669", FakeApiServer.OwnerRef("apps/v1", "Deployment", "web"));
         var (recorder, stop) = await StartRecorderAsync();
         var handler = Handler(Lookup());
         var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-5f9dbcd669"), podTemplateHash: "5f9dbcd669");
@@ -378,7 +378,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
         var created = JsonNode.Parse(Assert.Single(_server.Sent("POST", "/api/v1/namespaces/shop/events")).Body)!;
         Assert.Equal($$"""{"apiVersion":"apps/v1","kind":"Deployment","name":"web","namespace":"shop","uid":"{{FakeApiServer.Uid("Deployment/web")}}"}""", created["involvedObject"]!.ToJsonString());
-        Assert.Equal(1, _server.Count("GET", "/apis/apps/v1/namespaces/shop/deployments/web"));
+        Assert.Equal(1, _server.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-5f9dbcd669"));
+        Assert.Equal(0, _server.Count("GET", "/apis/apps/v1/namespaces/shop/deployments/web"));
         var patches = _server.Sent("PATCH", "/api/v1/namespaces/shop/events/");
         Assert.Equal(2, patches.Count);
         Assert.All(patches, p => Assert.Equal("/api/v1/namespaces/shop/events/" + created["metadata"]!["name"]!.GetValue<string>(), p.Path));

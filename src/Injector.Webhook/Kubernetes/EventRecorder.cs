@@ -141,25 +141,29 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
             (reference.ApiVersion, reference.Uid) = (known.ApiVersion, known.Uid);
             return reference;
         }
-        V1ObjectMeta? metadata = null;
+        // The top owner's uid is in the owner references of the pod's direct owner (ReplicaSet or Job),
+        // which the webhook may read anyway: no permission on Deployments or CronJobs is needed.
+        var child = (request.Object?["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>()
+            .FirstOrDefault(r => Str(r["kind"]) is "ReplicaSet" or "Job");
+        V1ObjectMeta? ownerMetadata = null;
         try
         {
-            metadata = kind switch
+            if (Str(child?["name"]) is { } childName)
             {
-                "Deployment" => (await api.CallAsync("get-deployment", (c, ct) => c.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: ct), stoppingToken)).Metadata,
-                "CronJob" => (await api.CallAsync("get-cronjob", (c, ct) => c.BatchV1.ReadNamespacedCronJobAsync(name, ns, cancellationToken: ct), stoppingToken)).Metadata,
-                _ => null,
-            };
+                ownerMetadata = Str(child!["kind"]) == "ReplicaSet"
+                    ? (await api.CallAsync("get-replicaset", (c, ct) => c.AppsV1.ReadNamespacedReplicaSetAsync(childName, ns, cancellationToken: ct), stoppingToken)).Metadata
+                    : (await api.CallAsync("get-job", (c, ct) => c.BatchV1.ReadNamespacedJobAsync(childName, ns, cancellationToken: ct), stoppingToken)).Metadata;
+            }
         }
         catch (KubernetesApiException ex)
         {
             // Still worth recording: `kubectl get events` shows it, only `describe` will not match it.
             logger.LogDebug("no uid for {Kind} {Namespace}/{Name}: {Error}", kind, ns, name, ex.Message);
         }
-        if (metadata?.Uid is { } uid)
+        if (ownerMetadata?.OwnerReferences?.FirstOrDefault(o => o.Kind == kind && o.Name == name) is { } top)
         {
-            reference.Uid = uid;
-            references.Remember(ns, kind, name, reference.ApiVersion!, uid);
+            (reference.ApiVersion, reference.Uid) = (top.ApiVersion, top.Uid);
+            references.Remember(ns, kind, name, top.ApiVersion, top.Uid);
         }
         return reference;
     }
