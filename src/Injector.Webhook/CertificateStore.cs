@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Injector.Core.Settings;
@@ -10,7 +11,11 @@ namespace Injector.Webhook;
 /// (<see cref="Reload"/>) when they rotate; new TLS handshakes then present the new certificate.</summary>
 public sealed class CertificateStore
 {
-    private sealed record Loaded(X509Certificate2 Certificate, string? CaPem, string FilesHash);
+    private sealed record Loaded(X509Certificate2 Certificate, string? CaPem, string FilesHash)
+    {
+        /// <summary>The leaf with the intermediates from <c>tls.crt</c>, which handshakes send along.</summary>
+        public SslStreamCertificateContext Context { get; init; } = SslStreamCertificateContext.Create(Certificate, null, offline: true);
+    }
 
     private readonly object _reloadLock = new();
     private volatile Loaded? _loaded;
@@ -24,6 +29,9 @@ public sealed class CertificateStore
 
     /// <summary>The certificate new TLS handshakes present; null until the files could be read.</summary>
     public X509Certificate2? Current => _loaded?.Certificate;
+
+    /// <summary>What new TLS handshakes use: <see cref="Current"/> and its intermediates; null until loaded.</summary>
+    public SslStreamCertificateContext? Context => _loaded?.Context;
 
     /// <summary>PEM of the CA that signed <see cref="Current"/>: <c>ca.crt</c> next to the certificate file
     /// (cert-manager's layout), else the last certificate of the chain, else the in-memory CA.</summary>
@@ -91,7 +99,7 @@ public sealed class CertificateStore
                 return new(false, $"{CertFile} and {KeyFile} do not hold a matching PEM certificate and key: {ex.Message}");
             }
             if (string.IsNullOrWhiteSpace(caPem)) caPem = LastCertificatePem(certPem);
-            _loaded = new Loaded(certificate, caPem, hash);
+            _loaded = new Loaded(certificate, caPem, hash) { Context = SslStreamCertificateContext.Create(certificate, Intermediates(certPem), offline: true) };
         }
         Changed?.Invoke(this);
         return new(true, null);
@@ -105,6 +113,15 @@ public sealed class CertificateStore
         using var pem = X509Certificate2.CreateFromPem(certPem, keyPem);
         // Round-trip through PKCS#12 so that the private key is usable for TLS on every platform.
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    // Every certificate after the leaf in tls.crt; clients that trust only the root need them.
+    private static X509Certificate2Collection Intermediates(string chainPem)
+    {
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(chainPem);
+        if (chain.Count > 0) chain.RemoveAt(0);
+        return chain;
     }
 
     private static string LastCertificatePem(string chainPem)

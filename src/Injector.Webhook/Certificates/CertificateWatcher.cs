@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Injector.Core.Settings;
 using Injector.Webhook.Observability;
 
@@ -93,11 +94,19 @@ public static class CertificateSetup
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
-            kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(https =>
+            kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
             {
-                var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
-                https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
-                https.ServerCertificateSelector = (_, _) => store.Current;
+                // Per handshake, so that a rotated certificate (and its intermediates) is used at once.
+                OnConnection = _ =>
+                {
+                    var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
+                    if (store.Context is not { } context) throw new InvalidOperationException("no serving certificate is loaded yet");
+                    return ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = context,
+                        EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                    });
+                },
             }));
         });
         return builder;
