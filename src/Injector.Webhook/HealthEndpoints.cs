@@ -28,7 +28,13 @@ public static class HealthEndpoints
     public static WebApplication MapHealth(this WebApplication app)
     {
         var readiness = app.Services.GetRequiredService<Readiness>();
-        app.Lifetime.ApplicationStopping.Register(readiness.MarkStopping);
+        var delay = TimeSpan.FromSeconds(app.Services.GetRequiredService<Injector.Core.Settings.InjectorSettings>().ShutdownDelay);
+        // Not ready at once, but keep serving for the delay: endpoints take a moment to drop this replica.
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            readiness.MarkStopping();
+            if (delay > TimeSpan.Zero) Thread.Sleep(delay);
+        });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => readiness.NotReadyReason is { } why ? Results.Text(why + "\n", statusCode: 503) : Results.Text("ready\n"));
         return app;

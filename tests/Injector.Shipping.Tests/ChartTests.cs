@@ -241,6 +241,7 @@ public class ChartTests
             "--mesh-name=global",
             "--region=us-west-2",
             "--inject-default=true",
+            "--shutdown-delay=5",
             "--sidecar-mode=auto",
             "--sidecar-image=public.ecr.aws/appmesh/aws-appmesh-envoy:v1.34.13.3-prod",
             "--init-image=840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-proxy-route-manager:v7-prod",

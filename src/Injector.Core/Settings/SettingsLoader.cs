@@ -38,6 +38,7 @@ public static class SettingsLoader
         Str("tls-key-file", (s, v) => s with { TlsKeyFile = v }, "PEM private key of --tls-cert-file"),
         Str("kubeconfig", (s, v) => s with { Kubeconfig = v }, "kubeconfig for running outside the cluster (default: in-cluster configuration)"),
         Str("webhook-config-name", (s, v) => s with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),
+        Int("shutdown-delay", (s, v) => s with { ShutdownDelay = v }, "seconds to keep serving after SIGTERM while readiness is false (default 0; the chart sets 5)"),
         Str("api-timeout", (s, v) => s with { ApiTimeout = ParseDuration("api-timeout", v) }, "bound on each Kubernetes API call, e.g. 2s or 500ms (default 2s)"),
         Bool("inject-default", (s, v) => s with { InjectDefault = v }, "inject pods without the sidecarInjectorWebhook annotation (default true)"),
         Str("sidecar-mode", (s, v) => s with { SidecarMode = ParseMode(v) }, "classic, native or auto (default auto)"),
@@ -278,6 +279,7 @@ public static class SettingsLoader
         {
             if (port is < 1 or > 65535 && !(flag == "--port" && port == 0)) yield return $"{flag}: {port} is not a port from 1 to 65535";
         }
+        if (s.ShutdownDelay is < 0 or > 60) yield return $"--shutdown-delay: {s.ShutdownDelay} must be from 0 to 60 seconds";
         if (s.PrestopDelay is < 0 or > 3600) yield return $"--prestop-delay: {s.PrestopDelay} must be from 0 to 3600 seconds";
 
         foreach (var error in ValidateResources("sidecar", s.SidecarCpuRequests, s.SidecarCpuLimits, s.SidecarMemoryRequests, s.SidecarMemoryLimits)) yield return error;

@@ -160,6 +160,7 @@ public class SettingsLoaderTests
         { [.. Required, "--enable-xray"], new(), ["unknown flag '--enable-xray'; did you mean '--enable-xray-tracing'?"] },
         { [.. Required, "--colour"], new(), ["unknown flag '--colour'"] },
         { [.. Required, "extra"], new(), ["unexpected argument 'extra'"] },
+        { [.. Required, "--shutdown-delay", "61"], new(), ["--shutdown-delay: 61 must be from 0 to 60 seconds"] },
         { ["--mesh-name", "demo", "--region"], new(), ["flag '--region' needs a value", "region is required: pass --region or set APPMESH_REGION (or AWS_REGION)"] },
         { ["--region", "us-west-2", "--mesh-name", "--port", "9443"], new(), ["flag '--mesh-name' needs a value", "mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)"] },
         { [.. Required, "--sidecar-mode", "sometimes"], new(), ["--sidecar-mode: 'sometimes' is not one of classic, native, auto"] },
@@ -268,7 +269,8 @@ public class SettingsLoaderTests
         Assert.Equal(("--region", "APPMESH_REGION, AWS_REGION"), (lines[2].Flag, lines[2].Env));
         Assert.Equal(("--port", "PORT"), (lines[3].Flag, lines[3].Env));
         Assert.Contains(("--api-timeout", "API_TIMEOUT"), lines.Select(l => (l.Flag, l.Env)));
-        Assert.Equal(43, lines.Count);
+        Assert.Contains(("--shutdown-delay", "SHUTDOWN_DELAY"), lines.Select(l => (l.Flag, l.Env)));
+        Assert.Equal(44, lines.Count);
         Assert.Equal(lines.Count, lines.Select(l => l.Flag).Distinct().Count());
     }
 }
