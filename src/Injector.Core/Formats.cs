@@ -27,6 +27,10 @@ public static partial class Formats
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", RegexOptions.CultureInvariant)]
     private static partial Regex DnsSubdomainPattern();
 
+    // RFC 1123 label, the rule for volume names.
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex DnsLabelPattern();
+
     // Environment variable names as kubectl accepts them.
     [GeneratedRegex(@"^[-._a-zA-Z][-._a-zA-Z0-9]*$", RegexOptions.CultureInvariant)]
     private static partial Regex EnvNamePattern();
@@ -36,6 +40,8 @@ public static partial class Formats
     public static bool IsImage(string? text) => text is { Length: > 0 and <= 512 } && ImagePattern().IsMatch(text);
 
     public static bool IsDnsSubdomain(string? text) => text is { Length: > 0 and <= 253 } && DnsSubdomainPattern().IsMatch(text);
+
+    public static bool IsDnsLabel(string? text) => text is { Length: > 0 and <= 63 } && DnsLabelPattern().IsMatch(text);
 
     public static bool IsEnvName(string? text) => text is { Length: > 0 } && EnvNamePattern().IsMatch(text);
 

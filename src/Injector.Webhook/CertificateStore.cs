@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Injector.Core.Settings;
@@ -6,56 +7,152 @@ using Injector.Core.Settings;
 namespace Injector.Webhook;
 
 /// <summary>Holds the serving certificate: read from PEM files (the <c>kubernetes.io/tls</c> secret layout),
-/// or generated in memory so that a first run on a fresh machine just works.</summary>
+/// or generated in memory so that a first run on a fresh machine just works. Files can be read again
+/// (<see cref="Reload"/>) when they rotate; new TLS handshakes then present the new certificate.</summary>
 public sealed class CertificateStore
 {
-    private volatile X509Certificate2 _current;
-
-    private CertificateStore(X509Certificate2 current, string? caBundlePem)
+    private sealed record Loaded(X509Certificate2 Certificate, string? CaPem, string FilesHash)
     {
-        _current = current;
-        CaBundlePem = caBundlePem;
+        /// <summary>The leaf with the intermediates from <c>tls.crt</c>, which handshakes send along.</summary>
+        public SslStreamCertificateContext Context { get; init; } = SslStreamCertificateContext.Create(Certificate, null, offline: true);
     }
 
-    /// <summary>The certificate new TLS handshakes present.</summary>
-    public X509Certificate2 Current => _current;
+    private readonly object _reloadLock = new();
+    private volatile Loaded? _loaded;
 
-    /// <summary>PEM of the CA that signed an in-memory certificate (null when files are used).</summary>
-    public string? CaBundlePem { get; }
+    private CertificateStore(Loaded? loaded, string? certFile, string? keyFile)
+    {
+        _loaded = loaded;
+        CertFile = certFile;
+        KeyFile = keyFile;
+    }
+
+    /// <summary>The certificate new TLS handshakes present; null until the files could be read.</summary>
+    public X509Certificate2? Current => _loaded?.Certificate;
+
+    /// <summary>What new TLS handshakes use: <see cref="Current"/> and its intermediates; null until loaded.</summary>
+    public SslStreamCertificateContext? Context => _loaded?.Context;
+
+    /// <summary>PEM of the CA that signed <see cref="Current"/>: <c>ca.crt</c> next to the certificate file
+    /// (cert-manager's layout), else the last certificate of the chain, else the in-memory CA.</summary>
+    public string? CaBundlePem => _loaded?.CaPem;
+
+    public string? CertFile { get; }
+    public string? KeyFile { get; }
+
+    /// <summary>Raised after a different certificate has been loaded.</summary>
+    public event Action<CertificateStore>? Changed;
 
     public static CertificateStore Create(InjectorSettings settings, ILogger logger)
     {
         if (settings.TlsCertFile is { } certFile && settings.TlsKeyFile is { } keyFile)
         {
-            var certificate = LoadPem(certFile, keyFile);
-            logger.LogInformation("serving certificate {Subject} from {CertFile}, valid until {NotAfter:O}", certificate.Subject, certFile, certificate.NotAfter.ToUniversalTime());
-            return new CertificateStore(certificate, null);
+            var store = new CertificateStore(null, certFile, keyFile);
+            var outcome = store.Reload();
+            if (outcome.Error is not null)
+                logger.LogError("cannot load the serving certificate yet (not ready until it loads): {Error}", outcome.Error);
+            else
+                logger.LogInformation("serving certificate {Subject} from {CertFile}, valid until {NotAfter:O}", store.Current!.Subject, certFile, store.Current.NotAfter.ToUniversalTime());
+            return store;
         }
         var (leaf, caPem) = GenerateSelfSigned(["localhost", "appmesh-inject", "appmesh-inject.appmesh-system", "appmesh-inject.appmesh-system.svc"]);
         logger.LogWarning("no --tls-cert-file given: serving an in-memory certificate for localhost signed by a throw-away CA");
         Console.WriteLine("In-memory CA bundle (caBundle for a MutatingWebhookConfiguration):");
         Console.WriteLine(Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(caPem)));
-        return new CertificateStore(leaf, caPem);
+        return new CertificateStore(new Loaded(leaf, caPem, ""), null, null);
+    }
+
+    /// <summary>What a reload did: <see cref="Changed"/> when a new certificate is now served, an
+    /// <see cref="Error"/> when the files could not be read (the previous certificate stays).</summary>
+    public readonly record struct ReloadOutcome(bool Changed, string? Error);
+
+    /// <summary>Reads the files again; keeps the current certificate when they are unchanged or unreadable
+    /// (a half-written rotation is retried on the next change or poll).</summary>
+    public ReloadOutcome Reload()
+    {
+        if (CertFile is null || KeyFile is null) return new(false, null);
+        lock (_reloadLock)
+        {
+            string certPem, keyPem;
+            string? caPem;
+            try
+            {
+                certPem = File.ReadAllText(CertFile);
+                keyPem = File.ReadAllText(KeyFile);
+                var caFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CertFile))!, "ca.crt");
+                caPem = File.Exists(caFile) ? File.ReadAllText(caFile) : null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return new(false, $"cannot read {CertFile} / {KeyFile}: {ex.Message}");
+            }
+            var hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(certPem + "\0" + keyPem + "\0" + caPem)));
+            if (_loaded?.FilesHash == hash) return new(false, null);
+
+            X509Certificate2 certificate;
+            try
+            {
+                certificate = FromPem(certPem, keyPem);
+            }
+            catch (CryptographicException ex)
+            {
+                return new(false, $"{CertFile} and {KeyFile} do not hold a matching PEM certificate and key: {ex.Message}");
+            }
+            if (string.IsNullOrWhiteSpace(caPem)) caPem = LastCertificatePem(certPem);
+            _loaded = new Loaded(certificate, caPem, hash) { Context = SslStreamCertificateContext.Create(certificate, Intermediates(certPem), offline: true) };
+        }
+        Changed?.Invoke(this);
+        return new(true, null);
     }
 
     /// <summary>Reads a PEM certificate chain and key; the result is usable by SslStream on Linux.</summary>
-    public static X509Certificate2 LoadPem(string certFile, string keyFile)
+    public static X509Certificate2 LoadPem(string certFile, string keyFile) => FromPem(File.ReadAllText(certFile), File.ReadAllText(keyFile));
+
+    private static X509Certificate2 FromPem(string certPem, string keyPem)
     {
-        using var pem = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        using var pem = X509Certificate2.CreateFromPem(certPem, keyPem);
         // Round-trip through PKCS#12 so that the private key is usable for TLS on every platform.
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    // Every certificate after the leaf in tls.crt; clients that trust only the root need them.
+    private static X509Certificate2Collection Intermediates(string chainPem)
+    {
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(chainPem);
+        if (chain.Count > 0) chain.RemoveAt(0);
+        return chain;
+    }
+
+    private static string LastCertificatePem(string chainPem)
+    {
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(chainPem);
+        return chain[^1].ExportCertificatePem() + "\n";
     }
 
     /// <summary>A throw-away CA and a serving certificate for <paramref name="dnsNames"/> and loopback.</summary>
     public static (X509Certificate2 Leaf, string CaPem) GenerateSelfSigned(IReadOnlyList<string> dnsNames)
     {
+        using var ca = CreateCa("CN=appmesh-inject in-memory CA");
+        var leaf = IssueServing(ca, dnsNames, DateTimeOffset.UtcNow.AddDays(364));
+        return (leaf, ca.ExportCertificatePem());
+    }
+
+    /// <summary>A self-signed CA certificate with its private key, valid for a year.</summary>
+    public static X509Certificate2 CreateCa(string subject)
+    {
         var now = DateTimeOffset.UtcNow;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=appmesh-inject in-memory CA", caKey, HashAlgorithmName.SHA256);
+        var caRequest = new CertificateRequest(subject, caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(365));
+        return caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(365));
+    }
 
+    /// <summary>A serving certificate for <paramref name="dnsNames"/> and loopback, signed by <paramref name="ca"/>.</summary>
+    public static X509Certificate2 IssueServing(X509Certificate2 ca, IReadOnlyList<string> dnsNames, DateTimeOffset notAfter)
+    {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={dnsNames[0]}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
@@ -68,9 +165,8 @@ public sealed class CertificateStore
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var signed = request.Create(ca, now.AddMinutes(-5), now.AddDays(364), serial);
+        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), notAfter, serial);
         using var withKey = signed.CopyWithPrivateKey(key);
-        var leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-        return (leaf, ca.ExportCertificatePem());
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 }

@@ -11,5 +11,5 @@ public sealed partial class DecisionLog(ILogger<DecisionLog> logger) : IDecision
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "admission {Uid} {Namespace}/{Workload}: {Decision} ({Reason}) {Detail} in {DurationMs} ms, dryRun={DryRun}")]
-    private static partial void Log(ILogger logger, string uid, string @namespace, string? workload, string decision, string reason, string detail, double durationMs, bool dryRun);
+    private static partial void Log(ILogger logger, string uid, string Namespace, string? workload, string decision, string reason, string detail, double durationMs, bool dryRun);
 }

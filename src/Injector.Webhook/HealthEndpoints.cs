@@ -1,13 +1,42 @@
 namespace Injector.Webhook;
 
+/// <summary>Whether the process should receive reviews: false until the certificate is loaded and
+/// from the moment shutdown begins, so the Service stops routing here while in-flight reviews finish.</summary>
+public sealed class Readiness(CertificateStore certificates)
+{
+    private volatile bool _stopping;
+
+    public void MarkStopping() => _stopping = true;
+
+    /// <summary>Null when ready, else why not.</summary>
+    public string? NotReadyReason =>
+        _stopping ? "shutting down" : certificates.Current is null ? "no certificate loaded" : null;
+}
+
 public static class HealthEndpoints
 {
-    /// <summary><c>/healthz</c>: the process serves; <c>/readyz</c>: it has a certificate and takes reviews.</summary>
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    /// <summary>Readiness, and graceful shutdown: on SIGTERM readiness turns false at once, Kestrel stops
+    /// accepting, in-flight reviews finish (up to <paramref name="drainTimeout"/>), then the process exits.</summary>
+    public static WebApplicationBuilder AddLifecycle(this WebApplicationBuilder builder, TimeSpan drainTimeout)
     {
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drainTimeout);
+        return builder;
+    }
+
+    /// <summary><c>/healthz</c>: the process serves; <c>/readyz</c>: it has a certificate and is not stopping.</summary>
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        var delay = TimeSpan.FromSeconds(app.Services.GetRequiredService<Injector.Core.Settings.InjectorSettings>().ShutdownDelay);
+        // Not ready at once, but keep serving for the delay: endpoints take a moment to drop this replica.
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            readiness.MarkStopping();
+            if (delay > TimeSpan.Zero) Thread.Sleep(delay);
+        });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (CertificateStore certificates) =>
-            certificates.Current is not null ? Results.Text("ready\n") : Results.Text("no certificate\n", statusCode: 503));
+        app.MapGet("/readyz", () => readiness.NotReadyReason is { } why ? Results.Text(why + "\n", statusCode: 503) : Results.Text("ready\n"));
         return app;
     }
 }

@@ -1,6 +1,9 @@
 using Injector.Core.Admission;
 using Injector.Core.Injection;
 using Injector.Core.Settings;
+using Injector.Webhook.Certificates;
+using Injector.Webhook.Kubernetes;
+using Injector.Webhook.Observability;
 
 namespace Injector.Webhook;
 
@@ -14,6 +17,10 @@ public sealed class ConfigurationException(IReadOnlyList<string> errors)
 /// <summary>Builds and runs the webhook; tests build the same application in memory or on a loopback port.</summary>
 public static class WebhookHost
 {
+    /// <summary>How long in-flight reviews may take to finish after SIGTERM: the API server's longest
+    /// webhook timeout is 30 s, Kubernetes' default grace period is 30 s, reviews normally take milliseconds.</summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>Builds the application from flags and environment variables.</summary>
     /// <param name="args">Command-line flags (see <c>--help</c>).</param>
     /// <param name="environment">Environment variables; the process environment when null.</param>
@@ -36,7 +43,7 @@ public static class WebhookHost
         // starting/finished, endpoint executing) would add four more and cost most of the throughput.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        // The engine and its inputs.
+        // The engine and its inputs; without a cluster: no owner lookups, no namespace defaults, classic.
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new PodInjector(settings));
         builder.Services.AddSingleton<IClusterState>(NoClusterState.Instance);
@@ -45,29 +52,25 @@ public static class WebhookHost
             sp.GetService<Injector.Core.Naming.IOwnerLookup>(),
             sp.GetRequiredService<IClusterState>()));
 
-        // Who hears of each decision.
-        builder.Services.AddSingleton<IDecisionObserver, DecisionLog>();
+        // Metrics and one log line per decision.
+        builder.AddObservability();
 
-        // HTTPS with the configured certificate, or one generated in memory.
-        builder.Services.AddSingleton(sp => CertificateStore.Create(settings, sp.GetRequiredService<ILogger<CertificateStore>>()));
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
-            kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(https =>
-            {
-                var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
-                https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
-                https.ServerCertificateSelector = (_, _) => store.Current;
-            }));
-        });
+        // The Kubernetes API (in-cluster or --kubeconfig): owner lookups, namespace defaults, version, Events, caBundle.
+        builder.AddKubernetes(settings);
+
+        // HTTPS with the configured certificate (reloaded on rotation), or one generated in memory.
+        builder.AddServingCertificate(settings);
+
+        // Readiness, and draining in-flight reviews on SIGTERM.
+        builder.AddLifecycle(DrainTimeout);
 
         configure?.Invoke(builder);
         var app = builder.Build();
 
-        // Endpoints: admission, health.
+        // Endpoints: admission, health, metrics.
         app.MapAdmission();
         app.MapHealth();
+        app.MapMetrics();
         return app;
     }
 

@@ -170,6 +170,7 @@ public class ChartTests
         Assert.Equal(0, int.Parse(deployment.Spec.Strategy.RollingUpdate.MaxUnavailable.Value));
         Assert.Equal(Name, pod.ServiceAccountName);
         Assert.Null(pod.HostNetwork);
+        Assert.False(pod.EnableServiceLinks);
 
         Assert.True(pod.SecurityContext.RunAsNonRoot);
         Assert.Equal(1654, pod.SecurityContext.RunAsUser);
@@ -240,6 +241,7 @@ public class ChartTests
             "--mesh-name=global",
             "--region=us-west-2",
             "--inject-default=true",
+            "--shutdown-delay=5",
             "--sidecar-mode=auto",
             "--sidecar-image=public.ecr.aws/appmesh/aws-appmesh-envoy:v1.34.13.3-prod",
             "--init-image=840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-proxy-route-manager:v7-prod",
@@ -301,7 +303,6 @@ public class ChartTests
             "batch jobs [get] []",
             " namespaces [get,list,watch] []",
             " events [create,patch] []",
-            "events.k8s.io events [create,patch] []",
         ], role.Rules.Select(Describe));
         Assert.Empty(rendered.All<V1Role>());
 

@@ -35,6 +35,7 @@ public sealed class WebhookContractTests : IDisposable
             Region = "us-west-2",
             TlsCertFile = "/etc/appmesh-inject/tls/tls.crt",
             TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
+            ShutdownDelay = 5,
         };
         Assert.Equal(Json(expected), Json(settings));
     }
@@ -43,7 +44,7 @@ public sealed class WebhookContractTests : IDisposable
     public void Every_chart_setting_is_a_flag_the_webhook_understands()
     {
         var settings = Load(Helm.Render(
-            "--set", "mesh.name=bookinfo", "--set", "region=eu-west-1", "--set", "injectDefault=false",
+            "--set", "mesh.name=bookinfo", "--set", "region=eu-west-1", "--set", "injectDefault=false", "--set", "shutdownDelaySeconds=3",
             "--set", "sidecar.mode=native", "--set", "sidecar.logLevel=debug", "--set", "sidecar.preview=true", "--set", "sidecar.preStopDelay=5",
             "--set", "sidecar.envoyAdminPort=9902", "--set", "sidecar.image.tag=v1.2.3",
             "--set", "sidecar.resources.limits.cpu=200m", "--set", "sidecar.resources.limits.memory=128Mi",
@@ -62,6 +63,7 @@ public sealed class WebhookContractTests : IDisposable
             TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
             WebhookConfigName = "appmesh-inject",
             InjectDefault = false,
+            ShutdownDelay = 3,
             SidecarMode = SidecarMode.Native,
             SidecarImage = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.2.3",
             SidecarCpuLimits = "200m",

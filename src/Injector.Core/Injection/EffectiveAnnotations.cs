@@ -15,6 +15,9 @@ public sealed class EffectiveAnnotations
         _namespace = @namespace ?? EmptyMap;
     }
 
+    // A namespace-wide virtual node would give every workload the same identity; it is read from pods only.
+    private static readonly HashSet<string> PodOnly = [AnnotationKeys.VirtualNode, AnnotationKeys.Status];
+
     private static readonly IReadOnlyDictionary<string, string> EmptyMap = new Dictionary<string, string>();
 
     /// <summary>The pod's own annotation keys (unknown-key warnings are about these only).</summary>
@@ -27,7 +30,7 @@ public sealed class EffectiveAnnotations
             source = AnnotationSource.Pod;
             return true;
         }
-        if (key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal) && _namespace.TryGetValue(key, out value!))
+        if (key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal) && !PodOnly.Contains(key) && _namespace.TryGetValue(key, out value!))
         {
             source = AnnotationSource.Namespace;
             return true;

@@ -40,7 +40,12 @@ public sealed class PodInjector(InjectorSettings settings)
 
         // Selection (SPEC §1): switch, idempotency, host network.
         var inject = PodOverrides.ReadInjectSwitch(annotations, out var switchError);
-        if (switchError is not null) return InjectionResult.Denied(Reasons.InvalidAnnotation, switchError);
+        if (switchError is not null)
+        {
+            // Report every malformed annotation at once, not one per attempt.
+            var rest = PodOverrides.Parse(annotations);
+            return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", rest.Errors.Prepend(switchError)), rest.Warnings);
+        }
         if (inject == false)
             return InjectionResult.Skipped(Reasons.DisabledByAnnotation, $"{AnnotationKeys.SidecarInjectorWebhook} is disabled");
         if (inject is null && !Settings.InjectDefault)
@@ -70,8 +75,8 @@ public sealed class PodInjector(InjectorSettings settings)
         }
 
         var plan = new Plan(Settings, overrides, spec, metadata, context, mesh, virtualNode);
-        var error = plan.CheckResources() ?? plan.CheckMounts();
-        if (error is not null) return InjectionResult.Denied(Reasons.InvalidAnnotation, error, warnings, workload);
+        var planErrors = plan.CheckResources().Concat(plan.CheckMounts()).ToList();
+        if (planErrors.Count > 0) return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", planErrors), warnings, workload);
 
         var injected = pod.DeepClone().AsObject();
         plan.Apply(injected, warnings);
@@ -177,7 +182,7 @@ public sealed class PodInjector(InjectorSettings settings)
         }
 
         /// <summary>An annotation request above a flag limit (or the reverse) is as wrong as two bad annotations.</summary>
-        public string? CheckResources()
+        public IEnumerable<string> CheckResources()
         {
             foreach (var (kind, request, limit, requestFromAnnotation) in new[]
                      {
@@ -188,25 +193,33 @@ public sealed class PodInjector(InjectorSettings settings)
                 if (limit is null || !Quantity.TryParse(request, out var r) || !Quantity.TryParse(limit, out var l) || r.Value <= l.Value) continue;
                 var requestSource = requestFromAnnotation ? $"annotation {AnnotationKeys.Prefix}{kind}Request" : $"--sidecar-{kind}-requests";
                 var limitSource = (kind == "cpu" ? o.CpuLimit : o.MemoryLimit) is not null ? $"annotation {AnnotationKeys.Prefix}{kind}Limit" : $"--sidecar-{kind}-limits";
-                return $"{requestSource} \"{request}\" is above {limitSource} \"{limit}\"; a request must not exceed its limit";
+                yield return $"{requestSource} \"{request}\" is above {limitSource} \"{limit}\"; a request must not exceed its limit";
             }
-            return null;
         }
 
-        public string? CheckMounts()
+        /// <summary>Mounts that would make the API server reject the injected pod: unknown or duplicate volumes, shared paths.</summary>
+        public IEnumerable<string> CheckMounts()
         {
             var volumes = VolumeNames();
             foreach (var mount in o.VolumeMounts)
             {
                 if (!volumes.Contains(mount.Name))
-                    return $"annotation {AnnotationKeys.VolumeMounts}: the pod has no volume named \"{mount.Name}\"";
+                    yield return $"annotation {AnnotationKeys.VolumeMounts}: the pod has no volume named \"{mount.Name}\"";
             }
+            var secrets = new HashSet<string>();
             foreach (var mount in o.SecretMounts)
             {
                 if (volumes.Contains(mount.Name))
-                    return $"annotation {AnnotationKeys.SecretMounts}: the pod already has a volume named \"{mount.Name}\"; mount it with {AnnotationKeys.VolumeMounts} instead";
+                    yield return $"annotation {AnnotationKeys.SecretMounts}: the pod already has a volume named \"{mount.Name}\"; mount it with {AnnotationKeys.VolumeMounts} instead";
+                else if (!secrets.Add(mount.Name))
+                    yield return $"annotation {AnnotationKeys.SecretMounts}: the secret \"{mount.Name}\" is listed more than once";
             }
-            return null;
+            var paths = new HashSet<string>();
+            foreach (var (key, mount) in o.SecretMounts.Select(m => (AnnotationKeys.SecretMounts, m)).Concat(o.VolumeMounts.Select(m => (AnnotationKeys.VolumeMounts, m))))
+            {
+                if (!paths.Add(mount.MountPath.TrimEnd('/')))
+                    yield return $"annotation {key}: the mount path \"{mount.MountPath}\" is used more than once";
+            }
         }
 
         private HashSet<string> VolumeNames() =>

@@ -90,7 +90,8 @@ public sealed partial class PodOverrides
                 var colon = item.IndexOf(':');
                 var name = colon < 0 ? "" : item[..colon].Trim();
                 var path = colon < 0 ? "" : item[(colon + 1)..].Trim();
-                if (!Formats.IsDnsSubdomain(name) || !AbsolutePath().IsMatch(path))
+                // The name is a volume name in the pod (for secrets: the added volume's), so a DNS label.
+                if (!Formats.IsDnsLabel(name) || !AbsolutePath().IsMatch(path))
                 {
                     errors.Add(Malformed(key, source, value, format));
                     return [];

@@ -10,7 +10,7 @@ namespace Injector.Core.Json;
 /// <summary>One YAML document read as JSON, with the line it starts on (for error messages).</summary>
 public sealed record YamlDocument(JsonNode? Node, int Line);
 
-/// <summary>Converts between YAML (1.2 core schema, as Kubernetes reads it) and <see cref="JsonNode"/>,
+/// <summary>Converts between YAML (1.2 core schema, with 1.1 octals such as <c>0644</c> read as kubectl reads them) and <see cref="JsonNode"/>,
 /// keeping key order, so manifests round-trip through the same model as AdmissionReviews.</summary>
 public static partial class YamlJson
 {
@@ -20,9 +20,19 @@ public static partial class YamlJson
     [GeneratedRegex(@"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex FloatPattern();
 
+    // 0644 (YAML 1.1, what kubectl reads: octal, as in defaultMode) and 0o644 (YAML 1.2).
+    [GeneratedRegex(@"^(?<sign>[-+]?)0o?(?<digits>[0-7]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex OctalPattern();
+
+    [GeneratedRegex(@"^(?<sign>[-+]?)0x(?<digits>[0-9a-fA-F]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex HexPattern();
+
     // Plain scalars that a YAML 1.1 or 1.2 reader would not take as a string, so they must be quoted.
     [GeneratedRegex(@"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?0x[0-9a-fA-F_]+|[-+]?0o?[0-7_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?)$", RegexOptions.CultureInvariant)]
     private static partial Regex AmbiguousPattern();
+
+    [GeneratedRegex(@"^(-?)0+(?=[0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex LeadingZeros();
 
     /// <summary>Reads every document of a (multi-document) YAML or JSON text.</summary>
     /// <exception cref="YamlException">The text is not valid YAML; the exception carries the position.</exception>
@@ -73,16 +83,37 @@ public static partial class YamlJson
             case "true" or "True" or "TRUE": return JsonValue.Create(true);
             case "false" or "False" or "FALSE": return JsonValue.Create(false);
         }
+        foreach (var (pattern, radix) in new[] { (OctalPattern(), 8), (HexPattern(), 16) })
+        {
+            var match = pattern.Match(value);
+            if (match.Success) return ParseRadix(match, radix) ?? JsonValue.Create(value);
+        }
         // Numbers are parsed as JSON so that they behave exactly like numbers read from an AdmissionReview.
         if (IntPattern().IsMatch(value) || FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
             return JsonNode.Parse(NormalizeNumber(value));
         return JsonValue.Create(value);
     }
 
-    // YAML allows "+1", ".5", "-.5" and "1." where JSON does not.
+    private static JsonNode? ParseRadix(Match match, int radix)
+    {
+        if (!match.Success) return null;
+        try
+        {
+            var number = Convert.ToInt64(match.Groups["digits"].Value, radix);
+            if (number < 0) return null; // beyond a signed 64-bit number: left as a string
+            return JsonNode.Parse((match.Groups["sign"].Value == "-" ? -number : number).ToString(CultureInfo.InvariantCulture));
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+    }
+
+    // YAML allows "+1", ".5", "-.5", "1." and leading zeros ("09", "00.5") where JSON does not.
     private static string NormalizeNumber(string value)
     {
         if (value.StartsWith('+')) value = value[1..];
+        value = LeadingZeros().Replace(value, "$1");
         if (value.StartsWith('.')) value = "0" + value;
         else if (value.StartsWith("-.", StringComparison.Ordinal)) value = "-0" + value[1..];
         value = value.Replace(".e", ".0e").Replace(".E", ".0E");

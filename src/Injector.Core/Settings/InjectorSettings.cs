@@ -26,6 +26,11 @@ public sealed record InjectorSettings
     public string? TlsKeyFile { get; init; }
     public string? Kubeconfig { get; init; }
     public string? WebhookConfigName { get; init; }
+    /// <summary>Bound on each Kubernetes API call; the admission's own deadline bounds it too.</summary>
+    public TimeSpan ApiTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Seconds between readiness turning false on SIGTERM and the server closing, so that the
+    /// API server stops sending reviews to this replica before it goes away.</summary>
+    public int ShutdownDelay { get; init; }
 
     public bool InjectDefault { get; init; } = true;
     public SidecarMode SidecarMode { get; init; } = SidecarMode.Auto;

@@ -38,6 +38,8 @@ public static class SettingsLoader
         Str("tls-key-file", (s, v) => s with { TlsKeyFile = v }, "PEM private key of --tls-cert-file"),
         Str("kubeconfig", (s, v) => s with { Kubeconfig = v }, "kubeconfig for running outside the cluster (default: in-cluster configuration)"),
         Str("webhook-config-name", (s, v) => s with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),
+        Int("shutdown-delay", (s, v) => s with { ShutdownDelay = v }, "seconds to keep serving after SIGTERM while readiness is false (default 0; the chart sets 5)"),
+        Str("api-timeout", (s, v) => s with { ApiTimeout = ParseDuration("api-timeout", v) }, "bound on each Kubernetes API call, e.g. 2s or 500ms (default 2s)"),
         Bool("inject-default", (s, v) => s with { InjectDefault = v }, "inject pods without the sidecarInjectorWebhook annotation (default true)"),
         Str("sidecar-mode", (s, v) => s with { SidecarMode = ParseMode(v) }, "classic, native or auto (default auto)"),
         Str("sidecar-image", (s, v) => s with { SidecarImage = v ?? "" }, "Envoy image"),
@@ -54,7 +56,7 @@ public static class SettingsLoader
         Str("ignored-ips", (s, v) => s with { IgnoredIps = v ?? "" }, "egress addresses not redirected to Envoy (default 169.254.169.254)"),
         Int("envoy-admin-port", (s, v) => s with { EnvoyAdminPort = v }, "Envoy admin port (default 9901)"),
         Str("envoy-admin-access-log-file", (s, v) => s with { EnvoyAdminAccessLogFile = v ?? "" }, "Envoy admin access log (default /tmp/envoy_admin_access.log)"),
-        Str("envoy-log-level", (s, v) => s with { EnvoyLogLevel = v ?? "" }, "Envoy log level (default info)"),
+        Str("envoy-log-level", (s, v) => s with { EnvoyLogLevel = v?.ToLowerInvariant() ?? "" }, "Envoy log level (default info)"),
         Bool("preview", (s, v) => s with { Preview = v }, "use the App Mesh preview channel (default false)"),
         Int("prestop-delay", (s, v) => s with { PrestopDelay = v }, "seconds Envoy waits before exiting so endpoints drain (default 20)"),
         Bool("enable-iam-for-service-accounts", (s, v) => s with { EnableIamForServiceAccounts = v }, "set fsGroup 1337 so Envoy can read the IRSA token (default true)"),
@@ -151,6 +153,8 @@ public static class SettingsLoader
                 if (allowUnknown) { remaining.Add(arg); continue; }
                 var suggestion = Suggest.Closest(name, Options.Select(o => o.Name).Append("config"));
                 errors.Add($"unknown flag '--{name}'" + (suggestion is null ? "" : $"; did you mean '--{suggestion}'?"));
+                // Its value, if it has one, belongs to it: one mistake, one message.
+                if (inline is null && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
                 continue;
             }
             if (inline is not null)
@@ -163,7 +167,7 @@ public static class SettingsLoader
                 if (i + 1 < args.Count && bool.TryParse(args[i + 1], out _)) flags[name] = args[++i];
                 else flags[name] = "true";
             }
-            else if (i + 1 < args.Count)
+            else if (i + 1 < args.Count && !IsFlag(args[i + 1]))
             {
                 flags[name] = args[++i];
             }
@@ -174,6 +178,9 @@ public static class SettingsLoader
         }
         return flags;
     }
+
+    // "--mesh-name --region x" lacks a value: the next flag is not taken as one.
+    private static bool IsFlag(string arg) => arg.Length > 2 && arg.StartsWith("--", StringComparison.Ordinal);
 
     private static void ReadConfigFile(string path, Func<string, string> readFile, Dictionary<string, string> values, List<string> errors)
     {
@@ -199,7 +206,11 @@ public static class SettingsLoader
             }
             foreach (var (keyNode, valueNode) in map.Children)
             {
-                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                if (keyNode is not YamlScalarNode { Value: { } key })
+                {
+                    errors.Add($"config file '{path}': keys must be flag names such as mesh-name (line {keyNode.Start.Line})");
+                    continue;
+                }
                 if (!ByName.ContainsKey(key))
                 {
                     var suggestion = Suggest.Closest(key, Options.Select(o => o.Name));
@@ -214,9 +225,9 @@ public static class SettingsLoader
                 values[key] = scalar.Value ?? "";
             }
         }
-        catch (Exception ex) when (ex is YamlDotNet.Core.YamlException or InvalidCastException)
+        catch (YamlDotNet.Core.YamlException ex)
         {
-            errors.Add($"config file '{path}' is not valid YAML: {ex.Message}");
+            errors.Add($"config file '{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}): {ex.Message}");
         }
     }
 
@@ -229,6 +240,17 @@ public static class SettingsLoader
         bool.TryParse(value, out var result)
             ? result
             : throw new FormatException($"--{name}: '{value}' is not 'true' or 'false'");
+
+    private static TimeSpan ParseDuration(string name, string? value)
+    {
+        if (value is null) return new InjectorSettings().ApiTimeout;
+        var (number, unit) = value.EndsWith("ms", StringComparison.Ordinal) ? (value[..^2], 0.001)
+            : value.EndsWith('s') ? (value[..^1], 1.0)
+            : (value, 1.0);
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount * unit is > 0 and <= 60)
+            return TimeSpan.FromSeconds(amount * unit);
+        throw new FormatException($"--{name}: '{value}' is not a duration from 1ms to 60s, such as 2s or 500ms");
+    }
 
     private static SidecarMode ParseMode(string? value) => value?.ToLowerInvariant() switch
     {
@@ -257,6 +279,7 @@ public static class SettingsLoader
         {
             if (port is < 1 or > 65535 && !(flag == "--port" && port == 0)) yield return $"{flag}: {port} is not a port from 1 to 65535";
         }
+        if (s.ShutdownDelay is < 0 or > 60) yield return $"--shutdown-delay: {s.ShutdownDelay} must be from 0 to 60 seconds";
         if (s.PrestopDelay is < 0 or > 3600) yield return $"--prestop-delay: {s.PrestopDelay} must be from 0 to 3600 seconds";
 
         foreach (var error in ValidateResources("sidecar", s.SidecarCpuRequests, s.SidecarCpuLimits, s.SidecarMemoryRequests, s.SidecarMemoryLimits)) yield return error;

@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Injector.Core.Injection;
+using Injector.Core.Settings;
+
+namespace Injector.Core.Manifests;
+
+/// <summary>One effective sidecar setting and where its value came from.</summary>
+/// <param name="Name">What the setting is, e.g. "envoy image".</param>
+/// <param name="Value">The value the pod gets.</param>
+/// <param name="Source">"default", "flag --x", "config --x" (environment or config file), "annotation k",
+/// "namespace annotation k", or how the value was derived.</param>
+public sealed record ExplainedSetting(string Name, string Value, string Source);
+
+/// <summary>Why a pod template would (not) be injected, and with which settings.</summary>
+public sealed record PodExplanation(InjectionResult Result, IReadOnlyList<ExplainedSetting> Settings);
+
+/// <summary>Answers "why was my pod (not) injected?": runs the engine on the pod and lists every effective
+/// sidecar setting with its source (default, flag, configuration, namespace annotation, pod annotation).</summary>
+/// <param name="injector">The engine, with the settings to explain.</param>
+/// <param name="explicitFlags">The settings flags given on the command line (without <c>--</c>), to tell
+/// "flag" from "config" (environment variable or <c>--config</c> file).</param>
+public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? explicitFlags = null)
+{
+    private static readonly InjectorSettings Defaults = new();
+    private readonly IReadOnlySet<string> _flags = explicitFlags ?? new HashSet<string>();
+
+    public PodExplanation Explain(JsonObject pod, PodContext context)
+    {
+        var result = injector.Inject(pod, context);
+        var s = injector.Settings;
+        var podAnnotations = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (pod["metadata"]?["annotations"] is JsonObject map)
+        {
+            foreach (var (key, value) in map)
+            {
+                if (PodTemplates.Str(value) is { } text) podAnnotations[key] = text;
+            }
+        }
+        var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
+        var o = PodOverrides.Parse(annotations);
+        var list = new List<ExplainedSetting>();
+
+        string FlagSource(string flag, Func<InjectorSettings, object?> read) =>
+            _flags.Contains(flag) ? $"flag --{flag}"
+            : Equals(read(s), read(Defaults)) ? "default"
+            : $"config --{flag}";
+
+        // A setting an annotation may override: the annotation's (parsed) value, else the flag's.
+        void Add(string name, string key, object? parsed, string flag, Func<InjectorSettings, object?> read, Func<object?, string>? show = null)
+        {
+            show ??= v => v?.ToString() ?? "(none)";
+            if (annotations.TryGet(key, out var raw, out var source))
+            {
+                var where = source == AnnotationSource.Namespace ? $"namespace annotation {key}" : $"annotation {key}";
+                list.Add(parsed is null ? new(name, raw, where + " (invalid)") : new(name, show(parsed), where));
+            }
+            else
+            {
+                list.Add(new(name, show(read(s)), FlagSource(flag, read)));
+            }
+        }
+        static string OnOff(object? v) => v is true ? "enabled" : "disabled";
+
+        Add("injection", AnnotationKeys.SidecarInjectorWebhook, PodOverrides.ReadInjectSwitch(annotations, out _), "inject-default", x => x.InjectDefault, OnOff);
+        Add("mesh", AnnotationKeys.Mesh, o.Mesh, "mesh-name", x => x.MeshName);
+        if (annotations.TryGet(AnnotationKeys.VirtualNode, out var vnRaw, out var vnSource))
+            list.Add(new("virtual node", o.VirtualNode ?? vnRaw, (vnSource == AnnotationSource.Namespace ? "namespace annotation " : "annotation ") + AnnotationKeys.VirtualNode + (o.VirtualNode is null ? " (invalid)" : "")));
+        else
+        {
+            var workload = context.WorkloadName ?? PodTemplates.Str(pod["metadata"]?["name"]);
+            list.Add(workload is null
+                ? new("virtual node", "(none)", "no workload name to derive it from")
+                : new("virtual node", $"{workload}-{context.Namespace}", $"derived: workload {workload} + namespace {context.Namespace}"));
+        }
+
+        var native = o.NativeSidecar;
+        if (annotations.TryGet(AnnotationKeys.NativeSidecar, out _, out _))
+            Add("sidecar mode", AnnotationKeys.NativeSidecar, native, "sidecar-mode", x => x.SidecarMode, v => v is true ? "native" : "classic");
+        else
+        {
+            var mode = s.SidecarMode switch
+            {
+                SidecarMode.Native => "native",
+                SidecarMode.Classic => "classic",
+                _ => context.NativeSidecarsSupported ? "native (auto: the cluster supports native sidecars)" : "classic (auto: native sidecars not known to be supported)",
+            };
+            list.Add(new("sidecar mode", mode, FlagSource("sidecar-mode", x => x.SidecarMode)));
+        }
+
+        var fargate = pod["metadata"]?["labels"]?[AnnotationKeys.FargateProfileLabel] is not null;
+        if (annotations.TryGet(AnnotationKeys.AppMeshCni, out _, out _))
+            Add("CNI mode", AnnotationKeys.AppMeshCni, o.Cni, "", _ => null, OnOff);
+        else
+            list.Add(new("CNI mode", fargate ? "enabled" : "disabled", fargate ? $"label {AnnotationKeys.FargateProfileLabel} (Fargate)" : "default"));
+        var cni = o.Cni ?? fargate;
+
+        Add("envoy image", AnnotationKeys.SidecarImage, o.SidecarImage, "sidecar-image", x => x.SidecarImage);
+        if (!cni) list.Add(new("proxyinit image", s.InitImage, FlagSource("init-image", x => x.InitImage)));
+        Add("envoy log level", AnnotationKeys.SidecarLogLevel, o.SidecarLogLevel, "envoy-log-level", x => x.EnvoyLogLevel);
+        Add("preview", AnnotationKeys.Preview, o.Preview, "preview", x => x.Preview, OnOff);
+        Add("cpu request", AnnotationKeys.CpuRequest, o.CpuRequest?.Text, "sidecar-cpu-requests", x => x.SidecarCpuRequests);
+        Add("memory request", AnnotationKeys.MemoryRequest, o.MemoryRequest?.Text, "sidecar-memory-requests", x => x.SidecarMemoryRequests);
+        Add("cpu limit", AnnotationKeys.CpuLimit, o.CpuLimit?.Text, "sidecar-cpu-limits", x => x.SidecarCpuLimits);
+        Add("memory limit", AnnotationKeys.MemoryLimit, o.MemoryLimit?.Text, "sidecar-memory-limits", x => x.SidecarMemoryLimits);
+
+        if (annotations.TryGet(AnnotationKeys.Ports, out _, out _))
+            Add("app ports", AnnotationKeys.Ports, o.Ports, "", _ => null);
+        else
+            list.Add(new("app ports", ContainerPorts(pod) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
+        Add("egress ignored IPs", AnnotationKeys.EgressIgnoredIPs, o.EgressIgnoredIps, "ignored-ips", x => x.IgnoredIps);
+        if (annotations.TryGet(AnnotationKeys.EgressIgnoredPorts, out _, out _))
+            Add("egress ignored ports", AnnotationKeys.EgressIgnoredPorts, o.EgressIgnoredPorts, "", _ => null);
+        else
+            list.Add(new("egress ignored ports", "22", "default"));
+        if (annotations.TryGet(AnnotationKeys.Ipv6, out _, out _))
+            Add("IPv6", AnnotationKeys.Ipv6, o.Ipv6, "", _ => null, OnOff);
+        else
+            list.Add(new("IPv6", "enabled", "default"));
+
+        if (annotations.TryGet(AnnotationKeys.SidecarEnv, out _, out _))
+            Add("extra envoy env", AnnotationKeys.SidecarEnv, o.Errors.Any(e => e.Contains(AnnotationKeys.SidecarEnv, StringComparison.Ordinal)) ? null : string.Join(",", o.SidecarEnv.Select(p => $"{p.Key}={p.Value}")), "", _ => null);
+        if (annotations.TryGet(AnnotationKeys.SecretMounts, out _, out _))
+            Add("secret mounts", AnnotationKeys.SecretMounts, o.SecretMounts.Count > 0 ? string.Join(",", o.SecretMounts.Select(m => $"{m.Name}:{m.MountPath}")) : null, "", _ => null);
+        if (annotations.TryGet(AnnotationKeys.VolumeMounts, out _, out _))
+            Add("volume mounts", AnnotationKeys.VolumeMounts, o.VolumeMounts.Count > 0 ? string.Join(",", o.VolumeMounts.Select(m => $"{m.Name}:{m.MountPath}")) : null, "", _ => null);
+
+        list.Add(new("region", s.Region, FlagSource("region", x => x.Region)));
+        var tracer = s.Tracer switch
+        {
+            Tracer.XRay => ("X-Ray", "enable-xray-tracing"),
+            Tracer.Jaeger => ("Jaeger", "enable-jaeger-tracing"),
+            Tracer.Datadog => ("Datadog", "enable-datadog-tracing"),
+            _ => ("none", ""),
+        };
+        list.Add(new("tracing", tracer.Item1, tracer.Item2.Length == 0 ? "default" : _flags.Contains(tracer.Item2) ? $"flag --{tracer.Item2}" : $"config --{tracer.Item2}"));
+        return new PodExplanation(result, list);
+    }
+
+    private static string ContainerPorts(JsonObject pod)
+    {
+        var ports = new List<int>();
+        if (pod["spec"]?["containers"] is JsonArray containers)
+        {
+            foreach (var container in containers)
+            {
+                if (container?["ports"] is not JsonArray list) continue;
+                foreach (var port in list)
+                {
+                    if (port?["containerPort"] is JsonValue v && v.TryGetValue<int>(out var number) && !ports.Contains(number)) ports.Add(number);
+                }
+            }
+        }
+        return string.Join(',', ports.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+    }
+}
+
+/// <summary>The text of <c>appmesh-inject explain</c>: for every pod template of the sources, the decision,
+/// the names and the effective settings with their sources.</summary>
+public static class ExplainReport
+{
+    /// <summary>Renders the report; <paramref name="failed"/> tells whether any document was unreadable or would be denied.</summary>
+    public static string Render(IEnumerable<ManifestSource> sources, PodInjector injector, IReadOnlySet<string>? explicitFlags, string defaultNamespace, out bool failed)
+    {
+        failed = false;
+        var parsed = sources.Select(s => (s.Name, Chunks: ManifestStream.Split(s.Text).Select(ManifestStream.Parse).ToList())).ToList();
+        var namespaces = ManifestStream.NamespaceAnnotations(parsed.SelectMany(s => s.Chunks).SelectMany(c => c.Documents).Select(d => d.Node));
+        var manifests = new ManifestInjector(injector, new ManifestOptions(defaultNamespace, namespaces));
+        var explainer = new PodExplainer(injector, explicitFlags);
+        var output = new System.Text.StringBuilder();
+        var templates = 0;
+        foreach (var (name, chunks) in parsed)
+        {
+            foreach (var chunk in chunks)
+            {
+                if (chunk.Failed)
+                {
+                    failed = true;
+                    output.Append($"{name}:{chunk.ErrorLine}:{chunk.ErrorColumn}: {chunk.Error}\n\n");
+                    continue;
+                }
+                foreach (var document in chunk.Documents)
+                {
+                    foreach (var resource in Resources(document.Node))
+                    {
+                        var kind = PodTemplates.Str(resource["kind"]);
+                        var path = PodTemplates.PathOf(kind);
+                        if (path is null) continue;
+                        templates++;
+                        var resourceName = PodTemplates.Str(resource["metadata"]?["name"]) ?? "(no name)";
+                        var (pod, context) = manifests.PodOf(resource);
+                        output.Append($"{name}:{document.Line}: {kind} {context?.Namespace ?? defaultNamespace}/{resourceName} (pod template: {PodTemplates.Describe(path)})\n");
+                        if (pod is null || context is null)
+                        {
+                            failed = true;
+                            output.Append($"  would be injected: no (failed: {Reasons.InvalidPod}): {kind} has no pod template at {PodTemplates.Describe(path)}\n\n");
+                            continue;
+                        }
+                        var explanation = explainer.Explain(pod, context);
+                        var result = explanation.Result;
+                        output.Append(result.Outcome switch
+                        {
+                            InjectionOutcome.Injected => $"  would be injected: yes ({result.Message})\n",
+                            InjectionOutcome.Skipped => $"  would be injected: no (skipped: {result.Reason}): {result.Message}\n",
+                            _ => $"  would be injected: no (denied: {result.Reason}): {result.Message}\n",
+                        });
+                        if (result.Outcome == InjectionOutcome.Denied) failed = true;
+                        var width = explanation.Settings.Max(x => x.Name.Length);
+                        var valueWidth = Math.Min(60, explanation.Settings.Max(x => x.Value.Length));
+                        output.Append("  settings:\n");
+                        foreach (var setting in explanation.Settings)
+                            output.Append($"    {setting.Name.PadRight(width)}  {setting.Value.PadRight(valueWidth)}  ({setting.Source})\n");
+                        foreach (var warning in ManifestInjector.MisplacedAnnotations(resource, path, kind!).Concat(result.Warnings))
+                            output.Append($"  warning: {warning}\n");
+                        output.Append('\n');
+                    }
+                }
+            }
+        }
+        if (templates == 0 && !failed) output.Append("no pod templates found (kinds read: " + string.Join(", ", PodTemplates.Kinds) + ", List)\n");
+        return output.ToString();
+    }
+
+    private static IEnumerable<JsonObject> Resources(JsonNode? node)
+    {
+        if (node is not JsonObject obj) yield break;
+        if (!PodTemplates.IsList(obj))
+        {
+            yield return obj;
+            yield break;
+        }
+        foreach (var item in obj["items"]!.AsArray())
+        {
+            foreach (var inner in Resources(item)) yield return inner;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Injector.Core.Settings;
+using Injector.Webhook.Observability;
+
+namespace Injector.Webhook.Certificates;
+
+/// <summary>How often the certificate files are read again when no file-system event arrived.</summary>
+public sealed class CertificateWatchOptions
+{
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Events come in bursts during a rotation (key, then certificate, then symlink): wait for quiet.</summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(100);
+}
+
+/// <summary>Reloads the serving certificate when its files change. Kubernetes secret volumes rotate by
+/// swapping the <c>..data</c> symlink in the mount directory, which changes no watched file in place,
+/// so the whole directory is watched, and a periodic poll catches anything the watcher misses.</summary>
+public sealed class CertificateWatcher(CertificateStore store, CertificateWatchOptions options, ILogger<CertificateWatcher> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _signal = new(0);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (store.CertFile is null || store.KeyFile is null) return;
+        var watchers = new List<FileSystemWatcher>();
+        foreach (var directory in new[] { store.CertFile, store.KeyFile }.Select(f => Path.GetDirectoryName(Path.GetFullPath(f))!).Distinct())
+        {
+            try
+            {
+                var watcher = new FileSystemWatcher(directory) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime };
+                watcher.Changed += (_, _) => Signal();
+                watcher.Created += (_, _) => Signal();
+                watcher.Deleted += (_, _) => Signal();
+                watcher.Renamed += (_, _) => Signal();
+                watcher.Error += (_, e) => logger.LogWarning(e.GetException(), "certificate directory watch failed; polling every {Interval}", options.PollInterval);
+                watcher.EnableRaisingEvents = true;
+                watchers.Add(watcher);
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or PlatformNotSupportedException)
+            {
+                logger.LogWarning("cannot watch {Directory} ({Error}); polling every {Interval}", directory, ex.Message, options.PollInterval);
+            }
+        }
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await _signal.WaitAsync(options.PollInterval, stoppingToken);
+                await Task.Delay(options.Debounce, stoppingToken);
+                while (_signal.CurrentCount > 0) _signal.Wait(0);
+                ReloadOnce();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var watcher in watchers) watcher.Dispose();
+        }
+    }
+
+    private void Signal()
+    {
+        if (_signal.CurrentCount == 0) _signal.Release();
+    }
+
+    /// <summary>One reload attempt, logged.</summary>
+    public void ReloadOnce()
+    {
+        var outcome = store.Reload();
+        if (outcome.Error is not null)
+            logger.LogWarning("serving certificate not reloaded, keeping the current one: {Error}", outcome.Error);
+        else if (outcome.Changed)
+            logger.LogInformation("serving certificate reloaded: {Subject}, valid until {NotAfter:O}", store.Current!.Subject, store.Current.NotAfter.ToUniversalTime());
+    }
+}
+
+public static class CertificateSetup
+{
+    /// <summary>HTTPS on <c>--port</c> with the configured certificate (reloaded when its files change) or one
+    /// generated in memory; TLS 1.2 minimum.</summary>
+    public static WebApplicationBuilder AddServingCertificate(this WebApplicationBuilder builder, InjectorSettings settings)
+    {
+        builder.Services.AddSingleton(sp =>
+        {
+            var store = CertificateStore.Create(settings, sp.GetRequiredService<ILogger<CertificateStore>>());
+            sp.GetRequiredService<InjectorMetrics>().ObserveCertificate(() => store.Current is { } c ? new DateTimeOffset(c.NotAfter.ToUniversalTime()) : null);
+            return store;
+        });
+        builder.Services.AddSingleton<CertificateWatchOptions>();
+        builder.Services.AddHostedService<CertificateWatcher>();
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
+            kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
+            {
+                // Per handshake, so that a rotated certificate (and its intermediates) is used at once.
+                OnConnection = _ =>
+                {
+                    var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
+                    if (store.Context is not { } context) throw new InvalidOperationException("no serving certificate is loaded yet");
+                    return ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = context,
+                        EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                    });
+                },
+            }));
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Net;
+using System.Text.RegularExpressions;
+using Injector.Core.Admission;
+using Injector.Core.Injection;
+using k8s;
+using k8s.Models;
+
+namespace Injector.Webhook.Kubernetes;
+
+/// <summary>What the webhook knows about the cluster, kept up to date in the background so that an
+/// admission reads it without I/O: the <c>appmesh.k8s.aws/*</c> annotations of every namespace (a list,
+/// then a watch, restarted with backoff) and whether the API server supports native sidecars.</summary>
+public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<KubernetesClusterState> logger) : BackgroundService, IClusterState
+{
+    public static readonly TimeSpan VersionRefresh = TimeSpan.FromMinutes(10);
+    /// <summary>The server ends a watch after this long; the client then resumes from the last resourceVersion.</summary>
+    public const int WatchSeconds = 300;
+
+    private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _namespaces = new(StringComparer.Ordinal);
+    private volatile bool _nativeSidecars;
+    private volatile string? _serverVersion;
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
+    public IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace) =>
+        _namespaces.TryGetValue(@namespace, out var annotations) ? annotations : null;
+
+    public bool NativeSidecarsSupported => _nativeSidecars;
+
+    /// <summary>The API server's gitVersion, once known.</summary>
+    public string? ServerVersion => _serverVersion;
+
+    /// <summary>Completes when the first namespace list has been read.</summary>
+    public Task NamespacesSynced => _synced.Task;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(
+            Task.Run(() => WatchNamespacesAsync(stoppingToken), stoppingToken),
+            Task.Run(() => ProbeVersionAsync(stoppingToken), stoppingToken));
+
+    /// <summary>Asks <c>/version</c> at start-up and every <see cref="VersionRefresh"/>; until it answers, classic.</summary>
+    private async Task ProbeVersionAsync(CancellationToken stoppingToken)
+    {
+        var backoff = MinBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                var version = await api.CallAsync("get-version", (c, ct) => c.Version.GetCodeAsync(ct), stoppingToken);
+                var native = SupportsNativeSidecars(version.Major, version.Minor);
+                if (_serverVersion != version.GitVersion)
+                    logger.LogInformation("Kubernetes API server {Version}: native sidecars {Support}", version.GitVersion, native ? "supported" : "not supported (needs 1.29)");
+                _serverVersion = version.GitVersion;
+                _nativeSidecars = native;
+                backoff = MinBackoff;
+                wait = VersionRefresh;
+            }
+            catch (KubernetesApiException ex)
+            {
+                logger.LogWarning("cannot read the API server version ({Error}); --sidecar-mode auto keeps its last answer ({Mode})", ex.Message, _nativeSidecars ? "native" : "classic");
+                wait = backoff;
+                backoff = Next(backoff);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            try { await Task.Delay(wait, stoppingToken); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>Whether a server reporting <paramref name="major"/>.<paramref name="minor"/> has native
+    /// sidecars (1.29 and later); minors like <c>29+</c> (EKS, GKE) count by their digits.</summary>
+    public static bool SupportsNativeSidecars(string? major, string? minor)
+    {
+        static int Digits(string? s) => s is null ? -1 : Leading().Match(s) is { Success: true } m ? int.Parse(m.Value) : -1;
+        var (ma, mi) = (Digits(major), Digits(minor));
+        return ma > 1 || (ma == 1 && mi >= 29);
+    }
+
+    [GeneratedRegex("^[0-9]+")]
+    private static partial Regex Leading();
+
+    private async Task WatchNamespacesAsync(CancellationToken stoppingToken)
+    {
+        var backoff = MinBackoff;
+        string? resourceVersion = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (resourceVersion is null)
+                {
+                    var list = await api.CallAsync("list-namespaces", (c, ct) => c.CoreV1.ListNamespaceAsync(cancellationToken: ct), stoppingToken);
+                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var ns in list.Items) { Store(ns); seen.Add(ns.Metadata.Name); }
+                    foreach (var gone in _namespaces.Keys.Where(k => !seen.Contains(k)).ToList()) _namespaces.TryRemove(gone, out _);
+                    resourceVersion = list.Metadata?.ResourceVersion ?? "";
+                    _synced.TrySetResult();
+                }
+                resourceVersion = await WatchOnceAsync(resourceVersion, stoppingToken);
+                backoff = MinBackoff;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is KubernetesApiException or ResourceExpiredException or KubernetesException or HttpRequestException or IOException or System.Text.Json.JsonException or k8s.Autorest.HttpOperationException)
+            {
+                // Namespaces are few: after any failure list again rather than trust a possibly stale resourceVersion.
+                resourceVersion = null;
+                logger.LogWarning("namespace watch interrupted ({Error}); retrying in {Backoff}", ex.Message, backoff);
+                try { await Task.Delay(backoff, stoppingToken); } catch (OperationCanceledException) { return; }
+                backoff = Next(backoff);
+            }
+        }
+    }
+
+    private sealed class ResourceExpiredException(string message) : Exception(message);
+
+    /// <summary>Follows one watch from <paramref name="resourceVersion"/> until the server ends it; returns the
+    /// last resourceVersion seen. A 410 Gone (history compacted) throws so that the caller lists again.</summary>
+    private async Task<string> WatchOnceAsync(string resourceVersion, CancellationToken stoppingToken)
+    {
+        // The stream is long-lived by design, so it is bounded by the server's timeoutSeconds, not the API timeout.
+        var failed = true;
+        try
+        {
+            await foreach (var (type, ns) in api.Client.CoreV1.WatchListNamespaceAsync(
+                allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: WatchSeconds, cancellationToken: stoppingToken))
+            {
+                switch (type)
+                {
+                    case WatchEventType.Added:
+                    case WatchEventType.Modified:
+                        Store(ns);
+                        break;
+                    case WatchEventType.Deleted:
+                        _namespaces.TryRemove(ns.Metadata.Name, out _);
+                        break;
+                    case WatchEventType.Error:
+                        throw new ResourceExpiredException("the watch ended with an error event (resourceVersion too old)");
+                }
+                if (ns.Metadata?.ResourceVersion is { Length: > 0 } rv) resourceVersion = rv;
+            }
+            failed = false;
+        }
+        finally
+        {
+            if (!stoppingToken.IsCancellationRequested) api.Record("watch-namespaces", failed);
+        }
+        return resourceVersion;
+    }
+
+    private void Store(V1Namespace ns)
+    {
+        var annotations = (ns.Metadata.Annotations ?? new Dictionary<string, string>())
+            .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
+            .ToFrozenDictionary(StringComparer.Ordinal);
+        _namespaces[ns.Metadata.Name] = annotations;
+    }
+
+    private TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+}

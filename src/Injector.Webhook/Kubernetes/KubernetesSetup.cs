@@ -1,0 +1,38 @@
+using Injector.Core.Admission;
+using Injector.Core.Naming;
+using Injector.Core.Settings;
+using k8s;
+
+namespace Injector.Webhook.Kubernetes;
+
+public static class KubernetesSetup
+{
+    /// <summary>Kubernetes API access when there is a cluster to talk to (in-cluster or <c>--kubeconfig</c>):
+    /// owner lookups, the namespace and version caches, Events and caBundle patching. Without one, the
+    /// defaults registered by <see cref="WebhookHost"/> stay: no lookups, no namespace defaults, classic.
+    /// </summary>
+    public static WebApplicationBuilder AddKubernetes(this WebApplicationBuilder builder, InjectorSettings settings)
+    {
+        IKubernetes? client;
+        using (var loggers = LoggerFactory.Create(l => l.AddJsonConsole(o => o.JsonWriterOptions = new() { Indented = false })))
+            client = KubernetesApi.CreateClient(settings, loggers.CreateLogger("Injector.Webhook.Kubernetes"));
+        if (client is null) return builder;
+        var services = builder.Services;
+        services.AddSingleton(client);
+        services.AddSingleton<KubernetesApi>();
+        services.AddSingleton<ObjectReferences>();
+        services.AddSingleton<IOwnerLookup, KubernetesOwnerLookup>();
+
+        services.AddSingleton<KubernetesClusterState>();
+        services.AddSingleton<IClusterState>(sp => sp.GetRequiredService<KubernetesClusterState>());
+        services.AddHostedService(sp => sp.GetRequiredService<KubernetesClusterState>());
+
+        services.AddSingleton<EventRecorder>();
+        services.AddSingleton<IDecisionObserver>(sp => sp.GetRequiredService<EventRecorder>());
+        services.AddHostedService(sp => sp.GetRequiredService<EventRecorder>());
+
+        services.AddSingleton<CaBundleSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<CaBundleSync>());
+        return builder;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Injector.Cli;
+using Injector.Core.Json;
+using Microsoft.AspNetCore.JsonPatch.SystemTextJson;
+
+namespace Injector.Cli.Tests;
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public string[] ReportLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>Runs the command in memory, with a fixed environment (no variables leak in from the machine).</summary>
+public static class Cli
+{
+    public static readonly string[] BaseArgs = ["--mesh-name", "demo", "--region", "us-west-2"];
+
+    public static CliResult Run(string? stdin, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = CliApp.Run(args, new StringReader(stdin ?? ""), stdout, stderr, new Dictionary<string, string>());
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary><c>inject</c> with the base settings and the given extra arguments.</summary>
+    public static CliResult Inject(string? stdin, params string[] args) => Run(stdin, ["inject", .. BaseArgs, .. args]);
+
+    public static JsonNode Apply(JsonNode document, string patchJson)
+    {
+        var patch = JsonSerializer.Deserialize<JsonPatchDocument>(patchJson)!;
+        var target = document.DeepClone();
+        patch.ApplyTo(target);
+        return target;
+    }
+
+    public static void AssertJsonEqual(JsonNode? expected, JsonNode? actual) =>
+        Assert.Equal(expected?.ToJsonString(), actual?.ToJsonString());
+
+    public static List<JsonNode?> Documents(string yaml) => YamlJson.ReadAll(yaml).Select(d => d.Node).ToList();
+}
+
+/// <summary>A temporary folder, deleted at the end of the test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("appmesh-inject-cli-").FullName;
+
+    public string Write(string relative, string text)
+    {
+        var full = System.IO.Path.Combine(Path, relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, text);
+        return full;
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}

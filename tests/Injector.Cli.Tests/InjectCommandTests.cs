@@ -1,0 +1,371 @@
+using System.Text.Json.Nodes;
+using Injector.Core.Json;
+
+namespace Injector.Cli.Tests;
+
+public sealed class InjectCommandTests
+{
+    public static TheoryData<string, string> Kinds() => new()
+    {
+        { "Deployment", "/spec/template" },
+        { "ReplicaSet", "/spec/template" },
+        { "StatefulSet", "/spec/template" },
+        { "DaemonSet", "/spec/template" },
+        { "Job", "/spec/template" },
+        { "ReplicationController", "/spec/template" },
+        { "CronJob", "/spec/jobTemplate/spec/template" },
+    };
+
+    private static string Manifest(string kind)
+    {
+        var pod = new JsonObject
+        {
+            ["spec"] = new JsonObject
+            {
+                ["containers"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = "app",
+                    ["image"] = "example.com/app:1.0",
+                    ["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 8080 }),
+                }),
+            },
+        };
+        JsonNode spec = kind == "CronJob"
+            ? new JsonObject { ["schedule"] = "@daily", ["jobTemplate"] = new JsonObject { ["spec"] = new JsonObject { ["template"] = pod } } }
+            : new JsonObject { ["template"] = pod };
+        return YamlJson.Write(new JsonObject
+        {
+            ["apiVersion"] = kind is "CronJob" or "Job" ? "batch/v1" : kind == "ReplicationController" ? "v1" : "apps/v1",
+            ["kind"] = kind,
+            ["metadata"] = new JsonObject { ["name"] = "web", ["namespace"] = "prod" },
+            ["spec"] = spec,
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Every_workload_kind_gets_its_pod_template_injected_and_named_after_the_workload(string kind, string templatePointer)
+    {
+        var input = Manifest(kind);
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal([$"<stdin>:1: {kind} prod/web: injected (mesh demo, virtual node web-prod)", "1 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
+        var output = Assert.Single(Cli.Documents(result.Stdout))!;
+        var template = Pointer(output, templatePointer);
+        Assert.Equal("web-prod", template["metadata"]!["annotations"]!["appmesh.k8s.aws/virtualNode"]!.GetValue<string>());
+        Assert.Equal(["app", "envoy"], template["spec"]!["containers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+        Assert.Equal(["proxyinit"], template["spec"]!["initContainers"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+        // Only the template changed: everything outside it is as it was.
+        var input0 = YamlJson.Read(input)!;
+        Pointer(input0, templatePointer).ReplaceWith(template.DeepClone());
+        Cli.AssertJsonEqual(input0, output);
+    }
+
+    [Fact]
+    public void A_cronjob_is_injected_inside_its_job_template_and_nowhere_else()
+    {
+        var result = Cli.Inject(Manifest("CronJob"), "-f", "-", "-o", "json");
+
+        var output = JsonNode.Parse(result.Stdout)!;
+        Assert.Null(output["spec"]!["template"]);
+        var template = output["spec"]!["jobTemplate"]!["spec"]!["template"]!;
+        Assert.Equal(["metadata", "spec"], template.AsObject().Select(p => p.Key));
+        Assert.Equal("web-prod", template["metadata"]!["annotations"]!["appmesh.k8s.aws/virtualNode"]!.GetValue<string>());
+        Assert.Equal("mesh/demo/virtualNode/web-prod", template["spec"]!["containers"]![1]!["env"]![0]!["value"]!.GetValue<string>());
+    }
+
+    private static JsonNode Pointer(JsonNode root, string pointer) =>
+        pointer.Split('/', StringSplitOptions.RemoveEmptyEntries).Aggregate(root, (node, key) => node[key]!);
+
+    private const string MultiDocument = """
+        # the app's config
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: settings   # kept verbatim
+        data:
+          level: "debug"
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: api
+        spec:
+          template:
+            spec:
+              containers:
+              - name: api
+                image: example.com/api:2
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: api
+        spec:
+          ports:
+          - port: 80
+
+        """;
+
+    [Fact]
+    public void Non_workload_documents_pass_through_verbatim_and_in_order()
+    {
+        var result = Cli.Inject(MultiDocument, "-f", "-", "-n", "staging");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+        [
+            "<stdin>:2: ConfigMap settings: passed through",
+            "<stdin>:9: Deployment staging/api: injected (mesh demo, virtual node api-staging)",
+            "<stdin>:20: Service api: passed through",
+            "1 injected, 0 skipped, 2 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+        Assert.StartsWith("# the app's config\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings   # kept verbatim\ndata:\n  level: \"debug\"\n---\napiVersion: apps/v1\nkind: Deployment\n", result.Stdout);
+        Assert.EndsWith("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n  - port: 80\n", result.Stdout);
+        var documents = Cli.Documents(result.Stdout);
+        Assert.Equal(["ConfigMap", "Deployment", "Service"], documents.Select(d => d!["kind"]!.GetValue<string>()));
+        // The template had no metadata: it is created in front of spec.
+        Assert.Equal(["metadata", "spec"], documents[1]!["spec"]!["template"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
+    public void The_documents_namespace_wins_over_the_flag()
+    {
+        var input = Manifest("Deployment");
+        var result = Cli.Inject(input, "-f", "-", "--namespace", "other");
+
+        Assert.Equal("<stdin>:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)", result.ReportLines[0]);
+    }
+
+    [Fact]
+    public void A_list_has_each_item_handled_and_stays_a_list()
+    {
+        var list = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "List",
+            ["items"] = new JsonArray(YamlJson.Read(Manifest("StatefulSet")), new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Service", ["metadata"] = new JsonObject { ["name"] = "db" } }),
+        };
+        var result = Cli.Inject(list.ToJsonString(), "-f", "-", "-o", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(["<stdin>:1: StatefulSet prod/web: injected (mesh demo, virtual node web-prod)", "<stdin>:1: Service db: passed through", "1 injected, 0 skipped, 1 passed through, 0 failed, 0 unreadable"], result.ReportLines);
+        var output = JsonNode.Parse(result.Stdout)!;
+        Assert.Equal("List", output["kind"]!.GetValue<string>());
+        Assert.Equal("envoy", output["items"]![0]!["spec"]!["template"]!["spec"]!["containers"]![1]!["name"]!.GetValue<string>());
+        Cli.AssertJsonEqual(list["items"]![1], output["items"]![1]);
+    }
+
+    [Fact]
+    public void A_folder_is_read_recursively_in_name_order_and_other_files_are_ignored()
+    {
+        using var dir = new TempDir();
+        dir.Write("b.yaml", Manifest("DaemonSet"));
+        dir.Write("a/deploy.yml", Manifest("Deployment"));
+        dir.Write("a/pod.json", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"solo"},"spec":{"containers":[{"name":"c","image":"x"}]}}""");
+        dir.Write("notes.txt", "not a manifest: [");
+
+        var result = Cli.Inject(null, "-f", dir.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+        [
+            $"{dir.Path}/a/deploy.yml:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)",
+            $"{dir.Path}/a/pod.json:1: Pod default/solo: injected (mesh demo, virtual node solo-default)",
+            $"{dir.Path}/b.yaml:1: DaemonSet prod/web: injected (mesh demo, virtual node web-prod)",
+            "3 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+        Assert.Equal(["Deployment", "Pod", "DaemonSet"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void A_broken_document_in_the_middle_is_reported_with_its_position_and_the_others_are_still_handled()
+    {
+        var input = Manifest("Deployment") + "---\nkind: ConfigMap\nmetadata: {name: [oops\n---\n" + Manifest("Job");
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(1, result.ExitCode);
+        var n = LineCount(Manifest("Deployment"));
+        Assert.Equal(
+        [
+            "<stdin>:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)",
+            $"<stdin>:{n + 4}:1: failed: invalid YAML: While parsing a flow sequence, did not find expected ',' or ']' (in the document starting at line {n + 2}); the document is left out of the output",
+            $"<stdin>:{n + 5}: Job prod/web: injected (mesh demo, virtual node web-prod)",
+        ], result.ReportLines[..3]);
+        Assert.Equal("2 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable", result.ReportLines[3]);
+        Assert.Equal(["Deployment", "Job"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
+    }
+
+    private static int LineCount(string text) => text.Count(c => c == '\n');
+
+    [Fact]
+    public void A_malformed_annotation_fails_the_resource_keeps_it_unchanged_and_exits_1()
+    {
+        const string input = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: p
+              annotations:
+                appmesh.k8s.aws/cpuRequest: lots
+            spec:
+              containers:
+              - name: a
+                image: b
+            """;
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("<stdin>:1: Pod default/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuRequest: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi", result.ReportLines[0]);
+        Assert.Equal(input + "\n", result.Stdout);
+    }
+
+    [Fact]
+    public void Skipped_pods_are_reported_with_their_reason_and_written_unchanged()
+    {
+        const string input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    appmesh.k8s.aws/sidecarInjectorWebhook: disabled\nspec:\n  containers:\n  - {name: a, image: b}\n";
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("<stdin>:1: Pod default/p: skipped (disabled-by-annotation): appmesh.k8s.aws/sidecarInjectorWebhook is disabled", result.ReportLines[0]);
+        Assert.Equal(input, result.Stdout);
+    }
+
+    [Fact]
+    public void Quiet_silences_the_report()
+    {
+        var result = Cli.Inject(Manifest("Deployment"), "-f", "-", "--quiet");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("", result.Stderr);
+        Assert.NotEqual("", result.Stdout);
+    }
+
+    [Fact]
+    public void Json_output_of_one_document_is_the_document_itself()
+    {
+        var yaml = Cli.Inject(Manifest("Deployment"), "-q", "-f", "-");
+        var json = Cli.Inject(Manifest("Deployment"), "-q", "-f", "-", "-o", "json");
+
+        Cli.AssertJsonEqual(YamlJson.Read(yaml.Stdout), JsonNode.Parse(json.Stdout));
+    }
+
+    [Fact]
+    public void Patch_output_gives_per_resource_operations_that_turn_the_input_into_the_output()
+    {
+        var input = Manifest("Deployment") + "---\n" + Manifest("CronJob");
+        var yaml = Cli.Inject(input, "-q", "-f", "-");
+        var patch = Cli.Inject(input, "-q", "-f", "-", "-o", "patch");
+
+        var entries = JsonNode.Parse(patch.Stdout)!.AsArray();
+        Assert.Equal(2, entries.Count);
+        Assert.Equal(["<stdin>", "1", "Deployment", "prod", "web", "/spec/template"],
+            new[] { "source", "line", "kind", "namespace", "name", "template" }.Select(k => entries[0]![k]!.ToString()));
+        Assert.Equal("/spec/jobTemplate/spec/template", entries[1]!["template"]!.GetValue<string>());
+        Assert.Equal("/spec/jobTemplate/spec/template/metadata", entries[1]!["patch"]![0]!["path"]!.GetValue<string>());
+        var inputs = Cli.Documents(input);
+        var outputs = Cli.Documents(yaml.Stdout);
+        for (var i = 0; i < 2; i++)
+            // Same content; a patch "add" appends the created metadata after spec, so key order is not compared.
+            Assert.True(JsonNode.DeepEquals(outputs[i], Cli.Apply(inputs[i]!, entries[i]!["patch"]!.ToJsonString())));
+    }
+
+    [Fact]
+    public void Diff_output_is_a_unified_diff_whose_hunks_rebuild_the_output_from_the_input()
+    {
+        using var dir = new TempDir();
+        var file = dir.Write("app.yaml", MultiDocument);
+        var diff = Cli.Inject(null, "-q", "-f", file, "-o", "diff");
+        var yaml = Cli.Inject(null, "-q", "-f", file);
+
+        var lines = diff.Stdout.Split('\n');
+        Assert.Equal("--- a/" + file.TrimStart('/'), lines[0]);
+        Assert.Equal("+++ b/" + file.TrimStart('/'), lines[1]);
+        Assert.Matches(@"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@$", lines[2]);
+        // Only additions: injection never removes a line of the input.
+        Assert.DoesNotContain(lines.Skip(2), l => l.StartsWith('-'));
+        // The input is written as the serializer writes it, so the left side of the diff is the file itself.
+        Assert.Equal(yaml.Stdout, ApplyUnifiedDiff(MultiDocument, diff.Stdout));
+    }
+
+    [Fact]
+    public void Nothing_to_inject_gives_an_empty_diff()
+    {
+        var result = Cli.Inject("apiVersion: v1\nkind: Service\nmetadata: {name: s}\n", "-f", "-", "-o", "diff");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+    }
+
+    // An independent reader of the format: checks every context and removed line against the original.
+    private static string ApplyUnifiedDiff(string original, string diff)
+    {
+        var source = original.Split('\n')[..^1];
+        var result = new List<string>();
+        var next = 0;
+        var lines = diff.Split('\n')[..^1];
+        for (var i = 2; i < lines.Length; i++)
+        {
+            var header = System.Text.RegularExpressions.Regex.Match(lines[i], @"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@$");
+            Assert.True(header.Success, $"not a hunk header: {lines[i]}");
+            var start = int.Parse(header.Groups[1].Value);
+            var count = header.Groups[2].Success ? int.Parse(header.Groups[2].Value) : 1;
+            var first = count == 0 ? start : start - 1;
+            while (next < first) result.Add(source[next++]);
+            for (; i + 1 < lines.Length && !lines[i + 1].StartsWith("@@", StringComparison.Ordinal); i++)
+            {
+                var line = lines[i + 1];
+                switch (line[0])
+                {
+                    case ' ': Assert.Equal(source[next], line[1..]); result.Add(source[next++]); break;
+                    case '-': Assert.Equal(source[next], line[1..]); next++; break;
+                    case '+': result.Add(line[1..]); break;
+                    default: Assert.Fail($"bad diff line: {line}"); break;
+                }
+            }
+        }
+        while (next < source.Length) result.Add(source[next++]);
+        return string.Join('\n', result) + "\n";
+    }
+
+    [Theory]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2" }, "appmesh-inject: no input: give -f FILE, -f DIRECTORY or -f - (standard input)")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-f", "-", "-o", "xml" }, "appmesh-inject: --output: 'xml' is not one of yaml, json, patch, diff")]
+    [InlineData(new[] { "inject", "--mesh-nam", "demo", "--region", "us-west-2", "-f", "-" }, "appmesh-inject: invalid configuration:")]
+    [InlineData(new[] { "inject", "--region", "us-west-2", "-f", "-" }, "appmesh-inject: invalid configuration:")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-f", "/nonexistent/x.yaml" }, "appmesh-inject: cannot read '/nonexistent/x.yaml': ")]
+    [InlineData(new[] { "injekt" }, "appmesh-inject: unknown command 'injekt'; did you mean 'inject'?")]
+    [InlineData(new[] { "inject", "file.yaml" }, "appmesh-inject: unexpected argument 'file.yaml'; give files with -f")]
+    public void Usage_errors_exit_2_with_a_message(string[] args, string messageStart)
+    {
+        var result = Cli.Run("", args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.StartsWith(messageStart, result.Stderr);
+    }
+
+    [Fact]
+    public void A_misspelt_settings_flag_gets_a_suggestion()
+    {
+        var result = Cli.Run("", "inject", "--mesh-nam", "demo", "--region", "us-west-2", "-f", "-");
+
+        Assert.Equal("appmesh-inject: invalid configuration:\n  unknown flag '--mesh-nam'; did you mean '--mesh-name'?\n  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\nRun 'appmesh-inject --help' for usage.\n", result.Stderr);
+    }
+
+    [Fact]
+    public void Settings_flags_and_the_config_file_reach_the_engine()
+    {
+        using var dir = new TempDir();
+        var config = dir.Write("config.yaml", "sidecar-image: registry.example.com/envoy:v9\nenvoy-log-level: debug\n");
+        var result = Cli.Run(Manifest("Deployment"), "inject", "-q", "-f", "-", "--config", config, "--mesh-name", "prod-mesh", "--region", "eu-west-1", "-o", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        var envoy = JsonNode.Parse(result.Stdout)!["spec"]!["template"]!["spec"]!["containers"]![1]!;
+        Assert.Equal("registry.example.com/envoy:v9", envoy["image"]!.GetValue<string>());
+        Assert.Equal(
+            ["mesh/prod-mesh/virtualNode/web-prod", "mesh/prod-mesh/virtualNode/web-prod", "eu-west-1", "debug"],
+            envoy["env"]!.AsArray().Take(4).Select(e => e!["value"]!.GetValue<string>()));
+    }
+}

@@ -1,0 +1,428 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Injector.Webhook.Tests.Fakes;
+
+/// <summary>One request the fake API server received.</summary>
+public sealed record ApiRequest(string Method, string Path, string Query, string? ContentType, string Body);
+
+/// <summary>A Kubernetes API server in the test process: Kestrel on loopback port 0, answering with JSON
+/// shaped like a real API server's (kind, apiVersion, metadata with uid, resourceVersion and
+/// ownerReferences, Status objects for errors, newline-delimited watch events). It records every
+/// request and can be told to answer slowly or with 500s.</summary>
+public sealed class FakeApiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
+    private readonly object _namespaceLock = new();
+    private readonly List<(long Rv, string Type, JsonObject Object)> _namespaceHistory = [];
+    private readonly Dictionary<string, JsonObject> _namespaces = new(StringComparer.Ordinal);
+    private readonly List<Channel<string>> _watchers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private long _resourceVersion = 1000;
+
+    public ConcurrentQueue<ApiRequest> Requests { get; } = new();
+
+    /// <summary>Requests whose path this matches wait <see cref="Delay"/> before being answered.</summary>
+    public Func<string, bool> Slow { get; set; } = _ => false;
+    public TimeSpan Delay { get; set; }
+    /// <summary>Requests whose path this matches get a 500 with a Status body.</summary>
+    public Func<string, bool> Failing { get; set; } = _ => false;
+
+    public string GitVersion { get; set; } = "v1.30.4-eks-a737599";
+    public string Major { get; set; } = "1";
+    public string Minor { get; set; } = "30+";
+
+    public string Url { get; private set; } = "";
+
+    private FakeApiServer()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
+        });
+        _app = builder.Build();
+        _app.Use(async (http, next) =>
+        {
+            http.Request.EnableBuffering();
+            var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+            http.Request.Body.Position = 0;
+            Requests.Enqueue(new ApiRequest(http.Request.Method, http.Request.Path, http.Request.QueryString.Value ?? "", http.Request.ContentType, body));
+            var path = http.Request.Path.Value ?? "";
+            if (Slow(path))
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+                try { await Task.Delay(Delay, either.Token); }
+                catch (OperationCanceledException) { return; }
+            }
+            if (Failing(path))
+            {
+                await WriteStatus(http, 500, "InternalError", "etcdserver: request timed out");
+                return;
+            }
+            await next(http);
+        });
+        _app.MapGet("/version", () => Results.Json(new JsonObject
+        {
+            ["major"] = Major, ["minor"] = Minor, ["gitVersion"] = GitVersion, ["gitCommit"] = "4e1e3fe6b5b34b2b5f3c2f49b8c3cf0a1a6a4f7e",
+            ["gitTreeState"] = "clean", ["buildDate"] = "2024-08-26T21:23:04Z", ["goVersion"] = "go1.22.5", ["compiler"] = "gc", ["platform"] = "linux/amd64",
+        }));
+        _app.MapGet("/apis/apps/v1/namespaces/{ns}/replicasets/{name}", (HttpContext h, string ns, string name) => Get(h, $"apps/v1/replicasets/{ns}/{name}", "replicasets.apps", name));
+        _app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments/{name}", (HttpContext h, string ns, string name) => Get(h, $"apps/v1/deployments/{ns}/{name}", "deployments.apps", name));
+        _app.MapGet("/apis/batch/v1/namespaces/{ns}/jobs/{name}", (HttpContext h, string ns, string name) => Get(h, $"batch/v1/jobs/{ns}/{name}", "jobs.batch", name));
+        _app.MapGet("/apis/batch/v1/namespaces/{ns}/cronjobs/{name}", (HttpContext h, string ns, string name) => Get(h, $"batch/v1/cronjobs/{ns}/{name}", "cronjobs.batch", name));
+        _app.MapGet("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", (HttpContext h, string name) =>
+            Get(h, $"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", "mutatingwebhookconfigurations.admissionregistration.k8s.io", name));
+        _app.MapMethods("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", ["PATCH"], PatchWebhookConfiguration);
+        _app.MapGet("/api/v1/namespaces", ListOrWatchNamespaces);
+        _app.MapPost("/api/v1/namespaces/{ns}/events", CreateEvent);
+        _app.MapMethods("/api/v1/namespaces/{ns}/events/{name}", ["PATCH"], PatchEvent);
+    }
+
+    public static async Task<FakeApiServer> StartAsync()
+    {
+        var server = new FakeApiServer();
+        await server._app.StartAsync();
+        server.Url = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return server;
+    }
+
+    /// <summary>A kubeconfig file naming this server, for <c>--kubeconfig</c>.</summary>
+    public string WriteKubeconfig(string directory)
+    {
+        var path = Path.Combine(directory, "kubeconfig");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: fake
+              cluster:
+                server: {Url}
+            users:
+            - name: tester
+              user:
+                token: not-a-secret
+            contexts:
+            - name: fake
+              context:
+                cluster: fake
+                user: tester
+            current-context: fake
+            """);
+        return path;
+    }
+
+    public int Count(string method, string path) => Requests.Count(r => r.Method == method && r.Path == path);
+
+    public IReadOnlyList<ApiRequest> Sent(string method, string pathPrefix) =>
+        Requests.Where(r => r.Method == method && r.Path.StartsWith(pathPrefix, StringComparison.Ordinal)).ToList();
+
+    // ---- objects -------------------------------------------------------------------------------
+
+    public static string Uid(string seed) =>
+        new Guid(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes(seed))).ToString();
+
+    private string NextVersion() => Interlocked.Increment(ref _resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static JsonObject Metadata(string name, string? ns, string uid, string rv, JsonArray? owners = null, JsonObject? labels = null, JsonObject? annotations = null)
+    {
+        var metadata = new JsonObject { ["name"] = name };
+        if (ns is not null) metadata["namespace"] = ns;
+        metadata["uid"] = uid;
+        metadata["resourceVersion"] = rv;
+        metadata["generation"] = 1;
+        metadata["creationTimestamp"] = "2024-09-02T10:15:30Z";
+        if (labels is not null) metadata["labels"] = labels;
+        if (annotations is not null) metadata["annotations"] = annotations;
+        if (owners is not null) metadata["ownerReferences"] = owners;
+        return metadata;
+    }
+
+    public static JsonObject OwnerRef(string apiVersion, string kind, string name, bool controller = true) => new()
+    {
+        ["apiVersion"] = apiVersion, ["kind"] = kind, ["name"] = name, ["uid"] = Uid(kind + "/" + name), ["controller"] = controller, ["blockOwnerDeletion"] = true,
+    };
+
+    public void AddReplicaSet(string ns, string name, JsonObject? owner)
+    {
+        _objects[$"apps/v1/replicasets/{ns}/{name}"] = new JsonObject
+        {
+            ["kind"] = "ReplicaSet",
+            ["apiVersion"] = "apps/v1",
+            ["metadata"] = Metadata(name, ns, Uid("ReplicaSet/" + name), NextVersion(), owner is null ? null : new JsonArray(owner), new JsonObject { ["app"] = "web" }),
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = 2,
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = "web" } },
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = "web" } },
+                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "web", ["image"] = "nginx:1.27" }) },
+                },
+            },
+            ["status"] = new JsonObject { ["replicas"] = 2, ["observedGeneration"] = 1 },
+        };
+    }
+
+    public void AddJob(string ns, string name, JsonObject? owner)
+    {
+        _objects[$"batch/v1/jobs/{ns}/{name}"] = new JsonObject
+        {
+            ["kind"] = "Job",
+            ["apiVersion"] = "batch/v1",
+            ["metadata"] = Metadata(name, ns, Uid("Job/" + name), NextVersion(), owner is null ? null : new JsonArray(owner)),
+            ["spec"] = new JsonObject
+            {
+                ["backoffLimit"] = 6,
+                ["template"] = new JsonObject
+                {
+                    ["spec"] = new JsonObject { ["restartPolicy"] = "Never", ["containers"] = new JsonArray(new JsonObject { ["name"] = "task", ["image"] = "busybox:1.36" }) },
+                },
+            },
+            ["status"] = new JsonObject { ["active"] = 1 },
+        };
+    }
+
+    public void AddDeployment(string ns, string name) =>
+        _objects[$"apps/v1/deployments/{ns}/{name}"] = new JsonObject
+        {
+            ["kind"] = "Deployment",
+            ["apiVersion"] = "apps/v1",
+            ["metadata"] = Metadata(name, ns, Uid("Deployment/" + name), NextVersion()),
+            ["spec"] = new JsonObject { ["replicas"] = 2, ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } } },
+        };
+
+    public void AddWebhookConfiguration(string name, params string?[] caBundles)
+    {
+        var webhooks = new JsonArray();
+        for (var i = 0; i < caBundles.Length; i++)
+        {
+            var clientConfig = new JsonObject { ["service"] = new JsonObject { ["namespace"] = "appmesh-system", ["name"] = "appmesh-inject", ["path"] = "/mutate", ["port"] = 443 } };
+            if (caBundles[i] is { } ca) clientConfig["caBundle"] = ca;
+            webhooks.Add(new JsonObject
+            {
+                ["name"] = $"inject{i}.appmesh.k8s.aws",
+                ["clientConfig"] = clientConfig,
+                ["rules"] = new JsonArray(new JsonObject { ["operations"] = new JsonArray("CREATE"), ["apiGroups"] = new JsonArray(""), ["apiVersions"] = new JsonArray("v1"), ["resources"] = new JsonArray("pods"), ["scope"] = "*" }),
+                ["failurePolicy"] = "Ignore",
+                ["sideEffects"] = "None",
+                ["admissionReviewVersions"] = new JsonArray("v1", "v1beta1"),
+                ["timeoutSeconds"] = 10,
+                ["reinvocationPolicy"] = "IfNeeded",
+            });
+        }
+        _objects[$"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}"] = new JsonObject
+        {
+            ["kind"] = "MutatingWebhookConfiguration",
+            ["apiVersion"] = "admissionregistration.k8s.io/v1",
+            ["metadata"] = Metadata(name, null, Uid("MutatingWebhookConfiguration/" + name), NextVersion()),
+            ["webhooks"] = webhooks,
+        };
+    }
+
+    public JsonObject? WebhookConfiguration(string name) =>
+        _objects.TryGetValue($"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", out var o) ? (JsonObject)o.DeepClone() : null;
+
+    private async Task Get(HttpContext http, string key, string resource, string name)
+    {
+        if (_objects.TryGetValue(key, out var obj)) await WriteJson(http, 200, obj);
+        else await WriteStatus(http, 404, "NotFound", $"{resource} \"{name}\" not found", new JsonObject { ["name"] = name, ["group"] = resource.Contains('.') ? resource[(resource.IndexOf('.') + 1)..] : "", ["kind"] = resource.Split('.')[0] });
+    }
+
+    private async Task PatchWebhookConfiguration(HttpContext http, string name)
+    {
+        var key = $"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}";
+        if (!_objects.TryGetValue(key, out var stored)) { await WriteStatus(http, 404, "NotFound", $"mutatingwebhookconfigurations.admissionregistration.k8s.io \"{name}\" not found"); return; }
+        if (http.Request.ContentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) != true)
+        {
+            await WriteStatus(http, 415, "UnsupportedMediaType", $"the fake accepts only JSON patches, not {http.Request.ContentType}");
+            return;
+        }
+        var patched = (JsonObject)stored.DeepClone();
+        var operations = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!.AsArray();
+        foreach (var op in operations)
+        {
+            var path = op!["path"]!.GetValue<string>().Split('/')[1..];
+            JsonNode parent = patched;
+            foreach (var segment in path[..^1]) parent = parent is JsonArray a ? a[int.Parse(segment)]! : parent[segment]!;
+            var last = path[^1];
+            switch (op["op"]!.GetValue<string>())
+            {
+                case "test":
+                    if (parent[last]?.ToJsonString() != op["value"]!.ToJsonString())
+                    {
+                        await WriteStatus(http, 422, "Invalid", $"the server rejected our request due to an error in our request: testing value /{string.Join('/', path)} failed");
+                        return;
+                    }
+                    break;
+                case "add":
+                case "replace":
+                    parent[last] = op["value"]!.DeepClone();
+                    break;
+                default:
+                    await WriteStatus(http, 422, "Invalid", "unsupported op " + op["op"]);
+                    return;
+            }
+        }
+        patched["metadata"]!["resourceVersion"] = NextVersion();
+        _objects[key] = patched;
+        await WriteJson(http, 200, patched);
+    }
+
+    // ---- namespaces: list and watch ---------------------------------------------------------------
+
+    public void SetNamespace(string name, Dictionary<string, string>? annotations = null)
+    {
+        lock (_namespaceLock)
+        {
+            var type = _namespaces.ContainsKey(name) ? "MODIFIED" : "ADDED";
+            var rv = NextVersion();
+            var annotationObject = annotations is null ? null : new JsonObject(annotations.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
+            var ns = new JsonObject
+            {
+                ["kind"] = "Namespace",
+                ["apiVersion"] = "v1",
+                ["metadata"] = Metadata(name, null, Uid("Namespace/" + name), rv,
+                    labels: new JsonObject { ["kubernetes.io/metadata.name"] = name, ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" }, annotations: annotationObject),
+                ["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") },
+                ["status"] = new JsonObject { ["phase"] = "Active" },
+            };
+            _namespaces[name] = ns;
+            Publish(long.Parse(rv), type, ns);
+        }
+    }
+
+    public void DeleteNamespace(string name)
+    {
+        lock (_namespaceLock)
+        {
+            if (!_namespaces.Remove(name, out var ns)) return;
+            var gone = (JsonObject)ns.DeepClone();
+            var rv = NextVersion();
+            gone["metadata"]!["resourceVersion"] = rv;
+            Publish(long.Parse(rv), "DELETED", gone);
+        }
+    }
+
+    private void Publish(long rv, string type, JsonObject obj)
+    {
+        _namespaceHistory.Add((rv, type, (JsonObject)obj.DeepClone()));
+        var line = new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n";
+        foreach (var watcher in _watchers) watcher.Writer.TryWrite(line);
+    }
+
+    public int OpenWatches { get { lock (_namespaceLock) return _watchers.Count; } }
+
+    private async Task ListOrWatchNamespaces(HttpContext http)
+    {
+        if (http.Request.Query["watch"] is ["true" or "1"]) { await WatchNamespaces(http); return; }
+        JsonObject list;
+        lock (_namespaceLock)
+        {
+            list = new JsonObject
+            {
+                ["kind"] = "NamespaceList",
+                ["apiVersion"] = "v1",
+                ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                ["items"] = new JsonArray(_namespaces.Values.OrderBy(n => n["metadata"]!["name"]!.GetValue<string>(), StringComparer.Ordinal).Select(n => (JsonNode)n.DeepClone()).ToArray()),
+            };
+        }
+        await WriteJson(http, 200, list);
+    }
+
+    private async Task WatchNamespaces(HttpContext http)
+    {
+        var from = long.TryParse(http.Request.Query["resourceVersion"], out var rv) ? rv : 0;
+        var channel = Channel.CreateUnbounded<string>();
+        lock (_namespaceLock)
+        {
+            foreach (var (version, type, obj) in _namespaceHistory.Where(h => h.Rv > from))
+                channel.Writer.TryWrite(new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n");
+            _watchers.Add(channel);
+        }
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+        if (int.TryParse(http.Request.Query["timeoutSeconds"], out var seconds)) ended.CancelAfter(TimeSpan.FromSeconds(seconds));
+        try
+        {
+            await http.Response.Body.FlushAsync(ended.Token);
+            await foreach (var line in channel.Reader.ReadAllAsync(ended.Token))
+            {
+                await http.Response.WriteAsync(line, ended.Token);
+                await http.Response.Body.FlushAsync(ended.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            lock (_namespaceLock) _watchers.Remove(channel);
+        }
+    }
+
+    // ---- events -------------------------------------------------------------------------------------
+
+    public ConcurrentQueue<JsonObject> Events { get; } = new();
+
+    private async Task CreateEvent(HttpContext http, string ns)
+    {
+        var body = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!.AsObject();
+        var stored = (JsonObject)body.DeepClone();
+        stored["metadata"]!["uid"] = Uid("Event/" + body["metadata"]!["name"]);
+        stored["metadata"]!["resourceVersion"] = NextVersion();
+        _objects[$"v1/events/{ns}/{body["metadata"]!["name"]}"] = stored;
+        Events.Enqueue(body);
+        await WriteJson(http, 201, stored);
+    }
+
+    private async Task PatchEvent(HttpContext http, string ns, string name)
+    {
+        if (!_objects.TryGetValue($"v1/events/{ns}/{name}", out var stored)) { await WriteStatus(http, 404, "NotFound", $"events \"{name}\" not found"); return; }
+        var patch = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!.AsObject();
+        foreach (var (key, value) in patch) stored[key] = value?.DeepClone();
+        await WriteJson(http, 200, stored);
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------------
+
+    private static async Task WriteJson(HttpContext http, int status, JsonNode body)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(body.ToJsonString());
+    }
+
+    private static Task WriteStatus(HttpContext http, int code, string reason, string message, JsonObject? details = null)
+    {
+        var status = new JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Failure",
+            ["message"] = message, ["reason"] = reason,
+        };
+        if (details is not null) status["details"] = details;
+        status["code"] = code;
+        return WriteJson(http, code, status);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
