@@ -21,7 +21,7 @@ public sealed class LoopbackWebhook : IAsyncDisposable
     {
         _app = app;
         Port = port;
-        Certificate = app.Services.GetRequiredService<CertificateStore>().Current;
+        Certificate = app.Services.GetRequiredService<CertificateStore>().Current ?? throw new InvalidOperationException("the webhook started without a certificate");
     }
 
     public int Port { get; }
