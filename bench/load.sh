@@ -62,7 +62,9 @@ if [[ $BUILD == 1 ]]; then
   publish webhook src/Injector.Webhook/Injector.Webhook.csproj
   if [[ $AOT == 1 ]]; then
     publish baseline-aot bench/Baseline/Baseline.csproj -p:PublishAot=true
-    publish webhook-aot src/Injector.Webhook/Injector.Webhook.csproj -p:PublishAot=true
+    # KubernetesClient and YamlDotNet are not trim-safe: their warnings would fail the build. The admission
+    # path measured here does not use them; docs/performance.md says what that means for the image.
+    publish webhook-aot src/Injector.Webhook/Injector.Webhook.csproj -p:PublishAot=true -p:TreatWarningsAsErrors=false
   fi
 fi
 

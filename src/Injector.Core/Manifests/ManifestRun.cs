@@ -125,7 +125,7 @@ public sealed class ManifestRun
             {
                 foreach (var resource in document.Result.Resources.Where(r => r.Outcome == ResourceOutcome.Injected))
                 {
-                    entries.Add(new JsonObject
+                    entries.Add((JsonNode)new JsonObject
                     {
                         ["source"] = source.Name,
                         ["line"] = document.Line,
