@@ -38,7 +38,7 @@ public static class WebhookHost
 
         // One JSON line per log entry, for log pipelines.
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o => o.JsonWriterOptions = new() { Indented = false });
+        builder.Services.AddSingleton<ILoggerProvider>(_ => new JsonLineLoggerProvider(Console.OpenStandardOutput()));
         // DecisionLog already writes one line per review; ASP.NET Core's per-request lines (request
         // starting/finished, endpoint executing) would add four more and cost most of the throughput.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

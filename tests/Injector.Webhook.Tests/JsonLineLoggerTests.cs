@@ -1,0 +1,54 @@
+using Injector.Core.Admission;
+using Injector.Webhook.Observability;
+using Microsoft.Extensions.Logging;
+
+namespace Injector.Webhook.Tests;
+
+public sealed class JsonLineLoggerTests
+{
+    private sealed class FixedTime : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(2026, 11, 25, 20, 15, 30, 123, TimeSpan.Zero);
+    }
+
+    private static string Capture(Action<ILoggerFactory> log)
+    {
+        var output = new MemoryStream();
+        var provider = new JsonLineLoggerProvider(output, new FixedTime());
+        using (var factory = LoggerFactory.Create(b => b.AddProvider(provider))) log(factory);
+        provider.Dispose();
+        return System.Text.Encoding.UTF8.GetString(output.ToArray());
+    }
+
+    [Fact]
+    public void A_decision_is_one_flat_json_line_with_its_fields()
+    {
+        var request = new AdmissionRequest { Uid = "u-1", Namespace = "shop", DryRun = true };
+        var decision = new AdmissionDecision(AdmissionResponse.Allow(), "skipped", "host-network", "the pod uses the host network", TimeSpan.FromMilliseconds(1.5))
+        {
+            Workload = "agent",
+        };
+
+        var text = Capture(f => new DecisionLog(f.CreateLogger<DecisionLog>()).OnDecision(request, decision));
+
+        Assert.Equal(
+            """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Injector.Webhook.DecisionLog","message":"admission u-1 shop/agent: skipped (host-network) the pod uses the host network in 1.5 ms, dryRun=True","uid":"u-1","namespace":"shop","workload":"agent","decision":"skipped","reason":"host-network","detail":"the pod uses the host network","durationMs":1.5,"dryRun":true}""" + "\n",
+            text);
+    }
+
+    [Fact]
+    public void Every_entry_is_written_in_order_and_exceptions_are_included()
+    {
+        var text = Capture(f =>
+        {
+            var logger = f.CreateLogger("Test");
+            for (var i = 0; i < 500; i++) logger.LogWarning("line {Number}", i);
+            logger.LogError(new InvalidOperationException("boom"), "failed");
+        });
+
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(501, lines.Length);
+        Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 499","number":499}""", lines[499]);
+        Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"error","category":"Test","message":"failed","exception":"System.InvalidOperationException: boom"}""", lines[500]);
+    }
+}
