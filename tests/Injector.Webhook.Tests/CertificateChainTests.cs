@@ -3,9 +3,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Injector.Webhook.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests;
 
@@ -36,7 +33,7 @@ public sealed class CertificateChainTests
             ["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--tls-cert-file", dir.File("tls.crt"), "--tls-key-file", dir.File("tls.key")],
             new Dictionary<string, string>());
         await app.StartAsync();
-        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "localhost")).Port;
+        var port = Robustness.LoopbackWebhook.ListeningPort(app);
 
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.Add(root);

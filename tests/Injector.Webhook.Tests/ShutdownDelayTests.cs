@@ -2,9 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests;
 
@@ -17,7 +14,7 @@ public sealed class ShutdownDelayTests
     {
         await using var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--shutdown-delay", "5"], new Dictionary<string, string>());
         await app.StartAsync();
-        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "localhost")).Port;
+        var port = Robustness.LoopbackWebhook.ListeningPort(app);
         using var client = new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.Zero,

@@ -23,11 +23,7 @@ public sealed class WebhookHostClusterTests
     private static readonly string[] Base = ["--mesh-name", "demo", "--region", "us-west-2"];
     private static readonly Dictionary<string, string> NoEnvironment = new();
 
-    private static int Port(WebApplication app)
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Uri(address.Replace("[::]", "localhost").Replace("0.0.0.0", "localhost")).Port;
-    }
+    private static int Port(WebApplication app) => Robustness.LoopbackWebhook.ListeningPort(app);
 
     /// <summary>A client that opens a new TLS connection per request and records the certificate each handshake saw.</summary>
     private static HttpClient NewHandshakeEveryTime(ConcurrentQueue<string> thumbprints) => new(new SocketsHttpHandler
