@@ -14,7 +14,8 @@ public static class KubernetesSetup
     public static WebApplicationBuilder AddKubernetes(this WebApplicationBuilder builder, InjectorSettings settings)
     {
         IKubernetes? client;
-        using (var loggers = LoggerFactory.Create(l => l.AddJsonConsole(o => o.JsonWriterOptions = new() { Indented = false })))
+        // Before the host exists: a short-lived logger with the same line format as the host's.
+        using (var loggers = LoggerFactory.Create(l => l.AddProvider(new Observability.JsonLineLoggerProvider(Console.OpenStandardOutput()))))
             client = KubernetesApi.CreateClient(settings, loggers.CreateLogger("Injector.Webhook.Kubernetes"));
         if (client is null) return builder;
         var services = builder.Services;
