@@ -251,7 +251,8 @@ public sealed class WebhookHostClusterTests
         await stopping;
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["response"]!;
         Assert.Equal((HttpStatusCode.OK, "in-flight", true), (response.StatusCode, body["uid"]!.GetValue<string>(), body["allowed"]!.GetValue<bool>()));
-        var patch = Encoding.UTF8.GetString(Convert.FromBase64String(body["patch"]!.GetValue<string>()));
-        Assert.Contains("\"mesh/demo/virtualNode/web-shop\"", patch);
+        var patch = JsonNode.Parse(Convert.FromBase64String(body["patch"]!.GetValue<string>()))!.AsArray();
+        var annotations = patch.Single(op => (string?)op!["path"] == "/metadata/annotations")!["value"]!;
+        Assert.Equal("web-shop", (string?)annotations["appmesh.k8s.aws/virtualNode"]);
     }
 }

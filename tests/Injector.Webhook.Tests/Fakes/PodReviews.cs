@@ -31,26 +31,8 @@ public static class PodReviews
         return new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = metadata, ["spec"] = spec };
     }
 
-    public static string Review(JsonObject pod, string uid = "11111111-2222-3333-4444-555555555555", bool dryRun = false, string operation = "CREATE")
-    {
-        var ns = pod["metadata"]?["namespace"]?.GetValue<string>() ?? "default";
-        return new JsonObject
-        {
-            ["apiVersion"] = "admission.k8s.io/v1",
-            ["kind"] = "AdmissionReview",
-            ["request"] = new JsonObject
-            {
-                ["uid"] = uid,
-                ["kind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
-                ["resource"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["resource"] = "pods" },
-                ["namespace"] = ns,
-                ["operation"] = operation,
-                ["userInfo"] = new JsonObject { ["username"] = "system:serviceaccount:kube-system:replicaset-controller" },
-                ["object"] = pod.DeepClone(),
-                ["dryRun"] = dryRun,
-            },
-        }.ToJsonString();
-    }
+    public static string Review(JsonObject pod, string uid = "11111111-2222-3333-4444-555555555555", bool dryRun = false, string operation = "CREATE") =>
+        Reviews.For(pod, uid, operation, dryRun: dryRun).ToJsonString();
 
     public static AdmissionRequest Request(JsonObject pod, string uid = "11111111-2222-3333-4444-555555555555", bool dryRun = false, string operation = "CREATE") =>
         AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Review(pod, uid, dryRun, operation)));
