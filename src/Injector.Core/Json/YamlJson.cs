@@ -66,8 +66,7 @@ public static partial class YamlJson
             if (key is not YamlScalarNode { Value: { } name })
                 throw new YamlException(key.Start, key.End, "mapping keys must be plain strings");
             if (name == "<<") throw new YamlException(key.Start, key.End, "merge keys (<<) are not supported");
-            if (obj.ContainsKey(name)) throw new YamlException(key.Start, key.End, $"duplicate key '{name}'");
-            obj[name] = ToJson(value);
+            obj[name] = ToJson(value); // YamlDotNet has already refused duplicate keys, with their position.
         }
         return obj;
     }
