@@ -21,7 +21,8 @@ public sealed class PodInjector(InjectorSettings settings)
     public const int ProxyUid = 1337;
     public const int IngressPort = 15000;
     public const int EgressPort = 15001;
-    private const string DefaultEgressIgnoredPorts = "22";
+    /// <summary><c>APPMESH_EGRESS_IGNORED_PORTS</c> without the <c>egressIgnoredPorts</c> annotation (SSH).</summary>
+    public const string DefaultEgressIgnoredPorts = "22";
 
     public InjectorSettings Settings { get; } = settings;
 
@@ -94,6 +95,23 @@ public sealed class PodInjector(InjectorSettings settings)
         };
     }
 
+    /// <summary>Every containerPort of the app containers, in order, without repeats, comma-joined:
+    /// <c>APPMESH_APP_PORTS</c> when the pod has no <c>ports</c> annotation.</summary>
+    public static string ContainerPorts(JsonObject spec)
+    {
+        var ports = new List<int>();
+        if (spec["containers"] is not JsonArray containers) return "";
+        foreach (var container in containers)
+        {
+            if (Field(container, "ports") is not JsonArray list) continue;
+            foreach (var port in list)
+            {
+                if (Int(Field(port, "containerPort")) is { } number && !ports.Contains(number)) ports.Add(number);
+            }
+        }
+        return string.Join(',', ports);
+    }
+
     private static bool HasContainer(JsonObject spec, string name) =>
         ContainsNamed(spec["containers"], name) || ContainsNamed(spec["initContainers"], name);
 
@@ -161,25 +179,13 @@ public sealed class PodInjector(InjectorSettings settings)
         private readonly string? _cpuLimit = o.CpuLimit?.Text ?? s.SidecarCpuLimits;
         private readonly string? _memoryLimit = o.MemoryLimit?.Text ?? s.SidecarMemoryLimits;
 
-        private string AppPorts => o.Ports ?? string.Join(',', ContainerPorts().Distinct());
+        private string AppPorts => o.Ports ?? ContainerPorts(spec);
         private string EgressIgnoredIps => o.EgressIgnoredIps ?? Formats.NormalizeAddressList(s.IgnoredIps) ?? "";
         private string EgressIgnoredPorts => o.EgressIgnoredPorts ?? DefaultEgressIgnoredPorts;
         private string ResourceArn => $"mesh/{mesh}/virtualNode/{virtualNode}";
 
         private static Dictionary<string, string> Labels(JsonObject? metadata) =>
             TryReadStringMap(metadata?["labels"], out var labels) ? labels : [];
-
-        private IEnumerable<int> ContainerPorts()
-        {
-            foreach (var container in (JsonArray)spec["containers"]!)
-            {
-                if (Field(container, "ports") is not JsonArray ports) continue;
-                foreach (var port in ports)
-                {
-                    if (Int(Field(port, "containerPort")) is { } number) yield return number;
-                }
-            }
-        }
 
         /// <summary>An annotation request above a flag limit (or the reverse) is as wrong as two bad annotations.</summary>
         public IEnumerable<string> CheckResources()

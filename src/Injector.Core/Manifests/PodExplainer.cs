@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
 using Injector.Core.Settings;
@@ -107,12 +106,12 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
         if (annotations.TryGet(AnnotationKeys.Ports, out _, out _))
             Add("app ports", AnnotationKeys.Ports, o.Ports, "", _ => null);
         else
-            list.Add(new("app ports", ContainerPorts(pod) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
+            list.Add(new("app ports", PodInjector.ContainerPorts(pod["spec"] as JsonObject ?? new JsonObject()) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
         Add("egress ignored IPs", AnnotationKeys.EgressIgnoredIPs, o.EgressIgnoredIps, "ignored-ips", x => x.IgnoredIps);
         if (annotations.TryGet(AnnotationKeys.EgressIgnoredPorts, out _, out _))
             Add("egress ignored ports", AnnotationKeys.EgressIgnoredPorts, o.EgressIgnoredPorts, "", _ => null);
         else
-            list.Add(new("egress ignored ports", "22", "default"));
+            list.Add(new("egress ignored ports", PodInjector.DefaultEgressIgnoredPorts, "default"));
         if (annotations.TryGet(AnnotationKeys.Ipv6, out _, out _))
             Add("IPv6", AnnotationKeys.Ipv6, o.Ipv6, "", _ => null, OnOff);
         else
@@ -135,23 +134,6 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
         };
         list.Add(new("tracing", tracer.Item1, tracer.Item2.Length == 0 ? "default" : _flags.Contains(tracer.Item2) ? $"flag --{tracer.Item2}" : $"config --{tracer.Item2}"));
         return new PodExplanation(result, list);
-    }
-
-    private static string ContainerPorts(JsonObject pod)
-    {
-        var ports = new List<int>();
-        if (pod["spec"]?["containers"] is JsonArray containers)
-        {
-            foreach (var container in containers)
-            {
-                if (container?["ports"] is not JsonArray list) continue;
-                foreach (var port in list)
-                {
-                    if (port?["containerPort"] is JsonValue v && v.TryGetValue<int>(out var number) && !ports.Contains(number)) ports.Add(number);
-                }
-            }
-        }
-        return string.Join(',', ports.Select(p => p.ToString(CultureInfo.InvariantCulture)));
     }
 }
 
