@@ -75,7 +75,7 @@ public static class AdmissionEndpoints
             loggers.CreateLogger("Injector.Webhook.Admission").LogError(ex, "admission {Uid} failed", request.Uid);
             decision = new AdmissionDecision(
                 AdmissionResponse.Allow([$"appmesh-inject could not process this pod ({ex.GetType().Name}); it was admitted without a sidecar"]),
-                AdmissionDecision.ResultError, "internal-error", ex.Message, TimeSpan.Zero);
+                AdmissionDecision.ResultError, Injector.Core.Injection.Reasons.InternalError, ex.Message, TimeSpan.Zero);
         }
 
         foreach (var observer in observers) observer.OnDecision(request, decision);

@@ -18,6 +18,8 @@ public static class Reasons
     public const string NoWorkloadName = "no-workload-name";
     public const string InvalidAnnotation = "invalid-annotation";
     public const string InvalidPod = "invalid-pod";
+    /// <summary>The injector itself failed; the host admits the pod without a sidecar.</summary>
+    public const string InternalError = "internal-error";
 }
 
 /// <summary>What the engine decided for one pod.</summary>

@@ -15,15 +15,13 @@ public sealed class InjectorMetrics
     /// admissions finish well under a millisecond, up to the API server's longest webhook timeout.</summary>
     public static readonly double[] LatencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    /// <summary>The reason label's values: the engine's reason codes plus the host's own.</summary>
+    /// <summary>The reason label's values: the reason codes of <see cref="Reasons"/>; anything else is "other".</summary>
     public static readonly IReadOnlySet<string> KnownReasons = typeof(Reasons)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Where(f => f.IsLiteral && f.FieldType == typeof(string))
         .Select(f => (string)f.GetRawConstantValue()!)
-        .Append(InternalError)
         .ToHashSet(StringComparer.Ordinal);
 
-    public const string InternalError = "internal-error";
     private const string OtherReason = "other";
 
     private static readonly string[] Results =
