@@ -71,7 +71,7 @@ public sealed class PodInjector(InjectorSettings settings)
                 return InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", warnings);
             virtualNode = $"{workload}-{context.Namespace}";
             if (!Formats.IsMeshName(virtualNode))
-                return InjectionResult.Denied(Reasons.InvalidAnnotation,
+                return InjectionResult.Denied(Reasons.InvalidVirtualNodeName,
                     $"the derived virtual node name \"{virtualNode}\" is not a valid App Mesh name ({Formats.MeshNameFormat}); set the {AnnotationKeys.VirtualNode} annotation", warnings, workload);
         }
 

@@ -156,7 +156,7 @@ public class SelectionTests
         var result = TestPods.Inject(pod, context: new PodContext("data", workload.Name));
 
         Assert.Equal(InjectionOutcome.Denied, result.Outcome);
-        Assert.Equal(Reasons.InvalidAnnotation, result.Reason);
+        Assert.Equal(Reasons.InvalidVirtualNodeName, result.Reason);
         Assert.Equal("the derived virtual node name \"db.primary-data\" is not a valid App Mesh name (1 to 255 letters, digits, '-' or '_'); set the appmesh.k8s.aws/virtualNode annotation", result.Message);
         Assert.Equal("db.primary", result.Workload);
     }
