@@ -82,7 +82,8 @@ public sealed partial class PodOverrides
         }
         IReadOnlyList<Mount> Mounts(string key, string what)
         {
-            if (!annotations.TryGet(key, out var value, out var source)) return [];
+            // An empty list is a list, as for ports: nothing to mount.
+            if (!annotations.TryGet(key, out var value, out var source) || string.IsNullOrWhiteSpace(value)) return [];
             var format = $"a comma-separated list of {what}Name:mountPath, such as my-{what}:/etc/{what}";
             var mounts = new List<Mount>();
             foreach (var item in value.Split(',', StringSplitOptions.TrimEntries))
@@ -143,7 +144,7 @@ public sealed partial class PodOverrides
             if (Formats.IsEnvoyLogLevel(lower)) o.SidecarLogLevel = lower;
             else errors.Add(Malformed(AnnotationKeys.SidecarLogLevel, levelSource, level, "one of " + string.Join(", ", Formats.EnvoyLogLevels)));
         }
-        if (annotations.TryGet(AnnotationKeys.SidecarEnv, out var env, out var envSource))
+        if (annotations.TryGet(AnnotationKeys.SidecarEnv, out var env, out var envSource) && !string.IsNullOrWhiteSpace(env))
         {
             var pairs = new List<KeyValuePair<string, string>>();
             foreach (var item in env.Split(',', StringSplitOptions.TrimEntries))

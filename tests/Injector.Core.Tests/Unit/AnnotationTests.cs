@@ -356,6 +356,20 @@ public class AnnotationTests
         Assert.Equal(TestPods.DefaultEnvoyEnv(logLevel: "error", preview: "1", mesh: "team-mesh"), TestPods.Env(result, "envoy"));
     }
 
+    [Theory]
+    [InlineData("appmesh.k8s.aws/sidecarEnv")]
+    [InlineData("appmesh.k8s.aws/secretMounts")]
+    [InlineData("appmesh.k8s.aws/volumeMounts")]
+    public void An_empty_list_annotation_adds_nothing_like_an_empty_ports_list(string key)
+    {
+        var plain = TestPods.Inject(TestPods.Web());
+        var empty = TestPods.Inject(TestPods.Web((key, " ")));
+
+        Assert.Equal(InjectionOutcome.Injected, empty.Outcome);
+        Assert.Equal(plain.Pod!["spec"]!.ToJsonString(), empty.Pod!["spec"]!.ToJsonString());
+        Assert.Empty(empty.Warnings);
+    }
+
     [Fact]
     public void A_namespace_virtual_node_annotation_is_ignored_so_workloads_keep_their_own_identity()
     {
