@@ -25,12 +25,18 @@ public static class AdmissionEndpoints
 
     public static IEndpointRouteBuilder MapAdmission(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/mutate", HandleAsync);
-        app.MapPost("/", HandleAsync);
+        // Everything the endpoint needs is a singleton: resolved once here, not per review (a per-request
+        // service scope and observer array showed up in the allocation profile).
+        var handler = app.ServiceProvider.GetRequiredService<AdmissionHandler>();
+        var observers = app.ServiceProvider.GetServices<IDecisionObserver>().ToArray();
+        var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Injector.Webhook.Admission");
+        RequestDelegate endpoint = http => HandleAsync(http, handler, observers, logger);
+        app.MapPost("/mutate", endpoint);
+        app.MapPost("/", endpoint);
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext http, AdmissionHandler handler, IEnumerable<IDecisionObserver> observers, ILoggerFactory loggers)
+    private static async Task HandleAsync(HttpContext http, AdmissionHandler handler, IDecisionObserver[] observers, ILogger logger)
     {
         var response = http.Response;
         if (!IsJson(http.Request.ContentType))
@@ -72,7 +78,7 @@ public static class AdmissionEndpoints
         catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
         {
             // A bug or a stuck dependency must not block pod creation: admit without a sidecar and say so.
-            loggers.CreateLogger("Injector.Webhook.Admission").LogError(ex, "admission {Uid} failed", request.Uid);
+            logger.LogError(ex, "admission {Uid} failed", request.Uid);
             decision = new AdmissionDecision(
                 AdmissionResponse.Allow([$"appmesh-inject could not process this pod ({ex.GetType().Name}); it was admitted without a sidecar"]),
                 AdmissionDecision.ResultError, Injector.Core.Injection.Reasons.InternalError, ex.Message, TimeSpan.Zero);

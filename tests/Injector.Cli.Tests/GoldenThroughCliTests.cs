@@ -54,7 +54,7 @@ public sealed class GoldenThroughCliTests
             Kind = "Pod",
             Operation = "CREATE",
             Namespace = PodNamespace(pod),
-            Object = pod,
+            Object = pod.DeepClone().AsObject(), // the handler injects into the request's pod
         });
         var webhookPod = Cli.Apply(pod, JsonPatch.ToJson(decision.Response.Patch));
 

@@ -61,7 +61,8 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         var @namespace = request.Namespace.Length > 0 ? request.Namespace : PodInjector.Str(PodInjector.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
         var context = new PodContext(@namespace, workload.Name, _cluster.NamespaceAnnotations(@namespace), _cluster.NativeSidecarsSupported);
-        var result = Injector.Inject(request.Object, context);
+        // The request's pod is not needed afterwards: inject into it rather than into a copy.
+        var result = Injector.Inject(request.Object, context, inPlace: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
         var decision = result.Outcome switch

@@ -24,6 +24,7 @@ public sealed record AdmissionRequest
     public string? Name { get; init; }
     public string Namespace { get; init; } = "";
     public string Operation { get; init; } = "";
+    /// <summary>The pod; <see cref="AdmissionHandler"/> injects into it rather than into a copy.</summary>
     public JsonObject? Object { get; init; }
     public bool DryRun { get; init; }
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
 using Injector.Core.Settings;
@@ -26,8 +28,11 @@ public sealed class PodInjector(InjectorSettings settings)
 
     public InjectorSettings Settings { get; } = settings;
 
-    /// <summary>Injects <paramref name="pod"/> (left unchanged) in <paramref name="context"/>.</summary>
-    public InjectionResult Inject(JsonObject pod, PodContext context)
+    /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/>. The pod is left unchanged
+    /// unless <paramref name="inPlace"/>: then it becomes the injected pod and the patch's values are its
+    /// nodes (the webhook's choice: the request's pod is used for nothing else, and not copying it halves
+    /// the garbage of a review).</summary>
+    public InjectionResult Inject(JsonObject pod, PodContext context, bool inPlace = false)
     {
         var metadata = pod["metadata"] as JsonObject;
         var spec = pod["spec"] as JsonObject;
@@ -79,15 +84,19 @@ public sealed class PodInjector(InjectorSettings settings)
         var planErrors = plan.CheckResources().Concat(plan.CheckMounts()).ToList();
         if (planErrors.Count > 0) return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", planErrors), warnings, workload);
 
-        var injected = pod.DeepClone().AsObject();
-        plan.Apply(injected, warnings);
+        // The webhook edits the request's own copy of the pod; other callers keep their input.
+        var injected = inPlace ? pod : pod.DeepClone().AsObject();
+        var edit = new JsonEdit(injected);
+        plan.Apply(edit, warnings);
+        var patch = edit.Operations();
         return new InjectionResult
         {
             Outcome = InjectionOutcome.Injected,
             Reason = Reasons.Injected,
             Message = $"injected into mesh {mesh} as virtual node {virtualNode}",
             Pod = injected,
-            Patch = JsonPatch.Diff(pod, injected),
+            // Values are nodes of the injected pod; a caller that keeps the pod gets its own copy of them.
+            Patch = inPlace ? patch : patch.ConvertAll(op => op with { Value = op.Value?.DeepClone() }),
             Warnings = warnings,
             Mesh = mesh,
             VirtualNode = virtualNode,
@@ -179,7 +188,9 @@ public sealed class PodInjector(InjectorSettings settings)
         private readonly string? _cpuLimit = o.CpuLimit?.Text ?? s.SidecarCpuLimits;
         private readonly string? _memoryLimit = o.MemoryLimit?.Text ?? s.SidecarMemoryLimits;
 
-        private string AppPorts => o.Ports ?? ContainerPorts(spec);
+        // Read before Apply adds envoy's own port to the pod (the webhook injects in place).
+        private readonly string _appPorts = o.Ports ?? ContainerPorts(spec);
+        private string AppPorts => _appPorts;
         private string EgressIgnoredIps => o.EgressIgnoredIps ?? Formats.NormalizeAddressList(s.IgnoredIps) ?? "";
         private string EgressIgnoredPorts => o.EgressIgnoredPorts ?? DefaultEgressIgnoredPorts;
         private string ResourceArn => $"mesh/{mesh}/virtualNode/{virtualNode}";
@@ -231,89 +242,94 @@ public sealed class PodInjector(InjectorSettings settings)
         private HashSet<string> VolumeNames() =>
             spec["volumes"] is JsonArray volumes ? volumes.Select(v => Str(Field(v, "name"))).OfType<string>().ToHashSet() : [];
 
-        public void Apply(JsonObject pod, List<string> warnings)
+        public void Apply(JsonEdit edit, List<string> warnings)
         {
-            var podSpec = pod["spec"]!.AsObject();
-            var meta = pod["metadata"] as JsonObject ?? (JsonObject)(pod["metadata"] = new JsonObject());
-            var initContainers = new List<JsonObject>();
-            var sidecars = new List<JsonObject>();
+            var podSpec = edit.Object(edit.Root, "spec");
+            var meta = edit.Object(edit.Root, "metadata");
+            var initContainers = new List<(string Name, JsonObject Container)>();
+            var sidecars = new List<(string Name, JsonObject Container)>();
 
-            if (!_cni) initContainers.Add(ProxyInit());
-            sidecars.Add(Envoy(warnings));
-            if (s.EnableXrayTracing) sidecars.Add(Xray());
+            if (!_cni) initContainers.Add((ProxyInitName, ProxyInit()));
+            sidecars.Add((EnvoyName, Envoy(warnings)));
+            if (s.EnableXrayTracing) sidecars.Add((XrayName, Xray()));
 
-            var existingInit = podSpec["initContainers"] as JsonArray;
             if (_native)
             {
                 // proxyinit, then the sidecars (ready before anything else starts), then the user's init containers.
-                foreach (var sidecar in sidecars) Native(sidecar);
-                var front = initContainers.Concat(sidecars).ToList();
-                var list = existingInit ?? new JsonArray();
-                for (var i = 0; i < front.Count; i++) list.Insert(i, front[i]);
-                podSpec["initContainers"] = list;
+                var list = edit.Array(podSpec, "initContainers");
+                var index = 0;
+                foreach (var (_, container) in initContainers.Concat(sidecars)) edit.Insert(list, index++, container);
             }
             else
             {
                 // proxyinit last, so that the user's init containers still have plain networking.
                 if (initContainers.Count > 0)
                 {
-                    var list = existingInit ?? new JsonArray();
-                    foreach (var c in initContainers) list.Add((JsonNode)c);
-                    podSpec["initContainers"] = list;
+                    var list = edit.Array(podSpec, "initContainers");
+                    foreach (var (_, container) in initContainers) edit.Append(list, container);
                 }
-                var containers = podSpec["containers"]!.AsArray();
-                foreach (var sidecar in sidecars) containers.Add((JsonNode)sidecar);
+                var containers = edit.Array(podSpec, "containers");
+                foreach (var (_, sidecar) in sidecars) edit.Append(containers, sidecar);
             }
 
             var addedVolumes = new List<string>();
             if (o.SecretMounts.Count > 0)
             {
-                var volumes = podSpec["volumes"] as JsonArray ?? (JsonArray)(podSpec["volumes"] = new JsonArray());
+                var volumes = edit.Array(podSpec, "volumes");
                 foreach (var mount in o.SecretMounts)
                 {
-                    volumes.Add((JsonNode)new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
+                    edit.Append(volumes, new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
                     addedVolumes.Add(mount.Name);
                 }
             }
 
             if (s.EnableIamForServiceAccounts)
             {
-                var securityContext = podSpec["securityContext"] as JsonObject ?? (JsonObject)(podSpec["securityContext"] = new JsonObject());
-                if (securityContext["fsGroup"] is null) securityContext["fsGroup"] = ProxyUid;
+                var securityContext = edit.Object(podSpec, "securityContext");
+                if (securityContext.Object["fsGroup"] is null) edit.Set(securityContext, "fsGroup", ProxyUid);
             }
             if (s.EnableEcrSecret)
             {
-                var secrets = podSpec["imagePullSecrets"] as JsonArray ?? (JsonArray)(podSpec["imagePullSecrets"] = new JsonArray());
-                if (!secrets.Any(x => Str(Field(x, "name")) == EcrSecretName)) secrets.Add((JsonNode)new JsonObject { ["name"] = EcrSecretName });
+                var secrets = edit.Array(podSpec, "imagePullSecrets");
+                if (!secrets.Array.Any(x => Str(Field(x, "name")) == EcrSecretName)) edit.Append(secrets, new JsonObject { ["name"] = EcrSecretName });
             }
 
-            var annotations = meta["annotations"] as JsonObject ?? (JsonObject)(meta["annotations"] = new JsonObject());
-            annotations[AnnotationKeys.Mesh] = mesh;
-            annotations[AnnotationKeys.VirtualNode] = virtualNode;
+            var annotations = edit.Object(meta, "annotations");
+            edit.Set(annotations, AnnotationKeys.Mesh, mesh);
+            edit.Set(annotations, AnnotationKeys.VirtualNode, virtualNode);
             if (_cni)
             {
-                annotations[AnnotationKeys.Ports] = AppPorts;
-                annotations[AnnotationKeys.EgressIgnoredIPs] = EgressIgnoredIps;
-                annotations[AnnotationKeys.EgressIgnoredPorts] = EgressIgnoredPorts;
-                annotations[AnnotationKeys.ProxyEgressPort] = EgressPort.ToString(CultureInfo.InvariantCulture);
-                annotations[AnnotationKeys.ProxyIngressPort] = IngressPort.ToString(CultureInfo.InvariantCulture);
-                annotations[AnnotationKeys.IgnoredUid] = ProxyUid.ToString(CultureInfo.InvariantCulture);
-                annotations[AnnotationKeys.SidecarInjectorWebhook] = "enabled";
+                edit.Set(annotations, AnnotationKeys.Ports, AppPorts);
+                edit.Set(annotations, AnnotationKeys.EgressIgnoredIPs, EgressIgnoredIps);
+                edit.Set(annotations, AnnotationKeys.EgressIgnoredPorts, EgressIgnoredPorts);
+                edit.Set(annotations, AnnotationKeys.ProxyEgressPort, EgressPort.ToString(CultureInfo.InvariantCulture));
+                edit.Set(annotations, AnnotationKeys.ProxyIngressPort, IngressPort.ToString(CultureInfo.InvariantCulture));
+                edit.Set(annotations, AnnotationKeys.IgnoredUid, ProxyUid.ToString(CultureInfo.InvariantCulture));
+                edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
             }
-            annotations[AnnotationKeys.Status] = new JsonObject
+            edit.Set(annotations, AnnotationKeys.Status, Render(w =>
             {
-                ["containers"] = _native ? new JsonArray() : new JsonArray(sidecars.Select(c => (JsonNode?)Str(c["name"])).ToArray()),
-                ["initContainers"] = new JsonArray(initContainers.Concat(_native ? sidecars : []).Select(c => (JsonNode?)Str(c["name"])).ToArray()),
-                ["volumes"] = new JsonArray(addedVolumes.Select(v => (JsonNode?)v).ToArray()),
-                ["version"] = Version,
-            }.ToJsonString();
+                w.WriteStartArray("containers");
+                if (!_native) foreach (var (name, _) in sidecars) w.WriteStringValue(name);
+                w.WriteEndArray();
+                w.WriteStartArray("initContainers");
+                foreach (var (name, _) in _native ? initContainers.Concat(sidecars) : initContainers) w.WriteStringValue(name);
+                w.WriteEndArray();
+                w.WriteStartArray("volumes");
+                foreach (var volume in addedVolumes) w.WriteStringValue(volume);
+                w.WriteEndArray();
+                w.WriteString("version", Version);
+            }).ToJsonString());
         }
 
-        private JsonObject ProxyInit() => new()
+        // The sidecars are written as JSON and read back as nodes that stay unparsed until someone looks
+        // inside: a review only copies them into its patch, and building them property by property cost
+        // a quarter of the engine's time and garbage (docs/performance.md).
+        private JsonObject ProxyInit() => Render(w =>
         {
-            ["name"] = ProxyInitName,
-            ["image"] = s.InitImage,
-            ["env"] = Env(
+            w.WriteString("name", ProxyInitName);
+            w.WriteString("image", s.InitImage);
+            WriteEnv(w, [
                 ("APPMESH_START_ENABLED", "1"),
                 ("APPMESH_IGNORE_UID", ProxyUid.ToString(CultureInfo.InvariantCulture)),
                 ("APPMESH_ENVOY_INGRESS_PORT", IngressPort.ToString(CultureInfo.InvariantCulture)),
@@ -321,13 +337,17 @@ public sealed class PodInjector(InjectorSettings settings)
                 ("APPMESH_APP_PORTS", AppPorts),
                 ("APPMESH_EGRESS_IGNORED_IP", EgressIgnoredIps),
                 ("APPMESH_EGRESS_IGNORED_PORTS", EgressIgnoredPorts),
-                ("APPMESH_ENABLE_IPV6", o.Ipv6 == false ? "0" : "1")),
-            ["resources"] = Resources(s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits),
-            ["securityContext"] = new JsonObject
-            {
-                ["capabilities"] = new JsonObject { ["add"] = new JsonArray("NET_ADMIN") },
-            },
-        };
+                ("APPMESH_ENABLE_IPV6", o.Ipv6 == false ? "0" : "1"),
+            ]);
+            WriteResources(w, s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits);
+            w.WriteStartObject("securityContext");
+            w.WriteStartObject("capabilities");
+            w.WriteStartArray("add");
+            w.WriteStringValue("NET_ADMIN");
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
 
         private JsonObject Envoy(List<string> warnings)
         {
@@ -376,84 +396,142 @@ public sealed class PodInjector(InjectorSettings settings)
                 env.Add((key, value));
             }
 
-            var envoy = new JsonObject
+            return Render(w =>
             {
-                ["name"] = EnvoyName,
-                ["image"] = o.SidecarImage ?? s.SidecarImage,
-                ["ports"] = new JsonArray(new JsonObject { ["name"] = "stats", ["containerPort"] = s.EnvoyAdminPort, ["protocol"] = "TCP" }),
-                ["env"] = Env([.. env]),
-                ["resources"] = Resources(_cpuRequest, _memoryRequest, _cpuLimit, _memoryLimit),
-                ["securityContext"] = new JsonObject { ["runAsUser"] = ProxyUid },
-                ["readinessProbe"] = LiveProbe(initialDelay: 1, period: 10, failureThreshold: 3),
-                ["lifecycle"] = new JsonObject
+                w.WriteString("name", EnvoyName);
+                w.WriteString("image", o.SidecarImage ?? s.SidecarImage);
+                WritePort(w, "stats", s.EnvoyAdminPort, "TCP");
+                WriteEnv(w, env);
+                WriteResources(w, _cpuRequest, _memoryRequest, _cpuLimit, _memoryLimit);
+                WriteRunAsProxyUser(w);
+                WriteLiveProbe(w, "readinessProbe", initialDelay: 1, period: 10, failureThreshold: 3);
+                w.WriteStartObject("lifecycle");
+                w.WriteStartObject("preStop");
+                w.WriteStartObject("exec");
+                w.WriteStartArray("command");
+                w.WriteStringValue("sh");
+                w.WriteStringValue("-c");
+                w.WriteStringValue($"sleep {s.PrestopDelay}");
+                w.WriteEndArray();
+                w.WriteEndObject();
+                w.WriteEndObject();
+                w.WriteEndObject();
+                if (o.SecretMounts.Count + o.VolumeMounts.Count > 0)
                 {
-                    ["preStop"] = new JsonObject
+                    w.WriteStartArray("volumeMounts");
+                    foreach (var mount in o.SecretMounts.Concat(o.VolumeMounts))
                     {
-                        ["exec"] = new JsonObject { ["command"] = new JsonArray("sh", "-c", $"sleep {s.PrestopDelay}") },
-                    },
-                },
-            };
-            var mounts = o.SecretMounts.Concat(o.VolumeMounts).ToList();
-            if (mounts.Count > 0)
-            {
-                envoy["volumeMounts"] = new JsonArray(mounts.Select(m => (JsonNode?)new JsonObject
+                        w.WriteStartObject();
+                        w.WriteString("name", mount.Name);
+                        w.WriteString("mountPath", mount.MountPath);
+                        w.WriteBoolean("readOnly", true);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                }
+                if (_native)
                 {
-                    ["name"] = m.Name,
-                    ["mountPath"] = m.MountPath,
-                    ["readOnly"] = true,
-                }).ToArray());
-            }
-            return envoy;
+                    // A native sidecar restarts with the pod and gates the next init container on its startup probe.
+                    w.WriteString("restartPolicy", "Always");
+                    WriteLiveProbe(w, "startupProbe", initialDelay: 1, period: 1, failureThreshold: 120);
+                }
+            });
         }
 
-        private JsonObject Xray() => new()
+        private JsonObject Xray() => Render(w =>
         {
-            ["name"] = XrayName,
-            ["image"] = s.XrayImage,
-            ["ports"] = new JsonArray(new JsonObject { ["name"] = "xray", ["containerPort"] = s.XrayDaemonPort, ["protocol"] = "UDP" }),
-            ["env"] = Env(("AWS_REGION", s.Region)),
-            ["resources"] = Resources(_cpuRequest, _memoryRequest, _cpuLimit, _memoryLimit),
-            ["securityContext"] = new JsonObject { ["runAsUser"] = ProxyUid },
-        };
-
-        // A native sidecar restarts with the pod's init sequence and gates the next init container on its startup probe.
-        private void Native(JsonObject sidecar)
-        {
-            sidecar["restartPolicy"] = "Always";
-            if (Str(sidecar["name"]) == EnvoyName)
-                sidecar["startupProbe"] = LiveProbe(initialDelay: 1, period: 1, failureThreshold: 120);
-        }
+            w.WriteString("name", XrayName);
+            w.WriteString("image", s.XrayImage);
+            WritePort(w, "xray", s.XrayDaemonPort, "UDP");
+            WriteEnv(w, [("AWS_REGION", s.Region)]);
+            WriteResources(w, _cpuRequest, _memoryRequest, _cpuLimit, _memoryLimit);
+            WriteRunAsProxyUser(w);
+            if (_native) w.WriteString("restartPolicy", "Always");
+        });
 
         // Envoy is ready once its admin /server_info reports LIVE, as the App Mesh controller checks it.
-        private JsonObject LiveProbe(int initialDelay, int period, int failureThreshold) => new()
+        private void WriteLiveProbe(Utf8JsonWriter w, string name, int initialDelay, int period, int failureThreshold)
         {
-            ["exec"] = new JsonObject
-            {
-                ["command"] = new JsonArray("sh", "-c", $"curl -s http://localhost:{s.EnvoyAdminPort}/server_info | grep state | grep -q LIVE"),
-            },
-            ["initialDelaySeconds"] = initialDelay,
-            ["timeoutSeconds"] = 1,
-            ["periodSeconds"] = period,
-            ["failureThreshold"] = failureThreshold,
-        };
+            w.WriteStartObject(name);
+            w.WriteStartObject("exec");
+            w.WriteStartArray("command");
+            w.WriteStringValue("sh");
+            w.WriteStringValue("-c");
+            w.WriteStringValue($"curl -s http://localhost:{s.EnvoyAdminPort}/server_info | grep state | grep -q LIVE");
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteNumber("initialDelaySeconds", initialDelay);
+            w.WriteNumber("timeoutSeconds", 1);
+            w.WriteNumber("periodSeconds", period);
+            w.WriteNumber("failureThreshold", failureThreshold);
+            w.WriteEndObject();
+        }
 
-        private static JsonArray Env(params (string Name, string Value)[] pairs) =>
-            new(pairs.Select(p => (JsonNode?)new JsonObject { ["name"] = p.Name, ["value"] = p.Value }).ToArray());
-
-        private static JsonObject Resources(string cpuRequest, string memoryRequest, string? cpuLimit, string? memoryLimit)
+        private static void WritePort(Utf8JsonWriter w, string name, int port, string protocol)
         {
-            var resources = new JsonObject
+            w.WriteStartArray("ports");
+            w.WriteStartObject();
+            w.WriteString("name", name);
+            w.WriteNumber("containerPort", port);
+            w.WriteString("protocol", protocol);
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }
+
+        private static void WriteRunAsProxyUser(Utf8JsonWriter w)
+        {
+            w.WriteStartObject("securityContext");
+            w.WriteNumber("runAsUser", ProxyUid);
+            w.WriteEndObject();
+        }
+
+        private static void WriteEnv(Utf8JsonWriter w, IEnumerable<(string Name, string Value)> pairs)
+        {
+            w.WriteStartArray("env");
+            foreach (var (name, value) in pairs)
             {
-                ["requests"] = new JsonObject { ["cpu"] = cpuRequest, ["memory"] = memoryRequest },
-            };
+                w.WriteStartObject();
+                w.WriteString("name", name);
+                w.WriteString("value", value);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+
+        private static void WriteResources(Utf8JsonWriter w, string cpuRequest, string memoryRequest, string? cpuLimit, string? memoryLimit)
+        {
+            w.WriteStartObject("resources");
+            w.WriteStartObject("requests");
+            w.WriteString("cpu", cpuRequest);
+            w.WriteString("memory", memoryRequest);
+            w.WriteEndObject();
             if (cpuLimit is not null || memoryLimit is not null)
             {
-                var limits = new JsonObject();
-                if (cpuLimit is not null) limits["cpu"] = cpuLimit;
-                if (memoryLimit is not null) limits["memory"] = memoryLimit;
-                resources["limits"] = limits;
+                w.WriteStartObject("limits");
+                if (cpuLimit is not null) w.WriteString("cpu", cpuLimit);
+                if (memoryLimit is not null) w.WriteString("memory", memoryLimit);
+                w.WriteEndObject();
             }
-            return resources;
+            w.WriteEndObject();
+        }
+
+        [ThreadStatic] private static ArrayBufferWriter<byte>? t_renderBuffer;
+        [ThreadStatic] private static Utf8JsonWriter? t_renderWriter;
+
+        /// <summary>One JSON object written by <paramref name="writeProperties"/>, as a node.</summary>
+        private static JsonObject Render(Action<Utf8JsonWriter> writeProperties)
+        {
+            var buffer = t_renderBuffer ??= new ArrayBufferWriter<byte>(4096);
+            buffer.ResetWrittenCount();
+            var writer = t_renderWriter ??= new Utf8JsonWriter(buffer);
+            writer.Reset(buffer);
+            writer.WriteStartObject();
+            writeProperties(writer);
+            writer.WriteEndObject();
+            writer.Flush();
+            var node = JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+            if (buffer.Capacity > 64 * 1024) t_renderBuffer = null; // keep no huge buffer alive
+            return node;
         }
     }
 }

@@ -13,6 +13,9 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
     /// <summary>Lines waiting for the writer; beyond this a burst drops lines rather than memory.</summary>
     private const int QueueCapacity = 16_384;
     private const int FlushBytes = 64 * 1024;
+    /// <summary>After each write the writer waits this long, so that under load one write carries many
+    /// lines instead of one wake-up and one system call per review.</summary>
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
@@ -111,6 +114,8 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
                 // stdout closed: nothing left to tell.
             }
             batch.SetLength(0);
+            // Drained: let lines gather for a moment. Not drained (a burst): write on at once.
+            if (reader.Count == 0 && !reader.Completion.IsCompleted) await Task.Delay(BatchWindow).ConfigureAwait(false);
         }
     }
 

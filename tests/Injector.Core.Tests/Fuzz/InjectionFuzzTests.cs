@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using CsCheck;
 using Injector.Core;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 using Injector.Core.Settings;
 
 namespace Injector.Tests.Fuzz;
@@ -115,6 +116,7 @@ public sealed partial class InjectionFuzzTests
                     var patched = TestPatch.Apply(pod, result.Patch);
                     Assert.True(JsonNode.DeepEquals(result.Pod, patched), "the patch does not give the injected pod");
                     AssertValidPod(patched);
+                    AssertRecordedPatchIsTheDiff(injector, pod, result);
                     var again = injector.Inject(patched.AsObject(), new PodContext("shop", WorkloadName: "web"));
                     Assert.Equal(InjectionOutcome.Skipped, again.Outcome);
                     Assert.Equal(Reasons.AlreadyInjected, again.Reason);
@@ -144,8 +146,20 @@ public sealed partial class InjectionFuzzTests
                 Replace(pod, where, value);
                 var result = injector.Inject(pod, new PodContext("shop"));
                 if (result.Outcome == InjectionOutcome.Injected)
+                {
                     Assert.True(JsonNode.DeepEquals(result.Pod, TestPatch.Apply(pod, result.Patch)));
+                    AssertRecordedPatchIsTheDiff(injector, pod, result, new PodContext("shop"));
+                }
             }, iter: Iterations, threads: 1);
+    }
+
+    /// <summary>The engine records its patch while editing; it must be exactly the diff of the two pods
+    /// (operations, order and values), and injecting in place must give the same patch.</summary>
+    private static void AssertRecordedPatchIsTheDiff(PodInjector injector, JsonObject pod, InjectionResult result, PodContext? context = null)
+    {
+        Assert.Equal(JsonPatch.ToJson(JsonPatch.Diff(pod, result.Pod)), JsonPatch.ToJson(result.Patch));
+        var inPlace = injector.Inject(pod.DeepClone().AsObject(), context ?? new PodContext("shop", WorkloadName: "web"), inPlace: true);
+        Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(inPlace.Patch));
     }
 
     [Fact]

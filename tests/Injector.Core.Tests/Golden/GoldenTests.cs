@@ -41,6 +41,24 @@ public class GoldenTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public async Task Recorded_patch_is_the_diff_of_the_pods_and_the_same_in_place(string name)
+    {
+        var input = GoldenCases.ReadPod(name);
+        var result = await InjectAsync(name, input);
+        if (result.Outcome != InjectionOutcome.Injected) return;
+
+        Assert.Equal(JsonPatch.ToJson(JsonPatch.Diff(input, result.Pod)), JsonPatch.ToJson(result.Patch));
+        var @namespace = PodInjector.Str(input["metadata"]?["namespace"]) ?? "default";
+        var workload = await WorkloadResolver.ResolveAsync(input, @namespace, lookup: null, CancellationToken.None);
+        var pod = input.DeepClone().AsObject();
+        var inPlace = new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name), inPlace: true);
+        Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(inPlace.Patch));
+        Assert.Same(pod, inPlace.Pod);
+        Assert.Equal(GoldenCases.ReadGolden(name).ToJsonString(), pod.ToJsonString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public async Task Injecting_an_injected_pod_changes_nothing(string name)
     {
         var injected = GoldenCases.ReadGolden(name).AsObject();
