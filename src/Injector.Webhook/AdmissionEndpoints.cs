@@ -51,46 +51,58 @@ public static class AdmissionEndpoints
         }
 
         var body = await ReadBodyAsync(http);
-        if (body is null)
+        if (body.Buffer is null)
         {
             await WriteError(response, StatusCodes.Status413PayloadTooLarge, $"body is over the {MaxBodyBytes}-byte limit");
             return;
         }
-
-        AdmissionRequest request;
+        // The body is a pooled buffer and the review is parsed into pooled memory without a copy: both
+        // are returned once the response is written (the request's pod reads from them until then).
+        JsonDocument? document = null;
         try
         {
-            request = AdmissionReview.ParseRequest(body.Value.Span);
-        }
-        catch (AdmissionReviewException ex)
-        {
-            await WriteError(response, StatusCodes.Status400BadRequest, ex.Message);
-            return;
-        }
+            AdmissionRequest request;
+            try
+            {
+                request = AdmissionReview.ParseBorrowed(body.Buffer.AsMemory(0, body.Length), out document);
+            }
+            catch (AdmissionReviewException ex)
+            {
+                await WriteError(response, StatusCodes.Status400BadRequest, ex.Message);
+                return;
+            }
+            var decision = await DecideAsync(http, handler, logger, request);
+            foreach (var observer in observers) observer.OnDecision(request, decision);
 
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/json";
+            var writer = new Utf8JsonWriter(response.BodyWriter);
+            AdmissionReview.WriteResponse(writer, request.ReviewApiVersion, request.Uid, decision.Response);
+            await writer.FlushAsync();
+        }
+        finally
+        {
+            document?.Dispose();
+            ArrayPool<byte>.Shared.Return(body.Buffer);
+        }
+    }
+
+    private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, ILogger logger, AdmissionRequest request)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(Deadline(http.Request.Query["timeout"]) * 0.8);
-        AdmissionDecision decision;
         try
         {
-            decision = await handler.HandleAsync(request, deadline.Token);
+            return await handler.HandleAsync(request, deadline.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
         {
             // A bug or a stuck dependency must not block pod creation: admit without a sidecar and say so.
             logger.LogError(ex, "admission {Uid} failed", request.Uid);
-            decision = new AdmissionDecision(
+            return new AdmissionDecision(
                 AdmissionResponse.Allow([$"appmesh-inject could not process this pod ({ex.GetType().Name}); it was admitted without a sidecar"]),
                 AdmissionDecision.ResultError, Injector.Core.Injection.Reasons.InternalError, ex.Message, TimeSpan.Zero);
         }
-
-        foreach (var observer in observers) observer.OnDecision(request, decision);
-
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/json";
-        var writer = new Utf8JsonWriter(response.BodyWriter);
-        AdmissionReview.WriteResponse(writer, request.ReviewApiVersion, request.Uid, decision.Response);
-        await writer.FlushAsync();
     }
 
     private static bool IsJson(string? contentType) =>
@@ -105,8 +117,9 @@ public static class AdmissionEndpoints
         return DefaultDeadline;
     }
 
-    /// <summary>Reads the whole body, or returns null when it exceeds <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext http)
+    /// <summary>Reads the whole body into a buffer rented from the shared pool (the caller returns it), or
+    /// returns no buffer when it exceeds <see cref="MaxBodyBytes"/>.</summary>
+    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http)
     {
         var reader = http.Request.BodyReader;
         while (true)
@@ -118,18 +131,20 @@ public static class AdmissionEndpoints
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                return null;
+                return (null, 0);
             }
             if (read.Buffer.Length > MaxBodyBytes)
             {
                 reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                return null;
+                return (null, 0);
             }
             if (read.IsCompleted)
             {
-                var bytes = read.Buffer.ToArray();
+                var length = (int)read.Buffer.Length;
+                var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                read.Buffer.CopyTo(bytes);
                 reader.AdvanceTo(read.Buffer.End);
-                return bytes;
+                return (bytes, length);
             }
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }

@@ -42,6 +42,8 @@ public static class WebhookHost
         // DecisionLog already writes one line per review; ASP.NET Core's per-request lines (request
         // starting/finished, endpoint executing) would add four more and cost most of the throughput.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // With any level enabled, hosting starts an Activity per request for log scopes nobody reads here.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
         // The engine and its inputs; without a cluster: no owner lookups, no namespace defaults, classic.
         builder.Services.AddSingleton(settings);

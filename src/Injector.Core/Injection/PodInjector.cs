@@ -217,6 +217,7 @@ public sealed class PodInjector(InjectorSettings settings)
         /// <summary>Mounts that would make the API server reject the injected pod: unknown or duplicate volumes, shared paths.</summary>
         public IEnumerable<string> CheckMounts()
         {
+            if (o.VolumeMounts.Count + o.SecretMounts.Count == 0) yield break; // most pods: no need to read the volumes
             var volumes = VolumeNames();
             foreach (var mount in o.VolumeMounts)
             {

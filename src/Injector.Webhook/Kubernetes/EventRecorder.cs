@@ -46,7 +46,9 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     public void OnDecision(AdmissionRequest request, AdmissionDecision decision)
     {
         if (Describe(request, decision) is null) return;
-        if (!_queue.Writer.TryWrite((request, decision)))
+        // The request's pod lives only as long as the request; the Event needs just its owner references.
+        var kept = request with { Object = OwnerReferencesOnly(request.Object) };
+        if (!_queue.Writer.TryWrite((kept, decision)))
         {
             metrics.RecordEvent("dropped");
             logger.LogWarning("event queue full ({Capacity}): Event for {Kind} {Namespace}/{Name} dropped", QueueCapacity, decision.OwnerKind, request.Namespace, decision.OwnerName);
@@ -167,6 +169,11 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         }
         return reference;
     }
+
+    private static JsonObject? OwnerReferencesOnly(JsonObject? pod) =>
+        pod?["metadata"] is JsonObject { } metadata && metadata["ownerReferences"] is JsonArray references
+            ? new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = references.DeepClone() } }
+            : null;
 
     private static string? DefaultApiVersion(string kind) => kind switch
     {
