@@ -95,7 +95,17 @@ public static class WebhookHost
             return 2;
         }
         app.Services.GetRequiredService<CertificateStore>();
-        await app.RunAsync();
+        var port = app.Services.GetRequiredService<InjectorSettings>().Port;
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (IOException ex)
+        {
+            // Typically the port is taken: say so in one line instead of a crash with a stack trace.
+            await Console.Error.WriteLineAsync($"appmesh-inject: cannot serve on port {port}: {ex.Message}");
+            return 1;
+        }
         return 0;
     }
 

@@ -61,4 +61,26 @@ public class StartupTests
             "  --sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi\n",
             stderr);
     }
+
+    [Fact]
+    public async Task A_taken_port_ends_the_process_with_code_1_and_one_line()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, 0);
+        taken.Server.DualMode = true;
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, "--mesh-name", "m", "--region", "us-west-2", "--port", port.ToString()])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+
+        using var process = Process.Start(start)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Equal($"appmesh-inject: cannot serve on port {port}: Failed to bind to address https://[::]:{port}: address already in use.\n", stderr);
+    }
 }
