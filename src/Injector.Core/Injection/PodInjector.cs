@@ -8,7 +8,7 @@ using Injector.Core.Settings;
 namespace Injector.Core.Injection;
 
 /// <summary>The injection engine: decides whether a pod is meshed and, if so, adds <c>proxyinit</c>,
-/// <c>envoy</c> (and <c>xray-daemon</c>) to a copy of it. Pure: no I/O, the same answer for the webhook
+/// <c>envoy</c> (and <c>xray-daemon</c>) to it (or to a copy), recording the patch as it goes. Pure: no I/O, the same answer for the webhook
 /// and the command-line tool. See
 /// <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/">admission webhooks</see>.</summary>
 public sealed class PodInjector(InjectorSettings settings)
