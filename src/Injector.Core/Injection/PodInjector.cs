@@ -188,9 +188,8 @@ public sealed class PodInjector(InjectorSettings settings)
         private readonly string? _cpuLimit = o.CpuLimit?.Text ?? s.SidecarCpuLimits;
         private readonly string? _memoryLimit = o.MemoryLimit?.Text ?? s.SidecarMemoryLimits;
 
-        // Read before Apply adds envoy's own port to the pod (the webhook injects in place).
+        // A field, not a property: read before Apply adds envoy's own port to the pod (the webhook injects in place).
         private readonly string _appPorts = o.Ports ?? ContainerPorts(spec);
-        private string AppPorts => _appPorts;
         private string EgressIgnoredIps => o.EgressIgnoredIps ?? Formats.NormalizeAddressList(s.IgnoredIps) ?? "";
         private string EgressIgnoredPorts => o.EgressIgnoredPorts ?? DefaultEgressIgnoredPorts;
         private string ResourceArn => $"mesh/{mesh}/virtualNode/{virtualNode}";
@@ -300,7 +299,7 @@ public sealed class PodInjector(InjectorSettings settings)
             edit.Set(annotations, AnnotationKeys.VirtualNode, virtualNode);
             if (_cni)
             {
-                edit.Set(annotations, AnnotationKeys.Ports, AppPorts);
+                edit.Set(annotations, AnnotationKeys.Ports, _appPorts);
                 edit.Set(annotations, AnnotationKeys.EgressIgnoredIPs, EgressIgnoredIps);
                 edit.Set(annotations, AnnotationKeys.EgressIgnoredPorts, EgressIgnoredPorts);
                 edit.Set(annotations, AnnotationKeys.ProxyEgressPort, EgressPort.ToString(CultureInfo.InvariantCulture));
@@ -335,7 +334,7 @@ public sealed class PodInjector(InjectorSettings settings)
                 ("APPMESH_IGNORE_UID", ProxyUid.ToString(CultureInfo.InvariantCulture)),
                 ("APPMESH_ENVOY_INGRESS_PORT", IngressPort.ToString(CultureInfo.InvariantCulture)),
                 ("APPMESH_ENVOY_EGRESS_PORT", EgressPort.ToString(CultureInfo.InvariantCulture)),
-                ("APPMESH_APP_PORTS", AppPorts),
+                ("APPMESH_APP_PORTS", _appPorts),
                 ("APPMESH_EGRESS_IGNORED_IP", EgressIgnoredIps),
                 ("APPMESH_EGRESS_IGNORED_PORTS", EgressIgnoredPorts),
                 ("APPMESH_ENABLE_IPV6", o.Ipv6 == false ? "0" : "1"),

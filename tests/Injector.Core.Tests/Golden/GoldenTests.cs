@@ -9,11 +9,11 @@ public class GoldenTests
 {
     public static TheoryData<string> Cases => GoldenCases.Names();
 
-    internal static async Task<InjectionResult> InjectAsync(string name, JsonObject pod)
+    internal static async Task<InjectionResult> InjectAsync(string name, JsonObject pod, bool inPlace = false)
     {
         var @namespace = PodInjector.Str(pod["metadata"]?["namespace"]) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, lookup: null, CancellationToken.None);
-        return new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name));
+        return new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name), inPlace);
     }
 
     [Theory]
@@ -48,10 +48,8 @@ public class GoldenTests
         if (result.Outcome != InjectionOutcome.Injected) return;
 
         Assert.Equal(JsonPatch.ToJson(JsonPatch.Diff(input, result.Pod)), JsonPatch.ToJson(result.Patch));
-        var @namespace = PodInjector.Str(input["metadata"]?["namespace"]) ?? "default";
-        var workload = await WorkloadResolver.ResolveAsync(input, @namespace, lookup: null, CancellationToken.None);
         var pod = input.DeepClone().AsObject();
-        var inPlace = new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name), inPlace: true);
+        var inPlace = await InjectAsync(name, pod, inPlace: true);
         Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(inPlace.Patch));
         Assert.Same(pod, inPlace.Pod);
         Assert.Equal(GoldenCases.ReadGolden(name).ToJsonString(), pod.ToJsonString());
