@@ -1,8 +1,10 @@
 namespace Injector.Webhook;
 
-/// <summary>Whether the process should receive reviews: false until the certificate is loaded and
-/// from the moment shutdown begins, so the Service stops routing here while in-flight reviews finish.</summary>
-public sealed class Readiness(CertificateStore certificates)
+/// <summary>Whether the process should receive reviews: false until the certificate is loaded and, with
+/// a cluster, until the namespaces have been listed once (before that, a pod of a namespace with
+/// <c>appmesh.k8s.aws/*</c> defaults would be injected without them), and from the moment shutdown
+/// begins, so the Service stops routing here while in-flight reviews finish.</summary>
+public sealed class Readiness(CertificateStore certificates, Kubernetes.KubernetesClusterState? cluster = null)
 {
     private volatile bool _stopping;
 
@@ -10,7 +12,10 @@ public sealed class Readiness(CertificateStore certificates)
 
     /// <summary>Null when ready, else why not.</summary>
     public string? NotReadyReason =>
-        _stopping ? "shutting down" : certificates.Current is null ? "no certificate loaded" : null;
+        _stopping ? "shutting down"
+        : certificates.Current is null ? "no certificate loaded"
+        : cluster is { NamespacesSynced.IsCompleted: false } ? "namespaces not listed yet"
+        : null;
 }
 
 public static class HealthEndpoints

@@ -124,6 +124,31 @@ public sealed class WebhookHostClusterTests
     }
 
     [Fact]
+    public async Task The_webhook_is_not_ready_until_it_has_listed_the_namespaces_once()
+    {
+        using var dir = new TempDir();
+        await using var api = await FakeApiServer.StartAsync();
+        api.SetNamespace("shop", new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh" });
+        api.Failing = path => path == "/api/v1/namespaces";
+        await using var app = WebhookHost.Build([.. Base, "--port", "0", "--kubeconfig", api.WriteKubeconfig(dir.Path)], NoEnvironment);
+        await app.StartAsync();
+        var readiness = app.Services.GetRequiredService<Readiness>();
+        using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
+
+        await Eventually(() => api.Count("GET", "/api/v1/namespaces") >= 1, "the list has failed");
+        using (var notReady = await client.GetAsync($"https://localhost:{Port(app)}/readyz"))
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "namespaces not listed yet\n"), (notReady.StatusCode, await notReady.Content.ReadAsStringAsync()));
+
+        api.Failing = _ => false;
+        await Eventually(() => readiness.NotReadyReason is null, "the namespaces are listed");
+        using var ready = await client.GetAsync($"https://localhost:{Port(app)}/readyz");
+        Assert.Equal((HttpStatusCode.OK, "ready\n"), (ready.StatusCode, await ready.Content.ReadAsStringAsync()));
+        Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh" },
+            app.Services.GetRequiredService<Injector.Core.Admission.IClusterState>().NamespaceAnnotations("shop"));
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task The_webhook_is_not_ready_until_its_certificate_files_exist_and_then_loads_them()
     {
         using var dir = new TempDir();
@@ -236,7 +261,7 @@ public sealed class WebhookHostClusterTests
         await using var app = WebhookHost.Build([.. Base, "--port", "0", "--kubeconfig", api.WriteKubeconfig(dir.Path), "--api-timeout", "8s"], NoEnvironment);
         await app.StartAsync();
         var readiness = app.Services.GetRequiredService<Readiness>();
-        Assert.Null(readiness.NotReadyReason);
+        await Eventually(() => readiness.NotReadyReason is null, "the namespaces are listed");
 
         using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
         var review = PodReviews.Review(PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary")), uid: "in-flight");
