@@ -17,6 +17,15 @@ public static class SettingsLoader
 
     private sealed record Option(string Name, string[] EnvNames, bool IsBool, Apply Set, string Help);
 
+    /// <summary>Adds "(from …)" to an error about <c>--name</c> when that value came from the environment or the config file.</summary>
+    private static string WithSource(string error, Dictionary<string, string> sources)
+    {
+        if (!error.StartsWith("--", StringComparison.Ordinal)) return error;
+        var end = error.IndexOfAny([':', ' '], 2);
+        var name = end < 0 ? error[2..] : error[2..end];
+        return sources.TryGetValue(name, out var source) ? $"{error} (from {source})" : error;
+    }
+
     private static Option Str(string name, Func<InjectorSettings, string?, InjectorSettings> set, string help, params string[] env) =>
         new(name, env.Length > 0 ? env : [DefaultEnvName(name)], false, (s, v) => set(s, v.Length == 0 ? null : v), help);
 
@@ -98,8 +107,14 @@ public static class SettingsLoader
 
         // Lowest precedence first: file, then environment, then flags.
         var values = new Dictionary<string, string>();
+        // Where a value came from when it was not a flag, so that an error about it says where to fix it.
+        var sources = new Dictionary<string, string>();
         var configPath = flags.GetValueOrDefault("config") ?? environment.GetValueOrDefault("CONFIG");
-        if (!string.IsNullOrEmpty(configPath)) ReadConfigFile(configPath, readFile, values, errors);
+        if (!string.IsNullOrEmpty(configPath))
+        {
+            ReadConfigFile(configPath, readFile, values, errors);
+            foreach (var name in values.Keys) sources[name] = $"config file '{configPath}'";
+        }
         foreach (var option in Options)
         {
             foreach (var env in option.EnvNames)
@@ -107,13 +122,16 @@ public static class SettingsLoader
                 if (environment.TryGetValue(env, out var value) && value.Length > 0)
                 {
                     values[option.Name] = value;
+                    sources[option.Name] = $"environment variable {env}";
                     break;
                 }
             }
         }
         foreach (var (name, value) in flags)
         {
-            if (name != "config") values[name] = value;
+            if (name == "config") continue;
+            values[name] = value;
+            sources.Remove(name);
         }
 
         var settings = new InjectorSettings();
@@ -126,10 +144,10 @@ public static class SettingsLoader
             }
             catch (FormatException ex)
             {
-                errors.Add(ex.Message);
+                errors.Add(WithSource(ex.Message, sources));
             }
         }
-        errors.AddRange(Validate(settings));
+        errors.AddRange(Validate(settings).Select(error => WithSource(error, sources)));
         return new SettingsResult(errors.Count == 0 ? settings : null, errors, remaining);
     }
 

@@ -142,7 +142,7 @@ public class SettingsLoaderTests
     {
         { ["--region", "us-west-2"], new(), ["mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)"] },
         { ["--mesh-name", "demo"], new(), ["region is required: pass --region or set APPMESH_REGION (or AWS_REGION)"] },
-        { [], new() { ["APPMESH_NAME"] = "my.mesh", ["AWS_REGION"] = "us-west-2" }, ["--mesh-name: 'my.mesh' is not a valid App Mesh name (1 to 255 letters, digits, '-' or '_')"] },
+        { [], new() { ["APPMESH_NAME"] = "my.mesh", ["AWS_REGION"] = "us-west-2" }, ["--mesh-name: 'my.mesh' is not a valid App Mesh name (1 to 255 letters, digits, '-' or '_') (from environment variable APPMESH_NAME)"] },
         { [.. Required, "--enable-xray-tracing", "--enable-datadog-tracing"], new(), ["at most one tracer may be enabled, but --enable-xray-tracing and --enable-datadog-tracing are set"] },
         { [.. Required, "--enable-xray-tracing", "--enable-jaeger-tracing", "--enable-datadog-tracing"], new(), ["at most one tracer may be enabled, but --enable-xray-tracing and --enable-jaeger-tracing and --enable-datadog-tracing are set"] },
         { [.. Required, "--sidecar-cpu-requests", "lots"], new(), ["--sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"] },
@@ -152,7 +152,7 @@ public class SettingsLoaderTests
         { [.. Required, "--port", "70000"], new(), ["--port: 70000 is not a port from 1 to 65535"] },
         { [.. Required, "--envoy-admin-port", "0"], new(), ["--envoy-admin-port: 0 is not a port from 1 to 65535"] },
         { [.. Required, "--inject-default=maybe"], new(), ["--inject-default: 'maybe' is not 'true' or 'false'"] },
-        { [.. Required], new() { ["ENABLE_XRAY_TRACING"] = "yes" }, ["--enable-xray-tracing: 'yes' is not 'true' or 'false'"] },
+        { [.. Required], new() { ["ENABLE_XRAY_TRACING"] = "yes" }, ["--enable-xray-tracing: 'yes' is not 'true' or 'false' (from environment variable ENABLE_XRAY_TRACING)"] },
         { [.. Required, "--prestop-delay", "soon"], new(), ["--prestop-delay: 'soon' is not a whole number"] },
         { [.. Required, "--prestop-delay", "-5"], new(), ["--prestop-delay: '-5' is not a whole number"] },
         { [.. Required, "--prestop-delay", "7200"], new(), ["--prestop-delay: 7200 must be from 0 to 3600 seconds"] },
@@ -220,6 +220,18 @@ public class SettingsLoaderTests
     {
         AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = "port: 9443\nport: 10443\n" }),
             "config file '/c.yaml' is not valid YAML (line 2, column 1): Duplicate key port");
+    }
+
+    [Fact]
+    public void A_bad_value_says_whether_it_came_from_the_config_file_the_environment_or_a_flag()
+    {
+        var files = new Dictionary<string, string> { ["/c.yaml"] = "port: high\nsidecar-cpu-requests: lots\nenvoy-log-level: loud\n" };
+        var env = new Dictionary<string, string> { ["ENVOY_LOG_LEVEL"] = "shouty" };
+
+        AssertErrors(Load([.. Required, "--config", "/c.yaml", "--sidecar-cpu-requests", "many"], env, files),
+            "--port: 'high' is not a whole number (from config file '/c.yaml')",
+            "--sidecar-cpu-requests: 'many' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi",
+            "--envoy-log-level: 'shouty' is not one of trace, debug, info, warning, error, critical, off (from environment variable ENVOY_LOG_LEVEL)");
     }
 
     [Fact]
