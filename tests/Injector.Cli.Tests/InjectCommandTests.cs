@@ -233,6 +233,18 @@ public sealed class InjectCommandTests
     }
 
     [Fact]
+    public void A_YAML_1_1_boolean_reads_as_kubectl_reads_it()
+    {
+        // kubectl reads `hostNetwork: yes` as true: injecting this pod would capture the node's traffic.
+        const string input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: yes\n  containers:\n  - {name: a, image: b}\n";
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("<stdin>:1: Pod default/p: skipped (host-network): the pod uses the host network; redirecting its traffic would capture the node's", result.ReportLines[0]);
+        Assert.Equal(input, result.Stdout);
+    }
+
+    [Fact]
     public void Quiet_silences_the_report()
     {
         var result = Cli.Inject(Manifest("Deployment"), "-f", "-", "--quiet");

@@ -10,7 +10,8 @@ namespace Injector.Core.Json;
 /// <summary>One YAML document read as JSON, with the line it starts on (for error messages).</summary>
 public sealed record YamlDocument(JsonNode? Node, int Line);
 
-/// <summary>Converts between YAML (1.2 core schema, with 1.1 octals such as <c>0644</c> read as kubectl reads them) and <see cref="JsonNode"/>,
+/// <summary>Converts between YAML (1.2 core schema, with the 1.1 octals such as <c>0644</c> and booleans such as
+/// <c>yes</c>/<c>off</c> read as kubectl reads them) and <see cref="JsonNode"/>,
 /// keeping key order, so manifests round-trip through the same model as AdmissionReviews.</summary>
 public static partial class YamlJson
 {
@@ -79,8 +80,9 @@ public static partial class YamlJson
         switch (value)
         {
             case "" or "~" or "null" or "Null" or "NULL": return null;
-            case "true" or "True" or "TRUE": return JsonValue.Create(true);
-            case "false" or "False" or "FALSE": return JsonValue.Create(false);
+            // YAML 1.1 booleans, as kubectl's reader (go-yaml v2) takes them: `hostNetwork: yes` is true there.
+            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "y" or "Y": return JsonValue.Create(true);
+            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF" or "n" or "N": return JsonValue.Create(false);
         }
         foreach (var (pattern, radix) in new[] { (OctalPattern(), 8), (HexPattern(), 16) })
         {
