@@ -228,13 +228,43 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             _server.SetNamespace("shop", new() { ["appmesh.k8s.aws/mesh"] = "new-mesh" });
             await Eventually(() => state.NamespaceAnnotations("shop")?.GetValueOrDefault("appmesh.k8s.aws/mesh") == "new-mesh", "the modified namespace is seen");
             Assert.Equal(("new-mesh", "info"), ((await handler.HandleAsync(PodReviews.Request(plain))).Mesh, PodReviews.EnvoyEnv((await handler.HandleAsync(PodReviews.Request(plain))).Response, "ENVOY_LOG_LEVEL")));
-            _server.DeleteNamespace("shop");
-            await Eventually(() => state.NamespaceAnnotations("shop") is null, "the deleted namespace is forgotten");
-            Assert.Equal("demo", (await handler.HandleAsync(PodReviews.Request(plain))).Mesh);
 
             // Cached, not fetched per admission: one list, the watch, and no GET of a namespace.
             Assert.Equal(1, _server.Requests.Count(r => r.Path == "/api/v1/namespaces" && !r.Query.Contains("watch=true")));
             Assert.DoesNotContain(_server.Requests, r => r.Path.StartsWith("/api/v1/namespaces/", StringComparison.Ordinal));
+
+            _server.DeleteNamespace("shop");
+            await Eventually(() => state.NamespaceAnnotations("shop") is null, "the deleted namespace is forgotten");
+            Assert.Equal("demo", (await handler.HandleAsync(PodReviews.Request(plain))).Mesh);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_namespace_the_watch_has_not_reported_yet_is_read_once_and_its_defaults_applied()
+    {
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            // Created after the list; its watch event has not arrived when the first pod comes.
+            _server.SetNamespace("fresh", new() { ["appmesh.k8s.aws/mesh"] = "fresh-mesh" }, announce: false);
+            var handler = Handler(Lookup(), state);
+
+            var first = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: "a")));
+            var second = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: "b")));
+
+            Assert.Equal(("fresh-mesh", "fresh-mesh"), (first.Mesh, second.Mesh));
+            Assert.Equal(1, _server.Count("GET", "/api/v1/namespaces/fresh"));
+            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "fresh-mesh" }, state.NamespaceAnnotations("fresh"));
+
+            // A namespace the API does not know either: no defaults, and no error for the pod.
+            var unknown = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("gone", name: "c")));
+            Assert.Equal(("injected", "demo"), (unknown.Result, unknown.Mesh));
+            Assert.Equal(1, _metrics.ApiFailureCount("get-namespace"));
         }
         finally
         {

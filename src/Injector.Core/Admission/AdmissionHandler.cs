@@ -10,6 +10,11 @@ public interface IClusterState
     /// <summary>The namespace's annotations, or null when unknown.</summary>
     IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace);
 
+    /// <summary>The namespace's annotations for an admission: a host with a cache may ask the API about a
+    /// namespace its cache has not seen yet (one created a moment before its first pod).</summary>
+    ValueTask<IReadOnlyDictionary<string, string>?> NamespaceAnnotationsAsync(string @namespace, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(NamespaceAnnotations(@namespace));
+
     /// <summary>Whether the API server supports native sidecars (Kubernetes ≥ 1.29).</summary>
     bool NativeSidecarsSupported { get; }
 }
@@ -60,7 +65,8 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
 
         var @namespace = request.Namespace.Length > 0 ? request.Namespace : PodInjector.Str(PodInjector.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
-        var context = new PodContext(@namespace, workload.Name, _cluster.NamespaceAnnotations(@namespace), _cluster.NativeSidecarsSupported);
+        var namespaceAnnotations = await _cluster.NamespaceAnnotationsAsync(@namespace, cancellationToken);
+        var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported);
         // The request's pod is not needed afterwards: inject into it rather than into a copy.
         var result = Injector.Inject(request.Object, context, inPlace: true);
 

@@ -29,6 +29,26 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     public IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace) =>
         _namespaces.TryGetValue(@namespace, out var annotations) ? annotations : null;
 
+    /// <summary>From the cache; a namespace the cache does not know although it has been listed (created
+    /// after the list, its watch event not here yet) is read once from the API, within the admission's
+    /// deadline, and remembered. Without an answer the pod gets no namespace defaults, and the log says so.</summary>
+    public async ValueTask<IReadOnlyDictionary<string, string>?> NamespaceAnnotationsAsync(string @namespace, CancellationToken cancellationToken)
+    {
+        var cached = NamespaceAnnotations(@namespace);
+        if (cached is not null || !NamespacesSynced.IsCompleted) return cached;
+        try
+        {
+            var ns = await api.CallAsync("get-namespace", (c, ct) => c.CoreV1.ReadNamespaceAsync(@namespace, cancellationToken: ct), cancellationToken);
+            Store(ns);
+            return NamespaceAnnotations(@namespace);
+        }
+        catch (KubernetesApiException ex)
+        {
+            logger.LogWarning("namespace {Namespace} is not cached and cannot be read ({Error}): its appmesh.k8s.aws annotations are not applied to this pod", @namespace, ex.Message);
+            return null;
+        }
+    }
+
     public bool NativeSidecarsSupported => _nativeSidecars;
 
     /// <summary>The API server's gitVersion, once known.</summary>

@@ -88,6 +88,12 @@ public sealed class FakeApiServer : IAsyncDisposable
             Get(h, $"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", "mutatingwebhookconfigurations.admissionregistration.k8s.io", name));
         _app.MapMethods("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", ["PATCH"], PatchWebhookConfiguration);
         _app.MapGet("/api/v1/namespaces", ListOrWatchNamespaces);
+        _app.MapGet("/api/v1/namespaces/{name}", (HttpContext h, string name) =>
+        {
+            JsonObject? ns;
+            lock (_namespaceLock) ns = _namespaces.GetValueOrDefault(name)?.DeepClone().AsObject();
+            return ns is null ? WriteStatus(h, 404, "NotFound", $"namespaces \"{name}\" not found") : WriteJson(h, 200, ns);
+        });
         _app.MapPost("/api/v1/namespaces/{ns}/events", CreateEvent);
         _app.MapMethods("/api/v1/namespaces/{ns}/events/{name}", ["PATCH"], PatchEvent);
     }
@@ -284,7 +290,8 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     // ---- namespaces: list and watch ---------------------------------------------------------------
 
-    public void SetNamespace(string name, Dictionary<string, string>? annotations = null)
+    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
+    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true)
     {
         lock (_namespaceLock)
         {
@@ -301,7 +308,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 ["status"] = new JsonObject { ["phase"] = "Active" },
             };
             _namespaces[name] = ns;
-            Publish(long.Parse(rv), type, ns);
+            if (announce) Publish(long.Parse(rv), type, ns);
         }
     }
 
