@@ -54,7 +54,7 @@ public static class CliApp
     {
         var options = ParseManifestOptions(args, allowOutput: true);
         if (options.Help) { stdout.Write(Help()); return Ok; }
-        var settings = LoadSettings(options.Rest, environment);
+        var settings = LoadSettings(options.Rest, environment).Settings!;
         var sources = ReadSources(options.Files, stdin);
 
         var run = ManifestRun.Inject(sources, new PodInjector(settings), options.Namespace);
@@ -77,11 +77,9 @@ public static class CliApp
     {
         var options = ParseManifestOptions(args, allowOutput: false);
         if (options.Help) { stdout.Write(Help()); return Ok; }
-        var settings = LoadSettings(options.Rest, environment);
+        var loaded = LoadSettings(options.Rest, environment);
         var sources = ReadSources(options.Files, stdin);
-        var flags = options.Rest.Where(a => a.StartsWith("--", StringComparison.Ordinal))
-            .Select(a => a[2..].Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
-        stdout.Write(ExplainReport.Render(sources, new PodInjector(settings), flags, options.Namespace, out var failed));
+        stdout.Write(ExplainReport.Render(sources, new PodInjector(loaded.Settings!), loaded.Sources, options.Namespace, out var failed));
         return failed ? Failed : Ok;
     }
 
@@ -171,11 +169,11 @@ public static class CliApp
         return new UsageException($"unknown flag '{arg}'" + (suggestion is null ? "" : $"; did you mean '--{suggestion}'?"));
     }
 
-    private static InjectorSettings LoadSettings(List<string> args, IReadOnlyDictionary<string, string> environment)
+    private static SettingsResult LoadSettings(List<string> args, IReadOnlyDictionary<string, string> environment)
     {
         var loaded = SettingsLoader.Load(args, environment);
         if (!loaded.Ok) throw new UsageException("invalid configuration:\n  " + string.Join("\n  ", loaded.Errors));
-        return loaded.Settings!;
+        return loaded;
     }
 
     private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];

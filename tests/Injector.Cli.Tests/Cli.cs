@@ -16,11 +16,14 @@ public static class Cli
 {
     public static readonly string[] BaseArgs = ["--mesh-name", "demo", "--region", "us-west-2"];
 
-    public static CliResult Run(string? stdin, params string[] args)
+    public static CliResult Run(string? stdin, params string[] args) => RunWith(new Dictionary<string, string>(), stdin, args);
+
+    /// <summary>The command with these environment variables (and no others).</summary>
+    public static CliResult RunWith(Dictionary<string, string> environment, string? stdin, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = CliApp.Run(args, new StringReader(stdin ?? ""), stdout, stderr, new Dictionary<string, string>());
+        var code = CliApp.Run(args, new StringReader(stdin ?? ""), stdout, stderr, environment);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 

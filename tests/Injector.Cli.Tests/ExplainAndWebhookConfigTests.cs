@@ -48,6 +48,24 @@ public sealed class ExplainAndWebhookConfigTests
         """;
 
     [Fact]
+    public void Explain_names_the_environment_variable_or_config_file_a_setting_came_from()
+    {
+        using var dir = new TempDir();
+        var config = dir.Write("inject.yaml", "sidecar-image: registry.example.com/envoy:v1\n");
+        var env = new Dictionary<string, string> { ["APPMESH_NAME"] = "env-mesh", ["AWS_REGION"] = "eu-west-1" };
+
+        var result = Cli.RunWith(env, Manifests, "explain", "-f", "-", "--config", config, "--sidecar-memory-requests", "64Mi");
+
+        Assert.Equal(0, result.ExitCode);
+        var cart = result.Stdout.Split('\n').TakeWhile(l => l.Length > 0).ToList();
+        string Setting(string name) => cart.Single(l => l.StartsWith("    " + name + " ", StringComparison.Ordinal));
+        Assert.Matches(@"^    envoy image +registry\.example\.com/envoy:v1 +\(config file '.*/inject\.yaml'\)$", Setting("envoy image"));
+        Assert.Matches(@"^    region +eu-west-1 +\(environment variable AWS_REGION\)$", Setting("region"));
+        Assert.Matches(@"^    memory request +64Mi +\(flag --sidecar-memory-requests\)$", Setting("memory request"));
+        Assert.Matches(@"^    tracing +none +\(default\)$", Setting("tracing"));
+    }
+
+    [Fact]
     public void Explain_says_why_and_where_each_setting_comes_from()
     {
         var result = Cli.Run(Manifests, "explain", "-f", "-", "--mesh-name", "demo", "--region", "us-west-2", "--sidecar-memory-requests", "64Mi");

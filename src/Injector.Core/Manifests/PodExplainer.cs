@@ -7,7 +7,7 @@ namespace Injector.Core.Manifests;
 /// <summary>One effective sidecar setting and where its value came from.</summary>
 /// <param name="Name">What the setting is, e.g. "envoy image".</param>
 /// <param name="Value">The value the pod gets.</param>
-/// <param name="Source">"default", "flag --x", "config --x" (environment or config file), "annotation k",
+/// <param name="Source">"default", "flag --x", "environment variable X", "config file 'path'", "annotation k",
 /// "namespace annotation k", or how the value was derived.</param>
 public sealed record ExplainedSetting(string Name, string Value, string Source);
 
@@ -17,12 +17,10 @@ public sealed record PodExplanation(InjectionResult Result, IReadOnlyList<Explai
 /// <summary>Answers "why was my pod (not) injected?": runs the engine on the pod and lists every effective
 /// sidecar setting with its source (default, flag, configuration, namespace annotation, pod annotation).</summary>
 /// <param name="injector">The engine, with the settings to explain.</param>
-/// <param name="explicitFlags">The settings flags given on the command line (without <c>--</c>), to tell
-/// "flag" from "config" (environment variable or <c>--config</c> file).</param>
-public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? explicitFlags = null)
+/// <param name="settingSources">Where each non-default setting came from (<see cref="SettingsResult.Sources"/>).</param>
+public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<string, string>? settingSources = null)
 {
-    private static readonly InjectorSettings Defaults = new();
-    private readonly IReadOnlySet<string> _flags = explicitFlags ?? new HashSet<string>();
+    private readonly IReadOnlyDictionary<string, string> _sources = settingSources ?? new Dictionary<string, string>();
 
     public PodExplanation Explain(JsonObject pod, PodContext context)
     {
@@ -40,10 +38,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
         var o = PodOverrides.Parse(annotations);
         var list = new List<ExplainedSetting>();
 
-        string FlagSource(string flag, Func<InjectorSettings, object?> read) =>
-            _flags.Contains(flag) ? $"flag --{flag}"
-            : Equals(read(s), read(Defaults)) ? "default"
-            : $"config --{flag}";
+        string FlagSource(string flag) => _sources.TryGetValue(flag, out var where) ? where : "default";
 
         // A setting an annotation may override: the annotation's (parsed) value, else the flag's.
         void Add(string name, string key, object? parsed, string flag, Func<InjectorSettings, object?> read, Func<object?, string>? show = null)
@@ -56,7 +51,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
             }
             else
             {
-                list.Add(new(name, show(read(s)), FlagSource(flag, read)));
+                list.Add(new(name, show(read(s)), FlagSource(flag)));
             }
         }
         static string OnOff(object? v) => v is true ? "enabled" : "disabled";
@@ -84,7 +79,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
                 SidecarMode.Classic => "classic",
                 _ => context.NativeSidecarsSupported ? "native (auto: the cluster supports native sidecars)" : "classic (auto: native sidecars not known to be supported)",
             };
-            list.Add(new("sidecar mode", mode, FlagSource("sidecar-mode", x => x.SidecarMode)));
+            list.Add(new("sidecar mode", mode, FlagSource("sidecar-mode")));
         }
 
         var fargate = pod["metadata"]?["labels"]?[AnnotationKeys.FargateProfileLabel] is not null;
@@ -95,7 +90,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
         var cni = o.Cni ?? fargate;
 
         Add("envoy image", AnnotationKeys.SidecarImage, o.SidecarImage, "sidecar-image", x => x.SidecarImage);
-        if (!cni) list.Add(new("proxyinit image", s.InitImage, FlagSource("init-image", x => x.InitImage)));
+        if (!cni) list.Add(new("proxyinit image", s.InitImage, FlagSource("init-image")));
         Add("envoy log level", AnnotationKeys.SidecarLogLevel, o.SidecarLogLevel, "envoy-log-level", x => x.EnvoyLogLevel);
         Add("preview", AnnotationKeys.Preview, o.Preview, "preview", x => x.Preview, OnOff);
         Add("cpu request", AnnotationKeys.CpuRequest, o.CpuRequest?.Text, "sidecar-cpu-requests", x => x.SidecarCpuRequests);
@@ -124,7 +119,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
         if (annotations.TryGet(AnnotationKeys.VolumeMounts, out _, out _))
             Add("volume mounts", AnnotationKeys.VolumeMounts, o.VolumeMounts.Count > 0 ? string.Join(",", o.VolumeMounts.Select(m => $"{m.Name}:{m.MountPath}")) : null, "", _ => null);
 
-        list.Add(new("region", s.Region, FlagSource("region", x => x.Region)));
+        list.Add(new("region", s.Region, FlagSource("region")));
         var tracer = s.Tracer switch
         {
             Tracer.XRay => ("X-Ray", "enable-xray-tracing"),
@@ -132,7 +127,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
             Tracer.Datadog => ("Datadog", "enable-datadog-tracing"),
             _ => ("none", ""),
         };
-        list.Add(new("tracing", tracer.Item1, tracer.Item2.Length == 0 ? "default" : _flags.Contains(tracer.Item2) ? $"flag --{tracer.Item2}" : $"config --{tracer.Item2}"));
+        list.Add(new("tracing", tracer.Item1, tracer.Item2.Length == 0 ? "default" : FlagSource(tracer.Item2)));
         return new PodExplanation(result, list);
     }
 }
@@ -142,13 +137,13 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlySet<string>? exp
 public static class ExplainReport
 {
     /// <summary>Renders the report; <paramref name="failed"/> tells whether any document was unreadable or would be denied.</summary>
-    public static string Render(IEnumerable<ManifestSource> sources, PodInjector injector, IReadOnlySet<string>? explicitFlags, string defaultNamespace, out bool failed)
+    public static string Render(IEnumerable<ManifestSource> sources, PodInjector injector, IReadOnlyDictionary<string, string>? settingSources, string defaultNamespace, out bool failed)
     {
         failed = false;
         var parsed = sources.Select(s => (s.Name, Chunks: ManifestStream.Split(s.Text).Select(ManifestStream.Parse).ToList())).ToList();
         var namespaces = ManifestStream.NamespaceAnnotations(parsed.SelectMany(s => s.Chunks).SelectMany(c => c.Documents).Select(d => d.Node));
         var manifests = new ManifestInjector(injector, new ManifestOptions(defaultNamespace, namespaces));
-        var explainer = new PodExplainer(injector, explicitFlags);
+        var explainer = new PodExplainer(injector, settingSources);
         var output = new System.Text.StringBuilder();
         var templates = 0;
         foreach (var (name, chunks) in parsed)

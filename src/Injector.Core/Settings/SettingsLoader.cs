@@ -4,7 +4,12 @@ using YamlDotNet.RepresentationModel;
 namespace Injector.Core.Settings;
 
 /// <summary>The outcome of reading the configuration: settings, or every problem found at once.</summary>
-public sealed record SettingsResult(InjectorSettings? Settings, IReadOnlyList<string> Errors, IReadOnlyList<string> RemainingArgs)
+/// <param name="Settings">The settings, or null when there are errors.</param>
+/// <param name="Errors">Every problem found, each naming what to fix.</param>
+/// <param name="RemainingArgs">Arguments that are not settings flags (when the caller allows them).</param>
+/// <param name="Sources">Where each setting that is not a default came from, by option name:
+/// <c>flag --x</c>, <c>environment variable X</c> or <c>config file 'path'</c>.</param>
+public sealed record SettingsResult(InjectorSettings? Settings, IReadOnlyList<string> Errors, IReadOnlyList<string> RemainingArgs, IReadOnlyDictionary<string, string> Sources)
 {
     public bool Ok => Settings is not null && Errors.Count == 0;
 }
@@ -23,7 +28,7 @@ public static class SettingsLoader
         if (!error.StartsWith("--", StringComparison.Ordinal)) return error;
         var end = error.IndexOfAny([':', ' '], 2);
         var name = end < 0 ? error[2..] : error[2..end];
-        return sources.TryGetValue(name, out var source) ? $"{error} (from {source})" : error;
+        return sources.TryGetValue(name, out var source) && !source.StartsWith("flag ", StringComparison.Ordinal) ? $"{error} (from {source})" : error;
     }
 
     private static Option Str(string name, Func<InjectorSettings, string?, InjectorSettings> set, string help, params string[] env) =>
@@ -107,7 +112,7 @@ public static class SettingsLoader
 
         // Lowest precedence first: file, then environment, then flags.
         var values = new Dictionary<string, string>();
-        // Where a value came from when it was not a flag, so that an error about it says where to fix it.
+        // Where each value came from, so that an error about it says where to fix it (and explain can tell).
         var sources = new Dictionary<string, string>();
         var configPath = flags.GetValueOrDefault("config") ?? environment.GetValueOrDefault("CONFIG");
         if (!string.IsNullOrEmpty(configPath))
@@ -131,7 +136,7 @@ public static class SettingsLoader
         {
             if (name == "config") continue;
             values[name] = value;
-            sources.Remove(name);
+            sources[name] = $"flag --{name}";
         }
 
         var settings = new InjectorSettings();
@@ -148,7 +153,7 @@ public static class SettingsLoader
             }
         }
         errors.AddRange(Validate(settings).Select(error => WithSource(error, sources)));
-        return new SettingsResult(errors.Count == 0 ? settings : null, errors, remaining);
+        return new SettingsResult(errors.Count == 0 ? settings : null, errors, remaining, sources);
     }
 
     private static Dictionary<string, string> ParseArgs(IReadOnlyList<string> args, List<string> errors, List<string> remaining, bool allowUnknown)

@@ -223,6 +223,24 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void Each_value_records_where_it_came_from_and_the_highest_precedence_wins()
+    {
+        var files = new Dictionary<string, string> { ["/c.yaml"] = "port: 9443\nenvoy-log-level: debug\n" };
+        var env = new Dictionary<string, string> { ["ENVOY_LOG_LEVEL"] = "error", ["AWS_REGION"] = "eu-west-1" };
+
+        var result = Load(["--mesh-name", "demo", "--config", "/c.yaml", "--envoy-log-level", "warning"], env, files);
+
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["port"] = "config file '/c.yaml'",
+            ["envoy-log-level"] = "flag --envoy-log-level",
+            ["region"] = "environment variable AWS_REGION",
+            ["mesh-name"] = "flag --mesh-name",
+        }, result.Sources);
+        Assert.Equal((9443, "warning", "eu-west-1"), (result.Settings!.Port, result.Settings.EnvoyLogLevel, result.Settings.Region));
+    }
+
+    [Fact]
     public void A_bad_value_says_whether_it_came_from_the_config_file_the_environment_or_a_flag()
     {
         var files = new Dictionary<string, string> { ["/c.yaml"] = "port: high\nsidecar-cpu-requests: lots\nenvoy-log-level: loud\n" };
