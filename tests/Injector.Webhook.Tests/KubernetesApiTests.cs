@@ -245,7 +245,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_namespace_the_watch_has_not_reported_yet_is_read_once_and_its_defaults_applied()
+    public async Task A_namespace_the_watch_has_not_reported_yet_is_read_once_for_a_burst_and_its_defaults_applied()
     {
         var (state, stop) = await StartClusterStateAsync();
         try
@@ -254,10 +254,13 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             _server.SetNamespace("fresh", new() { ["appmesh.k8s.aws/mesh"] = "fresh-mesh" }, announce: false);
             var handler = Handler(Lookup(), state);
 
-            var first = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: "a")));
-            var second = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: "b")));
+            // A burst of pods arrives while the read is in flight: they share it.
+            _server.Slow = path => path == "/api/v1/namespaces/fresh";
+            _server.Delay = TimeSpan.FromMilliseconds(300);
+            var burst = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: $"p{i}")))));
+            var later = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: "later")));
 
-            Assert.Equal(("fresh-mesh", "fresh-mesh"), (first.Mesh, second.Mesh));
+            Assert.Equal(Enumerable.Repeat("fresh-mesh", 6), burst.Append(later).Select(d => d.Mesh ?? "(none)"));
             Assert.Equal(1, _server.Count("GET", "/api/v1/namespaces/fresh"));
             Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "fresh-mesh" }, state.NamespaceAnnotations("fresh"));
 

@@ -59,9 +59,9 @@ public static class AdmissionReview
     public const string V1 = "admission.k8s.io/v1";
     public const string V1Beta1 = "admission.k8s.io/v1beta1";
 
-    // Duplicate keys are refused while parsing: JsonNode would otherwise throw on first access, mid-injection.
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_patchBuffer;
 
+    // Duplicate keys are refused while parsing: a node would otherwise throw on first access, mid-injection.
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128, AllowDuplicateProperties = false };
 
     /// <summary>Reads a review into a self-contained request (its pod owns a copy of the body).</summary>

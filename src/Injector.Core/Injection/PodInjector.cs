@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
@@ -8,8 +9,8 @@ using Injector.Core.Settings;
 namespace Injector.Core.Injection;
 
 /// <summary>The injection engine: decides whether a pod is meshed and, if so, adds <c>proxyinit</c>,
-/// <c>envoy</c> (and <c>xray-daemon</c>) to it (or to a copy), recording the patch as it goes. Pure: no I/O, the same answer for the webhook
-/// and the command-line tool. See
+/// <c>envoy</c> (and <c>xray-daemon</c>) to it or to a copy, recording the patch as it goes. Pure: no I/O,
+/// the same answer for the webhook and the command-line tool. See
 /// <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/">admission webhooks</see>.</summary>
 public sealed class PodInjector(InjectorSettings settings)
 {
@@ -307,7 +308,7 @@ public sealed class PodInjector(InjectorSettings settings)
                 edit.Set(annotations, AnnotationKeys.IgnoredUid, ProxyUid.ToString(CultureInfo.InvariantCulture));
                 edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
             }
-            edit.Set(annotations, AnnotationKeys.Status, Render(w =>
+            edit.Set(annotations, AnnotationKeys.Status, Encoding.UTF8.GetString(Write(w =>
             {
                 w.WriteStartArray("containers");
                 if (!_native) foreach (var (name, _) in sidecars) w.WriteStringValue(name);
@@ -319,7 +320,7 @@ public sealed class PodInjector(InjectorSettings settings)
                 foreach (var volume in addedVolumes) w.WriteStringValue(volume);
                 w.WriteEndArray();
                 w.WriteString("version", Version);
-            }).ToJsonString());
+            })));
         }
 
         // The sidecars are written as JSON and read back as nodes that stay unparsed until someone looks
@@ -519,9 +520,13 @@ public sealed class PodInjector(InjectorSettings settings)
         [ThreadStatic] private static Utf8JsonWriter? t_renderWriter;
 
         /// <summary>One JSON object written by <paramref name="writeProperties"/>, as a node.</summary>
-        private static JsonObject Render(Action<Utf8JsonWriter> writeProperties)
+        private static JsonObject Render(Action<Utf8JsonWriter> writeProperties) => JsonNode.Parse(Write(writeProperties))!.AsObject();
+
+        /// <summary>One JSON object written by <paramref name="writeProperties"/> into a per-thread buffer,
+        /// valid until the next call on this thread.</summary>
+        private static ReadOnlySpan<byte> Write(Action<Utf8JsonWriter> writeProperties)
         {
-            var buffer = t_renderBuffer ??= new ArrayBufferWriter<byte>(4096);
+            var buffer = t_renderBuffer is { Capacity: <= 64 * 1024 } reused ? reused : t_renderBuffer = new ArrayBufferWriter<byte>(4096);
             buffer.ResetWrittenCount();
             var writer = t_renderWriter ??= new Utf8JsonWriter(buffer);
             writer.Reset(buffer);
@@ -529,9 +534,7 @@ public sealed class PodInjector(InjectorSettings settings)
             writeProperties(writer);
             writer.WriteEndObject();
             writer.Flush();
-            var node = JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
-            if (buffer.Capacity > 64 * 1024) t_renderBuffer = null; // keep no huge buffer alive
-            return node;
+            return buffer.WrittenSpan;
         }
     }
 }

@@ -1,13 +1,25 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Injector.Core.Json;
 
-/// <summary>A place in the document being edited: a node and its JSON Pointer, or a null pointer when the
-/// node was itself added by this edit (its content goes out in the operation that added it).</summary>
-public readonly record struct JsonPlace(JsonNode Node, string? Pointer)
+/// <summary>A place in the document being edited: a node, its JSON Pointer and its position in document
+/// order (property or element index at each level), or no pointer when the node was itself added by this
+/// edit (its content goes out in the operation that added it).</summary>
+public readonly struct JsonPlace
 {
+    internal JsonPlace(JsonNode node, string? pointer, int[] position) => (Node, Pointer, Position) = (node, pointer, position);
+
+    public JsonNode Node { get; }
+    public string? Pointer { get; }
+    internal int[] Position { get; }
+
     public JsonObject Object => (JsonObject)Node;
     public JsonArray Array => (JsonArray)Node;
+
+    /// <summary>The place of <c>this[key]</c> (or <c>this[index]</c>), at <paramref name="index"/> in document order.</summary>
+    internal JsonPlace Child(JsonNode node, string token, int index) =>
+        Pointer is null ? new(node, null, []) : new(node, Pointer + "/" + JsonPatch.EscapeToken(token), [.. Position, index]);
 }
 
 /// <summary>Edits a JSON document in place and records each change as an RFC 6902 operation, so that a
@@ -17,17 +29,17 @@ public readonly record struct JsonPlace(JsonNode Node, string? Pointer)
 /// of the two produced it.</summary>
 public sealed class JsonEdit(JsonObject root)
 {
-    private readonly List<PatchOperation> _operations = [];
+    private readonly List<(PatchOperation Operation, int[] Position)> _operations = [];
 
-    public JsonPlace Root { get; } = new(root, "");
+    public JsonPlace Root { get; } = new(root, "", []);
 
     /// <summary>The object at <c>parent[key]</c>; a new empty object when it is absent or not an object.</summary>
     public JsonPlace Object(JsonPlace parent, string key) =>
-        parent.Object[key] is JsonObject existing ? new(existing, Child(parent, key)) : Put(parent, key, new JsonObject());
+        parent.Object[key] is JsonObject existing ? parent.Child(existing, key, parent.Object.IndexOf(key)) : Put(parent, key, new JsonObject());
 
     /// <summary>The array at <c>parent[key]</c>; a new empty array when it is absent or not an array.</summary>
     public JsonPlace Array(JsonPlace parent, string key) =>
-        parent.Object[key] is JsonArray existing ? new(existing, Child(parent, key)) : Put(parent, key, new JsonArray());
+        parent.Object[key] is JsonArray existing ? parent.Child(existing, key, parent.Object.IndexOf(key)) : Put(parent, key, new JsonArray());
 
     /// <summary>Sets <c>parent[key]</c>; nothing is recorded when it already holds an equal value.</summary>
     public void Set(JsonPlace parent, string key, JsonNode value)
@@ -43,63 +55,45 @@ public sealed class JsonEdit(JsonObject root)
     public void Insert(JsonPlace array, int index, JsonNode item)
     {
         array.Array.Insert(index, item);
-        if (array.Pointer is not null)
-            _operations.Add(PatchOperation.Add(array.Pointer + "/" + index.ToString(System.Globalization.CultureInfo.InvariantCulture), item));
+        Record(array.Child(item, index.ToString(CultureInfo.InvariantCulture), index), PatchOperation.Add);
     }
 
-    /// <summary>The recorded operations in document order (the order <see cref="JsonPatch.Diff"/> uses);
-    /// each value is the node in the edited document, so it shows that node's final content.</summary>
-    public List<PatchOperation> Operations()
-    {
-        if (_operations.Count < 2) return [.. _operations];
-        var keyed = _operations.Select((op, i) => (Key: DocumentPosition(op.Path), Index: i, Op: op)).ToList();
-        keyed.Sort((a, b) =>
-        {
-            for (var i = 0; i < Math.Min(a.Key.Count, b.Key.Count); i++)
-            {
-                if (a.Key[i] != b.Key[i]) return a.Key[i].CompareTo(b.Key[i]);
-            }
-            return a.Key.Count != b.Key.Count ? a.Key.Count.CompareTo(b.Key.Count) : a.Index.CompareTo(b.Index);
-        });
-        return keyed.ConvertAll(k => k.Op);
-    }
+    /// <summary>The recorded operations in document order (the order <see cref="JsonPatch.Diff"/> uses; edits
+    /// of one array keep the order they were made in); each value is the node in the edited document, so
+    /// it shows that node's final content.</summary>
+    public List<PatchOperation> Operations() =>
+        [.. _operations.Select((entry, made) => (entry, made))
+            .OrderBy(e => e.entry.Position, DocumentOrder.Instance)
+            .ThenBy(e => e.made)
+            .Select(e => e.entry.Operation)];
 
     private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
     {
         var existed = parent.Object.ContainsKey(key);
         parent.Object[key] = value;
-        if (parent.Pointer is null) return new(value, null);
-        var pointer = parent.Pointer + "/" + JsonPatch.EscapeToken(key);
-        _operations.Add(existed ? PatchOperation.Replace(pointer, value) : PatchOperation.Add(pointer, value));
-        return new(value, null);
+        // Properties are only added at the end and never removed, so this index is also the final one.
+        var place = parent.Child(value, key, parent.Object.IndexOf(key));
+        Record(place, existed ? PatchOperation.Replace : PatchOperation.Add);
+        // Whatever is written inside the new value goes out with it, not as operations of its own.
+        return new JsonPlace(value, null, []);
     }
 
-    private static string? Child(JsonPlace parent, string key) =>
-        parent.Pointer is null ? null : parent.Pointer + "/" + JsonPatch.EscapeToken(key);
-
-    // The position of each step of a pointer in the edited document: property index in its object, or
-    // element index in its array.
-    private List<int> DocumentPosition(string pointer)
+    private void Record(JsonPlace place, Func<string, JsonNode?, PatchOperation> operation)
     {
-        var positions = new List<int>(4);
-        JsonNode? node = Root.Node;
-        foreach (var escaped in pointer.Split('/').Skip(1))
+        if (place.Pointer is not null) _operations.Add((operation(place.Pointer, place.Node), place.Position));
+    }
+
+    private sealed class DocumentOrder : IComparer<int[]>
+    {
+        public static readonly DocumentOrder Instance = new();
+
+        public int Compare(int[]? a, int[]? b)
         {
-            var token = escaped.Replace("~1", "/").Replace("~0", "~");
-            switch (node)
+            for (var i = 0; i < Math.Min(a!.Length, b!.Length); i++)
             {
-                case JsonObject o:
-                    positions.Add(o.IndexOf(token));
-                    node = o[token];
-                    break;
-                case JsonArray a when int.TryParse(token, out var index) && index < a.Count:
-                    positions.Add(index);
-                    node = a[index];
-                    break;
-                default:
-                    return positions;
+                if (a[i] != b[i]) return a[i].CompareTo(b[i]);
             }
+            return a.Length.CompareTo(b.Length);
         }
-        return positions;
     }
 }

@@ -171,7 +171,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     }
 
     private static JsonObject? OwnerReferencesOnly(JsonObject? pod) =>
-        pod?["metadata"] is JsonObject { } metadata && metadata["ownerReferences"] is JsonArray references
+        pod?["metadata"] is JsonObject metadata && metadata["ownerReferences"] is JsonArray references
             ? new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = references.DeepClone() } }
             : null;
 

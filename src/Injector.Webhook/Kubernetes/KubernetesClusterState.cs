@@ -22,6 +22,7 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     private volatile bool _nativeSidecars;
     private volatile string? _serverVersion;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, Lazy<Task<V1Namespace>>> _reads = new(StringComparer.Ordinal);
 
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
@@ -30,22 +31,30 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
         _namespaces.TryGetValue(@namespace, out var annotations) ? annotations : null;
 
     /// <summary>From the cache; a namespace the cache does not know although it has been listed (created
-    /// after the list, its watch event not here yet) is read once from the API, within the admission's
-    /// deadline, and remembered. Without an answer the pod gets no namespace defaults, and the log says so.</summary>
+    /// after the list, its watch event not here yet) is read from the API, within the admission's deadline,
+    /// and remembered; concurrent admissions in that namespace share one read. Without an answer the pod
+    /// gets no namespace defaults, and the log says so.</summary>
     public async ValueTask<IReadOnlyDictionary<string, string>?> NamespaceAnnotationsAsync(string @namespace, CancellationToken cancellationToken)
     {
         var cached = NamespaceAnnotations(@namespace);
         if (cached is not null || !NamespacesSynced.IsCompleted) return cached;
+        // The shared read is bounded by the API timeout; each admission also stops at its own deadline.
+        var read = _reads.GetOrAdd(@namespace, ns => new Lazy<Task<V1Namespace>>(() =>
+            api.CallAsync("get-namespace", (c, ct) => c.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct), CancellationToken.None)));
         try
         {
-            var ns = await api.CallAsync("get-namespace", (c, ct) => c.CoreV1.ReadNamespaceAsync(@namespace, cancellationToken: ct), cancellationToken);
-            Store(ns);
+            Store(await read.Value.WaitAsync(cancellationToken));
             return NamespaceAnnotations(@namespace);
         }
-        catch (KubernetesApiException ex)
+        catch (Exception ex) when (ex is KubernetesApiException || ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("namespace {Namespace} is not cached and cannot be read ({Error}): its appmesh.k8s.aws annotations are not applied to this pod", @namespace, ex.Message);
+            logger.LogWarning("namespace {Namespace} is not cached and cannot be read ({Error}): its appmesh.k8s.aws annotations are not applied to this pod", @namespace,
+                ex is KubernetesApiException ? ex.Message : "the admission deadline passed first");
             return null;
+        }
+        finally
+        {
+            if (read.Value.IsCompleted) _reads.TryRemove(new KeyValuePair<string, Lazy<Task<V1Namespace>>>(@namespace, read));
         }
     }
 
