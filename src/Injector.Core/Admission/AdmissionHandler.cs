@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 using Injector.Core.Naming;
 
 namespace Injector.Core.Admission;
@@ -63,7 +64,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         if (request.Object is null)
             return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
 
-        var @namespace = request.Namespace.Length > 0 ? request.Namespace : PodInjector.Str(PodInjector.Field(request.Object["metadata"], "namespace")) ?? "default";
+        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonNodes.Str(JsonNodes.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
         var namespaceAnnotations = await _cluster.NamespaceAnnotationsAsync(@namespace, cancellationToken);
         var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported);

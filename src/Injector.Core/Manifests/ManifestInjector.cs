@@ -89,18 +89,18 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     /// <summary>Everything about the pod template of one resource, for the command's <c>explain</c>.</summary>
     public (JsonObject? Pod, PodContext? Context) PodOf(JsonObject resource)
     {
-        var path = PodTemplates.PathOf(PodTemplates.Str(resource["kind"]));
+        var path = PodTemplates.PathOf(JsonNodes.Str(resource["kind"]));
         if (path is null) return (null, null);
         var @namespace = NamespaceOf(resource);
         if (path.Count == 0) return (resource, ContextFor(@namespace, ResolvePodWorkload(resource, @namespace).Name));
         var template = PodTemplates.Find(resource, path);
-        return template is null ? (null, null) : (PodFromTemplate(template), ContextFor(@namespace, PodTemplates.Str(resource["metadata"]?["name"])));
+        return template is null ? (null, null) : (PodFromTemplate(template), ContextFor(@namespace, JsonNodes.Str(resource["metadata"]?["name"])));
     }
 
     private ResourceResult InjectResource(JsonObject resource)
     {
-        var kind = PodTemplates.Str(resource["kind"]);
-        var name = PodTemplates.Str(resource["metadata"]?["name"]);
+        var kind = JsonNodes.Str(resource["kind"]);
+        var name = JsonNodes.Str(resource["metadata"]?["name"]);
         var @namespace = NamespaceOf(resource);
         var path = PodTemplates.PathOf(kind);
         var basic = new ResourceResult
@@ -164,7 +164,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     }
 
     private string NamespaceOf(JsonObject resource) =>
-        PodTemplates.Str(resource["metadata"]?["namespace"]) is { Length: > 0 } ns ? ns : _options.DefaultNamespace;
+        JsonNodes.Str(resource["metadata"]?["namespace"]) is { Length: > 0 } ns ? ns : _options.DefaultNamespace;
 
     private PodContext ContextFor(string @namespace, string? workload) =>
         new(@namespace, workload, _options.NamespaceAnnotations?.GetValueOrDefault(@namespace));

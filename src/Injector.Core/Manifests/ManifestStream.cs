@@ -108,16 +108,8 @@ public static partial class ManifestStream
                 foreach (var (name, annotations) in NamespaceAnnotations(obj["items"]!.AsArray())) result[name] = annotations;
                 continue;
             }
-            if (PodTemplates.Str(obj["kind"]) != "Namespace" || PodTemplates.Str(obj["metadata"]?["name"]) is not { } ns) continue;
-            var map = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (obj["metadata"]?["annotations"] is JsonObject annotationsNode)
-            {
-                foreach (var (key, value) in annotationsNode)
-                {
-                    if (PodTemplates.Str(value) is { } s) map[key] = s;
-                }
-            }
-            result[ns] = map;
+            if (JsonNodes.Str(obj["kind"]) != "Namespace" || JsonNodes.Str(obj["metadata"]?["name"]) is not { } ns) continue;
+            result[ns] = JsonNodes.StringProperties(obj["metadata"]?["annotations"]);
         }
         return result;
     }

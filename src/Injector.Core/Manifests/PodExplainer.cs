@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 using Injector.Core.Settings;
 
 namespace Injector.Core.Manifests;
@@ -26,15 +27,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
     {
         var result = injector.Inject(pod, context);
         var s = injector.Settings;
-        var podAnnotations = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (pod["metadata"]?["annotations"] is JsonObject map)
-        {
-            foreach (var (key, value) in map)
-            {
-                if (PodTemplates.Str(value) is { } text) podAnnotations[key] = text;
-            }
-        }
-        var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
+        var annotations = new EffectiveAnnotations(JsonNodes.StringProperties(pod["metadata"]?["annotations"]), context.NamespaceAnnotations);
         var o = PodOverrides.Parse(annotations);
         var list = new List<ExplainedSetting>();
 
@@ -62,7 +55,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
             list.Add(new("virtual node", o.VirtualNode ?? vnRaw, (vnSource == AnnotationSource.Namespace ? "namespace annotation " : "annotation ") + AnnotationKeys.VirtualNode + (o.VirtualNode is null ? " (invalid)" : "")));
         else
         {
-            var workload = context.WorkloadName ?? PodTemplates.Str(pod["metadata"]?["name"]);
+            var workload = context.WorkloadName ?? JsonNodes.Str(pod["metadata"]?["name"]);
             list.Add(workload is null
                 ? new("virtual node", "(none)", "no workload name to derive it from")
                 : new("virtual node", $"{workload}-{context.Namespace}", $"derived: workload {workload} + namespace {context.Namespace}"));
@@ -101,7 +94,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
         if (annotations.TryGet(AnnotationKeys.Ports, out _, out _))
             Add("app ports", AnnotationKeys.Ports, o.Ports, "", _ => null);
         else
-            list.Add(new("app ports", PodInjector.ContainerPorts(pod["spec"] as JsonObject ?? new JsonObject()) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
+            list.Add(new("app ports", InjectionPlan.ContainerPorts(pod["spec"] as JsonObject ?? new JsonObject()) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
         Add("egress ignored IPs", AnnotationKeys.EgressIgnoredIPs, o.EgressIgnoredIps, "ignored-ips", x => x.IgnoredIps);
         if (annotations.TryGet(AnnotationKeys.EgressIgnoredPorts, out _, out _))
             Add("egress ignored ports", AnnotationKeys.EgressIgnoredPorts, o.EgressIgnoredPorts, "", _ => null);
@@ -160,11 +153,11 @@ public static class ExplainReport
                 {
                     foreach (var resource in Resources(document.Node))
                     {
-                        var kind = PodTemplates.Str(resource["kind"]);
+                        var kind = JsonNodes.Str(resource["kind"]);
                         var path = PodTemplates.PathOf(kind);
                         if (path is null) continue;
                         templates++;
-                        var resourceName = PodTemplates.Str(resource["metadata"]?["name"]) ?? "(no name)";
+                        var resourceName = JsonNodes.Str(resource["metadata"]?["name"]) ?? "(no name)";
                         var (pod, context) = manifests.PodOf(resource);
                         output.Append($"{name}:{document.Line}: {kind} {context?.Namespace ?? defaultNamespace}/{resourceName} (pod template: {PodTemplates.Describe(path)})\n");
                         if (pod is null || context is null)

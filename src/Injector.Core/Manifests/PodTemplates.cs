@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Injector.Core.Json;
 
 namespace Injector.Core.Manifests;
 
@@ -28,7 +29,7 @@ public static class PodTemplates
 
     /// <summary>Whether a document is a list of resources (<c>kind: List</c>, or <c>PodList</c>, <c>DeploymentList</c>… with items).</summary>
     public static bool IsList(JsonObject resource) =>
-        Str(resource["kind"]) is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && resource["items"] is JsonArray;
+        JsonNodes.Str(resource["kind"]) is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && resource["items"] is JsonArray;
 
     /// <summary>The node at <paramref name="path"/> below <paramref name="resource"/>, if it is an object.</summary>
     public static JsonObject? Find(JsonObject resource, IReadOnlyList<string> path)
@@ -37,6 +38,4 @@ public static class PodTemplates
         foreach (var segment in path) current = current?[segment] as JsonObject;
         return current;
     }
-
-    internal static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

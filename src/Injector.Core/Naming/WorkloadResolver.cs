@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 
 namespace Injector.Core.Naming;
 
@@ -32,12 +33,12 @@ public static class WorkloadResolver
     {
         var metadata = pod["metadata"] as JsonObject;
         var owner = ControllerOf(metadata);
-        if (owner is null) return new WorkloadName(Str(metadata?["name"]), "Pod");
+        if (owner is null) return new WorkloadName(JsonNodes.Str(metadata?["name"]), "Pod");
 
         switch (owner.Kind)
         {
             case "ReplicaSet":
-                var hash = Str((metadata?["labels"] as JsonObject)?[PodTemplateHashLabel]);
+                var hash = JsonNodes.Str(JsonNodes.Field(metadata?["labels"], PodTemplateHashLabel));
                 if (!string.IsNullOrEmpty(hash) && owner.Name.Length > hash.Length + 1 && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal))
                     return new WorkloadName(owner.Name[..^(hash.Length + 1)], "Deployment");
                 return await ParentOrSelfAsync(owner, @namespace, lookup, _ => true, cancellationToken);
@@ -67,12 +68,10 @@ public static class WorkloadResolver
     public static OwnerReference? ControllerOf(JsonObject? metadata)
     {
         if (metadata?["ownerReferences"] is not JsonArray refs || refs.Count == 0) return null;
-        var chosen = refs.FirstOrDefault(r => PodInjector.Field(r, "controller") is JsonValue v && v.TryGetValue<bool>(out var c) && c) ?? refs[0];
-        var kind = Str(PodInjector.Field(chosen, "kind"));
-        var name = Str(PodInjector.Field(chosen, "name"));
+        var chosen = refs.FirstOrDefault(r => JsonNodes.Bool(JsonNodes.Field(r, "controller")) == true) ?? refs[0];
+        var kind = JsonNodes.Str(JsonNodes.Field(chosen, "kind"));
+        var name = JsonNodes.Str(JsonNodes.Field(chosen, "name"));
         if (string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(name)) return null;
-        return new OwnerReference(Str(PodInjector.Field(chosen, "apiVersion")) ?? "", kind, name);
+        return new OwnerReference(JsonNodes.Str(JsonNodes.Field(chosen, "apiVersion")) ?? "", kind, name);
     }
-
-    private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

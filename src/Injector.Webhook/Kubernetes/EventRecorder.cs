@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 using Injector.Webhook.Observability;
 using k8s;
 using k8s.Models;
@@ -132,10 +133,10 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         var (ns, kind, name) = (request.Namespace, decision.OwnerKind!, decision.OwnerName!);
         var reference = new V1ObjectReference { Kind = kind, Name = name, NamespaceProperty = ns, ApiVersion = DefaultApiVersion(kind) };
         if ((request.Object?["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>()
-                .FirstOrDefault(r => Str(r["kind"]) == kind && Str(r["name"]) == name) is { } direct)
+                .FirstOrDefault(r => JsonNodes.Str(r["kind"]) == kind && JsonNodes.Str(r["name"]) == name) is { } direct)
         {
-            reference.ApiVersion = Str(direct["apiVersion"]) ?? reference.ApiVersion;
-            reference.Uid = Str(direct["uid"]);
+            reference.ApiVersion = JsonNodes.Str(direct["apiVersion"]) ?? reference.ApiVersion;
+            reference.Uid = JsonNodes.Str(direct["uid"]);
             return reference;
         }
         if (references.TryGet(ns, kind, name, out var known))
@@ -146,13 +147,13 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         // The top owner's uid is in the owner references of the pod's direct owner (ReplicaSet or Job),
         // which the webhook may read anyway: no permission on Deployments or CronJobs is needed.
         var child = (request.Object?["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>()
-            .FirstOrDefault(r => Str(r["kind"]) is "ReplicaSet" or "Job");
+            .FirstOrDefault(r => JsonNodes.Str(r["kind"]) is "ReplicaSet" or "Job");
         V1ObjectMeta? ownerMetadata = null;
         try
         {
-            if (Str(child?["name"]) is { } childName)
+            if (JsonNodes.Str(child?["name"]) is { } childName)
             {
-                ownerMetadata = Str(child!["kind"]) == "ReplicaSet"
+                ownerMetadata = JsonNodes.Str(child!["kind"]) == "ReplicaSet"
                     ? (await api.CallAsync("get-replicaset", (c, ct) => c.AppsV1.ReadNamespacedReplicaSetAsync(childName, ns, cancellationToken: ct), stoppingToken)).Metadata
                     : (await api.CallAsync("get-job", (c, ct) => c.BatchV1.ReadNamespacedJobAsync(childName, ns, cancellationToken: ct), stoppingToken)).Metadata;
             }
@@ -184,6 +185,4 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     };
 
     private static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string? Str(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

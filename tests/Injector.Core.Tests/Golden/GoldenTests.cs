@@ -11,7 +11,7 @@ public class GoldenTests
 
     internal static async Task<InjectionResult> InjectAsync(string name, JsonObject pod, bool inPlace = false)
     {
-        var @namespace = PodInjector.Str(pod["metadata"]?["namespace"]) ?? "default";
+        var @namespace = JsonNodes.Str(pod["metadata"]?["namespace"]) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, lookup: null, CancellationToken.None);
         return new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name), inPlace);
     }

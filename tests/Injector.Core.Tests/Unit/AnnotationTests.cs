@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 
 namespace Injector.Tests.Unit;
 
@@ -285,7 +286,7 @@ public class AnnotationTests
             ("appmesh.k8s.aws/sidecarImage", "registry.example.com:5000/envoy:v1.30.0"), ("appmesh.k8s.aws/sidecarLogLevel", "DEBUG")));
 
         Assert.Equal(InjectionOutcome.Injected, result.Outcome);
-        Assert.Equal("registry.example.com:5000/envoy:v1.30.0", PodInjector.Str(TestPods.Container(result, "envoy")["image"]));
+        Assert.Equal("registry.example.com:5000/envoy:v1.30.0", JsonNodes.Str(TestPods.Container(result, "envoy")["image"]));
         Assert.Equal(TestPods.DefaultEnvoyEnv(logLevel: "debug"), TestPods.Env(result, "envoy"));
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 using Injector.Core.Settings;
 
 namespace Injector.Tests.Unit;
@@ -50,19 +51,19 @@ internal static class TestPods
         Assert.NotNull(result.Pod);
         var spec = result.Pod!["spec"]!;
         var all = (spec["containers"] as JsonArray ?? []).Concat(spec["initContainers"] as JsonArray ?? []);
-        return Assert.Single(all, c => PodInjector.Str(c?["name"]) == name)!.AsObject();
+        return Assert.Single(all, c => JsonNodes.Str(c?["name"]) == name)!.AsObject();
     }
 
     /// <summary>A container's env as NAME=value lines, in order.</summary>
     public static List<string> Env(InjectionResult result, string container) =>
         Container(result, container)["env"]!.AsArray()
-            .Select(e => $"{PodInjector.Str(e!["name"])}={PodInjector.Str(e["value"])}")
+            .Select(e => $"{JsonNodes.Str(e!["name"])}={JsonNodes.Str(e["value"])}")
             .ToList();
 
     /// <summary>The injected pod's annotations as key=value lines, in order.</summary>
     public static List<string> Annotations(InjectionResult result) =>
         result.Pod!["metadata"]!["annotations"]!.AsObject()
-            .Select(p => $"{p.Key}={PodInjector.Str(p.Value)}")
+            .Select(p => $"{p.Key}={JsonNodes.Str(p.Value)}")
             .ToList();
 
     /// <summary>Envoy's env with the defaults, for the virtual node <c>web-shop</c> of mesh <c>demo</c>.</summary>

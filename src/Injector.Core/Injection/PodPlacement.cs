@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Injector.Core.Json;
+
+namespace Injector.Core.Injection;
+
+/// <summary>Writes a plan into the pod through a <see cref="JsonEdit"/>, which records each change as a
+/// patch operation: where each container goes (classic or native), the added volumes, the pod's security
+/// context and pull secret, and the annotations (names, CNI settings, status).</summary>
+internal static class PodPlacement
+{
+    public static void Apply(InjectionPlan plan, JsonEdit edit)
+    {
+        var s = plan.Settings;
+        var podSpec = edit.Object(edit.Root, "spec");
+        var meta = edit.Object(edit.Root, "metadata");
+        var initContainers = new List<(string Name, JsonObject Container)>();
+        var sidecars = new List<(string Name, JsonObject Container)>();
+
+        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan)));
+        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan)));
+        if (s.EnableXrayTracing) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan)));
+
+        if (plan.Native)
+        {
+            // proxyinit, then the sidecars (ready before anything else starts), then the user's init containers.
+            var list = edit.Array(podSpec, "initContainers");
+            var index = 0;
+            foreach (var (_, container) in initContainers.Concat(sidecars)) edit.Insert(list, index++, container);
+        }
+        else
+        {
+            // proxyinit last, so that the user's init containers still have plain networking.
+            if (initContainers.Count > 0)
+            {
+                var list = edit.Array(podSpec, "initContainers");
+                foreach (var (_, container) in initContainers) edit.Append(list, container);
+            }
+            var containers = edit.Array(podSpec, "containers");
+            foreach (var (_, sidecar) in sidecars) edit.Append(containers, sidecar);
+        }
+
+        var addedVolumes = new List<string>();
+        if (plan.Overrides.SecretMounts.Count > 0)
+        {
+            var volumes = edit.Array(podSpec, "volumes");
+            foreach (var mount in plan.Overrides.SecretMounts)
+            {
+                edit.Append(volumes, new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
+                addedVolumes.Add(mount.Name);
+            }
+        }
+
+        if (s.EnableIamForServiceAccounts)
+        {
+            var securityContext = edit.Object(podSpec, "securityContext");
+            if (securityContext.Object["fsGroup"] is null) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
+        }
+        if (s.EnableEcrSecret)
+        {
+            var secrets = edit.Array(podSpec, "imagePullSecrets");
+            if (!secrets.Array.Any(x => JsonNodes.Str(JsonNodes.Field(x, "name")) == PodInjector.EcrSecretName))
+                edit.Append(secrets, new JsonObject { ["name"] = PodInjector.EcrSecretName });
+        }
+
+        var annotations = edit.Object(meta, "annotations");
+        edit.Set(annotations, AnnotationKeys.Mesh, plan.Mesh);
+        edit.Set(annotations, AnnotationKeys.VirtualNode, plan.VirtualNode);
+        if (plan.Cni)
+        {
+            edit.Set(annotations, AnnotationKeys.Ports, plan.AppPorts);
+            edit.Set(annotations, AnnotationKeys.EgressIgnoredIPs, plan.EgressIgnoredIps);
+            edit.Set(annotations, AnnotationKeys.EgressIgnoredPorts, plan.EgressIgnoredPorts);
+            edit.Set(annotations, AnnotationKeys.ProxyEgressPort, PodInjector.EgressPort.ToString(CultureInfo.InvariantCulture));
+            edit.Set(annotations, AnnotationKeys.ProxyIngressPort, PodInjector.IngressPort.ToString(CultureInfo.InvariantCulture));
+            edit.Set(annotations, AnnotationKeys.IgnoredUid, PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture));
+            edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
+        }
+        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes));
+    }
+}

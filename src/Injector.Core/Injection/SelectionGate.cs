@@ -1,0 +1,75 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Nodes;
+using Injector.Core.Json;
+
+namespace Injector.Core.Injection;
+
+/// <summary>The parts of a pod the rest of the engine reads, once <see cref="SelectionGate"/> has let it through.</summary>
+/// <param name="Spec">The pod's <c>spec</c>, with at least one container, every container an object.</param>
+/// <param name="Metadata">The pod's <c>metadata</c>, when it is an object.</param>
+/// <param name="Annotations">The pod's annotations over its namespace's.</param>
+public readonly record struct SelectedPod(JsonObject Spec, JsonObject? Metadata, EffectiveAnnotations Annotations);
+
+/// <summary>Whether a pod is injected at all (SPEC §1): a well-formed pod whose injection switch is on
+/// (annotation, else <c>--inject-default</c>), that is not injected already and not on the host network.</summary>
+public static class SelectionGate
+{
+    /// <summary>True when the pod is to be injected, with its parts in <paramref name="selected"/>; otherwise
+    /// false with the skip or denial in <paramref name="refusal"/> (its reason code and message).</summary>
+    public static bool TrySelect(JsonObject pod, PodContext context, bool injectDefault, out SelectedPod selected, [NotNullWhen(false)] out InjectionResult? refusal)
+    {
+        refusal = Check(pod, context, injectDefault, out selected);
+        return refusal is null;
+    }
+
+    private static InjectionResult? Check(JsonObject pod, PodContext context, bool injectDefault, out SelectedPod selected)
+    {
+        selected = default;
+        var metadata = pod["metadata"] as JsonObject;
+        var spec = pod["spec"] as JsonObject;
+        if (spec is null || spec["containers"] is not JsonArray { Count: > 0 })
+            return InjectionResult.Denied(Reasons.InvalidPod, "the pod has no spec.containers");
+        if ((NotAnObject(spec["containers"]) ?? NotAnObject(spec["initContainers"])) is { } notAnObject)
+            return InjectionResult.Denied(Reasons.InvalidPod, notAnObject);
+        if (!JsonNodes.TryReadStringMap(metadata?["annotations"], out var podAnnotations))
+            return InjectionResult.Denied(Reasons.InvalidPod, "metadata.annotations must map strings to strings");
+        var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
+
+        var inject = PodOverrides.ReadInjectSwitch(annotations, out var switchError);
+        if (switchError is not null)
+        {
+            // Report every malformed annotation at once, not one per attempt.
+            var rest = PodOverrides.Parse(annotations);
+            return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", rest.Errors.Prepend(switchError)), rest.Warnings);
+        }
+        if (inject == false)
+            return InjectionResult.Skipped(Reasons.DisabledByAnnotation, $"{AnnotationKeys.SidecarInjectorWebhook} is disabled");
+        if (inject is null && !injectDefault)
+            return InjectionResult.Skipped(Reasons.InjectDefaultOff, $"injection is off by default (--inject-default=false) and {AnnotationKeys.SidecarInjectorWebhook} is not enabled");
+        if (podAnnotations.ContainsKey(AnnotationKeys.Status) || HasContainer(spec, PodInjector.EnvoyName) || HasContainer(spec, PodInjector.ProxyInitName))
+            return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected");
+        if (JsonNodes.Bool(spec["hostNetwork"]) == true)
+            return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's");
+
+        selected = new SelectedPod(spec, metadata, annotations);
+        return null;
+    }
+
+    private static bool HasContainer(JsonObject spec, string name) =>
+        ContainsNamed(spec["containers"], name) || ContainsNamed(spec["initContainers"], name);
+
+    private static bool ContainsNamed(JsonNode? list, string name) =>
+        list is JsonArray array && array.Any(c => JsonNodes.Str(JsonNodes.Field(c, "name")) == name);
+
+    // Containers the engine reads by name must be objects; anything else is a malformed pod.
+    private static string? NotAnObject(JsonNode? list)
+    {
+        if (list is not JsonArray array) return null;
+        for (var i = 0; i < array.Count; i++)
+        {
+            if (array[i] is not JsonObject)
+                return $"spec.{list.GetPropertyName()}[{i}] must be an object";
+        }
+        return null;
+    }
+}
