@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Injector.Core.Admission;
+using Injector.Webhook.Observability;
 using Microsoft.Net.Http.Headers;
 
 namespace Injector.Webhook;
@@ -98,7 +99,7 @@ public static class AdmissionEndpoints
         catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
         {
             // A bug or a stuck dependency must not block pod creation: admit without a sidecar and say so.
-            logger.LogError(ex, "admission {Uid} failed", request.Uid);
+            WebhookLog.AdmissionFailed(logger, ex, request.Uid);
             return new AdmissionDecision(
                 AdmissionResponse.Allow([$"appmesh-inject could not process this pod ({ex.GetType().Name}); it was admitted without a sidecar"]),
                 AdmissionDecision.ResultError, Injector.Core.Injection.Reasons.InternalError, ex.Message, TimeSpan.Zero);

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Injector.Core.Settings;
+using Injector.Webhook.Observability;
 
 namespace Injector.Webhook;
 
@@ -50,13 +51,13 @@ public sealed class CertificateStore
             var store = new CertificateStore(null, certFile, keyFile);
             var outcome = store.Reload();
             if (outcome.Error is not null)
-                logger.LogError("cannot load the serving certificate yet (not ready until it loads): {Error}", outcome.Error);
+                WebhookLog.CertificateNotLoaded(logger, outcome.Error);
             else
-                logger.LogInformation("serving certificate {Subject} from {CertFile}, valid until {NotAfter:O}", store.Current!.Subject, certFile, store.Current.NotAfter.ToUniversalTime());
+                WebhookLog.CertificateLoaded(logger, store.Current!.Subject, certFile, store.Current.NotAfter.ToUniversalTime());
             return store;
         }
         var (leaf, caPem) = GenerateSelfSigned(["localhost", "appmesh-inject", "appmesh-inject.appmesh-system", "appmesh-inject.appmesh-system.svc"]);
-        logger.LogWarning("no --tls-cert-file given: serving an in-memory certificate for localhost signed by a throw-away CA");
+        WebhookLog.SelfSignedCertificate(logger);
         Console.WriteLine("In-memory CA bundle (caBundle for a MutatingWebhookConfiguration):");
         Console.WriteLine(Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(caPem)));
         return new CertificateStore(new Loaded(leaf, caPem, ""), null, null);

@@ -28,7 +28,7 @@ public static class WebhookHost
     /// <exception cref="ConfigurationException">The configuration is invalid.</exception>
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string>? environment = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var loaded = SettingsLoader.Load(args, environment ?? ProcessEnvironment());
+        var loaded = SettingsLoader.Load(args, environment ?? EnvironmentVariables.ToDictionary(Environment.GetEnvironmentVariables()));
         if (!loaded.Ok) throw new ConfigurationException(loaded.Errors);
         var settings = loaded.Settings!;
 
@@ -107,13 +107,5 @@ public static class WebhookHost
             return 1;
         }
         return 0;
-    }
-
-    private static Dictionary<string, string> ProcessEnvironment()
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
-            result[(string)entry.Key] = (string?)entry.Value ?? "";
-        return result;
     }
 }

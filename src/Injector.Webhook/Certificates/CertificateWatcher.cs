@@ -32,13 +32,13 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
                 watcher.Created += (_, _) => Signal();
                 watcher.Deleted += (_, _) => Signal();
                 watcher.Renamed += (_, _) => Signal();
-                watcher.Error += (_, e) => logger.LogWarning(e.GetException(), "certificate directory watch failed; polling every {Interval}", options.PollInterval);
+                watcher.Error += (_, e) => WebhookLog.CertificateWatchFailed(logger, e.GetException(), options.PollInterval);
                 watcher.EnableRaisingEvents = true;
                 watchers.Add(watcher);
             }
             catch (Exception ex) when (ex is ArgumentException or IOException or PlatformNotSupportedException)
             {
-                logger.LogWarning("cannot watch {Directory} ({Error}); polling every {Interval}", directory, ex.Message, options.PollInterval);
+                WebhookLog.CertificateDirectoryNotWatched(logger, directory, ex.Message, options.PollInterval);
             }
         }
         try
@@ -70,9 +70,9 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
     {
         var outcome = store.Reload();
         if (outcome.Error is not null)
-            logger.LogWarning("serving certificate not reloaded, keeping the current one: {Error}", outcome.Error);
+            WebhookLog.CertificateNotReloaded(logger, outcome.Error);
         else if (outcome.Changed)
-            logger.LogInformation("serving certificate reloaded: {Subject}, valid until {NotAfter:O}", store.Current!.Subject, store.Current.NotAfter.ToUniversalTime());
+            WebhookLog.CertificateReloaded(logger, store.Current!.Subject, store.Current.NotAfter.ToUniversalTime());
     }
 }
 

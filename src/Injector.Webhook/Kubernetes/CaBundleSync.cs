@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Core.Settings;
+using Injector.Webhook.Observability;
 using k8s;
 using k8s.Models;
 
@@ -26,28 +27,14 @@ public sealed class CaBundleSync(KubernetesApi api, CertificateStore certificate
     {
         if (settings.WebhookConfigName is not { } name) return;
         certificates.Changed += _ => { if (_signal.CurrentCount == 0) _signal.Release(); };
-        var backoff = MinBackoff;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            TimeSpan wait;
-            try
-            {
-                await SyncOnceAsync(name, stoppingToken);
-                backoff = MinBackoff;
-                wait = Recheck;
-            }
-            catch (KubernetesApiException ex)
-            {
-                logger.LogWarning("cannot update caBundle of MutatingWebhookConfiguration {Name} ({Error}); retrying in {Backoff}", name, ex.Message, backoff);
-                wait = backoff;
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            try { await _signal.WaitAsync(wait, stoppingToken); } catch (OperationCanceledException) { return; }
-        }
+        // A certificate reload (the signal above) ends a wait early.
+        await RetryLoop.RunAsync(
+            attempt: async ct => { await SyncOnceAsync(name, ct); return Recheck; },
+            retryable: ex => ex is KubernetesApiException,
+            onFailure: (ex, backoff) => WebhookLog.CaBundleNotUpdated(logger, name, ex.Message, backoff),
+            new Backoff(MinBackoff, MaxBackoff),
+            wait: (wait, ct) => _signal.WaitAsync(wait, ct),
+            stoppingToken);
     }
 
     /// <summary>Reads the configuration and patches the webhooks whose caBundle differs; true when it patched.</summary>
@@ -68,7 +55,7 @@ public sealed class CaBundleSync(KubernetesApi api, CertificateStore certificate
             (c, ct) => c.AdmissionregistrationV1.PatchMutatingWebhookConfigurationAsync(new V1Patch(operations.ToJsonString(), V1Patch.PatchType.JsonPatch), name, cancellationToken: ct),
             cancellationToken);
         Patches++;
-        logger.LogInformation("caBundle of MutatingWebhookConfiguration {Name} updated for {Count} webhook(s)", name, operations.Count - 1);
+        WebhookLog.CaBundleUpdated(logger, name, operations.Count - 1);
         return true;
     }
 }

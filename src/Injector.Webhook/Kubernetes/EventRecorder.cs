@@ -52,7 +52,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         if (!_queue.Writer.TryWrite((kept, decision)))
         {
             metrics.RecordEvent("dropped");
-            logger.LogWarning("event queue full ({Capacity}): Event for {Kind} {Namespace}/{Name} dropped", QueueCapacity, decision.OwnerKind, request.Namespace, decision.OwnerName);
+            WebhookLog.EventDropped(logger, QueueCapacity, decision.OwnerKind, request.Namespace, decision.OwnerName);
         }
     }
 
@@ -69,7 +69,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
                 catch (KubernetesApiException ex)
                 {
                     metrics.RecordEvent("failed");
-                    logger.LogWarning("cannot record Event on {Kind} {Namespace}/{Name}: {Error}", decision.OwnerKind, request.Namespace, decision.OwnerName, ex.Message);
+                    WebhookLog.EventNotRecorded(logger, decision.OwnerKind, request.Namespace, decision.OwnerName, ex.Message);
                 }
             }
         }
@@ -161,7 +161,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         catch (KubernetesApiException ex)
         {
             // Still worth recording: `kubectl get events` shows it, only `describe` will not match it.
-            logger.LogDebug("no uid for {Kind} {Namespace}/{Name}: {Error}", kind, ns, name, ex.Message);
+            WebhookLog.EventOwnerUidUnknown(logger, kind, ns, name, ex.Message);
         }
         if (ownerMetadata?.OwnerReferences?.FirstOrDefault(o => o.Kind == kind && o.Name == name) is { } top)
         {

@@ -33,7 +33,7 @@ public sealed class KubernetesApi(IKubernetes client, InjectorSettings settings,
             else if (KubernetesClientConfiguration.IsInCluster()) config = KubernetesClientConfiguration.InClusterConfig();
             else
             {
-                logger.LogWarning("no Kubernetes API: not in a cluster and no --kubeconfig; ReplicaSet and Job owners are not looked up, namespaces give no defaults, no Events are sent, and --sidecar-mode auto means classic");
+                WebhookLog.NoKubernetesApi(logger);
                 return null;
             }
         }

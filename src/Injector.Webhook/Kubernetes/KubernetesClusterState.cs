@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
+using Injector.Webhook.Observability;
 using k8s;
 using k8s.Models;
 
@@ -48,8 +49,7 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
         }
         catch (Exception ex) when (ex is KubernetesApiException || ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("namespace {Namespace} is not cached and cannot be read ({Error}): its appmesh.k8s.aws annotations are not applied to this pod", @namespace,
-                ex is KubernetesApiException ? ex.Message : "the admission deadline passed first");
+            WebhookLog.NamespaceNotRead(logger, @namespace, ex is KubernetesApiException ? ex.Message : "the admission deadline passed first");
             return null;
         }
         finally
@@ -72,36 +72,23 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
             Task.Run(() => ProbeVersionAsync(stoppingToken), stoppingToken));
 
     /// <summary>Asks <c>/version</c> at start-up and every <see cref="VersionRefresh"/>; until it answers, classic.</summary>
-    private async Task ProbeVersionAsync(CancellationToken stoppingToken)
-    {
-        var backoff = MinBackoff;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            TimeSpan wait;
-            try
+    private Task ProbeVersionAsync(CancellationToken stoppingToken) =>
+        RetryLoop.RunAsync(
+            attempt: async ct =>
             {
-                var version = await api.CallAsync("get-version", (c, ct) => c.Version.GetCodeAsync(ct), stoppingToken);
+                var version = await api.CallAsync("get-version", (c, token) => c.Version.GetCodeAsync(token), ct);
                 var native = SupportsNativeSidecars(version.Major, version.Minor);
                 if (_serverVersion != version.GitVersion)
-                    logger.LogInformation("Kubernetes API server {Version}: native sidecars {Support}", version.GitVersion, native ? "supported" : "not supported (needs 1.29)");
+                    WebhookLog.ApiServerVersion(logger, version.GitVersion, native ? "supported" : "not supported (needs 1.29)");
                 _serverVersion = version.GitVersion;
                 _nativeSidecars = native;
-                backoff = MinBackoff;
-                wait = VersionRefresh;
-            }
-            catch (KubernetesApiException ex)
-            {
-                logger.LogWarning("cannot read the API server version ({Error}); --sidecar-mode auto keeps its last answer ({Mode})", ex.Message, _nativeSidecars ? "native" : "classic");
-                wait = backoff;
-                backoff = Next(backoff);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            try { await Task.Delay(wait, stoppingToken); } catch (OperationCanceledException) { return; }
-        }
-    }
+                return VersionRefresh;
+            },
+            retryable: ex => ex is KubernetesApiException,
+            onFailure: (ex, _) => WebhookLog.ApiServerVersionUnknown(logger, ex.Message, _nativeSidecars ? "native" : "classic"),
+            new Backoff(MinBackoff, MaxBackoff),
+            wait: Task.Delay,
+            stoppingToken);
 
     /// <summary>Whether a server reporting <paramref name="major"/>.<paramref name="minor"/> has native
     /// sidecars (1.29 and later); minors like <c>29+</c> (EKS, GKE) count by their digits.</summary>
@@ -115,39 +102,34 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     [GeneratedRegex("^[0-9]+")]
     private static partial Regex Leading();
 
-    private async Task WatchNamespacesAsync(CancellationToken stoppingToken)
+    private Task WatchNamespacesAsync(CancellationToken stoppingToken)
     {
-        var backoff = MinBackoff;
         string? resourceVersion = null;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+        return RetryLoop.RunAsync(
+            attempt: async ct =>
             {
                 if (resourceVersion is null)
                 {
-                    var list = await api.CallAsync("list-namespaces", (c, ct) => c.CoreV1.ListNamespaceAsync(cancellationToken: ct), stoppingToken);
+                    var list = await api.CallAsync("list-namespaces", (c, token) => c.CoreV1.ListNamespaceAsync(cancellationToken: token), ct);
                     var seen = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var ns in list.Items) { Store(ns); seen.Add(ns.Metadata.Name); }
                     foreach (var gone in _namespaces.Keys.Where(k => !seen.Contains(k)).ToList()) _namespaces.TryRemove(gone, out _);
                     resourceVersion = list.Metadata?.ResourceVersion ?? "";
                     _synced.TrySetResult();
                 }
-                resourceVersion = await WatchOnceAsync(resourceVersion, stoppingToken);
-                backoff = MinBackoff;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is KubernetesApiException or ResourceExpiredException or KubernetesException or HttpRequestException or IOException or System.Text.Json.JsonException or k8s.Autorest.HttpOperationException)
+                resourceVersion = await WatchOnceAsync(resourceVersion, ct);
+                return TimeSpan.Zero; // the next watch starts at once
+            },
+            retryable: ex => ex is KubernetesApiException or ResourceExpiredException or KubernetesException or HttpRequestException or IOException or System.Text.Json.JsonException or k8s.Autorest.HttpOperationException,
+            onFailure: (ex, backoff) =>
             {
                 // Namespaces are few: after any failure list again rather than trust a possibly stale resourceVersion.
                 resourceVersion = null;
-                logger.LogWarning("namespace watch interrupted ({Error}); retrying in {Backoff}", ex.Message, backoff);
-                try { await Task.Delay(backoff, stoppingToken); } catch (OperationCanceledException) { return; }
-                backoff = Next(backoff);
-            }
-        }
+                WebhookLog.NamespaceWatchInterrupted(logger, ex.Message, backoff);
+            },
+            new Backoff(MinBackoff, MaxBackoff),
+            wait: Task.Delay,
+            stoppingToken);
     }
 
     private sealed class ResourceExpiredException(string message) : Exception(message);
@@ -193,6 +175,4 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
             .ToFrozenDictionary(StringComparer.Ordinal);
         _namespaces[ns.Metadata.Name] = annotations;
     }
-
-    private TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
 }

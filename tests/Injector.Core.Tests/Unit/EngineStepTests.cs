@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Injector.Core.Injection;
+using Injector.Core.Json;
+using Injector.Core.Settings;
+
+namespace Injector.Tests.Unit;
+
+/// <summary>The engine's steps on their own: the selection gate and the resolved plan. Their results
+/// through PodInjector.Inject are covered by the selection, annotation and golden tests.</summary>
+public class EngineStepTests
+{
+    [Fact]
+    public void The_gate_lets_a_selected_pod_through_with_its_spec_metadata_and_namespace_defaults()
+    {
+        var pod = TestPods.Web(("appmesh.k8s.aws/ports", "8080"));
+        var context = new PodContext("shop", NamespaceAnnotations: new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh" });
+
+        Assert.True(SelectionGate.TrySelect(pod, context, injectDefault: true, out var selected, out var refusal));
+
+        Assert.Null(refusal);
+        Assert.Same(pod["spec"], selected.Spec);
+        Assert.Same(pod["metadata"], selected.Metadata);
+        Assert.True(selected.Annotations.TryGet("appmesh.k8s.aws/ports", out var ports, out var portsSource));
+        Assert.Equal(("8080", AnnotationSource.Pod), (ports, portsSource));
+        Assert.True(selected.Annotations.TryGet("appmesh.k8s.aws/mesh", out var mesh, out var meshSource));
+        Assert.Equal(("shop-mesh", AnnotationSource.Namespace), (mesh, meshSource));
+    }
+
+    [Fact]
+    public void The_gate_refuses_with_the_reason_and_leaves_nothing_selected()
+    {
+        var pod = TestPods.Web();
+        pod["spec"]!["hostNetwork"] = true;
+
+        Assert.False(SelectionGate.TrySelect(pod, new PodContext("shop"), injectDefault: true, out var selected, out var refusal));
+
+        Assert.Equal((InjectionOutcome.Skipped, Reasons.HostNetwork), (refusal.Outcome, refusal.Reason));
+        Assert.Equal("the pod uses the host network; redirecting its traffic would capture the node's", refusal.Message);
+        Assert.Null(selected.Spec);
+    }
+
+    [Fact]
+    public void The_plan_resolves_names_and_each_value_from_annotation_over_flag()
+    {
+        var pod = TestPods.Web(("appmesh.k8s.aws/cpuRequest", "50m"), ("appmesh.k8s.aws/egressIgnoredPorts", "443"));
+        pod["metadata"]!["labels"] = new JsonObject { ["eks.amazonaws.com/fargate-profile"] = "fp" };
+        var settings = TestPods.Settings with { SidecarMemoryLimits = "128Mi", SidecarMode = SidecarMode.Auto };
+        var context = new PodContext("shop", WorkloadName: "web-v1", NativeSidecarsSupported: true);
+        Assert.True(SelectionGate.TrySelect(pod, context, settings.InjectDefault, out var selected, out _));
+
+        Assert.True(InjectionPlan.TryResolve(settings, selected, context, out var plan, out var refusal));
+
+        Assert.Null(refusal);
+        Assert.Equal(("demo", "web-v1-shop", "web-v1"), (plan.Mesh, plan.VirtualNode, plan.Workload));
+        Assert.Equal("mesh/demo/virtualNode/web-v1-shop", plan.ResourceArn);
+        Assert.True(plan.Cni); // Fargate
+        Assert.True(plan.Native); // auto, and the cluster supports native sidecars
+        Assert.Equal(("50m", "32Mi", null, "128Mi"), (plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit));
+        Assert.Equal(("8080", "169.254.169.254", "443"), (plan.AppPorts, plan.EgressIgnoredIps, plan.EgressIgnoredPorts));
+        Assert.Empty(plan.Warnings);
+    }
+
+    [Fact]
+    public void Validation_lists_every_problem_of_the_plan_in_order()
+    {
+        var pod = TestPods.Web(
+            ("appmesh.k8s.aws/cpuRequest", "250m"),
+            ("appmesh.k8s.aws/secretMounts", "tls:/etc/certs"),
+            ("appmesh.k8s.aws/volumeMounts", "certs:/etc/certs/"));
+        var settings = TestPods.Settings with { SidecarCpuLimits = "100m" };
+        var context = new PodContext("shop");
+        Assert.True(SelectionGate.TrySelect(pod, context, settings.InjectDefault, out var selected, out _));
+
+        Assert.False(InjectionPlan.TryResolve(settings, selected, context, out var plan, out var refusal));
+
+        Assert.Null(plan);
+        Assert.Equal((InjectionOutcome.Denied, Reasons.InvalidAnnotation, "web"), (refusal.Outcome, refusal.Reason, refusal.Workload));
+        Assert.Equal(
+            "annotation appmesh.k8s.aws/cpuRequest \"250m\" is above --sidecar-cpu-limits \"100m\"; a request must not exceed its limit; " +
+            "annotation appmesh.k8s.aws/volumeMounts: the pod has no volume named \"certs\"; " +
+            "annotation appmesh.k8s.aws/volumeMounts: the mount path \"/etc/certs/\" is used more than once",
+            refusal.Message);
+    }
+
+    [Fact]
+    public void App_ports_are_the_containers_ports_in_order_without_repeats()
+    {
+        var spec = JsonNode.Parse("""
+            {"containers":[
+              {"name":"a","ports":[{"containerPort":8080},{"containerPort":9090}]},
+              {"name":"b","ports":[{"containerPort":8080},{"containerPort":"x"},{"name":"no-port"}]},
+              {"name":"c","ports":"not a list"},
+              {"name":"d","ports":[{"containerPort":7070}]}]}
+            """)!.AsObject();
+
+        Assert.Equal("8080,9090,7070", InjectionPlan.ContainerPorts(spec));
+        Assert.Equal("", InjectionPlan.ContainerPorts(new JsonObject()));
+    }
+}
