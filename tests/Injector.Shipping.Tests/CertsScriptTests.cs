@@ -17,10 +17,11 @@ namespace Injector.Shipping.Tests;
 public sealed class CertsScriptTests : IDisposable
 {
     private static readonly string Script = Path.Combine(Repo.Root, "certs", "gen-certs.sh");
-    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-certs-").FullName;
+    private readonly TempDir temp = new("certs");
+    private string dir => temp.Path;
 
     private ProcessResult Generate(string outDir, params string[] args) =>
-        Run.Process("/bin/bash", [Script, "--out", outDir, .. args]);
+        ProcessRunner.Run("/bin/bash", [Script, "--out", outDir, .. args]);
 
     private string Out(string name = "out") => Path.Combine(dir, name);
 
@@ -69,7 +70,7 @@ public sealed class CertsScriptTests : IDisposable
         Assert.Equal(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, ca.Extensions.OfType<X509KeyUsageExtension>().Single().KeyUsages);
 
         Assert.True(Certificates.ChainsTo(leaf, ca));
-        var openssl = Run.Process(Repo.Openssl, ["verify", "-CAfile", Path.Combine(Out(), "ca.crt"), Path.Combine(Out(), "tls.crt")]);
+        var openssl = ProcessRunner.Run(Repo.Openssl, ["verify", "-CAfile", Path.Combine(Out(), "ca.crt"), Path.Combine(Out(), "tls.crt")]);
         Assert.Equal((0, $"{Path.Combine(Out(), "tls.crt")}: OK\n"), (openssl.ExitCode, openssl.StdOut));
         Assert.InRange((leaf.NotAfter - DateTime.Now).TotalDays, 29, 31);
     }
@@ -120,7 +121,7 @@ public sealed class CertsScriptTests : IDisposable
     public void It_refuses_clearly_without_openssl()
     {
         var emptyPath = Directory.CreateDirectory(Path.Combine(dir, "empty-path")).FullName;
-        var result = Run.Process("/bin/bash", [Script], new Dictionary<string, string?> { ["PATH"] = emptyPath, ["OUT_DIR"] = Out() });
+        var result = ProcessRunner.Run("/bin/bash", [Script], new Dictionary<string, string?> { ["PATH"] = emptyPath, ["OUT_DIR"] = Out() });
 
         Assert.Equal((1, "gen-certs: openssl is required (Debian/Ubuntu: apt-get install -y openssl)\n"), (result.ExitCode, result.StdErr));
         Assert.Equal("", result.StdOut);
@@ -167,5 +168,5 @@ public sealed class CertsScriptTests : IDisposable
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 }

@@ -13,7 +13,8 @@ namespace Injector.Shipping.Tests;
 public sealed class WebhookContractTests : IDisposable
 {
     private static readonly Dictionary<string, string> NoEnvironment = new();
-    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-contract-").FullName;
+    private readonly TempDir temp = new("contract");
+    private string dir => temp.Path;
 
     private static InjectorSettings Load(IList<string> args)
     {
@@ -100,7 +101,7 @@ public sealed class WebhookContractTests : IDisposable
     public async Task The_webhook_serves_with_the_script_certificate_and_a_client_trusting_only_the_CA_connects()
     {
         var certs = Path.Combine(dir, "certs");
-        Run.Process("/bin/bash", [Path.Combine(Repo.Root, "certs", "gen-certs.sh"), "--service", "inject", "--namespace", "mesh", "--out", certs]).EnsureSuccess();
+        ProcessRunner.Run("/bin/bash", [Path.Combine(Repo.Root, "certs", "gen-certs.sh"), "--service", "inject", "--namespace", "mesh", "--out", certs]).EnsureSuccess();
         await using var app = WebhookHost.Build(
             ["--port=0", "--mesh-name=demo", "--region=us-west-2",
              $"--tls-cert-file={Path.Combine(certs, "tls.crt")}", $"--tls-key-file={Path.Combine(certs, "tls.key")}"],
@@ -120,5 +121,5 @@ public sealed class WebhookContractTests : IDisposable
         }
     }
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 }

@@ -26,7 +26,7 @@ public sealed class CertificateChainTests
         using var dir = new TempDir();
         using var intermediate = Intermediate(root);
         using var leaf = CertificateStore.IssueServing(intermediate, ["localhost"], DateTimeOffset.UtcNow.AddDays(7));
-        File.WriteAllText(dir.File("tls.key"), TempDir.KeyPem(leaf));
+        File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(leaf));
         File.WriteAllText(dir.File("tls.crt"), leaf.ExportCertificatePem() + "\n" + (sendIntermediate ? intermediate.ExportCertificatePem() + "\n" : ""));
 
         await using var app = WebhookHost.Build(

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Injector.Core.Manifests;
+namespace Injector.Cli.Rendering;
 
 /// <summary>Line diffs in the unified format (<c>---</c>/<c>+++</c> headers, <c>@@</c> hunks), computed with
 /// Myers' O(ND) algorithm, which is fast when the texts differ in few lines, as injected manifests do.</summary>

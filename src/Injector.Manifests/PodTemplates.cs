@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Injector.Core.Manifests;
+namespace Injector.Manifests;
 
 /// <summary>Where each workload kind keeps the pod it creates. See
 /// <see href="https://kubernetes.io/docs/concepts/workloads/pods/#pod-templates">pod templates</see>.</summary>
@@ -29,6 +29,21 @@ public static class PodTemplates
     /// <summary>Whether a document is a list of resources (<c>kind: List</c>, or <c>PodList</c>, <c>DeploymentList</c>… with items).</summary>
     public static bool IsList(JsonObject resource) =>
         Str(resource["kind"]) is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && resource["items"] is JsonArray;
+
+    /// <summary>The resources of a document: the document itself, or the items of a list (and of lists in it).</summary>
+    public static IEnumerable<JsonObject> Resources(JsonNode? document)
+    {
+        if (document is not JsonObject resource) yield break;
+        if (!IsList(resource))
+        {
+            yield return resource;
+            yield break;
+        }
+        foreach (var item in resource["items"]!.AsArray())
+        {
+            foreach (var inner in Resources(item)) yield return inner;
+        }
+    }
 
     /// <summary>The node at <paramref name="path"/> below <paramref name="resource"/>, if it is an object.</summary>
     public static JsonObject? Find(JsonObject resource, IReadOnlyList<string> path)

@@ -1,10 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Injector.Core.Json;
 using YamlDotNet.Core;
 
-namespace Injector.Core.Manifests;
+namespace Injector.Manifests;
 
 /// <summary>One piece of a YAML stream between document markers, with the line it starts on (1-based).</summary>
 /// <param name="Line">The line of the stream the piece starts on (1-based).</param>

@@ -1,36 +1,52 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
-namespace Injector.Webhook.Tests.Fakes;
+namespace Injector.TestSupport;
 
 /// <summary>One request the fake API server received.</summary>
 public sealed record ApiRequest(string Method, string Path, string Query, string? ContentType, string Body);
 
-/// <summary>A Kubernetes API server in the test process: Kestrel on loopback port 0, answering with JSON
-/// shaped like a real API server's (kind, apiVersion, metadata with uid, resourceVersion and
-/// ownerReferences, Status objects for errors, newline-delimited watch events). It records every
-/// request and can be told to answer slowly or with 500s.</summary>
+/// <summary>A Kubernetes API server in the test process, for the webhook's cluster calls and for helm's
+/// <c>--dry-run=server</c>: Kestrel on loopback port 0, answering with JSON shaped like a real API server's
+/// (version and discovery; kind, apiVersion, metadata with uid, resourceVersion and ownerReferences; Status
+/// objects for errors; newline-delimited watch events). Any object stored under its API path is served by
+/// GET; namespaces are listed and watched, webhook configurations and Events can be patched and created.
+/// It records every request and can be told to answer slowly or with 500s.</summary>
 public sealed class FakeApiServer : IAsyncDisposable
 {
+    // Discovery for what the fake serves and what the chart renders (helm maps kinds through it).
+    private static readonly (string GroupVersion, (string Resource, string Kind, bool Namespaced)[] Resources)[] Discovery =
+    [
+        ("v1", [("namespaces", "Namespace", false), ("events", "Event", true), ("secrets", "Secret", true), ("services", "Service", true), ("serviceaccounts", "ServiceAccount", true)]),
+        ("apps/v1", [("deployments", "Deployment", true), ("replicasets", "ReplicaSet", true)]),
+        ("batch/v1", [("jobs", "Job", true), ("cronjobs", "CronJob", true)]),
+        ("policy/v1", [("poddisruptionbudgets", "PodDisruptionBudget", true)]),
+        ("rbac.authorization.k8s.io/v1", [("clusterroles", "ClusterRole", false), ("clusterrolebindings", "ClusterRoleBinding", false)]),
+        ("admissionregistration.k8s.io/v1", [("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false)]),
+    ];
+
     private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
     private readonly object _namespaceLock = new();
     private readonly List<(long Rv, string Type, JsonObject Object)> _namespaceHistory = [];
     private readonly Dictionary<string, JsonObject> _namespaces = new(StringComparer.Ordinal);
     private readonly List<Channel<string>> _watchers = [];
     private readonly CancellationTokenSource _stopping = new();
     private long _resourceVersion = 1000;
+
+    /// <summary>Objects by API path, e.g. <c>/api/v1/namespaces/ns/secrets/name</c>; a GET of the path returns the object.</summary>
+    public ConcurrentDictionary<string, JsonObject> Objects { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentQueue<ApiRequest> Requests { get; } = new();
 
@@ -75,17 +91,11 @@ public sealed class FakeApiServer : IAsyncDisposable
             }
             await next(http);
         });
-        _app.MapGet("/version", () => Results.Json(new JsonObject
+        _app.MapGet("/version", (HttpContext h) => WriteJson(h, 200, new JsonObject
         {
             ["major"] = Major, ["minor"] = Minor, ["gitVersion"] = GitVersion, ["gitCommit"] = "4e1e3fe6b5b34b2b5f3c2f49b8c3cf0a1a6a4f7e",
             ["gitTreeState"] = "clean", ["buildDate"] = "2024-08-26T21:23:04Z", ["goVersion"] = "go1.22.5", ["compiler"] = "gc", ["platform"] = "linux/amd64",
         }));
-        _app.MapGet("/apis/apps/v1/namespaces/{ns}/replicasets/{name}", (HttpContext h, string ns, string name) => Get(h, $"apps/v1/replicasets/{ns}/{name}", "replicasets.apps", name));
-        _app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments/{name}", (HttpContext h, string ns, string name) => Get(h, $"apps/v1/deployments/{ns}/{name}", "deployments.apps", name));
-        _app.MapGet("/apis/batch/v1/namespaces/{ns}/jobs/{name}", (HttpContext h, string ns, string name) => Get(h, $"batch/v1/jobs/{ns}/{name}", "jobs.batch", name));
-        _app.MapGet("/apis/batch/v1/namespaces/{ns}/cronjobs/{name}", (HttpContext h, string ns, string name) => Get(h, $"batch/v1/cronjobs/{ns}/{name}", "cronjobs.batch", name));
-        _app.MapGet("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", (HttpContext h, string name) =>
-            Get(h, $"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", "mutatingwebhookconfigurations.admissionregistration.k8s.io", name));
         _app.MapMethods("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", ["PATCH"], PatchWebhookConfiguration);
         _app.MapGet("/api/v1/namespaces", ListOrWatchNamespaces);
         _app.MapGet("/api/v1/namespaces/{name}", (HttpContext h, string name) =>
@@ -96,6 +106,8 @@ public sealed class FakeApiServer : IAsyncDisposable
         });
         _app.MapPost("/api/v1/namespaces/{ns}/events", CreateEvent);
         _app.MapMethods("/api/v1/namespaces/{ns}/events/{name}", ["PATCH"], PatchEvent);
+        // Everything else: discovery, stored objects, and the API server's 404 and 405 answers.
+        _app.Map("/{**path}", Fallback);
     }
 
     public static async Task<FakeApiServer> StartAsync()
@@ -106,7 +118,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>A kubeconfig file naming this server, for <c>--kubeconfig</c>.</summary>
+    /// <summary>A kubeconfig file naming this server, for <c>--kubeconfig</c> or <c>KUBECONFIG</c>.</summary>
     public string WriteKubeconfig(string directory)
     {
         var path = Path.Combine(directory, "kubeconfig");
@@ -141,7 +153,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     public static string Uid(string seed) =>
         new Guid(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes(seed))).ToString();
 
-    private string NextVersion() => Interlocked.Increment(ref _resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private string NextVersion() => Interlocked.Increment(ref _resourceVersion).ToString(CultureInfo.InvariantCulture);
 
     private static JsonObject Metadata(string name, string? ns, string uid, string rv, JsonArray? owners = null, JsonObject? labels = null, JsonObject? annotations = null)
     {
@@ -164,7 +176,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public void AddReplicaSet(string ns, string name, JsonObject? owner)
     {
-        _objects[$"apps/v1/replicasets/{ns}/{name}"] = new JsonObject
+        Objects[$"/apis/apps/v1/namespaces/{ns}/replicasets/{name}"] = new JsonObject
         {
             ["kind"] = "ReplicaSet",
             ["apiVersion"] = "apps/v1",
@@ -185,7 +197,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public void AddJob(string ns, string name, JsonObject? owner)
     {
-        _objects[$"batch/v1/jobs/{ns}/{name}"] = new JsonObject
+        Objects[$"/apis/batch/v1/namespaces/{ns}/jobs/{name}"] = new JsonObject
         {
             ["kind"] = "Job",
             ["apiVersion"] = "batch/v1",
@@ -203,13 +215,15 @@ public sealed class FakeApiServer : IAsyncDisposable
     }
 
     public void AddDeployment(string ns, string name) =>
-        _objects[$"apps/v1/deployments/{ns}/{name}"] = new JsonObject
+        Objects[$"/apis/apps/v1/namespaces/{ns}/deployments/{name}"] = new JsonObject
         {
             ["kind"] = "Deployment",
             ["apiVersion"] = "apps/v1",
             ["metadata"] = Metadata(name, ns, Uid("Deployment/" + name), NextVersion()),
             ["spec"] = new JsonObject { ["replicas"] = 2, ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } } },
         };
+
+    private static string WebhookConfigurationPath(string name) => $"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}";
 
     public void AddWebhookConfiguration(string name, params string?[] caBundles)
     {
@@ -230,7 +244,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 ["reinvocationPolicy"] = "IfNeeded",
             });
         }
-        _objects[$"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}"] = new JsonObject
+        Objects[WebhookConfigurationPath(name)] = new JsonObject
         {
             ["kind"] = "MutatingWebhookConfiguration",
             ["apiVersion"] = "admissionregistration.k8s.io/v1",
@@ -240,18 +254,12 @@ public sealed class FakeApiServer : IAsyncDisposable
     }
 
     public JsonObject? WebhookConfiguration(string name) =>
-        _objects.TryGetValue($"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", out var o) ? (JsonObject)o.DeepClone() : null;
-
-    private async Task Get(HttpContext http, string key, string resource, string name)
-    {
-        if (_objects.TryGetValue(key, out var obj)) await WriteJson(http, 200, obj);
-        else await WriteStatus(http, 404, "NotFound", $"{resource} \"{name}\" not found", new JsonObject { ["name"] = name, ["group"] = resource.Contains('.') ? resource[(resource.IndexOf('.') + 1)..] : "", ["kind"] = resource.Split('.')[0] });
-    }
+        Objects.TryGetValue(WebhookConfigurationPath(name), out var o) ? (JsonObject)o.DeepClone() : null;
 
     private async Task PatchWebhookConfiguration(HttpContext http, string name)
     {
-        var key = $"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}";
-        if (!_objects.TryGetValue(key, out var stored)) { await WriteStatus(http, 404, "NotFound", $"mutatingwebhookconfigurations.admissionregistration.k8s.io \"{name}\" not found"); return; }
+        var key = WebhookConfigurationPath(name);
+        if (!Objects.TryGetValue(key, out var stored)) { await WriteStatus(http, 404, "NotFound", $"mutatingwebhookconfigurations.admissionregistration.k8s.io \"{name}\" not found"); return; }
         if (http.Request.ContentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) != true)
         {
             await WriteStatus(http, 415, "UnsupportedMediaType", $"the fake accepts only JSON patches, not {http.Request.ContentType}");
@@ -263,7 +271,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         {
             var path = op!["path"]!.GetValue<string>().Split('/')[1..];
             JsonNode parent = patched;
-            foreach (var segment in path[..^1]) parent = parent is JsonArray a ? a[int.Parse(segment)]! : parent[segment]!;
+            foreach (var segment in path[..^1]) parent = parent is JsonArray a ? a[int.Parse(segment, CultureInfo.InvariantCulture)]! : parent[segment]!;
             var last = path[^1];
             switch (op["op"]!.GetValue<string>())
             {
@@ -284,7 +292,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             }
         }
         patched["metadata"]!["resourceVersion"] = NextVersion();
-        _objects[key] = patched;
+        Objects[key] = patched;
         await WriteJson(http, 200, patched);
     }
 
@@ -308,7 +316,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 ["status"] = new JsonObject { ["phase"] = "Active" },
             };
             _namespaces[name] = ns;
-            if (announce) Publish(long.Parse(rv), type, ns);
+            if (announce) Publish(long.Parse(rv, CultureInfo.InvariantCulture), type, ns);
         }
     }
 
@@ -320,7 +328,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             var gone = (JsonObject)ns.DeepClone();
             var rv = NextVersion();
             gone["metadata"]!["resourceVersion"] = rv;
-            Publish(long.Parse(rv), "DELETED", gone);
+            Publish(long.Parse(rv, CultureInfo.InvariantCulture), "DELETED", gone);
         }
     }
 
@@ -343,7 +351,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             {
                 ["kind"] = "NamespaceList",
                 ["apiVersion"] = "v1",
-                ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _resourceVersion).ToString(CultureInfo.InvariantCulture) },
                 ["items"] = new JsonArray(_namespaces.Values.OrderBy(n => n["metadata"]!["name"]!.GetValue<string>(), StringComparer.Ordinal).Select(n => (JsonNode)n.DeepClone()).ToArray()),
             };
         }
@@ -352,7 +360,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private async Task WatchNamespaces(HttpContext http)
     {
-        var from = long.TryParse(http.Request.Query["resourceVersion"], out var rv) ? rv : 0;
+        var from = long.TryParse(http.Request.Query["resourceVersion"], CultureInfo.InvariantCulture, out var rv) ? rv : 0;
         var channel = Channel.CreateUnbounded<string>();
         lock (_namespaceLock)
         {
@@ -363,7 +371,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         http.Response.StatusCode = 200;
         http.Response.ContentType = "application/json";
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
-        if (int.TryParse(http.Request.Query["timeoutSeconds"], out var seconds)) ended.CancelAfter(TimeSpan.FromSeconds(seconds));
+        if (int.TryParse(http.Request.Query["timeoutSeconds"], CultureInfo.InvariantCulture, out var seconds)) ended.CancelAfter(TimeSpan.FromSeconds(seconds));
         try
         {
             await http.Response.Body.FlushAsync(ended.Token);
@@ -392,20 +400,72 @@ public sealed class FakeApiServer : IAsyncDisposable
         var stored = (JsonObject)body.DeepClone();
         stored["metadata"]!["uid"] = Uid("Event/" + body["metadata"]!["name"]);
         stored["metadata"]!["resourceVersion"] = NextVersion();
-        _objects[$"v1/events/{ns}/{body["metadata"]!["name"]}"] = stored;
+        Objects[$"/api/v1/namespaces/{ns}/events/{body["metadata"]!["name"]}"] = stored;
         Events.Enqueue(body);
         await WriteJson(http, 201, stored);
     }
 
     private async Task PatchEvent(HttpContext http, string ns, string name)
     {
-        if (!_objects.TryGetValue($"v1/events/{ns}/{name}", out var stored)) { await WriteStatus(http, 404, "NotFound", $"events \"{name}\" not found"); return; }
+        if (!Objects.TryGetValue($"/api/v1/namespaces/{ns}/events/{name}", out var stored)) { await WriteStatus(http, 404, "NotFound", $"events \"{name}\" not found"); return; }
         var patch = JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync())!.AsObject();
         foreach (var (key, value) in patch) stored[key] = value?.DeepClone();
         await WriteJson(http, 200, stored);
     }
 
-    // ---- plumbing -----------------------------------------------------------------------------------
+    // ---- discovery, stored objects, errors ----------------------------------------------------------
+
+    private Task Fallback(HttpContext http)
+    {
+        var path = http.Request.Path.Value ?? "";
+        if (!HttpMethods.IsGet(http.Request.Method)) return WriteStatus(http, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+        if (Objects.TryGetValue(path, out var stored)) return WriteJson(http, 200, stored);
+        if (DiscoveryDocument(path) is { } discovery) return WriteJson(http, 200, discovery);
+        if (ObjectPath(path) is not { } target) return WriteStatus(http, 404, "NotFound", "the server could not find the requested resource");
+        var details = new JsonObject { ["name"] = target.Name };
+        if (target.Group.Length > 0) details["group"] = target.Group;
+        details["kind"] = target.Resource;
+        var resource = target.Group.Length > 0 ? $"{target.Resource}.{target.Group}" : target.Resource;
+        return WriteStatus(http, 404, "NotFound", $"{resource} \"{target.Name}\" not found", details);
+    }
+
+    /// <summary>The group, resource and name of an object's path (namespaced or cluster-wide), else null.</summary>
+    private static (string Group, string Resource, string Name)? ObjectPath(string path)
+    {
+        var s = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return s switch
+        {
+            ["api", _, "namespaces", _, var resource, var name] => ("", resource, name),
+            ["api", _, var resource, var name] => ("", resource, name),
+            ["apis", var group, _, "namespaces", _, var resource, var name] => (group, resource, name),
+            ["apis", var group, _, var resource, var name] => (group, resource, name),
+            _ => null,
+        };
+    }
+
+    private static JsonObject? DiscoveryDocument(string path)
+    {
+        if (path == "/api") return new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1") };
+        if (path == "/apis")
+        {
+            var groups = new JsonArray();
+            foreach (var (gv, _) in Discovery.Where(d => d.GroupVersion.Contains('/')))
+            {
+                var version = new JsonObject { ["groupVersion"] = gv, ["version"] = gv.Split('/')[1] };
+                groups.Add(new JsonObject { ["name"] = gv.Split('/')[0], ["versions"] = new JsonArray(version), ["preferredVersion"] = version.DeepClone() });
+            }
+            return new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = groups };
+        }
+        foreach (var (gv, resources) in Discovery)
+        {
+            if (path != (gv == "v1" ? "/api/v1" : $"/apis/{gv}")) continue;
+            var list = new JsonArray();
+            foreach (var (resource, kind, namespaced) in resources)
+                list.Add(new JsonObject { ["name"] = resource, ["singularName"] = "", ["namespaced"] = namespaced, ["kind"] = kind, ["verbs"] = new JsonArray("get", "list") });
+            return new JsonObject { ["kind"] = "APIResourceList", ["apiVersion"] = "v1", ["groupVersion"] = gv, ["resources"] = list };
+        }
+        return null;
+    }
 
     private static async Task WriteJson(HttpContext http, int status, JsonNode body)
     {
@@ -431,5 +491,6 @@ public sealed class FakeApiServer : IAsyncDisposable
         _stopping.Cancel();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 }

@@ -1,6 +1,6 @@
-using Injector.Core.Manifests;
+using Injector.Cli.Rendering;
 
-namespace Injector.Tests.Manifests;
+namespace Injector.Cli.Tests.Rendering;
 
 public sealed class UnifiedDiffTests
 {

@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Injector.Core;
 using Injector.Core.Injection;
 
-namespace Injector.Core.Manifests;
+namespace Injector.Cli.Rendering;
 
 /// <summary>What the MutatingWebhookConfiguration points at and how the API server treats failures.</summary>
 public sealed record WebhookConfigurationOptions

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Injector.Core.Injection;
 using Injector.Core.Settings;
 
-namespace Injector.Core.Manifests;
+namespace Injector.Cli.Explain;
 
 /// <summary>One effective sidecar setting and where its value came from.</summary>
 /// <param name="Name">What the setting is, e.g. "envoy image".</param>
@@ -31,7 +31,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
         {
             foreach (var (key, value) in map)
             {
-                if (PodTemplates.Str(value) is { } text) podAnnotations[key] = text;
+                if (PodInjector.Str(value) is { } text) podAnnotations[key] = text;
             }
         }
         var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
@@ -62,7 +62,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
             list.Add(new("virtual node", o.VirtualNode ?? vnRaw, (vnSource == AnnotationSource.Namespace ? "namespace annotation " : "annotation ") + AnnotationKeys.VirtualNode + (o.VirtualNode is null ? " (invalid)" : "")));
         else
         {
-            var workload = context.WorkloadName ?? PodTemplates.Str(pod["metadata"]?["name"]);
+            var workload = context.WorkloadName ?? PodInjector.Str(pod["metadata"]?["name"]);
             list.Add(workload is null
                 ? new("virtual node", "(none)", "no workload name to derive it from")
                 : new("virtual node", $"{workload}-{context.Namespace}", $"derived: workload {workload} + namespace {context.Namespace}"));
@@ -129,86 +129,5 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
         };
         list.Add(new("tracing", tracer.Item1, tracer.Item2.Length == 0 ? "default" : FlagSource(tracer.Item2)));
         return new PodExplanation(result, list);
-    }
-}
-
-/// <summary>The text of <c>appmesh-inject explain</c>: for every pod template of the sources, the decision,
-/// the names and the effective settings with their sources.</summary>
-public static class ExplainReport
-{
-    /// <summary>Renders the report; <paramref name="failed"/> tells whether any document was unreadable or would be denied.</summary>
-    public static string Render(IEnumerable<ManifestSource> sources, PodInjector injector, IReadOnlyDictionary<string, string>? settingSources, string defaultNamespace, out bool failed)
-    {
-        failed = false;
-        var parsed = sources.Select(s => (s.Name, Chunks: ManifestStream.Split(s.Text).Select(ManifestStream.Parse).ToList())).ToList();
-        var namespaces = ManifestStream.NamespaceAnnotations(parsed.SelectMany(s => s.Chunks).SelectMany(c => c.Documents).Select(d => d.Node));
-        var manifests = new ManifestInjector(injector, new ManifestOptions(defaultNamespace, namespaces));
-        var explainer = new PodExplainer(injector, settingSources);
-        var output = new System.Text.StringBuilder();
-        var templates = 0;
-        foreach (var (name, chunks) in parsed)
-        {
-            foreach (var chunk in chunks)
-            {
-                if (chunk.Failed)
-                {
-                    failed = true;
-                    output.Append($"{name}:{chunk.ErrorLine}:{chunk.ErrorColumn}: {chunk.Error}\n\n");
-                    continue;
-                }
-                foreach (var document in chunk.Documents)
-                {
-                    foreach (var resource in Resources(document.Node))
-                    {
-                        var kind = PodTemplates.Str(resource["kind"]);
-                        var path = PodTemplates.PathOf(kind);
-                        if (path is null) continue;
-                        templates++;
-                        var resourceName = PodTemplates.Str(resource["metadata"]?["name"]) ?? "(no name)";
-                        var (pod, context) = manifests.PodOf(resource);
-                        output.Append($"{name}:{document.Line}: {kind} {context?.Namespace ?? defaultNamespace}/{resourceName} (pod template: {PodTemplates.Describe(path)})\n");
-                        if (pod is null || context is null)
-                        {
-                            failed = true;
-                            output.Append($"  would be injected: no (failed: {Reasons.InvalidPod}): {kind} has no pod template at {PodTemplates.Describe(path)}\n\n");
-                            continue;
-                        }
-                        var explanation = explainer.Explain(pod, context);
-                        var result = explanation.Result;
-                        output.Append(result.Outcome switch
-                        {
-                            InjectionOutcome.Injected => $"  would be injected: yes ({result.Message})\n",
-                            InjectionOutcome.Skipped => $"  would be injected: no (skipped: {result.Reason}): {result.Message}\n",
-                            _ => $"  would be injected: no (denied: {result.Reason}): {result.Message}\n",
-                        });
-                        if (result.Outcome == InjectionOutcome.Denied) failed = true;
-                        var width = explanation.Settings.Max(x => x.Name.Length);
-                        var valueWidth = Math.Min(60, explanation.Settings.Max(x => x.Value.Length));
-                        output.Append("  settings:\n");
-                        foreach (var setting in explanation.Settings)
-                            output.Append($"    {setting.Name.PadRight(width)}  {setting.Value.PadRight(valueWidth)}  ({setting.Source})\n");
-                        foreach (var warning in ManifestInjector.MisplacedAnnotations(resource, path, kind!).Concat(result.Warnings))
-                            output.Append($"  warning: {warning}\n");
-                        output.Append('\n');
-                    }
-                }
-            }
-        }
-        if (templates == 0 && !failed) output.Append("no pod templates found (kinds read: " + string.Join(", ", PodTemplates.Kinds) + ", List)\n");
-        return output.ToString();
-    }
-
-    private static IEnumerable<JsonObject> Resources(JsonNode? node)
-    {
-        if (node is not JsonObject obj) yield break;
-        if (!PodTemplates.IsList(obj))
-        {
-            yield return obj;
-            yield break;
-        }
-        foreach (var item in obj["items"]!.AsArray())
-        {
-            foreach (var inner in Resources(item)) yield return inner;
-        }
     }
 }

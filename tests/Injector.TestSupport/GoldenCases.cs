@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
-using Injector.Core.Json;
 using Injector.Core.Settings;
+using Injector.Manifests;
 
-namespace Injector.Tests.Golden;
+namespace Injector.TestSupport;
 
 /// <summary>The injection golden files: <c>testdata/inject/X.yaml</c> (a pod as the API server sends it;
 /// a leading <c># args: …</c> comment adds settings flags) → <c>X.yaml.injected</c> (the pod after
 /// injection; the same pod when it is skipped). New inputs are found automatically; set
-/// <c>UPDATE_GOLDENS=1</c> to rewrite the expected files.</summary>
+/// <c>UPDATE_GOLDENS=1</c> to rewrite the expected files. The engine's, the webhook's and the command's
+/// tests all read them from <c>tests/testdata/inject</c>.</summary>
 public static class GoldenCases
 {
     public const string UpdateVariable = "UPDATE_GOLDENS";
@@ -15,7 +16,7 @@ public static class GoldenCases
 
     public static bool Updating => Environment.GetEnvironmentVariable(UpdateVariable) == "1";
 
-    public static string Directory { get; } = Path.Combine(RepoRoot(), "tests", "Injector.Core.Tests", "testdata", "inject");
+    public static string Directory { get; } = Path.Combine(RepoPaths.Root, "tests", "testdata", "inject");
 
     public static TheoryData<string> Names()
     {
@@ -63,13 +64,4 @@ public static class GoldenCases
 
     /// <summary>The golden pod as JSON, for comparing with a patched pod.</summary>
     public static JsonNode ReadGolden(string name) => YamlJson.Read(File.ReadAllText(GoldenPath(name)))!;
-
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Injector.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("Injector.sln not found above " + AppContext.BaseDirectory);
-    }
 }

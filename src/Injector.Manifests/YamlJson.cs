@@ -5,7 +5,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
-namespace Injector.Core.Json;
+namespace Injector.Manifests;
 
 /// <summary>One YAML document read as JSON, with the line it starts on (for error messages).</summary>
 public sealed record YamlDocument(JsonNode? Node, int Line);

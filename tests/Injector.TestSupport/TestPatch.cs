@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Injector.Core.Json;
 using Microsoft.AspNetCore.JsonPatch.SystemTextJson;
 
-namespace Injector.Tests;
+namespace Injector.TestSupport;
 
 /// <summary>Applies a patch with an independent RFC 6902 implementation (ASP.NET Core's), so that the
 /// engine's own diff is not checked against itself.</summary>

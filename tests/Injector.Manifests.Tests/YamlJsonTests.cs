@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
-using Injector.Core.Json;
 using YamlDotNet.Core;
 
-namespace Injector.Tests.Unit;
+namespace Injector.Manifests.Tests;
 
 /// <summary>YAML ↔ JSON as manifests need it: types as Kubernetes reads them, key order kept, strings
 /// that look like other types written quoted.</summary>

@@ -1,6 +1,4 @@
-using Injector.Core.Manifests;
-
-namespace Injector.Tests.Manifests;
+namespace Injector.Manifests.Tests;
 
 public sealed class ManifestStreamTests
 {
@@ -51,7 +49,7 @@ public sealed class ManifestStreamTests
     [Fact]
     public void Namespace_documents_give_their_annotations_by_name()
     {
-        var documents = Injector.Core.Json.YamlJson.ReadAll("kind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    appmesh.k8s.aws/mesh: m\n---\nkind: List\nitems:\n- kind: Namespace\n  metadata: {name: bare}\n").Select(d => d.Node);
+        var documents = YamlJson.ReadAll("kind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    appmesh.k8s.aws/mesh: m\n---\nkind: List\nitems:\n- kind: Namespace\n  metadata: {name: bare}\n").Select(d => d.Node);
 
         var annotations = ManifestStream.NamespaceAnnotations(documents);
 

@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
-using Injector.Core.Json;
-using Injector.Core.Manifests;
 using Injector.Core.Settings;
 
-namespace Injector.Tests.Manifests;
+namespace Injector.Manifests.Tests;
 
 public sealed class ManifestInjectorTests
 {

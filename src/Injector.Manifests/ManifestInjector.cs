@@ -3,7 +3,7 @@ using Injector.Core.Injection;
 using Injector.Core.Json;
 using Injector.Core.Naming;
 
-namespace Injector.Core.Manifests;
+namespace Injector.Manifests;
 
 /// <summary>What happened to one resource of a manifest.</summary>
 public enum ResourceOutcome { Injected, Skipped, PassedThrough, Failed }
