@@ -5,9 +5,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -146,8 +143,7 @@ public sealed class CertsScriptTests : IDisposable
         var app = builder.Build();
         app.MapGet("/healthz", () => "ok");
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new TlsServer(app, new Uri(address).Port);
+        return new TlsServer(app, Listening.Port(app));
     }
 
     /// <summary>An HTTPS client that resolves every name to the loopback server and trusts only the given CA file.</summary>

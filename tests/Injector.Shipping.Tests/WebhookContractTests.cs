@@ -1,10 +1,6 @@
 using System.Text.Json;
 using Injector.Core.Settings;
 using Injector.Webhook;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Shipping.Tests;
 
@@ -109,8 +105,7 @@ public sealed class WebhookContractTests : IDisposable
         await app.StartAsync();
         try
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            using var client = CertsScriptTests.ClientTrusting(Path.Combine(certs, "ca.crt"), new Uri(address.Replace("[::]", "localhost")).Port);
+            using var client = CertsScriptTests.ClientTrusting(Path.Combine(certs, "ca.crt"), Listening.Port(app));
 
             Assert.Equal("ok\n", await client.GetStringAsync("https://inject.mesh.svc/healthz"));
             Assert.Equal("ready\n", await client.GetStringAsync("https://inject.mesh.svc/readyz"));

@@ -2,7 +2,6 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Injector.Webhook.Tests.Fakes;
-using Microsoft.AspNetCore.Builder;
 
 namespace Injector.Webhook.Tests;
 
@@ -33,7 +32,7 @@ public sealed class CertificateChainTests
             ["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--tls-cert-file", dir.File("tls.crt"), "--tls-key-file", dir.File("tls.key")],
             new Dictionary<string, string>());
         await app.StartAsync();
-        var port = Robustness.LoopbackWebhook.ListeningPort(app);
+        var port = Listening.Port(app);
 
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.Add(root);
