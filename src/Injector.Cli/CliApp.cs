@@ -1,4 +1,5 @@
 using System.Globalization;
+using Injector.Configuration;
 using Injector.Core;
 using Injector.Core.Injection;
 using Injector.Core.Json;
@@ -8,7 +9,11 @@ using Injector.Core.Settings;
 namespace Injector.Cli;
 
 /// <summary>A mistake in how the command was called (exit code 2).</summary>
-public sealed class UsageException(string message) : Exception(message);
+/// <param name="pointToHelp">Follow the message with "Run 'appmesh-inject --help' for usage." (where --help would not help, the message stands alone).</param>
+public sealed class UsageException(string message, bool pointToHelp = true) : Exception(message)
+{
+    public bool PointToHelp { get; } = pointToHelp;
+}
 
 /// <summary>The command-line host: arguments, files, standard streams and exit codes. The work is done by
 /// <see cref="ManifestRun"/>, <see cref="ExplainReport"/> and <see cref="WebhookConfiguration"/> in Core.</summary>
@@ -45,7 +50,7 @@ public static class CliApp
         catch (UsageException ex)
         {
             stderr.WriteLine($"appmesh-inject: {ex.Message}");
-            stderr.WriteLine("Run 'appmesh-inject --help' for usage.");
+            if (ex.PointToHelp) stderr.WriteLine("Run 'appmesh-inject --help' for usage.");
             return Usage;
         }
     }
@@ -54,7 +59,7 @@ public static class CliApp
     {
         var options = ParseManifestOptions(args, allowOutput: true);
         if (options.Help) { stdout.Write(Help()); return Ok; }
-        var settings = LoadSettings(options.Rest, environment).Settings!;
+        var settings = LoadSettings(options.Rest, environment).Get<InjectorSettings>();
         var sources = ReadSources(options.Files, stdin);
 
         var run = ManifestRun.Inject(sources, new PodInjector(settings), options.Namespace);
@@ -79,7 +84,7 @@ public static class CliApp
         if (options.Help) { stdout.Write(Help()); return Ok; }
         var loaded = LoadSettings(options.Rest, environment);
         var sources = ReadSources(options.Files, stdin);
-        stdout.Write(ExplainReport.Render(sources, new PodInjector(loaded.Settings!), loaded.Sources, options.Namespace, out var failed));
+        stdout.Write(ExplainReport.Render(sources, new PodInjector(loaded.Get<InjectorSettings>()), loaded.Sources, options.Namespace, out var failed));
         return failed ? Failed : Ok;
     }
 
@@ -120,7 +125,7 @@ public static class CliApp
 
     private sealed record ManifestArgs(List<string> Files, string Output, string Namespace, bool Quiet, bool Help, List<string> Rest);
 
-    // The command's own flags; everything else goes to the settings loader, which knows the webhook's flags.
+    // The command's own flags; everything else goes to the settings loader, which knows the engine's options.
     private static ManifestArgs ParseManifestOptions(string[] args, bool allowOutput)
     {
         var result = new ManifestArgs([], "yaml", "default", false, false, []);
@@ -142,6 +147,8 @@ public static class CliApp
                 default:
                     if (!name.StartsWith("--", StringComparison.Ordinal))
                         throw new UsageException($"unexpected argument '{args[i]}'" + (name.StartsWith('-') ? "" : "; give files with -f"));
+                    if (WebhookFlags.Contains(name[2..]))
+                        throw new UsageException($"{name} is a flag of the webhook (serving, TLS, cluster access); the command-line tool does not take it", pointToHelp: false);
                     // A settings flag and its value (the command takes no positional arguments, so a
                     // following word can only be the value; the settings loader checks the rest).
                     result.Rest.Add(args[i]);
@@ -169,9 +176,15 @@ public static class CliApp
         return new UsageException($"unknown flag '{arg}'" + (suggestion is null ? "" : $"; did you mean '--{suggestion}'?"));
     }
 
+    /// <summary>The options only the webhook takes (its <c>WebhookOptions</c>). The command rejects them as
+    /// flags, never reads their environment variables, and skips them in a config file shared with the webhook.</summary>
+    public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "api-timeout"];
+
+    private static readonly IOptionTable[] OptionTables = [EngineOptions.Table];
+
     private static SettingsResult LoadSettings(List<string> args, IReadOnlyDictionary<string, string> environment)
     {
-        var loaded = SettingsLoader.Load(args, environment);
+        var loaded = SettingsLoader.Load(OptionTables, args, environment, otherHostOptions: WebhookFlags);
         if (!loaded.Ok) throw new UsageException("invalid configuration:\n  " + string.Join("\n  ", loaded.Errors));
         return loaded;
     }
@@ -217,7 +230,7 @@ public static class CliApp
 
     public static string Help()
     {
-        var settings = string.Concat(SettingsLoader.Describe().Select(d => $"  {d.Flag,-34} {d.Help} [env {d.Env}]\n"));
+        var settings = string.Concat(SettingsLoader.Describe(OptionTables).Select(d => $"  {d.Flag,-34} {d.Help} [env {d.Env}]\n"));
         return $"""
             appmesh-inject: inject the App Mesh sidecar into Kubernetes manifests offline, with the webhook's engine.
 
@@ -243,7 +256,8 @@ public static class CliApp
 
             Exit codes: 0 every document handled; 1 a document was unreadable, invalid or denied; 2 usage error.
 
-            Settings (the webhook's flags, environment variables and --config file):
+            Settings: the engine's options, as flags, environment variables or keys of a --config file (the webhook
+            reads the same ones). The webhook's own options (--port, TLS, cluster access) are not taken here.
 
             """ + settings;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Injector.Configuration;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
 using Injector.Core.Json;
@@ -45,8 +46,8 @@ public sealed class GoldenThroughCliTests
     {
         var input = File.ReadAllText(Path.Combine(Folder, file));
         var pod = YamlJson.Read(input)!.AsObject();
-        var loaded = SettingsLoader.Load([.. Cli.BaseArgs, .. ExtraArgs(file)], new Dictionary<string, string>());
-        var handler = new AdmissionHandler(new PodInjector(loaded.Settings!));
+        var loaded = SettingsLoader.Load([EngineOptions.Table], [.. Cli.BaseArgs, .. ExtraArgs(file)], new Dictionary<string, string>());
+        var handler = new AdmissionHandler(new PodInjector(loaded.Get<InjectorSettings>()));
         var decision = await handler.HandleAsync(new AdmissionRequest
         {
             Uid = "golden",

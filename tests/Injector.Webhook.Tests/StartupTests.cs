@@ -48,7 +48,7 @@ public class StartupTests
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
-        foreach (var name in new[] { "APPMESH_NAME", "MESH_NAME" }) start.Environment.Remove(name);
+        foreach (var name in new[] { "APPMESH_INJECT_MESH_NAME", "APPMESH_NAME", "MESH_NAME" }) start.Environment.Remove(name);
 
         using var process = Process.Start(start)!;
         var stderr = await process.StandardError.ReadToEndAsync();
