@@ -38,8 +38,12 @@ public sealed class EnvironmentTests
 
         var with = Inject(new()
         {
-            ["APPMESH_INJECT_PORT"] = "http", ["APPMESH_INJECT_TLS_CERT_FILE"] = "/nonexistent/tls.crt", ["APPMESH_INJECT_KUBECONFIG"] = "/nonexistent",
-            ["APPMESH_INJECT_WEBHOOK_CONFIG_NAME"] = "x", ["APPMESH_INJECT_SHUTDOWN_DELAY"] = "soon", ["APPMESH_INJECT_API_TIMEOUT"] = "never",
+            ["APPMESH_INJECT_PORT"] = "http",
+            ["APPMESH_INJECT_TLS_CERT_FILE"] = "/nonexistent/tls.crt",
+            ["APPMESH_INJECT_KUBECONFIG"] = "/nonexistent",
+            ["APPMESH_INJECT_WEBHOOK_CONFIG_NAME"] = "x",
+            ["APPMESH_INJECT_SHUTDOWN_DELAY"] = "soon",
+            ["APPMESH_INJECT_API_TIMEOUT"] = "never",
         });
 
         Assert.Equal(0, without.ExitCode);

@@ -90,8 +90,14 @@ public class SettingsLoaderTests
         // Were CONFIG read, the file would be; it does not exist, so reading it would be an error.
         var env = new Dictionary<string, string>
         {
-            ["PORT"] = "http", ["CONFIG"] = "/nonexistent.yaml", ["PREVIEW"] = "maybe", ["SHUTDOWN_DELAY"] = "soon",
-            ["SIDECAR_IMAGE"] = "Not An Image", ["ENVOY_LOG_LEVEL"] = "loud", ["ENABLE_XRAY_TRACING"] = "yes", ["JAEGER_PORT"] = "tcp://10.0.0.9:9411",
+            ["PORT"] = "http",
+            ["CONFIG"] = "/nonexistent.yaml",
+            ["PREVIEW"] = "maybe",
+            ["SHUTDOWN_DELAY"] = "soon",
+            ["SIDECAR_IMAGE"] = "Not An Image",
+            ["ENVOY_LOG_LEVEL"] = "loud",
+            ["ENABLE_XRAY_TRACING"] = "yes",
+            ["JAEGER_PORT"] = "tcp://10.0.0.9:9411",
         };
 
         var result = Load(Required, env);

@@ -73,8 +73,12 @@ public sealed class WebhookOptionsTests
             WebhookOptions.Table.Options.Select(o => Assert.Single(o.EnvNames)));
         var env = new Dictionary<string, string>
         {
-            ["APPMESH_INJECT_PORT"] = "9443", ["APPMESH_INJECT_TLS_CERT_FILE"] = "/tls/tls.crt", ["APPMESH_INJECT_TLS_KEY_FILE"] = "/tls/tls.key",
-            ["APPMESH_INJECT_KUBECONFIG"] = "/kube/config", ["APPMESH_INJECT_WEBHOOK_CONFIG_NAME"] = "appmesh-inject", ["APPMESH_INJECT_SHUTDOWN_DELAY"] = "5",
+            ["APPMESH_INJECT_PORT"] = "9443",
+            ["APPMESH_INJECT_TLS_CERT_FILE"] = "/tls/tls.crt",
+            ["APPMESH_INJECT_TLS_KEY_FILE"] = "/tls/tls.key",
+            ["APPMESH_INJECT_KUBECONFIG"] = "/kube/config",
+            ["APPMESH_INJECT_WEBHOOK_CONFIG_NAME"] = "appmesh-inject",
+            ["APPMESH_INJECT_SHUTDOWN_DELAY"] = "5",
         };
         Assert.Equal(
             new WebhookOptions { Port = 9443, TlsCertFile = "/tls/tls.crt", TlsKeyFile = "/tls/tls.key", Kubeconfig = "/kube/config", WebhookConfigName = "appmesh-inject", ShutdownDelay = 5 },
@@ -94,8 +98,14 @@ public sealed class WebhookOptionsTests
     {
         var env = new Dictionary<string, string>
         {
-            ["PORT"] = "http", ["CONFIG"] = "/nonexistent.yaml", ["PREVIEW"] = "maybe", ["SHUTDOWN_DELAY"] = "soon",
-            ["KUBECONFIG"] = "/nonexistent/kubeconfig", ["SIDECAR_IMAGE"] = "Not An Image", ["MESH_NAME"] = "demo", ["AWS_REGION"] = "us-west-2",
+            ["PORT"] = "http",
+            ["CONFIG"] = "/nonexistent.yaml",
+            ["PREVIEW"] = "maybe",
+            ["SHUTDOWN_DELAY"] = "soon",
+            ["KUBECONFIG"] = "/nonexistent/kubeconfig",
+            ["SIDECAR_IMAGE"] = "Not An Image",
+            ["MESH_NAME"] = "demo",
+            ["AWS_REGION"] = "us-west-2",
         };
 
         await using var app = WebhookHost.Build([], env, b => b.WebHost.UseTestServer());
