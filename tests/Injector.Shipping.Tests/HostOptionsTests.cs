@@ -36,13 +36,13 @@ public sealed partial class HostOptionsTests
     {
         var section = ConfigurationSection();
         var read = WebhookHost.OptionTables.SelectMany(t => t.Options).SelectMany(o => o.EnvNames).Append("APPMESH_INJECT_CONFIG").ToHashSet();
-        // The variables the README says are read: every APPMESH_* name, and the two bare aliases.
+        // The variables the README says are read: every APPMESH_* name, and the bare aliases.
         var named = EnvName().Matches(section).Select(m => m.Groups[1].Value)
-            .Where(n => n.StartsWith("APPMESH_", StringComparison.Ordinal) || n is "MESH_NAME" or "AWS_REGION")
+            .Where(n => n.StartsWith("APPMESH_", StringComparison.Ordinal) || n is "MESH_NAME" or "AWS_REGION" or "KUBECONFIG")
             .Where(n => n != "APPMESH_INJECT_")
             .ToHashSet();
 
-        Assert.Superset(new HashSet<string> { "APPMESH_INJECT_CONFIG", "APPMESH_NAME", "MESH_NAME", "APPMESH_REGION", "AWS_REGION", "APPMESH_LOG_LEVEL" }, named);
+        Assert.Superset(new HashSet<string> { "APPMESH_INJECT_CONFIG", "APPMESH_NAME", "MESH_NAME", "APPMESH_REGION", "AWS_REGION", "APPMESH_LOG_LEVEL", "KUBECONFIG" }, named);
         Assert.Subset(read, named);
         // Every alias (a variable without the prefix) is named there.
         Assert.Subset(named, read.Where(n => !n.StartsWith("APPMESH_INJECT_", StringComparison.Ordinal)).ToHashSet());

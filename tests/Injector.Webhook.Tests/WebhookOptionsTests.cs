@@ -66,11 +66,11 @@ public sealed class WebhookOptionsTests
         Assert.Equal([expected], Errors([.. Required, .. args]));
 
     [Fact]
-    public void Each_webhook_option_reads_only_its_APPMESH_INJECT_variable()
+    public void Each_webhook_option_reads_its_APPMESH_INJECT_variable_and_kubeconfig_also_KUBECONFIG()
     {
         Assert.Equal(
-            ["APPMESH_INJECT_PORT", "APPMESH_INJECT_TLS_CERT_FILE", "APPMESH_INJECT_TLS_KEY_FILE", "APPMESH_INJECT_KUBECONFIG", "APPMESH_INJECT_WEBHOOK_CONFIG_NAME", "APPMESH_INJECT_SHUTDOWN_DELAY", "APPMESH_INJECT_API_TIMEOUT"],
-            WebhookOptions.Table.Options.Select(o => Assert.Single(o.EnvNames)));
+            ["APPMESH_INJECT_PORT", "APPMESH_INJECT_TLS_CERT_FILE", "APPMESH_INJECT_TLS_KEY_FILE", "APPMESH_INJECT_KUBECONFIG,KUBECONFIG", "APPMESH_INJECT_WEBHOOK_CONFIG_NAME", "APPMESH_INJECT_SHUTDOWN_DELAY", "APPMESH_INJECT_API_TIMEOUT"],
+            WebhookOptions.Table.Options.Select(o => string.Join(',', o.EnvNames)));
         var env = new Dictionary<string, string>
         {
             ["APPMESH_INJECT_PORT"] = "9443",
@@ -102,7 +102,6 @@ public sealed class WebhookOptionsTests
             ["CONFIG"] = "/nonexistent.yaml",
             ["PREVIEW"] = "maybe",
             ["SHUTDOWN_DELAY"] = "soon",
-            ["KUBECONFIG"] = "/nonexistent/kubeconfig",
             ["SIDECAR_IMAGE"] = "Not An Image",
             ["MESH_NAME"] = "demo",
             ["AWS_REGION"] = "us-west-2",
