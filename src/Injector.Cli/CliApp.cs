@@ -1,4 +1,5 @@
 using Injector.Cli.Commands;
+using Injector.Configuration;
 using Injector.Core;
 using Injector.Core.Injection;
 using Injector.Core.Settings;
@@ -12,6 +13,13 @@ public static class CliApp
     public const int Ok = 0;
     public const int Failed = 1;
     public const int Usage = 2;
+
+    /// <summary>The options the command reads: the engine's, as the webhook reads them.</summary>
+    public static IReadOnlyList<IOptionTable> OptionTables { get; } = [EngineOptions.Table];
+
+    /// <summary>The options only the webhook takes (its <c>WebhookOptions</c>). The command rejects them as
+    /// flags, never reads their environment variables, and skips them in a config file shared with the webhook.</summary>
+    public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "api-timeout"];
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
     {
@@ -38,14 +46,14 @@ public static class CliApp
         catch (UsageException ex)
         {
             stderr.WriteLine($"appmesh-inject: {ex.Message}");
-            stderr.WriteLine("Run 'appmesh-inject --help' for usage.");
+            if (ex.PointToHelp) stderr.WriteLine("Run 'appmesh-inject --help' for usage.");
             return Usage;
         }
     }
 
     public static string Help()
     {
-        var settings = string.Concat(SettingsLoader.Describe().Select(d => $"  {d.Flag,-34} {d.Help} [env {d.Env}]\n"));
+        var settings = string.Concat(SettingsLoader.Describe(OptionTables).Select(d => $"  {d.Flag,-34} {d.Help} [env {d.Env}]\n"));
         return $"""
             appmesh-inject: inject the App Mesh sidecar into Kubernetes manifests offline, with the webhook's engine.
 
@@ -71,7 +79,8 @@ public static class CliApp
 
             Exit codes: 0 every document handled; 1 a document was unreadable, invalid or denied; 2 usage error.
 
-            Settings (the webhook's flags, environment variables and --config file):
+            Settings: the engine's options, as flags, environment variables or keys of a --config file (the webhook
+            reads the same ones). The webhook's own options (--port, TLS, cluster access) are not taken here.
 
             """ + settings;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Injector.Configuration;
 using Injector.Core.Settings;
 using Injector.Manifests;
 
@@ -43,9 +44,9 @@ public static class GoldenCases
 
     public static InjectorSettings Settings(string name)
     {
-        var result = SettingsLoader.Load(Args(name), new Dictionary<string, string>());
+        var result = SettingsLoader.Load([EngineOptions.Table], Args(name), new Dictionary<string, string>());
         Assert.True(result.Ok, string.Join("\n", result.Errors));
-        return result.Settings!;
+        return result.Get<InjectorSettings>();
     }
 
     /// <summary>Compares with the golden text, or rewrites it when updating.</summary>

@@ -43,7 +43,7 @@ public class StartupTests
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
         var result = ProcessRunner.Run("dotnet", [dll, "--region", "us-west-2", "--sidecar-cpu-requests", "lots"],
-            new Dictionary<string, string?> { ["APPMESH_NAME"] = null, ["MESH_NAME"] = null }, timeout: TimeSpan.FromSeconds(60));
+            new Dictionary<string, string?> { ["APPMESH_INJECT_MESH_NAME"] = null, ["APPMESH_NAME"] = null, ["MESH_NAME"] = null }, timeout: TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal(

@@ -1,6 +1,6 @@
-using Injector.Core;
-using Injector.Core.Settings;
 using Injector.Cli.Rendering;
+using Injector.Configuration;
+using Injector.Core;
 
 namespace Injector.Cli.Commands;
 
@@ -11,7 +11,7 @@ internal sealed record ManifestArgs(List<string> Files, string Output, string Na
 /// flags, and the settings loader's answer turned into a usage error.</summary>
 internal static class CommandLine
 {
-    // The command's own flags; everything else goes to the settings loader, which knows the webhook's flags.
+    // The command's own flags; everything else goes to the settings loader, which knows the engine's options.
     public static ManifestArgs ParseManifestOptions(string[] args, bool allowOutput)
     {
         var result = new ManifestArgs([], "yaml", "default", false, false, []);
@@ -33,6 +33,8 @@ internal static class CommandLine
                 default:
                     if (!name.StartsWith("--", StringComparison.Ordinal))
                         throw new UsageException($"unexpected argument '{args[i]}'" + (name.StartsWith('-') ? "" : "; give files with -f"));
+                    if (CliApp.WebhookFlags.Contains(name[2..]))
+                        throw new UsageException($"{name} is a flag of the webhook (serving, TLS, cluster access); the command-line tool does not take it", pointToHelp: false);
                     // A settings flag and its value (the command takes no positional arguments, so a
                     // following word can only be the value; the settings loader checks the rest).
                     result.Rest.Add(args[i]);
@@ -63,7 +65,7 @@ internal static class CommandLine
 
     public static SettingsResult LoadSettings(List<string> args, IReadOnlyDictionary<string, string> environment)
     {
-        var loaded = SettingsLoader.Load(args, environment);
+        var loaded = SettingsLoader.Load(CliApp.OptionTables, args, environment, otherHostOptions: CliApp.WebhookFlags);
         if (!loaded.Ok) throw new UsageException("invalid configuration:\n  " + string.Join("\n  ", loaded.Errors));
         return loaded;
     }

@@ -1,5 +1,6 @@
 using Injector.Cli.Rendering;
 using Injector.Core.Injection;
+using Injector.Core.Settings;
 using Injector.Manifests;
 
 namespace Injector.Cli.Commands;
@@ -14,7 +15,7 @@ internal static class ExplainCommand
         if (options.Help) { stdout.Write(CliApp.Help()); return CliApp.Ok; }
         var loaded = CommandLine.LoadSettings(options.Rest, environment);
         var manifests = ParsedManifests.Read(ManifestFiles.Read(options.Files, stdin));
-        stdout.Write(ExplainReport.Render(manifests, new PodInjector(loaded.Settings!), loaded.Sources, options.Namespace, out var failed));
+        stdout.Write(ExplainReport.Render(manifests, new PodInjector(loaded.Get<InjectorSettings>()), loaded.Sources, options.Namespace, out var failed));
         return failed ? CliApp.Failed : CliApp.Ok;
     }
 }

@@ -1,5 +1,6 @@
 using Injector.Cli.Rendering;
 using Injector.Core.Injection;
+using Injector.Core.Settings;
 using Injector.Manifests;
 
 namespace Injector.Cli.Commands;
@@ -12,7 +13,7 @@ internal static class InjectCommand
     {
         var options = CommandLine.ParseManifestOptions(args, allowOutput: true);
         if (options.Help) { stdout.Write(CliApp.Help()); return CliApp.Ok; }
-        var settings = CommandLine.LoadSettings(options.Rest, environment).Settings!;
+        var settings = CommandLine.LoadSettings(options.Rest, environment).Get<InjectorSettings>();
         var sources = ManifestFiles.Read(options.Files, stdin);
 
         var run = ManifestRun.Inject(sources, new PodInjector(settings), options.Namespace);

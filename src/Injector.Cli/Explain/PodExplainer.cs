@@ -17,7 +17,7 @@ public sealed record PodExplanation(InjectionResult Result, IReadOnlyList<Explai
 /// <summary>Answers "why was my pod (not) injected?": runs the engine on the pod and lists every effective
 /// sidecar setting with its source (default, flag, configuration, namespace annotation, pod annotation).</summary>
 /// <param name="injector">The engine, with the settings to explain.</param>
-/// <param name="settingSources">Where each non-default setting came from (<see cref="SettingsResult.Sources"/>).</param>
+/// <param name="settingSources">Where each non-default setting came from (the settings loader's <c>Sources</c>).</param>
 public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<string, string>? settingSources = null)
 {
     private readonly IReadOnlyDictionary<string, string> _sources = settingSources ?? new Dictionary<string, string>();
