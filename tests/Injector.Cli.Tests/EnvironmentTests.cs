@@ -69,7 +69,7 @@ public sealed class EnvironmentTests
     [Fact]
     public void The_config_file_may_be_named_by_APPMESH_INJECT_CONFIG_and_keys_of_the_webhooks_options_in_it_are_skipped()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         // A file shared with the webhook: its serving keys mean nothing offline and are not errors.
         var config = dir.Write("config.yaml", "sidecar-image: registry.example.com/envoy:v3\nport: 8443\ntls-cert-file: /tls/tls.crt\ntls-key-file: /tls/tls.key\nshutdown-delay: 5\n");
 

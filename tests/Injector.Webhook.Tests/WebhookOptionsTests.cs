@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Injector.Core.Settings;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -114,17 +113,17 @@ public sealed class WebhookOptionsTests
     }
 
     [Fact]
-    public async Task The_process_exits_with_code_2_when_APPMESH_INJECT_PORT_is_not_a_number_and_ignores_PORT()
+    public void The_process_exits_with_code_2_when_APPMESH_INJECT_PORT_is_not_a_number_and_ignores_PORT()
     {
-        var (code, stdout, stderr) = await RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["APPMESH_INJECT_PORT"] = "http", ["PORT"] = "also-not-a-port" });
+        var (code, stdout, stderr) = RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["APPMESH_INJECT_PORT"] = "http", ["PORT"] = "also-not-a-port" });
 
         Assert.Equal((2, "", "appmesh-inject: invalid configuration:\n  --port: 'http' is not a whole number (from environment variable APPMESH_INJECT_PORT)\n"), (code, stdout, stderr));
     }
 
     [Fact]
-    public async Task Help_lists_the_engines_and_the_webhooks_options_with_their_environment_variables()
+    public void Help_lists_the_engines_and_the_webhooks_options_with_their_environment_variables()
     {
-        var (code, stdout, _) = await RunWebhook(["--help"], []);
+        var (code, stdout, _) = RunWebhook(["--help"], []);
         var flags = stdout.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]).ToList();
 
         Assert.Equal(0, code);
@@ -138,18 +137,15 @@ public sealed class WebhookOptionsTests
 
     /// <summary>The published webhook as a process, with only these variables besides the machine's
     /// basics (no APPMESH_* or mesh settings leak in from the machine running the tests).</summary>
-    private static async Task<(int Code, string Stdout, string Stderr)> RunWebhook(string[] args, Dictionary<string, string> environment)
+    private static (int Code, string Stdout, string Stderr) RunWebhook(string[] args, Dictionary<string, string> environment)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, .. args]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("APPMESH_", StringComparison.Ordinal) || k is "MESH_NAME" or "AWS_REGION").ToList())
-            start.Environment.Remove(name);
-        foreach (var (name, value) in environment) start.Environment[name] = value;
+        var env = new Dictionary<string, string?>();
+        foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("APPMESH_", StringComparison.Ordinal) || k is "MESH_NAME" or "AWS_REGION"))
+            env[name] = null;
+        foreach (var (name, value) in environment) env[name] = value;
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        return (process.ExitCode, await stdout, stderr);
+        var result = ProcessRunner.Run("dotnet", [dll, .. args], env, timeout: TimeSpan.FromSeconds(60));
+        return (result.ExitCode, result.StdOut, result.StdErr);
     }
 }
