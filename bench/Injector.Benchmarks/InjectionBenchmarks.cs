@@ -26,7 +26,7 @@ public class InjectionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var settings = SettingsLoader.Load(["--mesh-name", "bench", "--region", "us-west-2"], new Dictionary<string, string>()).Settings!;
+        var settings = new InjectorSettings { MeshName = "bench", Region = "us-west-2" };
         _injector = new PodInjector(settings);
         _handler = new AdmissionHandler(_injector);
         _review = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", Pod == "large" ? "review-large.json" : "review-productpage-v1.json"));

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Injector.Core.Settings;
 using Injector.Webhook.Observability;
 
 namespace Injector.Webhook;
@@ -44,9 +43,9 @@ public sealed class CertificateStore
     /// <summary>Raised after a different certificate has been loaded.</summary>
     public event Action<CertificateStore>? Changed;
 
-    public static CertificateStore Create(InjectorSettings settings, ILogger logger)
+    public static CertificateStore Create(WebhookOptions options, ILogger logger)
     {
-        if (settings.TlsCertFile is { } certFile && settings.TlsKeyFile is { } keyFile)
+        if (options.TlsCertFile is { } certFile && options.TlsKeyFile is { } keyFile)
         {
             var store = new CertificateStore(null, certFile, keyFile);
             var outcome = store.Reload();

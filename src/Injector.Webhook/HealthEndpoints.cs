@@ -33,7 +33,7 @@ public static class HealthEndpoints
     public static WebApplication MapHealth(this WebApplication app)
     {
         var readiness = app.Services.GetRequiredService<Readiness>();
-        var delay = TimeSpan.FromSeconds(app.Services.GetRequiredService<Injector.Core.Settings.InjectorSettings>().ShutdownDelay);
+        var delay = TimeSpan.FromSeconds(app.Services.GetRequiredService<WebhookOptions>().ShutdownDelay);
         // Not ready at once, but keep serving for the delay: endpoints take a moment to drop this replica.
         app.Lifetime.ApplicationStopping.Register(() =>
         {

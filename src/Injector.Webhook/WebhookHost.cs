@@ -1,3 +1,4 @@
+using Injector.Configuration;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
 using Injector.Core.Settings;
@@ -21,6 +22,14 @@ public static class WebhookHost
     /// webhook timeout is 30 s, Kubernetes' default grace period is 30 s, reviews normally take milliseconds.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The options the webhook accepts: the engine's, then its own.</summary>
+    public static IReadOnlyList<IOptionTable> OptionTables { get; } = [EngineOptions.Table, WebhookOptions.Table];
+
+    /// <summary>Reads the webhook's options (<see cref="OptionTables"/>) from flags, the environment and
+    /// <c>--config</c>; the result holds <see cref="InjectorSettings"/> and <see cref="WebhookOptions"/>.</summary>
+    public static SettingsResult LoadOptions(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment) =>
+        SettingsLoader.Load(OptionTables, args, environment);
+
     /// <summary>Builds the application from flags and environment variables.</summary>
     /// <param name="args">Command-line flags (see <c>--help</c>).</param>
     /// <param name="environment">Environment variables; the process environment when null.</param>
@@ -28,9 +37,10 @@ public static class WebhookHost
     /// <exception cref="ConfigurationException">The configuration is invalid.</exception>
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string>? environment = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var loaded = SettingsLoader.Load(args, environment ?? EnvironmentVariables.ToDictionary(Environment.GetEnvironmentVariables()));
+        var loaded = LoadOptions(args, environment ?? EnvironmentVariables.ToDictionary(Environment.GetEnvironmentVariables()));
         if (!loaded.Ok) throw new ConfigurationException(loaded.Errors);
-        var settings = loaded.Settings!;
+        var settings = loaded.Get<InjectorSettings>();
+        var options = loaded.Get<WebhookOptions>();
 
         // No appsettings.json to reload: without this the host watches its content root (the working
         // directory) and pays for every file event there, measured at ~9% of the CPU under load.
@@ -47,6 +57,7 @@ public static class WebhookHost
 
         // The engine and its inputs; without a cluster: no owner lookups, no namespace defaults, classic.
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new PodInjector(settings));
         builder.Services.AddSingleton<IClusterState>(NoClusterState.Instance);
         builder.Services.AddSingleton(sp => new AdmissionHandler(
@@ -58,10 +69,10 @@ public static class WebhookHost
         builder.AddObservability();
 
         // The Kubernetes API (in-cluster or --kubeconfig): owner lookups, namespace defaults, version, Events, caBundle.
-        builder.AddKubernetes(settings);
+        builder.AddKubernetes(options);
 
         // HTTPS with the configured certificate (reloaded on rotation), or one generated in memory.
-        builder.AddServingCertificate(settings);
+        builder.AddServingCertificate(options);
 
         // Readiness, and draining in-flight reviews on SIGTERM.
         builder.AddLifecycle(DrainTimeout);
@@ -80,8 +91,7 @@ public static class WebhookHost
     {
         if (args.Contains("--help") || args.Contains("-h"))
         {
-            Console.WriteLine("appmesh-inject webhook: injects App Mesh Envoy sidecars into pods.\n\nFlags (environment variable in brackets):");
-            foreach (var (flag, env, help) in SettingsLoader.Describe()) Console.WriteLine($"  {flag,-36} [{env}] {help}");
+            Console.Write(Help());
             return 0;
         }
         WebApplication app;
@@ -95,7 +105,7 @@ public static class WebhookHost
             return 2;
         }
         app.Services.GetRequiredService<CertificateStore>();
-        var port = app.Services.GetRequiredService<InjectorSettings>().Port;
+        var port = app.Services.GetRequiredService<WebhookOptions>().Port;
         try
         {
             await app.RunAsync();
@@ -108,4 +118,9 @@ public static class WebhookHost
         }
         return 0;
     }
+
+    /// <summary><c>--help</c>: every option the webhook accepts, with its environment variables.</summary>
+    public static string Help() =>
+        "appmesh-inject webhook: injects App Mesh Envoy sidecars into pods.\n\nFlags (environment variables in brackets):\n"
+        + string.Concat(SettingsLoader.Describe(OptionTables).Select(d => $"  {d.Flag,-36} [{d.Env}] {d.Help}\n"));
 }

@@ -1,8 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Injector.Cli;
-using Injector.Core.Json;
-using Microsoft.AspNetCore.JsonPatch.SystemTextJson;
+using Injector.Manifests;
 
 namespace Injector.Cli.Tests;
 
@@ -30,32 +27,8 @@ public static class Cli
     /// <summary><c>inject</c> with the base settings and the given extra arguments.</summary>
     public static CliResult Inject(string? stdin, params string[] args) => Run(stdin, ["inject", .. BaseArgs, .. args]);
 
-    public static JsonNode Apply(JsonNode document, string patchJson)
-    {
-        var patch = JsonSerializer.Deserialize<JsonPatchDocument>(patchJson)!;
-        var target = document.DeepClone();
-        patch.ApplyTo(target);
-        return target;
-    }
-
     public static void AssertJsonEqual(JsonNode? expected, JsonNode? actual) =>
         Assert.Equal(expected?.ToJsonString(), actual?.ToJsonString());
 
     public static List<JsonNode?> Documents(string yaml) => YamlJson.ReadAll(yaml).Select(d => d.Node).ToList();
-}
-
-/// <summary>A temporary folder, deleted at the end of the test.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("appmesh-inject-cli-").FullName;
-
-    public string Write(string relative, string text)
-    {
-        var full = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, text);
-        return full;
-    }
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

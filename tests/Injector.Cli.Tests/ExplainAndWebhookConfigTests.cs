@@ -1,5 +1,5 @@
 using System.Text;
-using Injector.Core.Json;
+using Injector.Manifests;
 
 namespace Injector.Cli.Tests;
 
@@ -50,7 +50,7 @@ public sealed class ExplainAndWebhookConfigTests
     [Fact]
     public void Explain_names_the_environment_variable_or_config_file_a_setting_came_from()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         var config = dir.Write("inject.yaml", "sidecar-image: registry.example.com/envoy:v1\n");
         var env = new Dictionary<string, string> { ["APPMESH_NAME"] = "env-mesh", ["AWS_REGION"] = "eu-west-1" };
 
@@ -110,7 +110,7 @@ public sealed class ExplainAndWebhookConfigTests
     [Fact]
     public void Webhook_config_renders_the_configuration_with_the_ca_bundle()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         const string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         var ca = dir.Write("ca.crt", pem);
         var result = Cli.Run(null, "webhook-config", "--ca-file", ca, "--service-namespace", "mesh-system", "--failure-policy", "Ignore", "--timeout-seconds", "5");
@@ -179,7 +179,7 @@ public sealed class ExplainAndWebhookConfigTests
     [Fact]
     public void Webhook_config_rejects_a_ca_file_without_a_certificate()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         var result = Cli.Run(null, "webhook-config", "--ca-file", dir.Write("ca.crt", "not a pem"));
 
         Assert.Equal(2, result.ExitCode);

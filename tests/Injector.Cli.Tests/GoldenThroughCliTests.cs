@@ -1,64 +1,42 @@
-using System.Text.Json.Nodes;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
 using Injector.Core.Json;
-using Injector.Core.Settings;
 
 namespace Injector.Cli.Tests;
 
 /// <summary>The engine's golden pods, run through the command: the same pods as the webhook path.</summary>
 public sealed class GoldenThroughCliTests
 {
-    private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "testdata", "inject");
+    public static TheoryData<string> Cases => GoldenCases.Names();
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(Folder, "*.yaml").Order(StringComparer.Ordinal)) data.Add(Path.GetFileName(file));
-        return data;
-    }
-
-    private static string[] ExtraArgs(string file) =>
-        File.ReadLines(Path.Combine(Folder, file))
-            .TakeWhile(line => line.StartsWith('#'))
-            .Where(line => line.StartsWith("# args:", StringComparison.Ordinal))
-            .SelectMany(line => line["# args:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToArray();
+    /// <summary><c>inject</c> with the case's settings flags and the given extra arguments.</summary>
+    private static CliResult Inject(string name, string? stdin, params string[] args) => Cli.Run(stdin, ["inject", .. GoldenCases.Args(name), .. args]);
 
     [Fact]
-    public void The_golden_folder_is_there_and_not_empty() => Assert.True(Directory.GetFiles(Folder, "*.yaml").Length >= 10, $"too few cases in {Folder}");
+    public void The_golden_folder_is_there_and_not_empty() =>
+        Assert.True(Directory.GetFiles(GoldenCases.Directory, "*.yaml").Length >= 10, $"too few cases in {GoldenCases.Directory}");
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void The_command_gives_the_golden_pod(string file)
+    public void The_command_gives_the_golden_pod(string name)
     {
-        var result = Cli.Inject(null, ["-q", "-f", Path.Combine(Folder, file), .. ExtraArgs(file)]);
+        var result = Inject(name, null, "-q", "-f", GoldenCases.InputPath(name));
 
         Assert.Equal("", result.Stderr);
-        var golden = YamlJson.Read(File.ReadAllText(Path.Combine(Folder, file + ".injected")));
-        Cli.AssertJsonEqual(golden, Assert.Single(Cli.Documents(result.Stdout)));
+        Cli.AssertJsonEqual(GoldenCases.ReadGolden(name), Assert.Single(Cli.Documents(result.Stdout)));
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task The_command_and_the_webhook_give_the_same_pod(string file)
+    public async Task The_command_and_the_webhook_give_the_same_pod(string name)
     {
-        var input = File.ReadAllText(Path.Combine(Folder, file));
-        var pod = YamlJson.Read(input)!.AsObject();
-        var loaded = SettingsLoader.Load([.. Cli.BaseArgs, .. ExtraArgs(file)], new Dictionary<string, string>());
-        var handler = new AdmissionHandler(new PodInjector(loaded.Settings!));
-        var decision = await handler.HandleAsync(new AdmissionRequest
-        {
-            Uid = "golden",
-            Resource = "pods",
-            Kind = "Pod",
-            Operation = "CREATE",
-            Namespace = PodNamespace(pod),
-            Object = pod.DeepClone().AsObject(), // the handler injects into the request's pod
-        });
-        var webhookPod = Cli.Apply(pod, JsonPatch.ToJson(decision.Response.Patch));
+        var pod = GoldenCases.ReadPod(name);
+        var handler = new AdmissionHandler(new PodInjector(GoldenCases.Settings(name)));
+        // The handler injects into the request's own pod, a copy of the one read.
+        var decision = await handler.HandleAsync(Reviews.Request(pod, uid: "golden"));
+        var webhookPod = TestPatch.Apply(pod, JsonPatch.ToJson(decision.Response.Patch));
 
-        var result = Cli.Inject(input, ["-q", "-f", "-", .. ExtraArgs(file)]);
+        var result = Inject(name, File.ReadAllText(GoldenCases.InputPath(name)), "-q", "-f", "-");
 
         Cli.AssertJsonEqual(webhookPod, Assert.Single(Cli.Documents(result.Stdout)));
         Assert.Equal(decision.Response.Allowed ? 0 : 1, result.ExitCode);
@@ -66,15 +44,12 @@ public sealed class GoldenThroughCliTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Injecting_the_output_again_changes_nothing(string file)
+    public void Injecting_the_output_again_changes_nothing(string name)
     {
-        var first = Cli.Inject(null, ["-q", "-f", Path.Combine(Folder, file), .. ExtraArgs(file)]);
-        var second = Cli.Inject(first.Stdout, ["-q", "-f", "-", .. ExtraArgs(file)]);
+        var first = Inject(name, null, "-q", "-f", GoldenCases.InputPath(name));
+        var second = Inject(name, first.Stdout, "-q", "-f", "-");
 
         Assert.Equal(first.Stdout, second.Stdout);
         Assert.Equal(first.ExitCode, second.ExitCode);
     }
-
-    private static string PodNamespace(JsonObject pod) =>
-        pod["metadata"]?["namespace"] is JsonValue v && v.TryGetValue<string>(out var ns) ? ns : "default";
 }

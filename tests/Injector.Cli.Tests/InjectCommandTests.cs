@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Injector.Core.Json;
+using Injector.Manifests;
 
 namespace Injector.Cli.Tests;
 
@@ -160,7 +160,7 @@ public sealed class InjectCommandTests
     [Fact]
     public void A_folder_is_read_recursively_in_name_order_and_other_files_are_ignored()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         dir.Write("b.yaml", Manifest("DaemonSet"));
         dir.Write("a/deploy.yml", Manifest("Deployment"));
         dir.Write("a/pod.json", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"solo"},"spec":{"containers":[{"name":"c","image":"x"}]}}""");
@@ -280,13 +280,13 @@ public sealed class InjectCommandTests
         var outputs = Cli.Documents(yaml.Stdout);
         for (var i = 0; i < 2; i++)
             // Same content; a patch "add" appends the created metadata after spec, so key order is not compared.
-            Assert.True(JsonNode.DeepEquals(outputs[i], Cli.Apply(inputs[i]!, entries[i]!["patch"]!.ToJsonString())));
+            Assert.True(JsonNode.DeepEquals(outputs[i], TestPatch.Apply(inputs[i]!, entries[i]!["patch"]!.ToJsonString())));
     }
 
     [Fact]
     public void Diff_output_is_a_unified_diff_whose_hunks_rebuild_the_output_from_the_input()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         var file = dir.Write("app.yaml", MultiDocument);
         var diff = Cli.Inject(null, "-q", "-f", file, "-o", "diff");
         var yaml = Cli.Inject(null, "-q", "-f", file);
@@ -369,7 +369,7 @@ public sealed class InjectCommandTests
     [Fact]
     public void Settings_flags_and_the_config_file_reach_the_engine()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDir("cli");
         var config = dir.Write("config.yaml", "sidecar-image: registry.example.com/envoy:v9\nenvoy-log-level: debug\n");
         var result = Cli.Run(Manifest("Deployment"), "inject", "-q", "-f", "-", "--config", config, "--mesh-name", "prod-mesh", "--region", "eu-west-1", "-o", "json");
 

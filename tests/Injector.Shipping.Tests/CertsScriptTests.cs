@@ -5,9 +5,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -17,10 +14,11 @@ namespace Injector.Shipping.Tests;
 public sealed class CertsScriptTests : IDisposable
 {
     private static readonly string Script = Path.Combine(Repo.Root, "certs", "gen-certs.sh");
-    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-certs-").FullName;
+    private readonly TempDir temp = new("certs");
+    private string dir => temp.Path;
 
     private ProcessResult Generate(string outDir, params string[] args) =>
-        Run.Process("/bin/bash", [Script, "--out", outDir, .. args]);
+        ProcessRunner.Run("/bin/bash", [Script, "--out", outDir, .. args]);
 
     private string Out(string name = "out") => Path.Combine(dir, name);
 
@@ -69,7 +67,7 @@ public sealed class CertsScriptTests : IDisposable
         Assert.Equal(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, ca.Extensions.OfType<X509KeyUsageExtension>().Single().KeyUsages);
 
         Assert.True(Certificates.ChainsTo(leaf, ca));
-        var openssl = Run.Process(Repo.Openssl, ["verify", "-CAfile", Path.Combine(Out(), "ca.crt"), Path.Combine(Out(), "tls.crt")]);
+        var openssl = ProcessRunner.Run(Repo.Openssl, ["verify", "-CAfile", Path.Combine(Out(), "ca.crt"), Path.Combine(Out(), "tls.crt")]);
         Assert.Equal((0, $"{Path.Combine(Out(), "tls.crt")}: OK\n"), (openssl.ExitCode, openssl.StdOut));
         Assert.InRange((leaf.NotAfter - DateTime.Now).TotalDays, 29, 31);
     }
@@ -120,7 +118,7 @@ public sealed class CertsScriptTests : IDisposable
     public void It_refuses_clearly_without_openssl()
     {
         var emptyPath = Directory.CreateDirectory(Path.Combine(dir, "empty-path")).FullName;
-        var result = Run.Process("/bin/bash", [Script], new Dictionary<string, string?> { ["PATH"] = emptyPath, ["OUT_DIR"] = Out() });
+        var result = ProcessRunner.Run("/bin/bash", [Script], new Dictionary<string, string?> { ["PATH"] = emptyPath, ["OUT_DIR"] = Out() });
 
         Assert.Equal((1, "gen-certs: openssl is required (Debian/Ubuntu: apt-get install -y openssl)\n"), (result.ExitCode, result.StdErr));
         Assert.Equal("", result.StdOut);
@@ -145,8 +143,7 @@ public sealed class CertsScriptTests : IDisposable
         var app = builder.Build();
         app.MapGet("/healthz", () => "ok");
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new TlsServer(app, new Uri(address).Port);
+        return new TlsServer(app, Listening.Port(app));
     }
 
     /// <summary>An HTTPS client that resolves every name to the loopback server and trusts only the given CA file.</summary>
@@ -167,5 +164,5 @@ public sealed class CertsScriptTests : IDisposable
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 }

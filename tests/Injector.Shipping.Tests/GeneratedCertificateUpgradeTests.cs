@@ -11,7 +11,8 @@ namespace Injector.Shipping.Tests;
 public sealed class GeneratedCertificateUpgradeTests : IDisposable
 {
     private const string SecretPath = "/api/v1/namespaces/appmesh-system/secrets/appmesh-inject-tls";
-    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-lookup-").FullName;
+    private readonly TempDir temp = new("lookup");
+    private string dir => temp.Path;
 
     [Fact]
     public async Task An_upgrade_reuses_the_stored_certificate_and_caBundle()
@@ -21,7 +22,7 @@ public sealed class GeneratedCertificateUpgradeTests : IDisposable
 
         var install = RenderAgainst(kubeconfig);
         var installed = install.Single<V1Secret>();
-        Assert.Contains($"GET {SecretPath}", api.Requests);
+        Assert.Contains(api.Requests, r => r is { Method: "GET", Path: SecretPath });
 
         api.Objects[SecretPath] = StoredSecret(installed.Data);
         var upgrade = RenderAgainst(kubeconfig);
@@ -78,5 +79,5 @@ public sealed class GeneratedCertificateUpgradeTests : IDisposable
         };
     }
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 }

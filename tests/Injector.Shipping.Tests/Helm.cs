@@ -26,7 +26,7 @@ internal static class Helm
             ["HELM_DATA_HOME"] = Path.Combine(Path.GetTempPath(), "appmesh-inject-tests-helm", "data"),
         };
         if (env is not null) foreach (var (k, v) in env) environment[k] = v;
-        return Tests.Run.Process(Repo.Helm, args, environment);
+        return ProcessRunner.Run(Repo.Helm, args, environment);
     }
 
     public static string Template(params string[] extra) => Template(Namespace, extra);

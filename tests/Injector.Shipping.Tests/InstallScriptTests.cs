@@ -6,7 +6,8 @@ namespace Injector.Shipping.Tests;
 public sealed class InstallScriptTests : IDisposable
 {
     private static readonly string Script = Path.Combine(Repo.Root, "scripts", "install.sh");
-    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-install-").FullName;
+    private readonly TempDir temp = new("install");
+    private string dir => temp.Path;
     private string Calls => Path.Combine(dir, "calls");
 
     public InstallScriptTests() => Directory.CreateDirectory(Calls);
@@ -41,7 +42,7 @@ public sealed class InstallScriptTests : IDisposable
         {
             env.TryAdd(name, null);
         }
-        return Run.Process("/bin/bash", [Script, .. args], env);
+        return ProcessRunner.Run("/bin/bash", [Script, .. args], env);
     }
 
     [Fact]
@@ -150,5 +151,5 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal((1, "install: unknown argument '--yes' (see --help; helm arguments go after --)\n"), (result.ExitCode, result.StdErr));
     }
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 }

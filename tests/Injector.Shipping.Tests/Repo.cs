@@ -1,12 +1,9 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Injector.Shipping.Tests;
 
 /// <summary>Paths in the repository and the external tools the shipping checks run.</summary>
 internal static class Repo
 {
-    public static readonly string Root = FindRoot();
+    public static string Root => RepoPaths.Root;
 
     public static string ChartDir => Path.Combine(Root, "charts", "appmesh-inject");
 
@@ -37,64 +34,5 @@ internal static class Repo
             }
             throw new InvalidOperationException("openssl not found on PATH: apt-get install -y openssl (.ci/run does this).");
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Injector.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"No Injector.sln above {AppContext.BaseDirectory}.");
-    }
-}
-
-internal sealed record ProcessResult(int ExitCode, string StdOut, string StdErr)
-{
-    public ProcessResult EnsureSuccess()
-    {
-        if (ExitCode != 0) throw new InvalidOperationException($"exit {ExitCode}\nstdout:\n{StdOut}\nstderr:\n{StdErr}");
-        return this;
-    }
-}
-
-internal static class Run
-{
-    /// <summary>Runs a program to completion with a bounded wait; env entries with a null value are removed.</summary>
-    public static ProcessResult Process(string file, IEnumerable<string> args, IDictionary<string, string?>? env = null,
-        string? workingDirectory = null, TimeSpan? timeout = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Repo.Root,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (env is not null)
-        {
-            foreach (var (k, v) in env)
-            {
-                if (v is null) psi.Environment.Remove(k);
-                else psi.Environment[k] = v;
-            }
-        }
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(120)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', psi.ArgumentList)} did not finish");
-        }
-        p.WaitForExit();
-        return new ProcessResult(p.ExitCode, stdout.ToString(), stderr.ToString());
     }
 }

@@ -1,10 +1,6 @@
 using System.Text.Json;
 using Injector.Core.Settings;
 using Injector.Webhook;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Shipping.Tests;
 
@@ -13,37 +9,37 @@ namespace Injector.Shipping.Tests;
 public sealed class WebhookContractTests : IDisposable
 {
     private static readonly Dictionary<string, string> NoEnvironment = new();
-    private readonly string dir = Directory.CreateTempSubdirectory("appmesh-inject-contract-").FullName;
+    private readonly TempDir temp = new("contract");
+    private string dir => temp.Path;
 
-    private static InjectorSettings Load(IList<string> args)
+    /// <summary>The chart's arguments read as the webhook reads them: through its option tables.</summary>
+    private static (InjectorSettings Engine, WebhookOptions Webhook) Load(IList<string> args)
     {
-        var result = SettingsLoader.Load(args.ToList(), NoEnvironment);
+        var result = WebhookHost.LoadOptions(args.ToList(), NoEnvironment);
         Assert.True(result.Ok, string.Join("\n", result.Errors));
-        return result.Settings!;
+        return (result.Get<InjectorSettings>(), result.Get<WebhookOptions>());
     }
 
-    private static string Json(InjectorSettings s) => JsonSerializer.Serialize(s);
+    private static string Json<T>(T value) => JsonSerializer.Serialize(value);
 
     [Fact]
     public void Default_chart_flags_change_only_mesh_region_and_certificate_files()
     {
-        var settings = Load(Helm.Render().Container.Args);
+        var (engine, webhook) = Load(Helm.Render().Container.Args);
 
-        var expected = new InjectorSettings
+        Assert.Equal(Json(new InjectorSettings { MeshName = "global", Region = "us-west-2" }), Json(engine));
+        Assert.Equal(Json(new WebhookOptions
         {
-            MeshName = "global",
-            Region = "us-west-2",
             TlsCertFile = "/etc/appmesh-inject/tls/tls.crt",
             TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
             ShutdownDelay = 5,
-        };
-        Assert.Equal(Json(expected), Json(settings));
+        }), Json(webhook));
     }
 
     [Fact]
     public void Every_chart_setting_is_a_flag_the_webhook_understands()
     {
-        var settings = Load(Helm.Render(
+        var (engine, webhook) = Load(Helm.Render(
             "--set", "mesh.name=bookinfo", "--set", "region=eu-west-1", "--set", "injectDefault=false", "--set", "shutdownDelaySeconds=3",
             "--set", "sidecar.mode=native", "--set", "sidecar.logLevel=debug", "--set", "sidecar.preview=true", "--set", "sidecar.preStopDelay=5",
             "--set", "sidecar.envoyAdminPort=9902", "--set", "sidecar.image.tag=v1.2.3",
@@ -54,16 +50,19 @@ public sealed class WebhookContractTests : IDisposable
             "--set", "stats.tags=true", "--set", "stats.statsd.enabled=true", "--set", "stats.statsd.port=8200",
             "--set", "webhook.patchCaBundle=true", "--set", "containerPort=9443").Container.Args);
 
-        var expected = new InjectorSettings
+        Assert.Equal(Json(new WebhookOptions
         {
-            MeshName = "bookinfo",
-            Region = "eu-west-1",
             Port = 9443,
             TlsCertFile = "/etc/appmesh-inject/tls/tls.crt",
             TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
             WebhookConfigName = "appmesh-inject",
-            InjectDefault = false,
             ShutdownDelay = 3,
+        }), Json(webhook));
+        var expected = new InjectorSettings
+        {
+            MeshName = "bookinfo",
+            Region = "eu-west-1",
+            InjectDefault = false,
             SidecarMode = SidecarMode.Native,
             SidecarImage = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.2.3",
             SidecarCpuLimits = "200m",
@@ -83,7 +82,7 @@ public sealed class WebhookContractTests : IDisposable
             EnableStatsD = true,
             StatsDPort = 8200,
         };
-        Assert.Equal(Json(expected), Json(settings));
+        Assert.Equal(Json(expected), Json(engine));
     }
 
     [Theory]
@@ -91,16 +90,16 @@ public sealed class WebhookContractTests : IDisposable
     [InlineData("datadog")]
     public void Each_tracer_choice_loads_as_that_one_tracer(string provider)
     {
-        var settings = Load(Helm.Render("--set", $"tracing.provider={provider}").Container.Args);
+        var (engine, _) = Load(Helm.Render("--set", $"tracing.provider={provider}").Container.Args);
 
-        Assert.Equal(provider == "xray" ? Tracer.XRay : Tracer.Datadog, settings.Tracer);
+        Assert.Equal(provider == "xray" ? Tracer.XRay : Tracer.Datadog, engine.Tracer);
     }
 
     [Fact]
     public async Task The_webhook_serves_with_the_script_certificate_and_a_client_trusting_only_the_CA_connects()
     {
         var certs = Path.Combine(dir, "certs");
-        Run.Process("/bin/bash", [Path.Combine(Repo.Root, "certs", "gen-certs.sh"), "--service", "inject", "--namespace", "mesh", "--out", certs]).EnsureSuccess();
+        ProcessRunner.Run("/bin/bash", [Path.Combine(Repo.Root, "certs", "gen-certs.sh"), "--service", "inject", "--namespace", "mesh", "--out", certs]).EnsureSuccess();
         await using var app = WebhookHost.Build(
             ["--port=0", "--mesh-name=demo", "--region=us-west-2",
              $"--tls-cert-file={Path.Combine(certs, "tls.crt")}", $"--tls-key-file={Path.Combine(certs, "tls.key")}"],
@@ -108,8 +107,7 @@ public sealed class WebhookContractTests : IDisposable
         await app.StartAsync();
         try
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            using var client = CertsScriptTests.ClientTrusting(Path.Combine(certs, "ca.crt"), new Uri(address.Replace("[::]", "localhost")).Port);
+            using var client = CertsScriptTests.ClientTrusting(Path.Combine(certs, "ca.crt"), Listening.Port(app));
 
             Assert.Equal("ok\n", await client.GetStringAsync("https://inject.mesh.svc/healthz"));
             Assert.Equal("ready\n", await client.GetStringAsync("https://inject.mesh.svc/readyz"));
@@ -120,5 +118,5 @@ public sealed class WebhookContractTests : IDisposable
         }
     }
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => temp.Dispose();
 }

@@ -2,7 +2,6 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Injector.Webhook.Tests.Fakes;
-using Microsoft.AspNetCore.Builder;
 
 namespace Injector.Webhook.Tests;
 
@@ -26,14 +25,14 @@ public sealed class CertificateChainTests
         using var dir = new TempDir();
         using var intermediate = Intermediate(root);
         using var leaf = CertificateStore.IssueServing(intermediate, ["localhost"], DateTimeOffset.UtcNow.AddDays(7));
-        File.WriteAllText(dir.File("tls.key"), TempDir.KeyPem(leaf));
+        File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(leaf));
         File.WriteAllText(dir.File("tls.crt"), leaf.ExportCertificatePem() + "\n" + (sendIntermediate ? intermediate.ExportCertificatePem() + "\n" : ""));
 
         await using var app = WebhookHost.Build(
             ["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--tls-cert-file", dir.File("tls.crt"), "--tls-key-file", dir.File("tls.key")],
             new Dictionary<string, string>());
         await app.StartAsync();
-        var port = Robustness.LoopbackWebhook.ListeningPort(app);
+        var port = Listening.Port(app);
 
         var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.Add(root);

@@ -1,5 +1,3 @@
-using Injector.Tests;
-using Injector.Tests.Golden;
 
 namespace Injector.Webhook.Tests;
 

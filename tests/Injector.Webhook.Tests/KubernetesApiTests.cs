@@ -19,12 +19,13 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     private FakeApiServer _server = null!;
     private readonly InjectorMetrics _metrics = new();
     // Generous by default: the first call of a cold test process on a busy machine can take seconds.
-    private InjectorSettings _settings = new() { MeshName = "demo", Region = "us-west-2", ApiTimeout = TimeSpan.FromSeconds(10) };
+    private WebhookOptions _options = new() { ApiTimeout = TimeSpan.FromSeconds(10) };
+    private readonly InjectorSettings _settings = new() { MeshName = "demo", Region = "us-west-2" };
 
     public async Task InitializeAsync() => _server = await FakeApiServer.StartAsync();
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private KubernetesApi Api() => new(KubernetesApi.Create(new KubernetesClientConfiguration { Host = _server.Url }), _settings, _metrics);
+    private KubernetesApi Api() => new(KubernetesApi.Create(new KubernetesClientConfiguration { Host = _server.Url }), _options, _metrics);
 
     private AdmissionHandler Handler(KubernetesOwnerLookup lookup, IClusterState? cluster = null) => new(new PodInjector(_settings), lookup, cluster);
 
@@ -110,7 +111,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_api_server_costs_at_most_the_api_timeout_and_the_pod_is_named_after_its_replicaset_with_a_warning()
     {
-        _settings = _settings with { ApiTimeout = TimeSpan.FromMilliseconds(300) };
+        _options = _options with { ApiTimeout = TimeSpan.FromMilliseconds(300) };
         _server.AddReplicaSet("shop", "web-canary", FakeApiServer.OwnerRef("argoproj.io/v1alpha1", "Rollout", "web"));
         _server.Slow = _ => true;
         _server.Delay = TimeSpan.FromSeconds(20);
@@ -133,7 +134,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     [Fact]
     public async Task The_admission_deadline_bounds_a_lookup_even_when_the_api_timeout_is_longer()
     {
-        _settings = _settings with { ApiTimeout = TimeSpan.FromSeconds(30) };
+        _options = _options with { ApiTimeout = TimeSpan.FromSeconds(30) };
         _server.AddJob("batch", "nightly-1", FakeApiServer.OwnerRef("batch/v1", "CronJob", "nightly"));
         _server.Slow = _ => true;
         _server.Delay = TimeSpan.FromSeconds(20);
@@ -175,7 +176,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var url = _server.Url;
         await _server.DisposeAsync();
         _server = await FakeApiServer.StartAsync();
-        var api = new KubernetesApi(KubernetesApi.Create(new KubernetesClientConfiguration { Host = url }), _settings, _metrics);
+        var api = new KubernetesApi(KubernetesApi.Create(new KubernetesClientConfiguration { Host = url }), _options, _metrics);
         var pod = PodReviews.Pod("batch", FakeApiServer.OwnerRef("batch/v1", "Job", "migrate"));
 
         var decision = await Handler(new KubernetesOwnerLookup(api, new ObjectReferences())).HandleAsync(PodReviews.Request(pod));
@@ -472,12 +473,12 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         using var ca = Injector.Webhook.CertificateStore.CreateCa("CN=test CA");
         using var leaf = Injector.Webhook.CertificateStore.IssueServing(ca, ["appmesh-inject.appmesh-system.svc"], DateTimeOffset.UtcNow.AddDays(30));
         dir.WriteTls(leaf, ca);
-        var settings = _settings with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key"), WebhookConfigName = "appmesh-inject" };
-        var store = Injector.Webhook.CertificateStore.Create(settings, NullLogger.Instance);
+        var options = _options with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key"), WebhookConfigName = "appmesh-inject" };
+        var store = Injector.Webhook.CertificateStore.Create(options, NullLogger.Instance);
         var caBase64 = Convert.ToBase64String(Encoding.ASCII.GetBytes(ca.ExportCertificatePem()));
         _server.AddWebhookConfiguration("appmesh-inject", caBase64, Convert.ToBase64String("stale"u8.ToArray()), null);
         var rv = _server.WebhookConfiguration("appmesh-inject")!["metadata"]!["resourceVersion"]!.GetValue<string>();
-        var sync = new CaBundleSync(Api(), store, settings, NullLogger<CaBundleSync>.Instance);
+        var sync = new CaBundleSync(Api(), store, options, NullLogger<CaBundleSync>.Instance);
 
         Assert.True(await sync.SyncOnceAsync("appmesh-inject", CancellationToken.None));
         Assert.False(await sync.SyncOnceAsync("appmesh-inject", CancellationToken.None));
@@ -498,7 +499,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         using var ca = Injector.Webhook.CertificateStore.CreateCa("CN=chain CA");
         using var leaf = Injector.Webhook.CertificateStore.IssueServing(ca, ["appmesh-inject"], DateTimeOffset.UtcNow.AddDays(30));
         dir.WriteTls(leaf, ca, writeCaFile: false, chainCa: true);
-        var store = Injector.Webhook.CertificateStore.Create(_settings with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
+        var store = Injector.Webhook.CertificateStore.Create(_options with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
         Assert.Equal(ca.ExportCertificatePem() + "\n", store.CaBundlePem);
         Assert.Equal(leaf.Thumbprint, store.Current!.Thumbprint);
         await Task.CompletedTask;

@@ -1,4 +1,3 @@
-using Injector.Core.Settings;
 using Injector.Webhook.Kubernetes;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,9 +21,9 @@ public sealed class RealClusterTests
     [RealClusterFact]
     public async Task The_real_api_server_answers_version_namespaces_and_the_cluster_state_syncs()
     {
-        var settings = new InjectorSettings { MeshName = "demo", Region = "us-west-2", Kubeconfig = Environment.GetEnvironmentVariable(RealClusterFactAttribute.Variable), ApiTimeout = TimeSpan.FromSeconds(10) };
+        var options = new WebhookOptions { Kubeconfig = Environment.GetEnvironmentVariable(RealClusterFactAttribute.Variable), ApiTimeout = TimeSpan.FromSeconds(10) };
         var metrics = new InjectorMetrics();
-        var api = new KubernetesApi(KubernetesApi.CreateClient(settings, NullLogger.Instance)!, settings, metrics);
+        var api = new KubernetesApi(KubernetesApi.CreateClient(options, NullLogger.Instance)!, options, metrics);
         var state = new KubernetesClusterState(api, NullLogger<KubernetesClusterState>.Instance);
         using var stop = new CancellationTokenSource();
         await state.StartAsync(stop.Token);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
 
 namespace Injector.Webhook.Tests;
 
@@ -14,7 +13,7 @@ public sealed class ShutdownDelayTests
     {
         await using var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--shutdown-delay", "5"], new Dictionary<string, string>());
         await app.StartAsync();
-        var port = Robustness.LoopbackWebhook.ListeningPort(app);
+        var port = Listening.Port(app);
         using var client = new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.Zero,

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests;
@@ -40,47 +39,32 @@ public class StartupTests
     }
 
     [Fact]
-    public async Task The_process_exits_with_code_2_and_says_what_is_wrong()
+    public void The_process_exits_with_code_2_and_says_what_is_wrong()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--region", "us-west-2", "--sidecar-cpu-requests", "lots"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var name in new[] { "APPMESH_NAME", "MESH_NAME" }) start.Environment.Remove(name);
+        var result = ProcessRunner.Run("dotnet", [dll, "--region", "us-west-2", "--sidecar-cpu-requests", "lots"],
+            new Dictionary<string, string?> { ["APPMESH_INJECT_MESH_NAME"] = null, ["APPMESH_NAME"] = null, ["MESH_NAME"] = null }, timeout: TimeSpan.FromSeconds(60));
 
-        using var process = Process.Start(start)!;
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-
-        Assert.Equal(2, process.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Equal(
             "appmesh-inject: invalid configuration:\n" +
             "  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\n" +
             "  --sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi\n",
-            stderr);
+            result.StdErr);
     }
 
     [Fact]
-    public async Task A_taken_port_ends_the_process_with_code_1_and_one_line()
+    public void A_taken_port_ends_the_process_with_code_1_and_one_line()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, 0);
         taken.Server.DualMode = true;
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
         var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--mesh-name", "m", "--region", "us-west-2", "--port", port.ToString()])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
 
-        using var process = Process.Start(start)!;
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        var result = ProcessRunner.Run("dotnet", [dll, "--mesh-name", "m", "--region", "us-west-2", "--port", port.ToString()], timeout: TimeSpan.FromSeconds(60));
 
-        Assert.Equal(1, process.ExitCode);
-        Assert.Equal($"appmesh-inject: cannot serve on port {port}: Failed to bind to address https://[::]:{port}: address already in use.\n", stderr);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"appmesh-inject: cannot serve on port {port}: Failed to bind to address https://[::]:{port}: address already in use.\n", result.StdErr);
     }
 }

@@ -6,9 +6,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Webhook.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,7 +20,7 @@ public sealed class WebhookHostClusterTests
     private static readonly string[] Base = ["--mesh-name", "demo", "--region", "us-west-2"];
     private static readonly Dictionary<string, string> NoEnvironment = new();
 
-    private static int Port(WebApplication app) => Robustness.LoopbackWebhook.ListeningPort(app);
+    private static int Port(WebApplication app) => Listening.Port(app);
 
     /// <summary>A client that opens a new TLS connection per request and records the certificate each handshake saw.</summary>
     private static HttpClient NewHandshakeEveryTime(ConcurrentQueue<string> thumbprints) => new(new SocketsHttpHandler

@@ -15,22 +15,14 @@ public enum SidecarMode
 /// <summary>The tracer Envoy reports to; at most one may be enabled.</summary>
 public enum Tracer { None, XRay, Jaeger, Datadog }
 
-/// <summary>Cluster-wide configuration of the injector: what the flags, environment and config file say.
-/// Defaults follow the App Mesh controller so that existing App Mesh images work unchanged.</summary>
+/// <summary>The engine's cluster-wide settings: what goes into an injected pod, as the flags, environment
+/// and config file say (declared in <see cref="EngineOptions"/>). Defaults follow the App Mesh controller
+/// so that existing App Mesh images work unchanged. How a host serves is not here (the webhook's own
+/// options are its <c>WebhookOptions</c>).</summary>
 public sealed record InjectorSettings
 {
     public string MeshName { get; init; } = "";
     public string Region { get; init; } = "";
-    public int Port { get; init; } = 8443;
-    public string? TlsCertFile { get; init; }
-    public string? TlsKeyFile { get; init; }
-    public string? Kubeconfig { get; init; }
-    public string? WebhookConfigName { get; init; }
-    /// <summary>Bound on each Kubernetes API call; the admission's own deadline bounds it too.</summary>
-    public TimeSpan ApiTimeout { get; init; } = TimeSpan.FromSeconds(2);
-    /// <summary>Seconds between readiness turning false on SIGTERM and the server closing, so that the
-    /// API server stops sending reviews to this replica before it goes away.</summary>
-    public int ShutdownDelay { get; init; }
 
     public bool InjectDefault { get; init; } = true;
     public SidecarMode SidecarMode { get; init; } = SidecarMode.Auto;

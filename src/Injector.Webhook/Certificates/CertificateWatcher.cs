@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Injector.Core.Settings;
 using Injector.Webhook.Observability;
 
 namespace Injector.Webhook.Certificates;
@@ -80,11 +79,11 @@ public static class CertificateSetup
 {
     /// <summary>HTTPS on <c>--port</c> with the configured certificate (reloaded when its files change) or one
     /// generated in memory; TLS 1.2 minimum.</summary>
-    public static WebApplicationBuilder AddServingCertificate(this WebApplicationBuilder builder, InjectorSettings settings)
+    public static WebApplicationBuilder AddServingCertificate(this WebApplicationBuilder builder, WebhookOptions options)
     {
         builder.Services.AddSingleton(sp =>
         {
-            var store = CertificateStore.Create(settings, sp.GetRequiredService<ILogger<CertificateStore>>());
+            var store = CertificateStore.Create(options, sp.GetRequiredService<ILogger<CertificateStore>>());
             sp.GetRequiredService<InjectorMetrics>().ObserveCertificate(() => store.Current is { } c ? new DateTimeOffset(c.NotAfter.ToUniversalTime()) : null);
             return store;
         });
@@ -94,7 +93,7 @@ public static class CertificateSetup
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
-            kestrel.ListenAnyIP(settings.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
+            kestrel.ListenAnyIP(options.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
             {
                 // Per handshake, so that a rotated certificate (and its intermediates) is used at once.
                 OnConnection = _ =>

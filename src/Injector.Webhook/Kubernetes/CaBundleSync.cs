@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Injector.Core.Settings;
 using Injector.Webhook.Observability;
 using k8s;
 using k8s.Models;
@@ -11,7 +10,7 @@ namespace Injector.Webhook.Kubernetes;
 /// MutatingWebhookConfiguration equal to the CA of the serving certificate: at start-up, after each
 /// certificate reload, and again after a failure (with backoff). The patch tests the resourceVersion it
 /// read, so a concurrent edit is never overwritten blindly.</summary>
-public sealed class CaBundleSync(KubernetesApi api, CertificateStore certificates, InjectorSettings settings, ILogger<CaBundleSync> logger) : BackgroundService
+public sealed class CaBundleSync(KubernetesApi api, CertificateStore certificates, WebhookOptions options, ILogger<CaBundleSync> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _signal = new(0);
 
@@ -25,7 +24,7 @@ public sealed class CaBundleSync(KubernetesApi api, CertificateStore certificate
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (settings.WebhookConfigName is not { } name) return;
+        if (options.WebhookConfigName is not { } name) return;
         certificates.Changed += _ => { if (_signal.CurrentCount == 0) _signal.Release(); };
         // A certificate reload (the signal above) ends a wait early.
         await RetryLoop.RunAsync(

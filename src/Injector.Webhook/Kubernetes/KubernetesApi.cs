@@ -1,5 +1,4 @@
 using System.Net;
-using Injector.Core.Settings;
 using Injector.Webhook.Observability;
 using k8s;
 using k8s.Autorest;
@@ -15,21 +14,21 @@ public sealed class KubernetesApiException(string operation, string message, Htt
 }
 
 /// <summary>The one way this process talks to the Kubernetes API: every call is bounded by
-/// <see cref="InjectorSettings.ApiTimeout"/> (and the caller's token), counted in the metrics, and
+/// <see cref="WebhookOptions.ApiTimeout"/> (and the caller's token), counted in the metrics, and
 /// every failure becomes a <see cref="KubernetesApiException"/> with a short message.</summary>
-public sealed class KubernetesApi(IKubernetes client, InjectorSettings settings, InjectorMetrics metrics)
+public sealed class KubernetesApi(IKubernetes client, WebhookOptions options, InjectorMetrics metrics)
 {
     public IKubernetes Client { get; } = client;
-    public TimeSpan Timeout { get; } = settings.ApiTimeout;
+    public TimeSpan Timeout { get; } = options.ApiTimeout;
 
     /// <summary>Creates a client from <c>--kubeconfig</c>, else the in-cluster configuration, else null
     /// (the webhook then runs without the API and uses the documented fallbacks).</summary>
-    public static IKubernetes? CreateClient(InjectorSettings settings, ILogger logger)
+    public static IKubernetes? CreateClient(WebhookOptions options, ILogger logger)
     {
         KubernetesClientConfiguration config;
         try
         {
-            if (settings.Kubeconfig is { } path) config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
+            if (options.Kubeconfig is { } path) config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
             else if (KubernetesClientConfiguration.IsInCluster()) config = KubernetesClientConfiguration.InClusterConfig();
             else
             {
@@ -39,7 +38,7 @@ public sealed class KubernetesApi(IKubernetes client, InjectorSettings settings,
         }
         catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException([$"cannot read the Kubernetes configuration{(settings.Kubeconfig is null ? "" : $" '{settings.Kubeconfig}'")}: {ex.Message}"]);
+            throw new ConfigurationException([$"cannot read the Kubernetes configuration{(options.Kubeconfig is null ? "" : $" '{options.Kubeconfig}'")}: {ex.Message}"]);
         }
         return Create(config);
     }

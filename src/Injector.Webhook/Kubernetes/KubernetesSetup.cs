@@ -1,6 +1,5 @@
 using Injector.Core.Admission;
 using Injector.Core.Naming;
-using Injector.Core.Settings;
 using k8s;
 
 namespace Injector.Webhook.Kubernetes;
@@ -11,12 +10,12 @@ public static class KubernetesSetup
     /// owner lookups, the namespace and version caches, Events and caBundle patching. Without one, the
     /// defaults registered by <see cref="WebhookHost"/> stay: no lookups, no namespace defaults, classic.
     /// </summary>
-    public static WebApplicationBuilder AddKubernetes(this WebApplicationBuilder builder, InjectorSettings settings)
+    public static WebApplicationBuilder AddKubernetes(this WebApplicationBuilder builder, WebhookOptions options)
     {
         IKubernetes? client;
         // Before the host exists: a short-lived logger with the same line format as the host's.
         using (var loggers = LoggerFactory.Create(l => l.AddProvider(new Observability.JsonLineLoggerProvider(Console.OpenStandardOutput()))))
-            client = KubernetesApi.CreateClient(settings, loggers.CreateLogger("Injector.Webhook.Kubernetes"));
+            client = KubernetesApi.CreateClient(options, loggers.CreateLogger("Injector.Webhook.Kubernetes"));
         if (client is null) return builder;
         var services = builder.Services;
         services.AddSingleton(client);

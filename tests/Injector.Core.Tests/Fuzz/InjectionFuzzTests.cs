@@ -17,7 +17,7 @@ public sealed partial class InjectionFuzzTests
 {
     private const int Iterations = 400;
 
-    private static readonly string[] Settings = ["--mesh-name", "fuzz", "--region", "eu-west-1"];
+    private static readonly InjectorSettings Settings = new() { MeshName = "fuzz", Region = "eu-west-1" };
 
     private static readonly string[] SampleValues =
     [
@@ -102,7 +102,7 @@ public sealed partial class InjectionFuzzTests
     [Fact]
     public void Random_pods_and_annotations_never_throw_and_every_patch_applies_to_a_valid_pod()
     {
-        var injector = new PodInjector(SettingsLoader.Load(Settings, new Dictionary<string, string>()).Settings!);
+        var injector = new PodInjector(Settings);
         var outcomes = new int[3];
         Pods.Sample(pod =>
         {
@@ -138,7 +138,7 @@ public sealed partial class InjectionFuzzTests
     [Fact]
     public void Arbitrary_json_in_place_of_a_pod_is_denied_or_skipped_or_injected_never_thrown()
     {
-        var injector = new PodInjector(SettingsLoader.Load(Settings, new Dictionary<string, string>()).Settings!);
+        var injector = new PodInjector(Settings);
         var junk = AnyJson(3);
         Gen.Select(Pods, Gen.OneOf("metadata", "spec", "containers", "annotations", "labels", "ports", "env", "volumes", "initContainers", "name"), junk)
             .Sample((pod, where, value) =>
@@ -212,7 +212,7 @@ public sealed partial class InjectionFuzzTests
     [InlineData("initContainers", "[[\"envoy\"]]", "spec.initContainers[0] must be an object")]
     public void A_container_that_is_not_an_object_denies_the_pod(string list, string json, string message)
     {
-        var injector = new PodInjector(SettingsLoader.Load(Settings, new Dictionary<string, string>()).Settings!);
+        var injector = new PodInjector(Settings);
         var pod = JsonNode.Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"app\"}]}}")!.AsObject();
         pod["spec"]![list] = JsonNode.Parse(json);
         var result = injector.Inject(pod, new PodContext("shop"));

@@ -82,7 +82,7 @@ public class GoldenTests
         foreach (var name in new[] { "host-network", "annotation-disabled", "already-injected" })
         {
             Assert.Equal(
-                YamlJson.Read(File.ReadAllText(GoldenCases.InputPath(name)))!.ToJsonString(),
+                GoldenCases.ReadPod(name).ToJsonString(),
                 GoldenCases.ReadGolden(name).ToJsonString());
         }
     }

@@ -1,7 +1,5 @@
-using System.Collections;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
-using Injector.Core.Settings;
 
 namespace Injector.Tests.Unit;
 
@@ -75,16 +73,5 @@ public class JsonNodesTests
         Assert.Equal(["a=1", "c=3"], JsonNodes.StringProperties(Parse("""{"a":"1","b":2,"c":"3","d":null,"e":{}}""")).Select(e => $"{e.Key}={e.Value}"));
         Assert.Empty(JsonNodes.StringProperties(Parse("""["a"]""")));
         Assert.Empty(JsonNodes.StringProperties(null));
-    }
-
-    [Fact]
-    public void The_environment_reads_as_an_ordinal_map_with_empty_values_for_null()
-    {
-        var variables = new Hashtable { ["APPMESH_NAME"] = "demo", ["appmesh_name"] = "other", ["EMPTY"] = null };
-
-        var environment = EnvironmentVariables.ToDictionary(variables);
-
-        Assert.Equal(["APPMESH_NAME=demo", "EMPTY=", "appmesh_name=other"], environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}"));
-        Assert.False(environment.ContainsKey("Appmesh_Name"));
     }
 }

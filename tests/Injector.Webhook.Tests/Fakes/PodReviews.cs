@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Core.Admission;
 
@@ -35,7 +34,7 @@ public static class PodReviews
         Reviews.For(pod, uid, operation, dryRun: dryRun).ToJsonString();
 
     public static AdmissionRequest Request(JsonObject pod, string uid = "11111111-2222-3333-4444-555555555555", bool dryRun = false, string operation = "CREATE") =>
-        AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Review(pod, uid, dryRun, operation)));
+        Reviews.Request(pod, uid, operation, dryRun);
 
     /// <summary>The env value of <paramref name="name"/> in the envoy container of a JSON patch's added containers.</summary>
     public static string? EnvoyEnv(AdmissionResponse response, string name)

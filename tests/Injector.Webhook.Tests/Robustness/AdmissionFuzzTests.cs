@@ -1,9 +1,7 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
-using Microsoft.AspNetCore.JsonPatch.SystemTextJson;
 
 namespace Injector.Webhook.Tests.Robustness;
 
@@ -114,8 +112,7 @@ public class AdmissionFuzzTests
         if (answer["patch"] is null) return;
 
         var patch = Encoding.UTF8.GetString(Convert.FromBase64String((string)answer["patch"]!));
-        var patched = request["object"]!.DeepClone();
-        JsonSerializer.Deserialize<JsonPatchDocument>(patch)!.ApplyTo(patched);
+        var patched = TestPatch.Apply(request["object"]!, patch);
         // Envoy is a container, or an init container in native sidecar mode.
         var containers = patched["spec"]!["containers"]!.AsArray().Concat(patched["spec"]!["initContainers"] as JsonArray ?? []);
         Assert.True(containers.Any(c => c is JsonObject o && o["name"] is JsonValue name && name.TryGetValue<string>(out var n) && n == "envoy"), $"no envoy after patching {Encoding.UTF8.GetString(body)}\nwith {patch}");

@@ -4,8 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -33,14 +31,7 @@ public sealed class LoopbackWebhook : IAsyncDisposable
         var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0"], new Dictionary<string, string>(),
             builder => builder.Logging.ClearProviders());
         await app.StartAsync();
-        return new LoopbackWebhook(app, ListeningPort(app));
-    }
-
-    /// <summary>The port a started application listens on (it was given <c>--port 0</c>).</summary>
-    public static int ListeningPort(WebApplication app)
-    {
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Uri(address.Replace("[::]", "localhost").Replace("0.0.0.0", "localhost")).Port;
+        return new LoopbackWebhook(app, Listening.Port(app));
     }
 
     /// <summary>A client that trusts exactly this webhook's certificate.</summary>

@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Injector.Core;
+using Injector.Core.Injection;
+
+namespace Injector.Cli.Rendering;
+
+/// <summary>What the MutatingWebhookConfiguration points at and how the API server treats failures.</summary>
+public sealed record WebhookConfigurationOptions
+{
+    public string Name { get; init; } = "appmesh-inject";
+    public string ServiceName { get; init; } = "appmesh-inject";
+    public string ServiceNamespace { get; init; } = "appmesh-system";
+    public string Path { get; init; } = "/mutate";
+    public int Port { get; init; } = 443;
+    /// <summary>PEM of the CA that signed the serving certificate; null leaves <c>caBundle</c> out (for cert-manager's CA injector).</summary>
+    public string? CaPem { get; init; }
+    /// <summary><c>Fail</c> (pods wait for the injector) or <c>Ignore</c> (pods start without a sidecar when it is down).</summary>
+    public string FailurePolicy { get; init; } = "Fail";
+    public int TimeoutSeconds { get; init; } = 10;
+}
+
+/// <summary>Renders the MutatingWebhookConfiguration for installs without Helm. See
+/// <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#configure-admission-webhooks-on-the-fly">configuring admission webhooks</see>.</summary>
+public static partial class WebhookConfiguration
+{
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex DnsLabel();
+
+    /// <summary>Namespaces never sent to the injector (SPEC §1), besides the injector's own.</summary>
+    public static readonly IReadOnlyList<string> ExcludedNamespaces = ["kube-system", "kube-public", "kube-node-lease"];
+
+    /// <summary>Every problem with the options, in words a user can act on.</summary>
+    public static IReadOnlyList<string> Validate(WebhookConfigurationOptions o)
+    {
+        var errors = new List<string>();
+        if (!Formats.IsDnsSubdomain(o.Name)) errors.Add($"--name: '{o.Name}' is not a valid object name (a DNS subdomain)");
+        if (!DnsLabel().IsMatch(o.ServiceName)) errors.Add($"--service-name: '{o.ServiceName}' is not a valid Service name (a DNS label)");
+        if (!DnsLabel().IsMatch(o.ServiceNamespace)) errors.Add($"--service-namespace: '{o.ServiceNamespace}' is not a valid namespace name (a DNS label)");
+        if (!o.Path.StartsWith('/')) errors.Add($"--path: '{o.Path}' must start with '/'");
+        if (o.Port is < 1 or > 65535) errors.Add($"--service-port: {o.Port} is not a port from 1 to 65535");
+        if (o.FailurePolicy is not ("Fail" or "Ignore")) errors.Add($"--failure-policy: '{o.FailurePolicy}' is not Fail or Ignore");
+        if (o.TimeoutSeconds is < 1 or > 30) errors.Add($"--timeout-seconds: {o.TimeoutSeconds} must be from 1 to 30 (the API server's limit)");
+        if (o.CaPem is not null && !o.CaPem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+            errors.Add("--ca-file: the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        return errors;
+    }
+
+    /// <summary>The MutatingWebhookConfiguration as a JSON object (write it with <c>YamlJson.Write</c>).</summary>
+    /// <exception cref="ArgumentException">The options are invalid (see <see cref="Validate"/>).</exception>
+    public static JsonObject Render(WebhookConfigurationOptions o)
+    {
+        var errors = Validate(o);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(o));
+
+        var clientConfig = new JsonObject
+        {
+            ["service"] = new JsonObject
+            {
+                ["name"] = o.ServiceName,
+                ["namespace"] = o.ServiceNamespace,
+                ["path"] = o.Path,
+                ["port"] = o.Port,
+            },
+        };
+        if (o.CaPem is not null) clientConfig["caBundle"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(o.CaPem.Trim() + "\n"));
+
+        var excluded = ExcludedNamespaces.Append(o.ServiceNamespace).Distinct().Select(n => (JsonNode?)n).ToArray();
+        return new JsonObject
+        {
+            ["apiVersion"] = "admissionregistration.k8s.io/v1",
+            ["kind"] = "MutatingWebhookConfiguration",
+            ["metadata"] = new JsonObject { ["name"] = o.Name },
+            ["webhooks"] = new JsonArray(new JsonObject
+            {
+                ["name"] = $"{o.ServiceName}.{o.ServiceNamespace}.appmesh.k8s.aws",
+                ["admissionReviewVersions"] = new JsonArray("v1", "v1beta1"),
+                ["clientConfig"] = clientConfig,
+                ["rules"] = new JsonArray(new JsonObject
+                {
+                    ["apiGroups"] = new JsonArray(""),
+                    ["apiVersions"] = new JsonArray("v1"),
+                    ["operations"] = new JsonArray("CREATE"),
+                    ["resources"] = new JsonArray("pods"),
+                    ["scope"] = "Namespaced",
+                }),
+                ["namespaceSelector"] = new JsonObject
+                {
+                    ["matchLabels"] = new JsonObject { [AnnotationKeys.SidecarInjectorWebhook] = "enabled" },
+                    ["matchExpressions"] = new JsonArray(new JsonObject
+                    {
+                        ["key"] = "kubernetes.io/metadata.name",
+                        ["operator"] = "NotIn",
+                        ["values"] = new JsonArray(excluded),
+                    }),
+                },
+                ["failurePolicy"] = o.FailurePolicy,
+                ["matchPolicy"] = "Equivalent",
+                ["sideEffects"] = "None",
+                ["timeoutSeconds"] = o.TimeoutSeconds,
+                ["reinvocationPolicy"] = "IfNeeded",
+            }),
+        };
+    }
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace Injector.Manifests;
+
+/// <summary>One YAML document read as JSON, with the line it starts on (for error messages).</summary>
+public sealed record YamlDocument(JsonNode? Node, int Line);
+
+/// <summary>Converts between YAML (1.2 core schema, with the 1.1 octals such as <c>0644</c> and booleans such as
+/// <c>yes</c>/<c>off</c> read as kubectl reads them) and <see cref="JsonNode"/>,
+/// keeping key order, so manifests round-trip through the same model as AdmissionReviews.</summary>
+public static partial class YamlJson
+{
+    [GeneratedRegex(@"^[-+]?(?:0|[1-9][0-9]*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex IntPattern();
+
+    [GeneratedRegex(@"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex FloatPattern();
+
+    // 0644 (YAML 1.1, what kubectl reads: octal, as in defaultMode) and 0o644 (YAML 1.2).
+    [GeneratedRegex(@"^(?<sign>[-+]?)0o?(?<digits>[0-7]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex OctalPattern();
+
+    [GeneratedRegex(@"^(?<sign>[-+]?)0x(?<digits>[0-9a-fA-F]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex HexPattern();
+
+    // Plain scalars that a YAML 1.1 or 1.2 reader would not take as a string, so they must be quoted.
+    [GeneratedRegex(@"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?0x[0-9a-fA-F_]+|[-+]?0o?[0-7_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?)$", RegexOptions.CultureInvariant)]
+    private static partial Regex AmbiguousPattern();
+
+    [GeneratedRegex(@"^(-?)0+(?=[0-9])", RegexOptions.CultureInvariant)]
+    private static partial Regex LeadingZeros();
+
+    /// <summary>Reads every document of a (multi-document) YAML or JSON text.</summary>
+    /// <exception cref="YamlException">The text is not valid YAML; the exception carries the position.</exception>
+    public static List<YamlDocument> ReadAll(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Select(d => new YamlDocument(ToJson(d.RootNode), (int)d.RootNode.Start.Line)).ToList();
+    }
+
+    /// <summary>Reads a single-document YAML or JSON text.</summary>
+    public static JsonNode? Read(string text)
+    {
+        var documents = ReadAll(text);
+        return documents.Count == 0 ? null : documents[0].Node;
+    }
+
+    public static JsonNode? ToJson(YamlNode node) => node switch
+    {
+        YamlMappingNode map => MappingToJson(map),
+        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToJson).ToArray()),
+        YamlScalarNode scalar => ScalarToJson(scalar),
+        _ => throw new YamlException(node.Start, node.End, $"unsupported YAML node {node.NodeType}"),
+    };
+
+    private static JsonObject MappingToJson(YamlMappingNode map)
+    {
+        var obj = new JsonObject();
+        foreach (var (key, value) in map.Children)
+        {
+            if (key is not YamlScalarNode { Value: { } name })
+                throw new YamlException(key.Start, key.End, "mapping keys must be plain strings");
+            if (name == "<<") throw new YamlException(key.Start, key.End, "merge keys (<<) are not supported");
+            obj[name] = ToJson(value); // YamlDotNet has already refused duplicate keys, with their position.
+        }
+        return obj;
+    }
+
+    private static JsonNode? ScalarToJson(YamlScalarNode scalar)
+    {
+        var value = scalar.Value ?? "";
+        var tag = scalar.Tag.IsEmpty ? null : scalar.Tag.Value;
+        if (tag is "tag:yaml.org,2002:str" || scalar.Style is not ScalarStyle.Plain && tag is null) return JsonValue.Create(value);
+        switch (value)
+        {
+            case "" or "~" or "null" or "Null" or "NULL": return null;
+            // YAML 1.1 booleans, as kubectl's reader (go-yaml v2) takes them: `hostNetwork: yes` is true there.
+            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "y" or "Y": return JsonValue.Create(true);
+            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF" or "n" or "N": return JsonValue.Create(false);
+        }
+        foreach (var (pattern, radix) in new[] { (OctalPattern(), 8), (HexPattern(), 16) })
+        {
+            var match = pattern.Match(value);
+            if (match.Success) return ParseRadix(match, radix) ?? JsonValue.Create(value);
+        }
+        // Numbers are parsed as JSON so that they behave exactly like numbers read from an AdmissionReview.
+        if (IntPattern().IsMatch(value) || FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+            return JsonNode.Parse(NormalizeNumber(value));
+        return JsonValue.Create(value);
+    }
+
+    private static JsonNode? ParseRadix(Match match, int radix)
+    {
+        if (!match.Success) return null;
+        try
+        {
+            var number = Convert.ToInt64(match.Groups["digits"].Value, radix);
+            if (number < 0) return null; // beyond a signed 64-bit number: left as a string
+            return JsonNode.Parse((match.Groups["sign"].Value == "-" ? -number : number).ToString(CultureInfo.InvariantCulture));
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+    }
+
+    // YAML allows "+1", ".5", "-.5", "1." and leading zeros ("09", "00.5") where JSON does not.
+    private static string NormalizeNumber(string value)
+    {
+        if (value.StartsWith('+')) value = value[1..];
+        value = LeadingZeros().Replace(value, "$1");
+        if (value.StartsWith('.')) value = "0" + value;
+        else if (value.StartsWith("-.", StringComparison.Ordinal)) value = "-0" + value[1..];
+        value = value.Replace(".e", ".0e").Replace(".E", ".0E");
+        if (value.EndsWith('.')) value += "0";
+        return value;
+    }
+
+    /// <summary>Writes nodes as a multi-document YAML text (documents separated by <c>---</c>).</summary>
+    public static string WriteAll(IEnumerable<JsonNode?> documents)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        var emitter = new Emitter(writer, new EmitterSettings(2, int.MaxValue, false, 1024));
+        emitter.Emit(new StreamStart());
+        foreach (var document in documents)
+        {
+            emitter.Emit(new DocumentStart(null, null, isImplicit: false));
+            Emit(emitter, document);
+            emitter.Emit(new DocumentEnd(isImplicit: true));
+        }
+        emitter.Emit(new StreamEnd());
+        return writer.ToString();
+    }
+
+    /// <summary>Writes one node as a YAML document.</summary>
+    public static string Write(JsonNode? node)
+    {
+        var text = WriteAll([node]);
+        return text.StartsWith("---\n", StringComparison.Ordinal) ? text[4..] : text;
+    }
+
+    private static void Emit(IEmitter emitter, JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                emitter.Emit(new MappingStart(null, null, true, obj.Count == 0 ? MappingStyle.Flow : MappingStyle.Block));
+                foreach (var (key, value) in obj)
+                {
+                    EmitString(emitter, key);
+                    Emit(emitter, value);
+                }
+                emitter.Emit(new MappingEnd());
+                break;
+            case JsonArray array:
+                emitter.Emit(new SequenceStart(null, null, true, array.Count == 0 ? SequenceStyle.Flow : SequenceStyle.Block));
+                foreach (var item in array) Emit(emitter, item);
+                emitter.Emit(new SequenceEnd());
+                break;
+            case null:
+                emitter.Emit(new Scalar(null, null, "null", ScalarStyle.Plain, true, false));
+                break;
+            case JsonValue value when value.TryGetValue<string>(out var s):
+                EmitString(emitter, s);
+                break;
+            default:
+                emitter.Emit(new Scalar(null, null, node.ToJsonString(), ScalarStyle.Plain, true, false));
+                break;
+        }
+    }
+
+    private static void EmitString(IEmitter emitter, string value)
+    {
+        var style = value.Length == 0 || AmbiguousPattern().IsMatch(value) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any;
+        emitter.Emit(new Scalar(null, null, value, style, true, true));
+    }
+}

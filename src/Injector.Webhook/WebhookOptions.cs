@@ -1,0 +1,54 @@
+using System.Globalization;
+using Injector.Core.Settings;
+
+namespace Injector.Webhook;
+
+/// <summary>How the webhook itself runs — serving, TLS, cluster access, lifecycle — as opposed to what it
+/// puts into pods (<see cref="InjectorSettings"/>). Only the webhook accepts these options.</summary>
+public sealed record WebhookOptions
+{
+    public int Port { get; init; } = 8443;
+    public string? TlsCertFile { get; init; }
+    public string? TlsKeyFile { get; init; }
+    public string? Kubeconfig { get; init; }
+    public string? WebhookConfigName { get; init; }
+    /// <summary>Bound on each Kubernetes API call; the admission's own deadline bounds it too.</summary>
+    public TimeSpan ApiTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Seconds between readiness turning false on SIGTERM and the server closing, so that the
+    /// API server stops sending reviews to this replica before it goes away.</summary>
+    public int ShutdownDelay { get; init; }
+
+    /// <summary>The webhook's own options, in the order <c>--help</c> lists them (after the engine's).</summary>
+    public static OptionTable<WebhookOptions> Table { get; } = new(
+    [
+        Option.Int<WebhookOptions>("port", (o, v) => o with { Port = v }, "HTTPS port the webhook listens on (default 8443; 0 picks a free port)"),
+        Option.String<WebhookOptions>("tls-cert-file", (o, v) => o with { TlsCertFile = v }, "PEM certificate chain; without it a self-signed certificate is generated in memory"),
+        Option.String<WebhookOptions>("tls-key-file", (o, v) => o with { TlsKeyFile = v }, "PEM private key of --tls-cert-file"),
+        Option.String<WebhookOptions>("kubeconfig", (o, v) => o with { Kubeconfig = v }, "kubeconfig for running outside the cluster (default: in-cluster configuration)",
+            // The variable every Kubernetes tool (kubectl, controller-runtime) reads, set on purpose.
+            "KUBECONFIG"),
+        Option.String<WebhookOptions>("webhook-config-name", (o, v) => o with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),
+        Option.Int<WebhookOptions>("shutdown-delay", (o, v) => o with { ShutdownDelay = v }, "seconds to keep serving after SIGTERM while readiness is false (default 0; the chart sets 5)"),
+        Option.String<WebhookOptions>("api-timeout", (o, v) => o with { ApiTimeout = ParseDuration("api-timeout", v) }, "bound on each Kubernetes API call, e.g. 2s or 500ms (default 2s)"),
+    ], Validate);
+
+    private static TimeSpan ParseDuration(string name, string? value)
+    {
+        if (value is null) return new WebhookOptions().ApiTimeout;
+        var (number, unit) = value.EndsWith("ms", StringComparison.Ordinal) ? (value[..^2], 0.001)
+            : value.EndsWith('s') ? (value[..^1], 1.0)
+            : (value, 1.0);
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount * unit is > 0 and <= 60)
+            return TimeSpan.FromSeconds(amount * unit);
+        throw new FormatException($"--{name}: '{value}' is not a duration from 1ms to 60s, such as 2s or 500ms");
+    }
+
+    /// <summary>Checks the values that parse but make no sense.</summary>
+    public static IEnumerable<string> Validate(WebhookOptions o)
+    {
+        if (o.Port is < 0 or > 65535) yield return $"--port: {o.Port} is not a port from 1 to 65535";
+        if (o.ShutdownDelay is < 0 or > 60) yield return $"--shutdown-delay: {o.ShutdownDelay} must be from 0 to 60 seconds";
+        if (o.TlsCertFile is null != o.TlsKeyFile is null)
+            yield return "--tls-cert-file and --tls-key-file must be given together";
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using Injector.Core.Injection;
+using Injector.Core.Settings;
+
+namespace Injector.Manifests.Tests;
+
+public sealed class ManifestInjectorTests
+{
+    private static readonly PodInjector Engine = new(new InjectorSettings { MeshName = "demo", Region = "us-west-2", SidecarMode = SidecarMode.Classic });
+
+    [Theory]
+    [InlineData("Pod", "")]
+    [InlineData("Deployment", "spec.template")]
+    [InlineData("ReplicationController", "spec.template")]
+    [InlineData("CronJob", "spec.jobTemplate.spec.template")]
+    [InlineData("Service", null)]
+    [InlineData("DeploymentConfig", null)]
+    public void Each_kind_has_its_pod_template_path(string kind, string? path) =>
+        Assert.Equal(path, PodTemplates.PathOf(kind) is { } p ? string.Join('.', p) : null);
+
+    [Fact]
+    public void A_template_pod_gets_the_workload_name_and_the_document_namespace_and_the_input_is_not_changed()
+    {
+        var deployment = YamlJson.Read("kind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: api, image: x}]\n")!.AsObject();
+        var before = deployment.ToJsonString();
+
+        var result = Assert.Single(new ManifestInjector(Engine).InjectDocument(deployment).Resources);
+
+        Assert.Equal(before, deployment.ToJsonString());
+        Assert.Equal((ResourceOutcome.Injected, "api-shop", "shop"), (result.Outcome, result.VirtualNode, result.Namespace));
+        Assert.Equal(
+            ["add /spec/template/metadata", "add /spec/template/spec/containers/1", "add /spec/template/spec/initContainers", "add /spec/template/spec/securityContext"],
+            result.Patch.Select(op => $"{op.Op} {op.Path}"));
+    }
+
+    [Fact]
+    public void A_bare_pod_is_named_like_the_webhook_names_it_from_its_owner()
+    {
+        var pod = YamlJson.Read("kind: Pod\nmetadata:\n  name: api-7d9f-x\n  labels: {pod-template-hash: 7d9f}\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-7d9f, controller: true}]\nspec:\n  containers: [{name: api, image: x}]\n")!.AsObject();
+
+        var result = Assert.Single(new ManifestInjector(Engine, new ManifestOptions("team")).InjectDocument(pod).Resources);
+
+        Assert.Equal("api-team", result.VirtualNode);
+    }
+
+    [Fact]
+    public void A_workload_without_a_template_fails_with_a_message()
+    {
+        var result = Assert.Single(new ManifestInjector(Engine).InjectDocument(YamlJson.Read("kind: CronJob\nmetadata: {name: c}\nspec: {schedule: '@daily'}\n")).Resources);
+
+        Assert.Equal((ResourceOutcome.Failed, "invalid-pod", "CronJob has no pod template at spec.jobTemplate.spec.template"), (result.Outcome, result.Reason, result.Message));
+    }
+
+    [Fact]
+    public void Namespace_annotations_act_as_defaults_for_workloads_of_that_namespace()
+    {
+        var options = new ManifestOptions("default", new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["shop"] = new Dictionary<string, string> { [AnnotationKeys.SidecarInjectorWebhook] = "disabled" },
+        });
+        var result = Assert.Single(new ManifestInjector(Engine, options).InjectDocument(YamlJson.Read("kind: Job\nmetadata: {name: j, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: a, image: x}]\n")).Resources);
+
+        Assert.Equal((ResourceOutcome.Skipped, Reasons.DisabledByAnnotation), (result.Outcome, result.Reason));
+    }
+
+    [Fact]
+    public void Scalars_and_unknown_kinds_pass_through_as_the_same_node()
+    {
+        var injector = new ManifestInjector(Engine);
+        var service = YamlJson.Read("kind: Service\nmetadata: {name: s}\n");
+
+        Assert.Same(service, injector.InjectDocument(service).Output);
+        Assert.Equal(ResourceOutcome.PassedThrough, Assert.Single(injector.InjectDocument(JsonValue.Create("text")).Resources).Outcome);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.RegularExpressions;
+using Injector.Cli;
+using Injector.Core.Settings;
+using Injector.Webhook;
+
+namespace Injector.Shipping.Tests;
+
+/// <summary>Each host takes its own options, and the README's Configuration section says which.</summary>
+public sealed partial class HostOptionsTests
+{
+    private static IEnumerable<string> Names(IOptionTable table) => table.Options.Select(o => o.Name);
+
+    [Fact]
+    public void The_command_refuses_exactly_the_webhooks_own_options() =>
+        Assert.Equal(Names(WebhookOptions.Table).Order(), CliApp.WebhookFlags.Order());
+
+    [Fact]
+    public void The_webhook_takes_the_engines_options_and_its_own()
+    {
+        Assert.Equal([EngineOptions.Table, WebhookOptions.Table], WebhookHost.OptionTables);
+        Assert.Empty(Names(EngineOptions.Table).Intersect(Names(WebhookOptions.Table)));
+    }
+
+    [Fact]
+    public void The_README_lists_the_engines_options_and_the_webhooks_in_two_tables()
+    {
+        var tables = ConfigurationTables();
+
+        Assert.Equal(2, tables.Count);
+        Assert.Equal(Names(EngineOptions.Table).Order(), tables[0].Order());
+        Assert.Equal(Names(WebhookOptions.Table).Order(), tables[1].Order());
+    }
+
+    [Fact]
+    public void Every_environment_variable_the_README_names_for_an_option_is_one_the_webhook_reads()
+    {
+        var section = ConfigurationSection();
+        var read = WebhookHost.OptionTables.SelectMany(t => t.Options).SelectMany(o => o.EnvNames).Append("APPMESH_INJECT_CONFIG").ToHashSet();
+        // The variables the README says are read: every APPMESH_* name, and the bare aliases.
+        var named = EnvName().Matches(section).Select(m => m.Groups[1].Value)
+            .Where(n => n.StartsWith("APPMESH_", StringComparison.Ordinal) || n is "MESH_NAME" or "AWS_REGION" or "KUBECONFIG")
+            .Where(n => n != "APPMESH_INJECT_")
+            .ToHashSet();
+
+        Assert.Superset(new HashSet<string> { "APPMESH_INJECT_CONFIG", "APPMESH_NAME", "MESH_NAME", "APPMESH_REGION", "AWS_REGION", "APPMESH_LOG_LEVEL", "KUBECONFIG" }, named);
+        Assert.Subset(read, named);
+        // Every alias (a variable without the prefix) is named there.
+        Assert.Subset(named, read.Where(n => !n.StartsWith("APPMESH_INJECT_", StringComparison.Ordinal)).ToHashSet());
+    }
+
+    private static string ConfigurationSection()
+    {
+        var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
+        var start = readme.IndexOf("\n## Configuration\n", StringComparison.Ordinal);
+        var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        return readme[start..end];
+    }
+
+    /// <summary>The flags in the first column of each table of the Configuration section, table by table.</summary>
+    private static List<List<string>> ConfigurationTables()
+    {
+        var tables = new List<List<string>>();
+        List<string>? current = null;
+        foreach (var line in ConfigurationSection().Split('\n'))
+        {
+            if (!line.StartsWith('|')) { current = null; continue; }
+            if (current is null) tables.Add(current = []);
+            current.AddRange(Flag().Matches(line.Split('|')[1]).Select(m => m.Groups[1].Value));
+        }
+        return tables;
+    }
+
+    [GeneratedRegex(@"`--([a-z0-9-]+)`")]
+    private static partial Regex Flag();
+
+    [GeneratedRegex(@"`([A-Z][A-Z0-9_]+)`")]
+    private static partial Regex EnvName();
+}
