@@ -1,5 +1,6 @@
 using System.Text;
 using Injector.Core.Admission;
+using Injector.TestSupport;
 using Injector.Webhook;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging;
@@ -8,11 +9,6 @@ namespace Injector.Shipping.Tests;
 
 public sealed class LogDocsTests
 {
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
-
     [Fact]
     public void The_decision_line_in_docs_operations_is_the_line_the_webhook_writes_for_that_decision()
     {
@@ -22,7 +18,7 @@ public sealed class LogDocsTests
         var documented = logs[start..logs.IndexOf("\n```", start, StringComparison.Ordinal)];
 
         var output = new MemoryStream();
-        var provider = new JsonLineLoggerProvider(output, new FixedTime(new DateTimeOffset(2026, 11, 25, 20, 15, 30, 123, TimeSpan.Zero)));
+        var provider = new JsonLineLoggerProvider(output, FixedTime.LogTests);
         using (var factory = LoggerFactory.Create(b => b.AddProvider(provider)))
         {
             var request = new AdmissionRequest { Uid = "705ab4f5-6393-11e8-b7cc-42010a800002", Namespace = "bookinfo" };

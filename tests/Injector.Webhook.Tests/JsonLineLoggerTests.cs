@@ -1,4 +1,5 @@
 using Injector.Core.Admission;
+using Injector.TestSupport;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging;
 
@@ -6,16 +7,12 @@ namespace Injector.Webhook.Tests;
 
 public sealed class JsonLineLoggerTests
 {
-    private sealed class FixedTime : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(2026, 11, 25, 20, 15, 30, 123, TimeSpan.Zero);
-    }
-
-    private static string Capture(Action<ILoggerFactory> log)
+    /// <summary>What the JSON line logger writes for <paramref name="log"/> (every level on), at a fixed time.</summary>
+    internal static string Capture(Action<ILoggerFactory> log)
     {
         var output = new MemoryStream();
-        var provider = new JsonLineLoggerProvider(output, new FixedTime());
-        using (var factory = LoggerFactory.Create(b => b.AddProvider(provider))) log(factory);
+        var provider = new JsonLineLoggerProvider(output, FixedTime.LogTests);
+        using (var factory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace))) log(factory);
         provider.Dispose();
         return System.Text.Encoding.UTF8.GetString(output.ToArray());
     }

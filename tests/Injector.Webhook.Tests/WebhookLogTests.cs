@@ -7,22 +7,10 @@ namespace Injector.Webhook.Tests;
 /// plain logger calls they replaced, whose templates are written out here as they were.</summary>
 public sealed class WebhookLogTests
 {
-    private sealed class FixedTime : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(2026, 11, 25, 20, 15, 30, 123, TimeSpan.Zero);
-    }
-
     private static readonly DateTime NotAfter = new(2027, 1, 2, 3, 4, 5, DateTimeKind.Utc);
     private static readonly Exception Boom = new InvalidOperationException("boom");
 
-    private static string Line(Action<ILogger> log)
-    {
-        var output = new MemoryStream();
-        var provider = new JsonLineLoggerProvider(output, new FixedTime());
-        using (var factory = LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(LogLevel.Trace))) log(factory.CreateLogger("Test"));
-        provider.Dispose();
-        return System.Text.Encoding.UTF8.GetString(output.ToArray());
-    }
+    private static string Line(Action<ILogger> log) => JsonLineLoggerTests.Capture(f => log(f.CreateLogger("Test")));
 
     /// <summary>Each generated method beside the call it replaced (the decision line was generated already:
     /// JsonLineLoggerTests checks it).</summary>
@@ -92,7 +80,9 @@ public sealed class WebhookLogTests
     {
         var (generated, replaced) = Cases[name];
 
-        Assert.Equal(Line(replaced), Line(generated));
+        var line = Line(generated);
+        Assert.StartsWith("""{"time":"2026-11-25T20:15:30.123Z","level":""", line);
+        Assert.Equal(Line(replaced), line);
     }
 
     [Fact]
