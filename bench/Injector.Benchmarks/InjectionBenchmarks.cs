@@ -11,7 +11,7 @@ namespace Injector.Benchmarks;
 /// of the webhook without HTTP (parse the review, decide, write the response), for a typical pod
 /// (bookinfo productpage) and a large one (10 containers × 40 env vars, 20 volumes).</summary>
 [MemoryDiagnoser]
-public class InjectionBenchmarks
+public sealed class InjectionBenchmarks : IDisposable
 {
     private PodInjector _injector = null!;
     private AdmissionHandler _handler = null!;
@@ -56,4 +56,6 @@ public class InjectionBenchmarks
             return _output.Position;
         }
     }
+
+    public void Dispose() => _output.Dispose();
 }

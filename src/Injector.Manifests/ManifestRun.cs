@@ -17,8 +17,8 @@ public sealed record ParsedManifests(
 {
     public static ParsedManifests Read(IEnumerable<ManifestSource> sources)
     {
-        var parsed = sources.Select(s => new ParsedSource(s.Name, ManifestStream.Split(s.Text).Select(ManifestStream.Parse).ToList())).ToList();
-        var namespaces = ManifestStream.NamespaceAnnotations(parsed.SelectMany(s => s.Chunks).SelectMany(c => c.Documents).Select(d => d.Node));
+        var parsed = sources.Select(s => new ParsedSource(s.Name, ManifestSplitter.Split(s.Text).Select(ManifestSplitter.Parse).ToList())).ToList();
+        var namespaces = ManifestSplitter.NamespaceAnnotations(parsed.SelectMany(s => s.Chunks).SelectMany(c => c.Documents).Select(d => d.Node));
         return new ParsedManifests(parsed, namespaces);
     }
 

@@ -52,7 +52,10 @@ public sealed class CertificateStore
             if (outcome.Error is not null)
                 WebhookLog.CertificateNotLoaded(logger, outcome.Error);
             else
-                WebhookLog.CertificateLoaded(logger, store.Current!.Subject, certFile, store.Current.NotAfter.ToUniversalTime());
+            {
+                var notAfter = store.Current!.NotAfter.ToUniversalTime();
+                WebhookLog.CertificateLoaded(logger, store.Current.Subject, certFile, notAfter);
+            }
             return store;
         }
         var (leaf, caPem) = GenerateSelfSigned(["localhost", "appmesh-inject", "appmesh-inject.appmesh-system", "appmesh-inject.appmesh-system.svc"]);

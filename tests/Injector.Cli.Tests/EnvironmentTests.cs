@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Injector.Cli;
 using Injector.Core.Settings;
 
 namespace Injector.Cli.Tests;

@@ -1,4 +1,3 @@
-using Injector.Configuration;
 using Injector.Core.Settings;
 
 namespace Injector.Configuration.Tests;

@@ -14,13 +14,13 @@ namespace Injector.Shipping.Tests;
 public sealed class CertsScriptTests : IDisposable
 {
     private static readonly string Script = Path.Combine(Repo.Root, "certs", "gen-certs.sh");
-    private readonly TempDir temp = new("certs");
-    private string dir => temp.Path;
+    private readonly TempDir _temp = new("certs");
+    private string Dir => _temp.Path;
 
-    private ProcessResult Generate(string outDir, params string[] args) =>
+    private static ProcessResult Generate(string outDir, params string[] args) =>
         ProcessRunner.Run("/bin/bash", [Script, "--out", outDir, .. args]);
 
-    private string Out(string name = "out") => Path.Combine(dir, name);
+    private string Out(string name = "out") => Path.Combine(Dir, name);
 
     [Fact]
     public void It_writes_exactly_the_secret_files_and_prints_the_caBundle_alone_on_stdout()
@@ -117,7 +117,7 @@ public sealed class CertsScriptTests : IDisposable
     [Fact]
     public void It_refuses_clearly_without_openssl()
     {
-        var emptyPath = Directory.CreateDirectory(Path.Combine(dir, "empty-path")).FullName;
+        var emptyPath = Directory.CreateDirectory(Path.Combine(Dir, "empty-path")).FullName;
         var result = ProcessRunner.Run("/bin/bash", [Script], new Dictionary<string, string?> { ["PATH"] = emptyPath, ["OUT_DIR"] = Out() });
 
         Assert.Equal((1, "gen-certs: openssl is required (Debian/Ubuntu: apt-get install -y openssl)\n"), (result.ExitCode, result.StdErr));
@@ -164,5 +164,5 @@ public sealed class CertsScriptTests : IDisposable
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 }

@@ -11,14 +11,14 @@ namespace Injector.Shipping.Tests;
 public sealed class GeneratedCertificateUpgradeTests : IDisposable
 {
     private const string SecretPath = "/api/v1/namespaces/appmesh-system/secrets/appmesh-inject-tls";
-    private readonly TempDir temp = new("lookup");
-    private string dir => temp.Path;
+    private readonly TempDir _temp = new("lookup");
+    private string Dir => _temp.Path;
 
     [Fact]
     public async Task An_upgrade_reuses_the_stored_certificate_and_caBundle()
     {
         await using var api = await FakeApiServer.StartAsync();
-        var kubeconfig = api.WriteKubeconfig(dir);
+        var kubeconfig = api.WriteKubeconfig(Dir);
 
         var install = RenderAgainst(kubeconfig);
         var installed = install.Single<V1Secret>();
@@ -38,7 +38,7 @@ public sealed class GeneratedCertificateUpgradeTests : IDisposable
     public async Task A_stored_secret_without_its_CA_is_replaced_by_a_fresh_consistent_pair()
     {
         await using var api = await FakeApiServer.StartAsync();
-        var kubeconfig = api.WriteKubeconfig(dir);
+        var kubeconfig = api.WriteKubeconfig(Dir);
         var first = RenderAgainst(kubeconfig).Single<V1Secret>();
         var incomplete = new Dictionary<string, byte[]> { ["tls.crt"] = first.Data["tls.crt"], ["tls.key"] = first.Data["tls.key"] };
         api.Objects[SecretPath] = StoredSecret(incomplete);
@@ -79,5 +79,5 @@ public sealed class GeneratedCertificateUpgradeTests : IDisposable
         };
     }
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 }

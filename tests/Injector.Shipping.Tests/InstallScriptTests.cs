@@ -6,16 +6,16 @@ namespace Injector.Shipping.Tests;
 public sealed class InstallScriptTests : IDisposable
 {
     private static readonly string Script = Path.Combine(Repo.Root, "scripts", "install.sh");
-    private readonly TempDir temp = new("install");
-    private string dir => temp.Path;
-    private string Calls => Path.Combine(dir, "calls");
+    private readonly TempDir _temp = new("install");
+    private string Dir => _temp.Path;
+    private string Calls => Path.Combine(Dir, "calls");
 
     public InstallScriptTests() => Directory.CreateDirectory(Calls);
 
     /// <summary>A folder holding stand-ins that record their arguments (one per line) and exit 0.</summary>
     private string FakeTools(params string[] names)
     {
-        var bin = Directory.CreateDirectory(Path.Combine(dir, "fake-" + string.Join("-", names))).FullName;
+        var bin = Directory.CreateDirectory(Path.Combine(Dir, "fake-" + string.Join("-", names))).FullName;
         foreach (var name in names)
         {
             var path = Path.Combine(bin, name);
@@ -28,16 +28,16 @@ public sealed class InstallScriptTests : IDisposable
     /// <summary>A folder with the real helm, so that only what the test chooses is on PATH.</summary>
     private string RealHelm()
     {
-        var bin = Directory.CreateDirectory(Path.Combine(dir, "helm")).FullName;
+        var bin = Directory.CreateDirectory(Path.Combine(Dir, "helm")).FullName;
         File.CreateSymbolicLink(Path.Combine(bin, "helm"), Repo.Helm);
         return bin;
     }
 
     private ProcessResult Install(Dictionary<string, string?> env, params string[] args)
     {
-        env.TryAdd("HELM_CACHE_HOME", Path.Combine(dir, "helm-home", "cache"));
-        env.TryAdd("HELM_CONFIG_HOME", Path.Combine(dir, "helm-home", "config"));
-        env.TryAdd("HELM_DATA_HOME", Path.Combine(dir, "helm-home", "data"));
+        env.TryAdd("HELM_CACHE_HOME", Path.Combine(Dir, "helm-home", "cache"));
+        env.TryAdd("HELM_CONFIG_HOME", Path.Combine(Dir, "helm-home", "config"));
+        env.TryAdd("HELM_DATA_HOME", Path.Combine(Dir, "helm-home", "data"));
         foreach (var name in new[] { "MESH_NAME", "MESH_REGION", "AWS_REGION", "INJECTOR_NAMESPACE", "RELEASE_NAME", "CHART", "CHART_VERSION", "ROLLOUT_TIMEOUT" })
         {
             env.TryAdd(name, null);
@@ -52,7 +52,7 @@ public sealed class InstallScriptTests : IDisposable
         var result = Install(new()
         {
             ["PATH"] = $"{RealHelm()}:{FakeTools("kubectl")}:/usr/bin:/bin",
-            ["KUBECONFIG"] = api.WriteKubeconfig(dir),
+            ["KUBECONFIG"] = api.WriteKubeconfig(Dir),
             ["MESH_NAME"] = "bookinfo",
             ["MESH_REGION"] = "eu-west-1",
             ["INJECTOR_NAMESPACE"] = "mesh-infra",
@@ -125,7 +125,7 @@ public sealed class InstallScriptTests : IDisposable
     [InlineData("kubectl", new[] { "helm" }, new string[0])]
     public void It_refuses_clearly_when_a_tool_is_missing(string missing, string[] present, string[] args)
     {
-        var path = present.Length == 0 ? Directory.CreateDirectory(Path.Combine(dir, "empty")).FullName : FakeTools(present);
+        var path = present.Length == 0 ? Directory.CreateDirectory(Path.Combine(Dir, "empty")).FullName : FakeTools(present);
         var result = Install(new() { ["PATH"] = path, ["MESH_NAME"] = "bookinfo" }, args);
 
         Assert.Equal(1, result.ExitCode);
@@ -151,5 +151,5 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal((1, "install: unknown argument '--yes' (see --help; helm arguments go after --)\n"), (result.ExitCode, result.StdErr));
     }
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using Injector.Core.Admission;
-using Injector.TestSupport;
 using Injector.Webhook;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging;

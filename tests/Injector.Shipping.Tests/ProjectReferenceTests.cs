@@ -15,6 +15,34 @@ public class ProjectReferenceTests
             .Descendants(item)
             .Select(r => r.Attribute("Include")!.Value);
 
+    /// <summary>The "may use" column of the README's Architecture table, by project.</summary>
+    private static Dictionary<string, List<string>> ReadmeRules()
+    {
+        var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
+        var section = readme[readme.IndexOf("\n## Architecture\n", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 5, StringComparison.Ordinal)];
+        return section.Split('\n')
+            .Where(l => l.StartsWith("| `src/", StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .ToDictionary(
+                cells => cells[1].Trim('`')["src/".Length..],
+                cells => cells[3] == "nothing" ? [] : cells[3].Split(", ").Order(StringComparer.Ordinal).ToList());
+    }
+
+    [Fact]
+    public void The_READMEs_architecture_table_is_exactly_what_each_project_references()
+    {
+        var projects = Directory.GetDirectories(Path.Combine(Repo.Root, "src")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        var rules = ReadmeRules();
+
+        Assert.Equal(projects, rules.Keys.Order(StringComparer.Ordinal));
+        foreach (var project in projects)
+        {
+            var actual = ProjectReferences(project!).Concat(References(project!, "PackageReference")).Order(StringComparer.Ordinal).ToList();
+            Assert.True(rules[project!].SequenceEqual(actual), $"{project}: README says [{string.Join(", ", rules[project!])}], the project references [{string.Join(", ", actual)}]");
+        }
+    }
+
     [Fact]
     public void The_engine_references_no_other_project_no_package_and_names_no_host_namespace()
     {

@@ -9,8 +9,8 @@ namespace Injector.Shipping.Tests;
 public sealed class WebhookContractTests : IDisposable
 {
     private static readonly Dictionary<string, string> NoEnvironment = new();
-    private readonly TempDir temp = new("contract");
-    private string dir => temp.Path;
+    private readonly TempDir _temp = new("contract");
+    private string Dir => _temp.Path;
 
     /// <summary>The chart's arguments read as the webhook reads them: through its option tables.</summary>
     private static (InjectorSettings Engine, WebhookOptions Webhook) Load(IList<string> args)
@@ -98,7 +98,7 @@ public sealed class WebhookContractTests : IDisposable
     [Fact]
     public async Task The_webhook_serves_with_the_script_certificate_and_a_client_trusting_only_the_CA_connects()
     {
-        var certs = Path.Combine(dir, "certs");
+        var certs = Path.Combine(Dir, "certs");
         ProcessRunner.Run("/bin/bash", [Path.Combine(Repo.Root, "certs", "gen-certs.sh"), "--service", "inject", "--namespace", "mesh", "--out", certs]).EnsureSuccess();
         await using var app = WebhookHost.Build(
             ["--port=0", "--mesh-name=demo", "--region=us-west-2",
@@ -118,5 +118,5 @@ public sealed class WebhookContractTests : IDisposable
         }
     }
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 }

@@ -90,8 +90,15 @@ public sealed class FakeApiServer : IAsyncDisposable
         });
         _app.MapGet("/version", (HttpContext h) => WriteJson(h, 200, new JsonObject
         {
-            ["major"] = Major, ["minor"] = Minor, ["gitVersion"] = GitVersion, ["gitCommit"] = "4e1e3fe6b5b34b2b5f3c2f49b8c3cf0a1a6a4f7e",
-            ["gitTreeState"] = "clean", ["buildDate"] = "2024-08-26T21:23:04Z", ["goVersion"] = "go1.22.5", ["compiler"] = "gc", ["platform"] = "linux/amd64",
+            ["major"] = Major,
+            ["minor"] = Minor,
+            ["gitVersion"] = GitVersion,
+            ["gitCommit"] = "4e1e3fe6b5b34b2b5f3c2f49b8c3cf0a1a6a4f7e",
+            ["gitTreeState"] = "clean",
+            ["buildDate"] = "2024-08-26T21:23:04Z",
+            ["goVersion"] = "go1.22.5",
+            ["compiler"] = "gc",
+            ["platform"] = "linux/amd64",
         }));
         _app.MapMethods("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", ["PATCH"], PatchWebhookConfiguration);
         _app.MapGet("/api/v1/namespaces", ListOrWatchNamespaces);
@@ -148,7 +155,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     // ---- objects -------------------------------------------------------------------------------
 
     public static string Uid(string seed) =>
-        new Guid(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes(seed))).ToString();
+        new Guid(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(seed)).AsSpan(0, 16)).ToString();
 
     private string NextVersion() => Interlocked.Increment(ref _resourceVersion).ToString(CultureInfo.InvariantCulture);
 
@@ -168,7 +175,12 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public static JsonObject OwnerRef(string apiVersion, string kind, string name, bool controller = true) => new()
     {
-        ["apiVersion"] = apiVersion, ["kind"] = kind, ["name"] = name, ["uid"] = Uid(kind + "/" + name), ["controller"] = controller, ["blockOwnerDeletion"] = true,
+        ["apiVersion"] = apiVersion,
+        ["kind"] = kind,
+        ["name"] = name,
+        ["uid"] = Uid(kind + "/" + name),
+        ["controller"] = controller,
+        ["blockOwnerDeletion"] = true,
     };
 
     public void AddReplicaSet(string ns, string name, JsonObject? owner)
@@ -295,7 +307,9 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     // ---- namespaces: list and watch ---------------------------------------------------------------
 
-    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
+    /// <param name="name"></param>
+
+    /// <param name="annotations"></param>    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
     public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true)
     {
         lock (_namespaceLock)
@@ -475,8 +489,12 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         var status = new JsonObject
         {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Failure",
-            ["message"] = message, ["reason"] = reason,
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = reason,
         };
         if (details is not null) status["details"] = details;
         status["code"] = code;

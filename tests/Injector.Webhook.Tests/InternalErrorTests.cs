@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Naming;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,5 +1,4 @@
 using Injector.Core.Admission;
-using Injector.TestSupport;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging;
 

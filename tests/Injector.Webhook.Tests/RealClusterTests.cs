@@ -1,7 +1,6 @@
 using Injector.Webhook.Kubernetes;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit;
 
 namespace Injector.Webhook.Tests;
 

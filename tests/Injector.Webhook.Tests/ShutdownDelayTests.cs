@@ -18,7 +18,8 @@ public sealed class ShutdownDelayTests
         {
             PooledConnectionLifetime = TimeSpan.Zero,
             SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-        }) { BaseAddress = new Uri($"https://localhost:{port}") };
+        })
+        { BaseAddress = new Uri($"https://localhost:{port}") };
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
         var review = Reviews.For(Reviews.SimplePod(), uid: "late").ToJsonString();
         (await client.PostAsync("/mutate", new StringContent(review, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();

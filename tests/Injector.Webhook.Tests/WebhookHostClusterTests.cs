@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Xunit;
 
 namespace Injector.Webhook.Tests;
 
@@ -34,7 +33,8 @@ public sealed class WebhookHostClusterTests
                 return true;
             },
         },
-    }) { Timeout = TimeSpan.FromSeconds(20) };
+    })
+    { Timeout = TimeSpan.FromSeconds(20) };
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 

@@ -1,5 +1,4 @@
 using Injector.Core.Settings;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 

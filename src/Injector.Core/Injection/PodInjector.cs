@@ -13,7 +13,7 @@ namespace Injector.Core.Injection;
 public sealed class PodInjector(InjectorSettings settings)
 {
     /// <summary>Version stamped into the status annotation.</summary>
-    public const string Version = "0.1.0";
+    public static string Version => InjectorVersion.Current;
 
     public const string EnvoyName = "envoy";
     public const string ProxyInitName = "proxyinit";

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Injector.Core.Injection;
 using Injector.Core.Json;
 
 namespace Injector.Core.Naming;

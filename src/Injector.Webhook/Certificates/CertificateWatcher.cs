@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Injector.Webhook.Observability;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Injector.Webhook.Certificates;
 
@@ -46,7 +46,7 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
             {
                 await _signal.WaitAsync(options.PollInterval, stoppingToken);
                 await Task.Delay(options.Debounce, stoppingToken);
-                while (_signal.CurrentCount > 0) _signal.Wait(0);
+                while (_signal.CurrentCount > 0) _signal.Wait(0, stoppingToken);
                 ReloadOnce();
             }
         }
@@ -71,7 +71,10 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
         if (outcome.Error is not null)
             WebhookLog.CertificateNotReloaded(logger, outcome.Error);
         else if (outcome.Changed)
-            WebhookLog.CertificateReloaded(logger, store.Current!.Subject, store.Current.NotAfter.ToUniversalTime());
+        {
+            var notAfter = store.Current!.NotAfter.ToUniversalTime();
+            WebhookLog.CertificateReloaded(logger, store.Current.Subject, notAfter);
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
-using System.Net;
 using System.Text.RegularExpressions;
 using Injector.Core.Admission;
 using Injector.Core.Injection;

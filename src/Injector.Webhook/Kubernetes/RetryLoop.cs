@@ -26,7 +26,12 @@ public static class RetryLoop
     /// success it waits as long as the attempt returned (zero: not at all) and resets the backoff; after
     /// an exception that <paramref name="retryable"/> accepts it calls <paramref name="onFailure"/> with the
     /// exception and the coming wait, and waits the next backoff. Any other exception ends the loop.</summary>
+    /// <param name="attempt"></param>
+    /// <param name="retryable"></param>
+    /// <param name="onFailure"></param>
+    /// <param name="backoff"></param>
     /// <param name="wait">Waits the given time or until cancelled (Task.Delay; a test passes one that records the waits).</param>
+    /// <param name="stoppingToken"></param>
     public static async Task RunAsync(
         Func<CancellationToken, Task<TimeSpan>> attempt,
         Func<Exception, bool> retryable,

@@ -295,8 +295,8 @@ public sealed partial class InjectionFuzzTests
                 foreach (var (kind, request) in requests ?? [])
                 {
                     if (limits?[kind] is not { } limit) continue;
-                    Quantity.TryParse((string?)request, out var r);
-                    Quantity.TryParse((string?)limit, out var l);
+                    Assert.True(Quantity.TryParse((string?)request, out var r));
+                    Assert.True(Quantity.TryParse((string?)limit, out var l));
                     Assert.True(r.Value <= l.Value, $"{container["name"]} {kind}: request {r.Text} above limit {l.Text}");
                 }
             }

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Injector.Core.Injection;
-using Injector.Core.Json;
 using Injector.Core.Settings;
 
 namespace Injector.Tests.Unit;

@@ -21,7 +21,8 @@ public static class PodReviews
         {
             ["containers"] = new JsonArray(new JsonObject
             {
-                ["name"] = "web", ["image"] = "nginx:1.27",
+                ["name"] = "web",
+                ["image"] = "nginx:1.27",
                 ["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 8080, ["protocol"] = "TCP" }),
             }),
             ["restartPolicy"] = "Always",

@@ -40,7 +40,7 @@ public sealed record ParsedChunk(ManifestChunk Chunk, IReadOnlyList<YamlDocument
 
 /// <summary>Splits a multi-document YAML stream so that each document is read on its own: a broken document
 /// is reported with its position and the others are still processed.</summary>
-public static partial class ManifestStream
+public static partial class ManifestSplitter
 {
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ", RegexOptions.CultureInvariant)]
     private static partial Regex PositionPrefix();
