@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Injector.Core.Admission;
-using Injector.Webhook.Observability;
 using Microsoft.Net.Http.Headers;
 
 namespace Injector.Webhook;
@@ -30,14 +29,14 @@ public static class AdmissionEndpoints
         // service scope and observer array showed up in the allocation profile).
         var handler = app.ServiceProvider.GetRequiredService<AdmissionHandler>();
         var observers = app.ServiceProvider.GetServices<IDecisionObserver>().ToArray();
-        var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Injector.Webhook.Admission");
-        RequestDelegate endpoint = http => HandleAsync(http, handler, observers, logger);
+        var failurePolicy = app.ServiceProvider.GetRequiredService<FailurePolicy>();
+        RequestDelegate endpoint = http => HandleAsync(http, handler, observers, failurePolicy);
         app.MapPost("/mutate", endpoint);
         app.MapPost("/", endpoint);
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext http, AdmissionHandler handler, IDecisionObserver[] observers, ILogger logger)
+    private static async Task HandleAsync(HttpContext http, AdmissionHandler handler, IDecisionObserver[] observers, FailurePolicy failurePolicy)
     {
         var response = http.Response;
         if (!IsJson(http.Request.ContentType))
@@ -72,7 +71,7 @@ public static class AdmissionEndpoints
                 await WriteError(response, StatusCodes.Status400BadRequest, ex.Message);
                 return;
             }
-            var decision = await DecideAsync(http, handler, logger, request);
+            var decision = await DecideAsync(http, handler, failurePolicy, request);
             foreach (var observer in observers) observer.OnDecision(request, decision);
 
             response.StatusCode = StatusCodes.Status200OK;
@@ -88,21 +87,19 @@ public static class AdmissionEndpoints
         }
     }
 
-    private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, ILogger logger, AdmissionRequest request)
+    private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, FailurePolicy failurePolicy, AdmissionRequest request)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(Deadline(http.Request.Query["timeout"]) * 0.8);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             return await handler.HandleAsync(request, deadline.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
         {
-            // A bug or a stuck dependency must not block pod creation: admit without a sidecar and say so.
-            WebhookLog.AdmissionFailed(logger, ex, request.Uid);
-            return new AdmissionDecision(
-                AdmissionResponse.Allow([$"appmesh-inject could not process this pod ({ex.GetType().Name}); it was admitted without a sidecar"]),
-                AdmissionDecision.ResultError, Injector.Core.Injection.Reasons.InternalError, ex.Message, TimeSpan.Zero);
+            // A bug or a stuck dependency: the operator's failure policy decides (FailurePolicy).
+            return failurePolicy.OnInternalError(request, ex, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 

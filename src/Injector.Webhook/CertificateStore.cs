@@ -60,8 +60,8 @@ public sealed class CertificateStore
         }
         var (leaf, caPem) = GenerateSelfSigned(["localhost", "appmesh-inject", "appmesh-inject.appmesh-system", "appmesh-inject.appmesh-system.svc"]);
         WebhookLog.SelfSignedCertificate(logger);
-        Console.WriteLine("In-memory CA bundle (caBundle for a MutatingWebhookConfiguration):");
-        Console.WriteLine(Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(caPem)));
+        var caBundle = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(caPem));
+        WebhookLog.InMemoryCaBundle(logger, caBundle);
         return new CertificateStore(new Loaded(leaf, caPem, ""), null, null);
     }
 

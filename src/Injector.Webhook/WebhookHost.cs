@@ -48,7 +48,7 @@ public static class WebhookHost
 
         // One JSON line per log entry, for log pipelines.
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<ILoggerProvider>(_ => new JsonLineLoggerProvider(Console.OpenStandardOutput()));
+        builder.Services.AddSingleton<ILoggerProvider>(_ => new JsonLineLoggerProvider(Console.OpenStandardOutput(), drop: IsCannotServe));
         // DecisionLog already writes one line per review; ASP.NET Core's per-request lines (request
         // starting/finished, endpoint executing) would add four more and cost most of the throughput.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -65,14 +65,16 @@ public static class WebhookHost
             sp.GetService<Injector.Core.Naming.IOwnerLookup>(),
             sp.GetRequiredService<IClusterState>()));
 
-        // Metrics and one log line per decision.
-        builder.AddObservability();
+        // Metrics, one log line per decision, failed handshakes, client problems, the failure policy, the start-up line.
+        builder.AddObservability(settings, new OptionSources(loaded.Sources));
 
         // The Kubernetes API (in-cluster or --kubeconfig): owner lookups, namespace defaults, version, Events, caBundle.
         builder.AddKubernetes(options);
 
-        // HTTPS with the configured certificate (reloaded on rotation), or one generated in memory.
+        // HTTPS with the configured certificate (reloaded on rotation), or one generated in memory; then the
+        // plain-HTTP port for metrics and health, if any.
         builder.AddServingCertificate(options);
+        builder.AddMetricsPort(options);
 
         // Readiness, and draining in-flight reviews on SIGTERM.
         builder.AddLifecycle(DrainTimeout);
@@ -80,7 +82,9 @@ public static class WebhookHost
         configure?.Invoke(builder);
         var app = builder.Build();
 
-        // Endpoints: admission, health, metrics.
+        // Endpoints: admission, health, metrics; in front of them, the metrics port's gate and the count of
+        // requests that never reach a decision.
+        app.UseObservability();
         app.MapAdmission();
         app.MapHealth();
         app.MapMetrics();
@@ -101,23 +105,34 @@ public static class WebhookHost
         }
         catch (ConfigurationException ex)
         {
-            await Console.Error.WriteLineAsync("appmesh-inject: " + ex.Message);
+            // A JSON line like every other, on stderr: nothing has started, and a pod's log shows both streams.
+            using var errors = new JsonLineLoggerProvider(Console.OpenStandardError());
+            var logger = errors.CreateLogger("Injector.Webhook");
+            var problems = string.Join("; ", ex.Errors);
+            WebhookLog.InvalidConfiguration(logger, problems, ex.Errors);
             return 2;
         }
         app.Services.GetRequiredService<CertificateStore>();
-        var port = app.Services.GetRequiredService<WebhookOptions>().Port;
         try
         {
             await app.RunAsync();
         }
         catch (IOException ex)
         {
-            // Typically the port is taken: say so in one line instead of a crash with a stack trace.
-            await Console.Error.WriteLineAsync($"appmesh-inject: cannot serve on port {port}: {ex.Message}");
+            // Typically a port is taken: an expected failure, said in one line without a stack trace (the host's
+            // own line about it is dropped, see IsCannotServe). The host's loggers are gone with it by now.
+            using var output = new JsonLineLoggerProvider(Console.OpenStandardOutput());
+            var logger = output.CreateLogger("Injector.Webhook");
+            var error = ex.Message;
+            WebhookLog.CannotServe(logger, error);
             return 1;
         }
         return 0;
     }
+
+    /// <summary>The host's "Hosting failed to start" entry for a listener that cannot bind (RunAsync says it instead).</summary>
+    private static bool IsCannotServe(string category, Exception? exception) =>
+        category == "Microsoft.Extensions.Hosting.Internal.Host" && exception is IOException;
 
     /// <summary><c>--help</c>: every option the webhook accepts, with its environment variables.</summary>
     public static string Help() =>

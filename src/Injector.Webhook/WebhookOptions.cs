@@ -17,6 +17,12 @@ public sealed record WebhookOptions
     /// <summary>Seconds between readiness turning false on SIGTERM and the server closing, so that the
     /// API server stops sending reviews to this replica before it goes away.</summary>
     public int ShutdownDelay { get; init; }
+    /// <summary>Plain-HTTP port for <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> (null: none; they are
+    /// served on the HTTPS port only), so that Prometheus and the kubelet need no TLS to reach them.</summary>
+    public int? MetricsPort { get; init; }
+    /// <summary>What an internal error does to the pod: the operator's <c>failurePolicy</c>, applied by the
+    /// webhook itself when it fails (as the API server applies it when the webhook cannot be reached).</summary>
+    public FailurePolicyMode FailurePolicy { get; init; } = FailurePolicyMode.Fail;
 
     /// <summary>The webhook's own options, in the order <c>--help</c> lists them (after the engine's).</summary>
     public static OptionTable<WebhookOptions> Table { get; } = new(
@@ -29,6 +35,8 @@ public sealed record WebhookOptions
             "KUBECONFIG"),
         Option.String<WebhookOptions>("webhook-config-name", (o, v) => o with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),
         Option.Int<WebhookOptions>("shutdown-delay", (o, v) => o with { ShutdownDelay = v }, "seconds to keep serving after SIGTERM while readiness is false (default 0; the chart sets 5)"),
+        Option.Int<WebhookOptions>("metrics-port", (o, v) => o with { MetricsPort = v }, "plain-HTTP port for /metrics, /healthz and /readyz (default: none, they are served on the HTTPS port; the chart sets 8080; 0 picks a free port)"),
+        Option.String<WebhookOptions>("failure-policy", (o, v) => o with { FailurePolicy = ParseFailurePolicy(v) }, "what an internal error does to the pod: Fail denies it, Ignore admits it without a sidecar (default Fail; the chart passes webhook.failurePolicy)"),
         Option.String<WebhookOptions>("api-timeout", (o, v) => o with { ApiTimeout = ParseDuration("api-timeout", v) }, "bound on each Kubernetes API call, e.g. 2s or 500ms (default 2s)"),
     ], Validate);
 
@@ -43,12 +51,30 @@ public sealed record WebhookOptions
         throw new FormatException($"--{name}: '{value}' is not a duration from 1ms to 60s, such as 2s or 500ms");
     }
 
+    private static FailurePolicyMode ParseFailurePolicy(string? value) => value switch
+    {
+        "Fail" => FailurePolicyMode.Fail,
+        "Ignore" => FailurePolicyMode.Ignore,
+        _ => throw new FormatException($"--failure-policy: '{value}' is not Fail or Ignore (the MutatingWebhookConfiguration's values, same case)"),
+    };
+
     /// <summary>Checks the values that parse but make no sense.</summary>
     public static IEnumerable<string> Validate(WebhookOptions o)
     {
         if (o.Port is < 0 or > 65535) yield return $"--port: {o.Port} is not a port from 1 to 65535";
+        if (o.MetricsPort is < 0 or > 65535) yield return $"--metrics-port: {o.MetricsPort} is not a port from 1 to 65535";
+        if (o.MetricsPort is > 0 && o.MetricsPort == o.Port) yield return $"--metrics-port: {o.MetricsPort} is the HTTPS port (--port) too; give the plain-HTTP port its own number";
         if (o.ShutdownDelay is < 0 or > 60) yield return $"--shutdown-delay: {o.ShutdownDelay} must be from 0 to 60 seconds";
         if (o.TlsCertFile is null != o.TlsKeyFile is null)
             yield return "--tls-cert-file and --tls-key-file must be given together";
     }
+}
+
+/// <summary>The values of a MutatingWebhookConfiguration's <c>failurePolicy</c>.</summary>
+public enum FailurePolicyMode
+{
+    /// <summary>An injector failure refuses the pod: nothing joins a meshed namespace without its sidecar.</summary>
+    Fail,
+    /// <summary>An injector failure admits the pod without a sidecar, with a warning.</summary>
+    Ignore,
 }

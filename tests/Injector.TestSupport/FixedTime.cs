@@ -8,3 +8,13 @@ public sealed class FixedTime(DateTimeOffset now) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => now;
 }
+
+/// <summary>A clock that moves only when the test moves it (rate limits, windows).</summary>
+public sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}

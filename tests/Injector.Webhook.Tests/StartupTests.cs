@@ -45,16 +45,21 @@ public class StartupTests
         var result = ProcessRunner.Run("dotnet", [dll, "--region", "us-west-2", "--sidecar-cpu-requests", "lots"],
             new Dictionary<string, string?> { ["APPMESH_INJECT_MESH_NAME"] = null, ["APPMESH_NAME"] = null, ["MESH_NAME"] = null }, timeout: TimeSpan.FromSeconds(60));
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal((2, ""), (result.ExitCode, result.StdOut));
+        // One JSON line, like every line the webhook writes: the problems in the message and as a list.
+        var line = Assert.Single(LogLines.Parse(result.StdErr));
+        Assert.Equal(("critical", "Injector.Webhook"), ((string?)line["level"], (string?)line["category"]));
         Assert.Equal(
-            "appmesh-inject: invalid configuration:\n" +
-            "  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\n" +
-            "  --sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi\n",
-            result.StdErr);
+            "invalid configuration: mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME); " +
+            "--sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi",
+            (string?)line["message"]);
+        Assert.Equal(
+            ["mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)", "--sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"],
+            line["errors"]!.AsArray().Select(e => (string?)e));
     }
 
     [Fact]
-    public void A_taken_port_ends_the_process_with_code_1_and_one_line()
+    public void A_taken_port_ends_the_process_with_code_1_and_one_line_without_a_stack_trace()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, 0);
         taken.Server.DualMode = true;
@@ -64,7 +69,11 @@ public class StartupTests
 
         var result = ProcessRunner.Run("dotnet", [dll, "--mesh-name", "m", "--region", "us-west-2", "--port", port.ToString()], timeout: TimeSpan.FromSeconds(60));
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"appmesh-inject: cannot serve on port {port}: Failed to bind to address https://[::]:{port}: address already in use.\n", result.StdErr);
+        Assert.Equal((1, ""), (result.ExitCode, result.StdErr));
+        var lines = LogLines.Parse(result.StdOut);
+        Assert.Equal(
+            $$"""{"level":"critical","category":"Injector.Webhook","message":"cannot serve: Failed to bind to address https://[::]:{{port}}: address already in use.","error":"Failed to bind to address https://[::]:{{port}}: address already in use."}""",
+            LogLines.Untimed(result.StdOut)[^1]);
+        Assert.DoesNotContain(lines, l => l.ContainsKey("exception"));
     }
 }

@@ -115,8 +115,8 @@ public sealed class WebhookHostClusterTests
         Assert.All(seen[switchAt..], t => Assert.Equal(second.Thumbprint, t));
         await Eventually(() => CaBundle() == caB.ExportCertificatePem(), "the caBundle follows the rotation to CA B");
         var metrics = await new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }).GetStringAsync($"https://localhost:{Port(app)}/metrics");
-        var expiry = double.Parse(metrics.Split('\n').Single(l => l.StartsWith("appmesh_inject_certificate_expiry_seconds ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(expiry, TimeSpan.FromDays(90).TotalSeconds - 600, TimeSpan.FromDays(90).TotalSeconds);
+        var expiry = PrometheusText.Parse(metrics).Value("appmesh_inject_certificate_expiry_timestamp_seconds");
+        Assert.Equal(new DateTimeOffset(second.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(), expiry);
         await app.StopAsync();
     }
 
@@ -209,37 +209,44 @@ public sealed class WebhookHostClusterTests
         ];
         foreach (var review in reviews) (await client.PostAsync("/mutate", Json(review))).EnsureSuccessStatusCode();
 
-        var text = await client.GetStringAsync("/metrics");
-        var lines = text.Split('\n');
+        var scrape = PrometheusText.Parse(await client.GetStringAsync("/metrics"));
+
+        // Every (result, reason) series exists, at 0 unless this sequence counted it.
+        var admissions = scrape.Family("appmesh_inject_admission_requests");
+        Assert.Equal(("counter", "Admission reviews answered, by result and reason."), (admissions.Type, admissions.Help));
+        var expected = new Dictionary<string, double>
+        {
+            ["injected/injected"] = 2,
+            ["skipped/host-network"] = 1,
+            ["skipped/operation-not-create"] = 1,
+            ["denied/invalid-annotation"] = 1,
+        };
         Assert.Equal(
-            [
-                "# HELP appmesh_inject_admission_requests_total Admission reviews answered, by result and reason.",
-                "# TYPE appmesh_inject_admission_requests_total counter",
-                "appmesh_inject_admission_requests_total{result=\"denied\",reason=\"invalid-annotation\"} 1",
-                "appmesh_inject_admission_requests_total{result=\"injected\",reason=\"injected\"} 2",
-                "appmesh_inject_admission_requests_total{result=\"skipped\",reason=\"host-network\"} 1",
-                "appmesh_inject_admission_requests_total{result=\"skipped\",reason=\"operation-not-create\"} 1",
-                "# HELP appmesh_inject_admission_duration_seconds Time from reading an admission review to its decision.",
-                "# TYPE appmesh_inject_admission_duration_seconds histogram",
-            ],
-            lines[..8]);
-        var buckets = lines.Where(l => l.StartsWith("appmesh_inject_admission_duration_seconds_bucket", StringComparison.Ordinal)).ToList();
+            Observability.InjectorMetrics.ResultOfReason.Select(p => $"{p.Value}/{p.Key}={expected.GetValueOrDefault($"{p.Value}/{p.Key}")}").Order(),
+            admissions.Samples.Select(s => $"{s.Label("result")}/{s.Label("reason")}={s.Value}").Order());
+
+        var histogram = scrape.Family("appmesh_inject_admission_duration_seconds");
+        Assert.Equal("histogram", histogram.Type);
+        var buckets = histogram.Samples.Where(s => s.Name.EndsWith("_bucket", StringComparison.Ordinal)).ToList();
         Assert.Equal(
             ["0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"],
-            buckets.Select(b => b[(b.IndexOf("le=\"", StringComparison.Ordinal) + 4)..b.IndexOf("\"}", StringComparison.Ordinal)]));
-        var counts = buckets.Select(b => long.Parse(b[(b.LastIndexOf(' ') + 1)..])).ToList();
+            buckets.Select(b => b.Label("le")));
+        var counts = buckets.Select(b => b.Value).ToList();
         Assert.Equal(counts.Order(), counts);
         Assert.Equal(5, counts[^1]);
-        Assert.Contains("appmesh_inject_admission_duration_seconds_count 5", lines);
-        // No cluster configured: the API and Event families are present and empty.
-        Assert.Contains("# TYPE appmesh_inject_kubernetes_api_requests_total counter", lines);
-        Assert.DoesNotContain(lines, l => l.StartsWith("appmesh_inject_kubernetes_api_requests_total{", StringComparison.Ordinal));
+        Assert.Equal(5, scrape.Value("appmesh_inject_admission_duration_seconds_count"));
+        // No cluster configured: every API operation and Event outcome is there, at 0.
+        Assert.Equal(Observability.InjectorMetrics.ApiOperations.Order(), scrape.Family("appmesh_inject_kubernetes_api_requests").Samples.Select(s => s.Label("operation")!).Order());
+        Assert.All(scrape.Family("appmesh_inject_kubernetes_api_requests").Samples, s => Assert.Equal(0, s.Value));
 
         var decisions = logs.Entries.Where(e => e.Category == typeof(DecisionLog).FullName).Select(e => e.State.ToDictionary(p => p.Key, p => p.Value)).ToList();
         Assert.Equal(["a-1", "a-2", "a-3", "a-4", "a-5"], decisions.Select(d => d["Uid"]));
         var denied = decisions[3];
-        Assert.Equal("Uid,Namespace,Workload,Decision,Reason,Detail,DurationMs,DryRun,{OriginalFormat}", string.Join(",", denied.Keys));
-        Assert.Equal(("shop", "db", "denied", "invalid-annotation", false), (denied["Namespace"], denied["Workload"], denied["Decision"], denied["Reason"], denied["DryRun"]));
+        // Fields in the order of the parameters, whether the message names them or not: the same for every decision.
+        Assert.Equal("Uid,Namespace,Workload,Decision,Reason,Detail,DurationMs,dryRun,warnings,{OriginalFormat}", string.Join(",", denied.Keys));
+        Assert.Equal(("shop", "db", "denied", "invalid-annotation", false), (denied["Namespace"], denied["Workload"], denied["Decision"], denied["Reason"], denied["dryRun"]));
+        var injected = decisions[0];
+        Assert.Equal("Uid,Namespace,Workload,decision,reason,Detail,DurationMs,dryRun,warnings,{OriginalFormat}", string.Join(",", injected.Keys));
         Assert.IsType<double>(denied["DurationMs"]);
         Assert.InRange((double)denied["DurationMs"]!, 0, 5000);
         await app.StopAsync();

@@ -16,9 +16,6 @@ public sealed class WebhookLogTests
     /// JsonLineLoggerTests checks it).</summary>
     private static readonly Dictionary<string, (Action<ILogger> Generated, Action<ILogger> Replaced)> Cases = new()
     {
-        ["AdmissionFailed"] = (
-            l => WebhookLog.AdmissionFailed(l, Boom, "u-2"),
-            l => l.LogError(Boom, "admission {Uid} failed", "u-2")),
         ["CertificateLoaded"] = (
             l => WebhookLog.CertificateLoaded(l, "CN=appmesh-inject", "/certs/tls.crt", NotAfter),
             l => l.LogInformation("serving certificate {Subject} from {CertFile}, valid until {NotAfter:O}", "CN=appmesh-inject", "/certs/tls.crt", NotAfter)),
@@ -85,13 +82,53 @@ public sealed class WebhookLogTests
         Assert.Equal(Line(replaced), line);
     }
 
+    /// <summary>Lines added since the move to generated methods (issue 14), each written out in full.</summary>
+    private static readonly Dictionary<string, (Action<ILogger> Log, string Line)> Added = new()
+    {
+        ["AdmissionFailed"] = (
+            l => WebhookLog.AdmissionFailed(l, Boom, "u-2", "InvalidOperationException: boom", "Fail", "the pod is refused", 3),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"error","category":"Test","message":"admission u-2 failed inside the injector: InvalidOperationException: boom; failure policy Fail: the pod is refused","uid":"u-2","error":"InvalidOperationException: boom","failurePolicy":"Fail","outcome":"the pod is refused","suppressed":3,"exception":"System.InvalidOperationException: boom"}"""),
+        ["InMemoryCaBundle"] = (
+            l => WebhookLog.InMemoryCaBundle(l, "Q0E="),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"in-memory CA generated: the caBundle field holds its base64 PEM, for the caBundle of a MutatingWebhookConfiguration that calls this webhook","caBundle":"Q0E="}"""),
+        ["HandshakeFailed"] = (
+            l => WebhookLog.HandshakeFailed(l, LogLevel.Warning, "10.0.0.7:43210", "not-tls", "the client did not speak TLS (plain HTTP to the HTTPS port?)", "Cannot determine the frame size or a corrupted frame was received.", 0),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"TLS handshake error from 10.0.0.7:43210 (not-tls): the client did not speak TLS (plain HTTP to the HTTPS port?)","remoteAddress":"10.0.0.7:43210","reason":"not-tls","detail":"the client did not speak TLS (plain HTTP to the HTTPS port?)","error":"Cannot determine the frame size or a corrupted frame was received.","suppressed":0}"""),
+        ["ClientProblem"] = (
+            l => WebhookLog.ClientProblem(l, LogLevel.Information, "10.0.0.7:43210", "aborted", "the client closed the connection before its review had arrived", "connection closed", 12),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"request from 10.0.0.7:43210 not answered (aborted): the client closed the connection before its review had arrived","remoteAddress":"10.0.0.7:43210","problem":"aborted","detail":"the client closed the connection before its review had arrived","error":"connection closed","suppressed":12}"""),
+        ["Started"] = (
+            l => WebhookLog.Started(l, "0.1.0", 8443, ":8080", "demo", "us-west-2", "auto (native)", "Fail", "https://10.100.0.1:443", "v1.31.4-eks-2d5f260", "in-cluster configuration"),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"appmesh-inject 0.1.0 started: HTTPS on :8443, metrics and health on :8080; mesh demo, region us-west-2, sidecar mode auto (native), failure policy Fail; Kubernetes API https://10.100.0.1:443 version v1.31.4-eks-2d5f260 (in-cluster configuration)","version":"0.1.0","port":8443,"metricsAddress":":8080","mesh":"demo","region":"us-west-2","sidecarMode":"auto (native)","failurePolicy":"Fail","apiServer":"https://10.100.0.1:443","apiServerVersion":"v1.31.4-eks-2d5f260","kubeconfig":"in-cluster configuration"}"""),
+        ["StartedWithoutCluster"] = (
+            l => WebhookLog.StartedWithoutCluster(l, "0.1.0", 8443, "the HTTPS port", "demo", "us-west-2", "classic", "Ignore"),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"appmesh-inject 0.1.0 started: HTTPS on :8443, metrics and health on the HTTPS port; mesh demo, region us-west-2, sidecar mode classic, failure policy Ignore; no Kubernetes API (not in a cluster and no --kubeconfig)","version":"0.1.0","port":8443,"metricsAddress":"the HTTPS port","mesh":"demo","region":"us-west-2","sidecarMode":"classic","failurePolicy":"Ignore"}"""),
+        ["CannotServe"] = (
+            l => WebhookLog.CannotServe(l, "Failed to bind to address https://[::]:8443: address already in use."),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"critical","category":"Test","message":"cannot serve: Failed to bind to address https://[::]:8443: address already in use.","error":"Failed to bind to address https://[::]:8443: address already in use."}"""),
+        ["InvalidConfiguration"] = (
+            l => WebhookLog.InvalidConfiguration(l, "a; b", ["a", "b"]),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"critical","category":"Test","message":"invalid configuration: a; b","problems":"a; b","errors":["a","b"]}"""),
+    };
+
+    public static TheoryData<string> AddedNames => [.. Added.Keys];
+
+    [Theory]
+    [MemberData(nameof(AddedNames))]
+    public void An_added_line_is_written_exactly(string name)
+    {
+        var (log, line) = Added[name];
+
+        Assert.Equal(line + "\n", Line(log));
+    }
+
     [Fact]
-    public void Every_log_method_is_compared_with_the_call_it_replaced()
+    public void Every_log_method_is_compared_with_the_call_it_replaced_or_written_out()
     {
         var methods = typeof(WebhookLog).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
-            .Select(m => m.Name).Where(m => m != nameof(WebhookLog.Decision)).Order();
+            .Select(m => m.Name).Where(m => m is not (nameof(WebhookLog.Decision) or nameof(WebhookLog.Injected))).Order();
 
-        Assert.Equal(methods, Cases.Keys.Order());
+        Assert.Equal(methods, Cases.Keys.Concat(Added.Keys).Order());
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public sealed class WebhookOptionsTests
     public void The_defaults_serve_on_8443_with_a_generated_certificate_and_no_cluster_settings()
     {
         Assert.Equal(
-            new WebhookOptions { Port = 8443, TlsCertFile = null, TlsKeyFile = null, Kubeconfig = null, WebhookConfigName = null, ApiTimeout = TimeSpan.FromSeconds(2), ShutdownDelay = 0 },
+            new WebhookOptions { Port = 8443, TlsCertFile = null, TlsKeyFile = null, Kubeconfig = null, WebhookConfigName = null, ApiTimeout = TimeSpan.FromSeconds(2), ShutdownDelay = 0, MetricsPort = null, FailurePolicy = FailurePolicyMode.Fail },
             Options(Required));
         Assert.Equal(0, Options([.. Required, "--port", "0"]).Port);
     }
@@ -60,6 +60,9 @@ public sealed class WebhookOptionsTests
     [InlineData(new[] { "--shutdown-delay", "61" }, "--shutdown-delay: 61 must be from 0 to 60 seconds")]
     [InlineData(new[] { "--tls-cert-file", "/tls/tls.crt" }, "--tls-cert-file and --tls-key-file must be given together")]
     [InlineData(new[] { "--tls-key-file", "/tls/tls.key" }, "--tls-cert-file and --tls-key-file must be given together")]
+    [InlineData(new[] { "--metrics-port", "65536" }, "--metrics-port: 65536 is not a port from 1 to 65535")]
+    [InlineData(new[] { "--metrics-port", "8443" }, "--metrics-port: 8443 is the HTTPS port (--port) too; give the plain-HTTP port its own number")]
+    [InlineData(new[] { "--failure-policy", "fail" }, "--failure-policy: 'fail' is not Fail or Ignore (the MutatingWebhookConfiguration's values, same case)")]
     public void A_bad_webhook_option_is_refused_with_an_exact_message(string[] args, string expected) =>
         Assert.Equal([expected], Errors([.. Required, .. args]));
 
@@ -67,7 +70,7 @@ public sealed class WebhookOptionsTests
     public void Each_webhook_option_reads_its_APPMESH_INJECT_variable_and_kubeconfig_also_KUBECONFIG()
     {
         Assert.Equal(
-            ["APPMESH_INJECT_PORT", "APPMESH_INJECT_TLS_CERT_FILE", "APPMESH_INJECT_TLS_KEY_FILE", "APPMESH_INJECT_KUBECONFIG,KUBECONFIG", "APPMESH_INJECT_WEBHOOK_CONFIG_NAME", "APPMESH_INJECT_SHUTDOWN_DELAY", "APPMESH_INJECT_API_TIMEOUT"],
+            ["APPMESH_INJECT_PORT", "APPMESH_INJECT_TLS_CERT_FILE", "APPMESH_INJECT_TLS_KEY_FILE", "APPMESH_INJECT_KUBECONFIG,KUBECONFIG", "APPMESH_INJECT_WEBHOOK_CONFIG_NAME", "APPMESH_INJECT_SHUTDOWN_DELAY", "APPMESH_INJECT_METRICS_PORT", "APPMESH_INJECT_FAILURE_POLICY", "APPMESH_INJECT_API_TIMEOUT"],
             WebhookOptions.Table.Options.Select(o => string.Join(',', o.EnvNames)));
         var env = new Dictionary<string, string>
         {
@@ -77,9 +80,11 @@ public sealed class WebhookOptionsTests
             ["APPMESH_INJECT_KUBECONFIG"] = "/kube/config",
             ["APPMESH_INJECT_WEBHOOK_CONFIG_NAME"] = "appmesh-inject",
             ["APPMESH_INJECT_SHUTDOWN_DELAY"] = "5",
+            ["APPMESH_INJECT_METRICS_PORT"] = "8080",
+            ["APPMESH_INJECT_FAILURE_POLICY"] = "Ignore",
         };
         Assert.Equal(
-            new WebhookOptions { Port = 9443, TlsCertFile = "/tls/tls.crt", TlsKeyFile = "/tls/tls.key", Kubeconfig = "/kube/config", WebhookConfigName = "appmesh-inject", ShutdownDelay = 5 },
+            new WebhookOptions { Port = 9443, TlsCertFile = "/tls/tls.crt", TlsKeyFile = "/tls/tls.key", Kubeconfig = "/kube/config", WebhookConfigName = "appmesh-inject", ShutdownDelay = 5, MetricsPort = 8080, FailurePolicy = FailurePolicyMode.Ignore },
             Options(Required, env));
     }
 
@@ -116,7 +121,10 @@ public sealed class WebhookOptionsTests
     {
         var (code, stdout, stderr) = RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["APPMESH_INJECT_PORT"] = "http", ["PORT"] = "also-not-a-port" });
 
-        Assert.Equal((2, "", "appmesh-inject: invalid configuration:\n  --port: 'http' is not a whole number (from environment variable APPMESH_INJECT_PORT)\n"), (code, stdout, stderr));
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal(
+            ["""{"level":"critical","category":"Injector.Webhook","message":"invalid configuration: --port: 'http' is not a whole number (from environment variable APPMESH_INJECT_PORT)","problems":"--port: 'http' is not a whole number (from environment variable APPMESH_INJECT_PORT)","errors":["--port: 'http' is not a whole number (from environment variable APPMESH_INJECT_PORT)"]}"""],
+            LogLines.Untimed(stderr));
     }
 
     [Fact]

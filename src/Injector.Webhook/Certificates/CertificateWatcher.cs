@@ -96,20 +96,26 @@ public static class CertificateSetup
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
-            kestrel.ListenAnyIP(options.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
+            kestrel.ListenAnyIP(options.Port, listen =>
             {
-                // Per handshake, so that a rotated certificate (and its intermediates) is used at once.
-                OnConnection = _ =>
+                // In front of TLS: the client's address for the line about a failed handshake.
+                listen.Use(TlsHandshakeMonitor.NoteRemoteAddress);
+                listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
-                    if (store.Context is not { } context) throw new InvalidOperationException("no serving certificate is loaded yet");
-                    return ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                    // Per handshake, so that a rotated certificate (and its intermediates) is used at once.
+                    OnConnection = _ =>
                     {
-                        ServerCertificateContext = context,
-                        EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
-                    });
-                },
-            }));
+                        var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
+                        // An authentication failure, which Kestrel reports as a failed handshake (logged and counted).
+                        if (store.Context is not { } context) throw new System.Security.Authentication.AuthenticationException(HandshakeFailure.NoCertificateMessage);
+                        return ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = context,
+                            EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                        });
+                    },
+                });
+            });
         });
         return builder;
     }

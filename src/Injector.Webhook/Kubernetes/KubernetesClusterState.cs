@@ -22,6 +22,7 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     private volatile bool _nativeSidecars;
     private volatile string? _serverVersion;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstVersionAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, Lazy<Task<V1Namespace>>> _reads = new(StringComparer.Ordinal);
 
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
@@ -62,6 +63,9 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     /// <summary>The API server's gitVersion, once known.</summary>
     public string? ServerVersion => _serverVersion;
 
+    /// <summary>Completes when <c>/version</c> has answered (or failed) once: the start-up line waits for it.</summary>
+    public Task FirstVersionAnswer => _firstVersionAnswer.Task;
+
     /// <summary>Completes when the first namespace list has been read.</summary>
     public Task NamespacesSynced => _synced.Task;
 
@@ -77,14 +81,20 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
             {
                 var version = await api.CallAsync("get-version", (c, token) => c.Version.GetCodeAsync(token), ct);
                 var native = SupportsNativeSidecars(version.Major, version.Minor);
-                if (_serverVersion != version.GitVersion)
+                // The first answer is in the start-up line; a later change (an upgrade of the control plane) gets its own.
+                if (_serverVersion != version.GitVersion && FirstVersionAnswer.IsCompleted)
                     WebhookLog.ApiServerVersion(logger, version.GitVersion, native ? "supported" : "not supported (needs 1.29)");
                 _serverVersion = version.GitVersion;
                 _nativeSidecars = native;
+                _firstVersionAnswer.TrySetResult();
                 return VersionRefresh;
             },
             retryable: ex => ex is KubernetesApiException,
-            onFailure: (ex, _) => WebhookLog.ApiServerVersionUnknown(logger, ex.Message, _nativeSidecars ? "native" : "classic"),
+            onFailure: (ex, _) =>
+            {
+                WebhookLog.ApiServerVersionUnknown(logger, ex.Message, _nativeSidecars ? "native" : "classic");
+                _firstVersionAnswer.TrySetResult();
+            },
             new Backoff(MinBackoff, MaxBackoff),
             wait: Task.Delay,
             stoppingToken);

@@ -19,6 +19,7 @@ public static class KubernetesSetup
         if (client is null) return builder;
         var services = builder.Services;
         services.AddSingleton(client);
+        services.AddSingleton(new ClusterConnection(client.BaseUri, options.Kubeconfig));
         services.AddSingleton<KubernetesApi>();
         services.AddSingleton<ObjectReferences>();
         services.AddSingleton<IOwnerLookup, KubernetesOwnerLookup>();
@@ -36,3 +37,8 @@ public static class KubernetesSetup
         return builder;
     }
 }
+
+/// <summary>Which API server the webhook talks to, and through which configuration (for the start-up line).</summary>
+/// <param name="ApiServer">The API server's address.</param>
+/// <param name="Kubeconfig">The kubeconfig file, or null for the in-cluster configuration.</param>
+public sealed record ClusterConnection(Uri ApiServer, string? Kubeconfig);

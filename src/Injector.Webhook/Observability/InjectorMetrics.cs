@@ -1,14 +1,14 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Reflection;
-using System.Text;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
+using Prometheus;
 
 namespace Injector.Webhook.Observability;
 
-/// <summary>The webhook's Prometheus metrics, written in the text exposition format (version 0.0.4).
-/// Every label takes values from a fixed set, so the number of series is bounded.</summary>
+/// <summary>The webhook's Prometheus metrics, kept by prometheus-net in a registry of their own (one per
+/// application, so that tests can run several side by side). Every label takes its values from a fixed
+/// set, and every such series exists at 0 from start-up, so that a <c>rate()</c> alert sees the first
+/// failure. Besides the injector's own metrics the registry holds the process and .NET runtime metrics.</summary>
 public sealed class InjectorMetrics
 {
     /// <summary>Upper bounds of the latency histogram, in seconds: from half a millisecond, since most
@@ -22,114 +22,196 @@ public sealed class InjectorMetrics
         .Select(f => (string)f.GetRawConstantValue()!)
         .ToHashSet(StringComparer.Ordinal);
 
-    private const string OtherReason = "other";
+    public const string OtherReason = "other";
 
-    private static readonly string[] Results =
+    /// <summary>Under which result each reason is counted: the series that exist from start-up. A reason
+    /// the engine gains later is counted all the same (under its result); a test keeps this table complete.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ResultOfReason = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [Reasons.Injected] = AdmissionDecision.ResultInjected,
+        [Reasons.NotCreate] = AdmissionDecision.ResultSkipped,
+        [Reasons.NotAPod] = AdmissionDecision.ResultSkipped,
+        [Reasons.DisabledByAnnotation] = AdmissionDecision.ResultSkipped,
+        [Reasons.InjectDefaultOff] = AdmissionDecision.ResultSkipped,
+        [Reasons.AlreadyInjected] = AdmissionDecision.ResultSkipped,
+        [Reasons.HostNetwork] = AdmissionDecision.ResultSkipped,
+        [Reasons.NoWorkloadName] = AdmissionDecision.ResultSkipped,
+        [Reasons.InvalidAnnotation] = AdmissionDecision.ResultDenied,
+        [Reasons.InvalidVirtualNodeName] = AdmissionDecision.ResultDenied,
+        [Reasons.InvalidPod] = AdmissionDecision.ResultDenied,
+        [Reasons.InternalError] = AdmissionDecision.ResultError,
+    };
+
+    public static readonly IReadOnlyList<string> Results =
         [AdmissionDecision.ResultInjected, AdmissionDecision.ResultSkipped, AdmissionDecision.ResultDenied, AdmissionDecision.ResultError];
 
-    private readonly ConcurrentDictionary<(string Result, string Reason), Counter> _admissions = new();
-    private readonly long[] _latencyCounts = new long[LatencyBuckets.Length + 1];
-    private long _latencyCount;
-    private long _latencySumTicks;
-    private readonly ConcurrentDictionary<string, Counter> _apiRequests = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Counter> _apiFailures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Counter> _events = new(StringComparer.Ordinal);
+    /// <summary>Every Kubernetes API operation the webhook performs (a test checks the calls in the code).</summary>
+    public static readonly IReadOnlyList<string> ApiOperations =
+        ["get-replicaset", "get-job", "get-namespace", "list-namespaces", "watch-namespaces", "get-version", "create-event", "patch-event", "get-webhook-config", "patch-webhook-config"];
+
+    public static readonly IReadOnlyList<string> EventOutcomes = ["sent", "aggregated", "failed", "dropped"];
+
+    /// <summary>HTTP statuses of requests answered before any admission decision.</summary>
+    public static readonly IReadOnlyList<int> RefusedStatuses = [400, 405, 408, 413, 415];
+
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly Counter _admissions;
+    // Children resolved once: looking one up by label values allocates, and this is on every review's path.
+    private readonly Dictionary<(string Result, string Reason), Counter.Child> _admissionSeries = [];
+    private readonly Histogram _duration;
+    private readonly Counter _warnings;
+    private readonly Counter _refused;
+    private readonly Counter _aborted;
+    private readonly Counter _handshakeFailures;
+    private readonly Counter _apiRequests;
+    private readonly Counter _apiFailures;
+    private readonly Counter _events;
+    private readonly Gauge _certificateExpiry;
+    private readonly Gauge _buildInfo;
     private Func<DateTimeOffset?> _certificateNotAfter = () => null;
-    private readonly TimeProvider _time;
 
-    public InjectorMetrics(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
-
-    private sealed class Counter
+    public InjectorMetrics()
     {
-        public long Value;
+        // No exemplars: nothing here carries a trace, and looking for one would cost every sample.
+        var factory = Metrics.WithCustomRegistry(_registry);
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
+
+        _admissions = factory.CreateCounter("appmesh_inject_admission_requests_total",
+            "Admission reviews answered, by result and reason.", ["result", "reason"]);
+        _duration = factory.CreateHistogram("appmesh_inject_admission_duration_seconds",
+            "Time from reading an admission review to its decision.", new HistogramConfiguration { Buckets = LatencyBuckets });
+        _warnings = factory.CreateCounter("appmesh_inject_admission_warnings_total",
+            "Warnings returned to the API server (and shown to kubectl users) in admission answers.");
+        _refused = factory.CreateCounter("appmesh_inject_requests_refused_total",
+            "Requests answered with an HTTP error before any admission decision, by status code.", ["code"]);
+        _aborted = factory.CreateCounter("appmesh_inject_requests_aborted_total",
+            "Requests whose client closed the connection before the review was read.");
+        _handshakeFailures = factory.CreateCounter("appmesh_inject_tls_handshake_failures_total",
+            "TLS handshakes on the HTTPS port that failed, by reason.", ["reason"]);
+        _apiRequests = factory.CreateCounter("appmesh_inject_kubernetes_api_requests_total",
+            "Kubernetes API calls made, by operation.", ["operation"]);
+        _apiFailures = factory.CreateCounter("appmesh_inject_kubernetes_api_failures_total",
+            "Kubernetes API calls that failed or timed out, by operation.", ["operation"]);
+        _events = factory.CreateCounter("appmesh_inject_events_total",
+            "Kubernetes Events about injection, by outcome (sent, aggregated, failed, dropped).", ["outcome"]);
+        _certificateExpiry = factory.CreateGauge("appmesh_inject_certificate_expiry_timestamp_seconds",
+            "When the serving certificate expires (its notAfter), in seconds since the Unix epoch; absent until one is loaded.",
+            new GaugeConfiguration { SuppressInitialValue = true });
+        _buildInfo = factory.CreateGauge("appmesh_inject_build_info",
+            "Always 1: the webhook's version and the settings it injects with, as labels.",
+            ["version", "mesh", "region", "sidecar_mode", "sidecar_image"]);
+
+        foreach (var (reason, result) in ResultOfReason) _admissionSeries[(result, reason)] = _admissions.WithLabels(result, reason);
+        foreach (var status in RefusedStatuses) _refused.WithLabels(Code(status));
+        foreach (var reason in HandshakeFailure.Reasons) _handshakeFailures.WithLabels(reason);
+        foreach (var operation in ApiOperations)
+        {
+            _apiRequests.WithLabels(operation);
+            _apiFailures.WithLabels(operation);
+        }
+        foreach (var outcome in EventOutcomes) _events.WithLabels(outcome);
+
+        // Process (CPU, memory, threads, start time) and .NET (collections, heap) metrics from the library; the
+        // thread pool, GC pauses, heap and lock contention read from the runtime at each scrape (nothing listens
+        // on the admission path, unlike an event or meter listener).
+        DotNetStats.Register(_registry);
+        RegisterRuntimeMetrics(factory);
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            if (_certificateNotAfter() is { } notAfter) _certificateExpiry.Set(notAfter.ToUnixTimeSeconds());
+            else _certificateExpiry.Unpublish();
+        });
     }
 
-    /// <summary>Counts one admission under its result and reason and records its duration.</summary>
-    public void RecordAdmission(string result, string reason, TimeSpan duration)
+    /// <summary>Sets the build-info labels (once, at start-up).</summary>
+    public void SetBuildInfo(string version, string mesh, string region, string sidecarMode, string sidecarImage) =>
+        _buildInfo.WithLabels(version, mesh, region, sidecarMode, sidecarImage).Set(1);
+
+    /// <summary>Counts one admission under its result and reason, its warnings, and records its duration.</summary>
+    public void RecordAdmission(string result, string reason, TimeSpan duration, int warnings = 0)
     {
-        var resultLabel = Array.IndexOf(Results, result) >= 0 ? result : AdmissionDecision.ResultError;
+        var resultLabel = Results.Contains(result) ? result : AdmissionDecision.ResultError;
         var reasonLabel = KnownReasons.Contains(reason) ? reason : OtherReason;
-        Interlocked.Increment(ref _admissions.GetOrAdd((resultLabel, reasonLabel), _ => new Counter()).Value);
-
-        var seconds = duration.TotalSeconds;
-        var bucket = 0;
-        while (bucket < LatencyBuckets.Length && seconds > LatencyBuckets[bucket]) bucket++;
-        Interlocked.Increment(ref _latencyCounts[bucket]);
-        Interlocked.Increment(ref _latencyCount);
-        Interlocked.Add(ref _latencySumTicks, duration.Ticks);
+        if (_admissionSeries.TryGetValue((resultLabel, reasonLabel), out var series)) series.Inc();
+        else _admissions.WithLabels(resultLabel, reasonLabel).Inc();
+        _duration.Observe(duration.TotalSeconds);
+        if (warnings > 0) _warnings.Inc(warnings);
     }
 
-    /// <summary>Counts a Kubernetes API call by operation (a fixed name such as <c>get-replicaset</c>).</summary>
+    /// <summary>Counts a request refused with <paramref name="status"/> before any admission decision.</summary>
+    public void RecordRefused(int status) => _refused.WithLabels(RefusedStatuses.Contains(status) ? Code(status) : "other").Inc();
+
+    /// <summary>Counts a request whose client went away before its review was read.</summary>
+    public void RecordAborted() => _aborted.Inc();
+
+    /// <summary>Counts a failed TLS handshake by one of <see cref="HandshakeFailure.Reasons"/>.</summary>
+    public void RecordHandshakeFailure(string reason) =>
+        _handshakeFailures.WithLabels(HandshakeFailure.Reasons.Contains(reason) ? reason : HandshakeFailure.Other).Inc();
+
+    /// <summary>Counts a Kubernetes API call by operation (one of <see cref="ApiOperations"/>).</summary>
     public void RecordApiCall(string operation, bool failed)
     {
-        Interlocked.Increment(ref _apiRequests.GetOrAdd(operation, _ => new Counter()).Value);
-        if (failed) Interlocked.Increment(ref _apiFailures.GetOrAdd(operation, _ => new Counter()).Value);
-        else _apiFailures.GetOrAdd(operation, _ => new Counter());
+        _apiRequests.WithLabels(operation).Inc();
+        if (failed) _apiFailures.WithLabels(operation).Inc();
     }
 
     /// <summary>Counts a Kubernetes Event by outcome: <c>sent</c>, <c>aggregated</c>, <c>failed</c> or <c>dropped</c>.</summary>
-    public void RecordEvent(string outcome) => Interlocked.Increment(ref _events.GetOrAdd(outcome, _ => new Counter()).Value);
+    public void RecordEvent(string outcome) => _events.WithLabels(outcome).Inc();
 
     /// <summary>Where the certificate expiry gauge reads the serving certificate's end of validity.</summary>
     public void ObserveCertificate(Func<DateTimeOffset?> notAfter) => _certificateNotAfter = notAfter;
 
-    public long AdmissionCount(string result, string reason) =>
-        _admissions.TryGetValue((result, reason), out var counter) ? Interlocked.Read(ref counter.Value) : 0;
+    public long AdmissionCount(string result, string reason) => (long)_admissions.WithLabels(result, reason).Value;
 
-    public long ApiCallCount(string operation) =>
-        _apiRequests.TryGetValue(operation, out var counter) ? Interlocked.Read(ref counter.Value) : 0;
+    public long ApiCallCount(string operation) => (long)_apiRequests.WithLabels(operation).Value;
 
-    public long ApiFailureCount(string operation) =>
-        _apiFailures.TryGetValue(operation, out var counter) ? Interlocked.Read(ref counter.Value) : 0;
+    public long ApiFailureCount(string operation) => (long)_apiFailures.WithLabels(operation).Value;
 
-    public long EventCount(string outcome) =>
-        _events.TryGetValue(outcome, out var counter) ? Interlocked.Read(ref counter.Value) : 0;
+    public long EventCount(string outcome) => (long)_events.WithLabels(outcome).Value;
 
-    /// <summary>The exposition text; series sorted by label values so the output is stable.</summary>
+    public long HandshakeFailureCount(string reason) => (long)_handshakeFailures.WithLabels(reason).Value;
+
+    public long RefusedCount(int status) => (long)_refused.WithLabels(Code(status)).Value;
+
+    public long AbortedCount => (long)_aborted.Value;
+
+    /// <summary>Writes the Prometheus text exposition format (0.0.4) to <paramref name="output"/>.</summary>
+    public Task WriteAsync(Stream output, CancellationToken cancellationToken = default) =>
+        _registry.CollectAndExportAsTextAsync(output, cancellationToken);
+
+    /// <summary>The exposition text.</summary>
     public string Render()
     {
-        var text = new StringBuilder();
-        Header(text, "appmesh_inject_admission_requests_total", "counter", "Admission reviews answered, by result and reason.");
-        foreach (var ((result, reason), counter) in _admissions.OrderBy(p => p.Key.Result, StringComparer.Ordinal).ThenBy(p => p.Key.Reason, StringComparer.Ordinal))
-            Sample(text, "appmesh_inject_admission_requests_total", $"result=\"{result}\",reason=\"{reason}\"", Interlocked.Read(ref counter.Value));
-
-        Header(text, "appmesh_inject_admission_duration_seconds", "histogram", "Time from reading an admission review to its decision.");
-        long cumulative = 0;
-        for (var i = 0; i < LatencyBuckets.Length; i++)
-        {
-            cumulative += Interlocked.Read(ref _latencyCounts[i]);
-            Sample(text, "appmesh_inject_admission_duration_seconds_bucket", $"le=\"{Number(LatencyBuckets[i])}\"", cumulative);
-        }
-        cumulative += Interlocked.Read(ref _latencyCounts[^1]);
-        Sample(text, "appmesh_inject_admission_duration_seconds_bucket", "le=\"+Inf\"", cumulative);
-        text.Append("appmesh_inject_admission_duration_seconds_sum ").Append(Number(TimeSpan.FromTicks(Interlocked.Read(ref _latencySumTicks)).TotalSeconds)).Append('\n');
-        text.Append("appmesh_inject_admission_duration_seconds_count ").Append(Interlocked.Read(ref _latencyCount)).Append('\n');
-
-        Header(text, "appmesh_inject_kubernetes_api_requests_total", "counter", "Kubernetes API calls made, by operation.");
-        foreach (var (operation, counter) in _apiRequests.OrderBy(p => p.Key, StringComparer.Ordinal))
-            Sample(text, "appmesh_inject_kubernetes_api_requests_total", $"operation=\"{operation}\"", Interlocked.Read(ref counter.Value));
-        Header(text, "appmesh_inject_kubernetes_api_failures_total", "counter", "Kubernetes API calls that failed or timed out, by operation.");
-        foreach (var (operation, counter) in _apiFailures.OrderBy(p => p.Key, StringComparer.Ordinal))
-            Sample(text, "appmesh_inject_kubernetes_api_failures_total", $"operation=\"{operation}\"", Interlocked.Read(ref counter.Value));
-
-        Header(text, "appmesh_inject_events_total", "counter", "Kubernetes Events about injection, by outcome (sent, aggregated, failed, dropped).");
-        foreach (var (outcome, counter) in _events.OrderBy(p => p.Key, StringComparer.Ordinal))
-            Sample(text, "appmesh_inject_events_total", $"outcome=\"{outcome}\"", Interlocked.Read(ref counter.Value));
-
-        if (_certificateNotAfter() is { } notAfter)
-        {
-            Header(text, "appmesh_inject_certificate_expiry_seconds", "gauge", "Seconds until the serving certificate expires (negative once expired).");
-            text.Append("appmesh_inject_certificate_expiry_seconds ").Append(Number(Math.Round((notAfter - _time.GetUtcNow()).TotalSeconds))).Append('\n');
-        }
-        return text.ToString();
+        using var buffer = new MemoryStream();
+        WriteAsync(buffer).GetAwaiter().GetResult();
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Header(StringBuilder text, string name, string type, string help) =>
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
-            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+    private static string Code(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static void Sample(StringBuilder text, string name, string labels, long value) =>
-        text.Append(name).Append('{').Append(labels).Append("} ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-
-    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    private void RegisterRuntimeMetrics(MetricFactory factory)
+    {
+        var threads = factory.CreateGauge("dotnet_threadpool_threads", "Thread pool threads.");
+        var queued = factory.CreateGauge("dotnet_threadpool_queue_length", "Work items queued to the thread pool, not yet started.");
+        var completed = factory.CreateCounter("dotnet_threadpool_completed_items_total", "Work items the thread pool has run.");
+        var pause = factory.CreateCounter("dotnet_gc_pause_seconds_total", "Time the garbage collector has paused the process.");
+        var allocated = factory.CreateCounter("dotnet_gc_allocated_bytes_total", "Bytes allocated on the managed heap.");
+        var heap = factory.CreateGauge("dotnet_gc_heap_size_bytes", "Managed heap size after the last garbage collection.");
+        var committed = factory.CreateGauge("dotnet_gc_committed_bytes", "Memory committed by the garbage collector after the last collection.");
+        var available = factory.CreateGauge("dotnet_gc_available_memory_bytes", "Memory the garbage collector works within: its heap hard limit, else the container's memory limit, else the machine's memory.");
+        var contention = factory.CreateCounter("dotnet_monitor_lock_contentions_total", "Times a thread waited for a lock held by another.");
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            threads.Set(ThreadPool.ThreadCount);
+            queued.Set(ThreadPool.PendingWorkItemCount);
+            completed.IncTo(ThreadPool.CompletedWorkItemCount);
+            pause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
+            allocated.IncTo(GC.GetTotalAllocatedBytes());
+            var info = GC.GetGCMemoryInfo();
+            heap.Set(info.HeapSizeBytes);
+            committed.Set(info.TotalCommittedBytes);
+            available.Set(info.TotalAvailableMemoryBytes);
+            contention.IncTo(Monitor.LockContentionCount);
+        });
+    }
 }

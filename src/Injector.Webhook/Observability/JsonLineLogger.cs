@@ -28,11 +28,17 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         SingleReader = true,
     });
     private readonly Task _writer;
+    private readonly Func<string, Exception?, bool> _drop;
 
-    public JsonLineLoggerProvider(Stream output, TimeProvider? time = null)
+    /// <param name="output">Where the lines go (standard output).</param>
+    /// <param name="time">The clock of the <c>time</c> field.</param>
+    /// <param name="drop">Entries not to write, by category and exception: a failure the host reports in a
+    /// line of its own (a taken port) would otherwise come twice, once with a stack trace.</param>
+    public JsonLineLoggerProvider(Stream output, TimeProvider? time = null, Func<string, Exception?, bool>? drop = null)
     {
         _output = output;
         _time = time ?? TimeProvider.System;
+        _drop = drop ?? ((_, _) => false);
         _writer = Task.Run(WriteLinesAsync);
     }
 
@@ -40,6 +46,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
     private void Write<TState>(string category, LogLevel level, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        if (exception is not null && _drop(category, exception)) return;
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         var json = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -81,6 +88,11 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
             case double d when double.IsFinite(d): json.WriteNumber(name, Math.Round(d, 3)); break;
             case DateTime t: json.WriteString(name, t); break;
             case DateTimeOffset t: json.WriteString(name, t); break;
+            case IReadOnlyList<string> list:
+                json.WriteStartArray(name);
+                foreach (var item in list) json.WriteStringValue(item);
+                json.WriteEndArray();
+                break;
             default: json.WriteString(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
         }
     }

@@ -5,15 +5,21 @@ namespace Injector.Webhook.Observability;
 /// placeholder (docs/operations.md), so renaming a placeholder renames a field.</summary>
 public static partial class WebhookLog
 {
-    // 1–9: admission.
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "admission {Uid} {Namespace}/{Workload}: {Decision} ({Reason}) {Detail} in {DurationMs} ms, dryRun={DryRun}")]
+    // 1–9: admission. The decision lines' message reads without repeating itself ("injected into mesh demo…",
+    // "denied (invalid-annotation): …"); the JSON line still has every field: the generator adds parameters the
+    // message does not name as fields (named as written), which is what SYSLIB1015 would warn about.
+#pragma warning disable SYSLIB1015
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "admission {Uid} {Namespace}/{Workload}: {Detail} in {DurationMs} ms")]
     // "Namespace", not "@namespace": with more than six values the generator names the field after the
     // parameter as written, so "@namespace" would become the JSON field "@namespace".
-    public static partial void Decision(ILogger logger, string uid, string Namespace, string? workload, string decision, string reason, string detail, double durationMs, bool dryRun);
+    public static partial void Injected(ILogger logger, string uid, string Namespace, string? workload, string decision, string reason, string detail, double durationMs, bool dryRun, IReadOnlyList<string> warnings);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "admission {Uid} failed")]
-    public static partial void AdmissionFailed(ILogger logger, Exception exception, string uid);
+    [LoggerMessage(EventId = 3, Message = "admission {Uid} {Namespace}/{Workload}: {Decision} ({Reason}): {Detail} in {DurationMs} ms")]
+    public static partial void Decision(ILogger logger, LogLevel level, string uid, string Namespace, string? workload, string decision, string reason, string detail, double durationMs, bool dryRun, IReadOnlyList<string> warnings);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "admission {Uid} failed inside the injector: {Error}; failure policy {FailurePolicy}: {Outcome}")]
+    public static partial void AdmissionFailed(ILogger logger, Exception exception, string uid, string error, string failurePolicy, string outcome, int suppressed);
+#pragma warning restore SYSLIB1015
 
     // 10–19: the serving certificate.
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "serving certificate {Subject} from {CertFile}, valid until {NotAfter:O}")]
@@ -24,6 +30,12 @@ public static partial class WebhookLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "no --tls-cert-file given: serving an in-memory certificate for localhost signed by a throw-away CA")]
     public static partial void SelfSignedCertificate(ILogger logger);
+
+#pragma warning disable SYSLIB1015 // the CA bundle is a field of its own: too long for the message
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information,
+        Message = "in-memory CA generated: the caBundle field holds its base64 PEM, for the caBundle of a MutatingWebhookConfiguration that calls this webhook")]
+    public static partial void InMemoryCaBundle(ILogger logger, string caBundle);
+#pragma warning restore SYSLIB1015
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "serving certificate reloaded: {Subject}, valid until {NotAfter:O}")]
     public static partial void CertificateReloaded(ILogger logger, string subject, DateTime notAfter);
@@ -70,4 +82,30 @@ public static partial class WebhookLog
 
     [LoggerMessage(EventId = 32, Level = LogLevel.Debug, Message = "no uid for {Kind} {Namespace}/{Name}: {Error}")]
     public static partial void EventOwnerUidUnknown(ILogger logger, string kind, string @namespace, string name, string error);
+
+    // 40–49: connections and requests that never reach a decision (rate-limited by the callers).
+#pragma warning disable SYSLIB1015 // error (the TLS library's words) and suppressed are fields only
+    [LoggerMessage(EventId = 40, Message = "TLS handshake error from {RemoteAddress} ({Reason}): {Detail}")]
+    public static partial void HandshakeFailed(ILogger logger, LogLevel level, string remoteAddress, string reason, string detail, string error, int suppressed);
+
+    [LoggerMessage(EventId = 41, Message = "request from {RemoteAddress} not answered ({Problem}): {Detail}")]
+    public static partial void ClientProblem(ILogger logger, LogLevel level, string remoteAddress, string problem, string detail, string error, int suppressed);
+#pragma warning restore SYSLIB1015
+
+    // 50–59: the process.
+    [LoggerMessage(EventId = 50, Level = LogLevel.Information,
+        Message = "appmesh-inject {Version} started: HTTPS on :{Port}, metrics and health on {MetricsAddress}; mesh {Mesh}, region {Region}, sidecar mode {SidecarMode}, failure policy {FailurePolicy}; Kubernetes API {ApiServer} version {ApiServerVersion} ({Kubeconfig})")]
+    public static partial void Started(ILogger logger, string version, int port, string metricsAddress, string mesh, string region, string sidecarMode, string failurePolicy, string apiServer, string apiServerVersion, string kubeconfig);
+
+    [LoggerMessage(EventId = 53, Level = LogLevel.Information,
+        Message = "appmesh-inject {Version} started: HTTPS on :{Port}, metrics and health on {MetricsAddress}; mesh {Mesh}, region {Region}, sidecar mode {SidecarMode}, failure policy {FailurePolicy}; no Kubernetes API (not in a cluster and no --kubeconfig)")]
+    public static partial void StartedWithoutCluster(ILogger logger, string version, int port, string metricsAddress, string mesh, string region, string sidecarMode, string failurePolicy);
+
+    [LoggerMessage(EventId = 51, Level = LogLevel.Critical, Message = "cannot serve: {Error}")]
+    public static partial void CannotServe(ILogger logger, string error);
+
+#pragma warning disable SYSLIB1015 // errors: the same problems as a list
+    [LoggerMessage(EventId = 52, Level = LogLevel.Critical, Message = "invalid configuration: {Problems}")]
+    public static partial void InvalidConfiguration(ILogger logger, string problems, IReadOnlyList<string> errors);
+#pragma warning restore SYSLIB1015
 }

@@ -1,0 +1,84 @@
+using System.Net;
+
+namespace Injector.Webhook.Observability;
+
+/// <summary>What happens to admission requests that never reach a decision. Requests refused with an HTTP
+/// error (400, 405, 408, 413, 415) are counted by status. Client problems — a client that goes away before
+/// its review has arrived, or whose body arrives too slowly (408) — are the client's, not the server's:
+/// they are answered (when there is still someone to answer), counted, and logged at most once per
+/// <see cref="LogWindow"/> per kind, without a stack trace, instead of Kestrel's error line per request.</summary>
+public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutcomes> logger, TimeProvider? time = null)
+{
+    public static readonly TimeSpan LogWindow = TimeSpan.FromSeconds(10);
+
+    public const string Aborted = "aborted";
+    public const string BodyTimeout = "body-timeout";
+
+    private readonly LogRateLimiter _lines = new(LogWindow, time);
+
+    public static bool IsAdmissionPath(PathString path) => path.Value is "/mutate" or "/";
+
+    public Task InvokeAsync(HttpContext http, RequestDelegate next)
+    {
+        if (!IsAdmissionPath(http.Request.Path)) return next(http);
+        var handled = next(http);
+        // The usual case, a review answered without trouble, costs one status check.
+        if (handled.IsCompletedSuccessfully)
+        {
+            Count(http);
+            return Task.CompletedTask;
+        }
+        return AwaitAsync(http, handled);
+    }
+
+    private async Task AwaitAsync(HttpContext http, Task handled)
+    {
+        try
+        {
+            await handled;
+        }
+        catch (Exception ex) when (http.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The client went away: nobody is left to answer.
+            metrics.RecordAborted();
+            Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", ex.Message);
+            return;
+        }
+        catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
+        {
+            // Kestrel refused the body while the endpoint read it (too slow, cut short, malformed chunks).
+            // Answer as Kestrel would, closing the connection, whose body is unread.
+            http.Response.Clear();
+            http.Response.StatusCode = ex.StatusCode;
+            http.Response.Headers.Connection = "close";
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync(ex.Message + "\n", http.RequestAborted);
+        }
+        Count(http);
+    }
+
+    private void Count(HttpContext http)
+    {
+        if (http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)
+        {
+            metrics.RecordAborted();
+            Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", "connection closed");
+            return;
+        }
+        var status = http.Response.StatusCode;
+        if (status is < 400 or >= 500) return;
+        metrics.RecordRefused(status);
+        if (status == StatusCodes.Status408RequestTimeout)
+            Log(BodyTimeout, http, LogLevel.Warning, "the review's body did not arrive in time (408)", "request body timeout");
+    }
+
+    private void Log(string problem, HttpContext http, LogLevel level, string detail, string error)
+    {
+        if (!_lines.TryAcquire(problem, out var suppressed)) return;
+        var remote = HandshakeFailure.Address(RemoteEndPoint(http));
+        WebhookLog.ClientProblem(logger, level, remote, problem, detail, error, suppressed);
+    }
+
+    private static IPEndPoint? RemoteEndPoint(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
+}

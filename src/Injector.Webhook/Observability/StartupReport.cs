@@ -1,0 +1,92 @@
+using Injector.Core.Injection;
+using Injector.Core.Settings;
+using Injector.Webhook.Kubernetes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Injector.Webhook.Observability;
+
+/// <summary>Where each option that is not a default came from (<c>flag --x</c>, <c>environment variable X</c>,
+/// <c>config file 'path'</c>), by option name.</summary>
+public sealed record OptionSources(IReadOnlyDictionary<string, string> Sources);
+
+/// <summary>Writes the one start-up line: version, ports, mesh, region, sidecar mode, failure policy and the
+/// cluster — the API server's address and version and the configuration that named it, so that a local run
+/// that picked up <c>KUBECONFIG</c> says so. It waits for the server to listen and for the API server's
+/// first <c>/version</c> answer (at most the API timeout), so the line holds what the webhook will act on.</summary>
+public sealed class StartupReport(
+    IServiceProvider services, InjectorSettings settings, WebhookOptions options, OptionSources sources,
+    IHostApplicationLifetime lifetime, ILogger<StartupReport> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        var cluster = services.GetService<KubernetesClusterState>();
+        if (cluster is not null)
+        {
+            try
+            {
+                await cluster.FirstVersionAnswer.WaitAsync(options.ApiTimeout + TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (TimeoutException)
+            {
+                // Report what is known; the version line follows when the API server answers.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        Report(cluster);
+    }
+
+    private void Report(KubernetesClusterState? cluster)
+    {
+        var (port, metricsPort) = ListeningPorts();
+        var connection = services.GetService<ClusterConnection>();
+        var mode = settings.SidecarMode switch
+        {
+            SidecarMode.Auto => cluster?.NativeSidecarsSupported == true ? "auto (native)" : "auto (classic)",
+            var fixedMode => fixedMode.ToString().ToLowerInvariant(),
+        };
+        var metricsAddress = metricsPort is { } m ? $":{m}" : "the HTTPS port";
+        var policy = options.FailurePolicy.ToString();
+        if (connection is null)
+        {
+            WebhookLog.StartedWithoutCluster(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy);
+            return;
+        }
+        var apiServer = connection.ApiServer.ToString().TrimEnd('/');
+        var apiServerVersion = cluster?.ServerVersion ?? "unknown";
+        var configuration = Configuration(connection);
+        WebhookLog.Started(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy, apiServer, apiServerVersion, configuration);
+    }
+
+    /// <summary>How the cluster was found: in-cluster, or a kubeconfig file and who named it.</summary>
+    private string Configuration(ClusterConnection connection)
+    {
+        if (connection.Kubeconfig is not { } path) return "in-cluster configuration";
+        return sources.Sources.TryGetValue("kubeconfig", out var from) ? $"kubeconfig {path} from {from}" : $"kubeconfig {path}";
+    }
+
+    /// <summary>The ports actually listened on (a configured 0 becomes the port the system chose).</summary>
+    private (int Https, int? Metrics) ListeningPorts()
+    {
+        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        int? Port(string scheme) => addresses.Where(a => a.StartsWith(scheme + "://", StringComparison.Ordinal))
+            .Select(a => (int?)new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port)
+            .FirstOrDefault();
+        return (Port("https") ?? options.Port, options.MetricsPort is null ? null : Port("http") ?? options.MetricsPort);
+    }
+}
