@@ -47,8 +47,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- list $svc (printf "%s.%s" $svc .Release.Namespace) (printf "%s.%s.svc" $svc .Release.Namespace) | toJson -}}
 {{- end -}}
 
+{{/* The value of image.repository in values.yaml: not an image anyone can pull. */}}
+{{- define "appmesh-inject.imagePlaceholder" -}}
+<your-registry>/appmesh-inject-webhook
+{{- end -}}
+
 {{/* Checks that fail early with a message instead of rendering a broken install. */}}
 {{- define "appmesh-inject.validate" -}}
+{{- if not .Values.mesh.name -}}
+{{- fail "mesh.name is required: the App Mesh mesh that pods join unless they carry the appmesh.k8s.aws/mesh annotation (--set mesh.name=<mesh>)" -}}
+{{- end -}}
+{{- if not .Values.region -}}
+{{- fail "region is required: the AWS region of the mesh, given to Envoy as AWS_REGION (--set region=<region>); the chart does not guess it" -}}
+{{- end -}}
+{{- if eq .Values.image.repository (include "appmesh-inject.imagePlaceholder" .) -}}
+{{- fail (printf "image.repository is still the placeholder %q: build and push the webhook image (docs/install.md, step 1) and --set image.repository=<registry>/appmesh-inject-webhook" .Values.image.repository) -}}
+{{- end -}}
 {{- if not (has .Values.tls.mode (list "generate" "certManager" "secret")) -}}
 {{- fail (printf "tls.mode must be generate, certManager or secret, not %q" .Values.tls.mode) -}}
 {{- end -}}

@@ -19,10 +19,14 @@ public sealed record WebhookConfigurationOptions
     /// <summary><c>Fail</c> (pods wait for the injector) or <c>Ignore</c> (pods start without a sidecar when it is down).</summary>
     public string FailurePolicy { get; init; } = "Fail";
     public int TimeoutSeconds { get; init; } = 10;
+    /// <summary>Whether to render <c>matchConditions</c> (CEL; GA in Kubernetes 1.30, beta and on by default in
+    /// 1.28 and 1.29): false for older API servers, which reject or drop the field.</summary>
+    public bool MatchConditions { get; init; } = true;
 }
 
-/// <summary>Renders the MutatingWebhookConfiguration for installs without Helm. See
-/// <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#configure-admission-webhooks-on-the-fly">configuring admission webhooks</see>.</summary>
+/// <summary>Renders the MutatingWebhookConfiguration for installs without Helm. The chart renders the same
+/// webhook (a test compares the two), so what reaches the API server does not depend on how it was installed.
+/// See <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#configure-admission-webhooks-on-the-fly">configuring admission webhooks</see>.</summary>
 public static partial class WebhookConfiguration
 {
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
@@ -30,6 +34,30 @@ public static partial class WebhookConfiguration
 
     /// <summary>Namespaces never sent to the injector (SPEC §1), besides the injector's own.</summary>
     public static readonly IReadOnlyList<string> ExcludedNamespaces = ["kube-system", "kube-public", "kube-node-lease"];
+
+    /// <summary>The namespace label values that send a namespace's pods: the label is the namespace's default
+    /// (<c>enabled</c> injects unless a pod opts out, <c>disabled</c> injects only pods annotated <c>enabled</c>),
+    /// selected as the App Mesh controller's webhook selects it.</summary>
+    public static readonly IReadOnlyList<string> NamespaceLabelValues = ["enabled", "disabled"];
+
+    /// <summary>The label of the injector's own pods (the chart's <c>app.kubernetes.io/name</c>).</summary>
+    public const string InjectorNameLabel = "app.kubernetes.io/name";
+    public const string InjectorName = "appmesh-inject";
+
+    /// <summary>The webhook's name, as the API server reports it in "failed calling webhook" errors: the Service it calls.</summary>
+    public static string WebhookName(string serviceName, string serviceNamespace) => $"{serviceName}.{serviceNamespace}.svc";
+
+    /// <summary>CEL conditions that keep pods the injector would not inject away from it, so that they are created
+    /// even while it is down under <c>failurePolicy: Fail</c>. Each must only ever skip a pod the engine skips too
+    /// (a test evaluates them against the engine); every other pod is sent and decided by the engine.</summary>
+    public static IReadOnlyList<(string Name, string Expression)> MatchConditionExpressions { get; } =
+    [
+        ("not-opted-out",
+            $"!has(object.metadata.annotations) || !('{AnnotationKeys.SidecarInjectorWebhook}' in object.metadata.annotations) || object.metadata.annotations['{AnnotationKeys.SidecarInjectorWebhook}'] != 'disabled'"),
+        ("not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork"),
+        ("not-the-injector",
+            $"!has(object.metadata.labels) || !('{InjectorNameLabel}' in object.metadata.labels) || object.metadata.labels['{InjectorNameLabel}'] != '{InjectorName}'"),
+    ];
 
     /// <summary>Every problem with the options, in words a user can act on.</summary>
     public static IReadOnlyList<string> Validate(WebhookConfigurationOptions o)
@@ -67,40 +95,61 @@ public static partial class WebhookConfiguration
         if (o.CaPem is not null) clientConfig["caBundle"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(o.CaPem.Trim() + "\n"));
 
         var excluded = ExcludedNamespaces.Append(o.ServiceNamespace).Distinct().Select(n => (JsonNode?)n).ToArray();
-        return new JsonObject
+        var webhook = new JsonObject
         {
-            ["apiVersion"] = "admissionregistration.k8s.io/v1",
-            ["kind"] = "MutatingWebhookConfiguration",
-            ["metadata"] = new JsonObject { ["name"] = o.Name },
-            ["webhooks"] = new JsonArray(new JsonObject
+            ["name"] = WebhookName(o.ServiceName, o.ServiceNamespace),
+            ["admissionReviewVersions"] = new JsonArray("v1", "v1beta1"),
+            ["clientConfig"] = clientConfig,
+            ["rules"] = new JsonArray(new JsonObject
             {
-                ["name"] = $"{o.ServiceName}.{o.ServiceNamespace}.appmesh.k8s.aws",
-                ["admissionReviewVersions"] = new JsonArray("v1", "v1beta1"),
-                ["clientConfig"] = clientConfig,
-                ["rules"] = new JsonArray(new JsonObject
-                {
-                    ["apiGroups"] = new JsonArray(""),
-                    ["apiVersions"] = new JsonArray("v1"),
-                    ["operations"] = new JsonArray("CREATE"),
-                    ["resources"] = new JsonArray("pods"),
-                    ["scope"] = "Namespaced",
-                }),
-                ["namespaceSelector"] = new JsonObject
-                {
-                    ["matchLabels"] = new JsonObject { [AnnotationKeys.SidecarInjectorWebhook] = "enabled" },
-                    ["matchExpressions"] = new JsonArray(new JsonObject
+                ["apiGroups"] = new JsonArray(""),
+                ["apiVersions"] = new JsonArray("v1"),
+                ["operations"] = new JsonArray("CREATE"),
+                ["resources"] = new JsonArray("pods"),
+                ["scope"] = "Namespaced",
+            }),
+            ["namespaceSelector"] = new JsonObject
+            {
+                ["matchExpressions"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["key"] = AnnotationKeys.SidecarInjectorWebhook,
+                        ["operator"] = "In",
+                        ["values"] = new JsonArray([.. NamespaceLabelValues.Select(v => (JsonNode?)v)]),
+                    },
+                    new JsonObject
                     {
                         ["key"] = "kubernetes.io/metadata.name",
                         ["operator"] = "NotIn",
                         ["values"] = new JsonArray(excluded),
                     }),
-                },
-                ["failurePolicy"] = o.FailurePolicy,
-                ["matchPolicy"] = "Equivalent",
-                ["sideEffects"] = "None",
-                ["timeoutSeconds"] = o.TimeoutSeconds,
-                ["reinvocationPolicy"] = "IfNeeded",
-            }),
+            },
+            // A pod labelled appmesh.k8s.aws/sidecarInjectorWebhook=disabled is never sent (on every API server version).
+            ["objectSelector"] = new JsonObject
+            {
+                ["matchExpressions"] = new JsonArray(new JsonObject
+                {
+                    ["key"] = AnnotationKeys.SidecarInjectorWebhook,
+                    ["operator"] = "NotIn",
+                    ["values"] = new JsonArray("disabled"),
+                }),
+            },
+            ["failurePolicy"] = o.FailurePolicy,
+            ["matchPolicy"] = "Equivalent",
+            // Events are written about admissions, except for dry runs.
+            ["sideEffects"] = "NoneOnDryRun",
+            ["timeoutSeconds"] = o.TimeoutSeconds,
+            ["reinvocationPolicy"] = "IfNeeded",
+        };
+        if (o.MatchConditions)
+            webhook["matchConditions"] = new JsonArray([.. MatchConditionExpressions.Select(c => (JsonNode?)new JsonObject { ["name"] = c.Name, ["expression"] = c.Expression })]);
+
+        return new JsonObject
+        {
+            ["apiVersion"] = "admissionregistration.k8s.io/v1",
+            ["kind"] = "MutatingWebhookConfiguration",
+            ["metadata"] = new JsonObject { ["name"] = o.Name },
+            ["webhooks"] = new JsonArray(webhook),
         };
     }
 }
