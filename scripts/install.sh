@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs appmesh-inject with Helm, the way the App Mesh walkthrough installed its injector:
 #
-#   export MESH_NAME=bookinfo AWS_REGION=us-west-2
+#   export MESH_NAME=bookinfo AWS_REGION=us-west-2 IMAGE_REPOSITORY=<registry>/appmesh-inject-webhook
 #   curl -fsSL <raw URL of this file> | bash              # or: scripts/install.sh
 #   scripts/install.sh --dry-run                          # print the manifests, touch no cluster
 #   scripts/install.sh -- --set tls.mode=certManager      # extra arguments go to helm
 #
 # Environment (defaults in brackets):
 #   MESH_NAME            App Mesh mesh name (required)
-#   MESH_REGION          AWS region of the mesh [$AWS_REGION, else us-west-2]
+#   MESH_REGION          AWS region of the mesh (required) [$AWS_REGION, else $AWS_DEFAULT_REGION]
+#   IMAGE_REPOSITORY     the webhook image you pushed [none: then pass --set image.repository=... to helm]
 #   INJECTOR_NAMESPACE   namespace of the injector [appmesh-system]
 #   RELEASE_NAME         Helm release name [appmesh-inject]
 #   CHART                chart path or reference [the repository's charts/appmesh-inject when
@@ -24,7 +25,7 @@ helm_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) dry_run=true; shift ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]:-$0}" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]:-$0}" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; helm_args=("$@"); break ;;
     *) die "unknown argument '$1' (see --help; helm arguments go after --)" ;;
   esac
@@ -33,7 +34,9 @@ done
 mesh="${MESH_NAME:-}"
 [[ -n "$mesh" ]] || die "MESH_NAME is required: export MESH_NAME=<your App Mesh mesh name> and run again"
 [[ "$mesh" =~ ^[A-Za-z0-9_-]{1,255}$ ]] || die "MESH_NAME '$mesh' is not a valid App Mesh name (1-255 letters, digits, '-' or '_')"
-region="${MESH_REGION:-${AWS_REGION:-us-west-2}}"
+# The region is never guessed: Envoy in the wrong region finds no mesh.
+region="${MESH_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}"
+[[ -n "$region" ]] || die "the mesh's AWS region is required: export MESH_REGION=<region> (or AWS_REGION), e.g. us-west-2, and run again"
 namespace="${INJECTOR_NAMESPACE:-appmesh-system}"
 release="${RELEASE_NAME:-appmesh-inject}"
 timeout="${ROLLOUT_TIMEOUT:-180s}"
@@ -63,6 +66,7 @@ version_args=()
 [[ -n "${CHART_VERSION:-}" ]] && version_args=(--version "$CHART_VERSION")
 
 values=(--namespace "$namespace" --set-string "mesh.name=$mesh" --set-string "region=$region")
+[[ -n "${IMAGE_REPOSITORY:-}" ]] && values+=(--set-string "image.repository=$IMAGE_REPOSITORY")
 
 if $dry_run; then
   echo "install: dry run: manifests for release '$release' in namespace '$namespace' (mesh '$mesh', region '$region'); no cluster is contacted" >&2

@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
+using Injector.Cli.Rendering;
 using k8s.Models;
 
 namespace Injector.Shipping.Tests;
@@ -15,13 +17,14 @@ public class ChartTests
         { "certManager with a given ClusterIssuer", ["--set", "tls.mode=certManager", "--set", "tls.certManager.issuerRef.name=corp-ca", "--set", "tls.certManager.issuerRef.kind=ClusterIssuer"] },
         { "secret with a caBundle", ["--set", "tls.mode=secret", "--set", "tls.existingSecret=webhook-tls", "--set", "tls.caBundle=Q0E="] },
         { "secret with a self-patched caBundle", ["--set", "tls.mode=secret", "--set", "tls.existingSecret=webhook-tls", "--set", "webhook.patchCaBundle=true"] },
+        { "everything optional on", ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.prometheusRule.enabled=true", "--set", "autoscaling.enabled=true"] },
     };
 
     [Theory]
     [MemberData(nameof(CertificateModes))]
     public void Helm_lint_strict_passes(string mode, string[] values)
     {
-        var result = Helm.Run(["lint", "--strict", Repo.ChartDir, .. values]);
+        var result = Helm.Run(["lint", "--strict", Repo.ChartDir, .. Helm.Required, .. values]);
 
         Assert.True(result.ExitCode == 0, $"{mode}: {result.StdOut}{result.StdErr}");
         Assert.Contains("1 chart(s) linted, 0 chart(s) failed", result.StdOut.Split('\n'));
@@ -55,6 +58,14 @@ public class ChartTests
                 "cert-manager.io/v1 Issuer appmesh-inject-ca",
             ],
             "certManager with a given ClusterIssuer" => [.. common, "cert-manager.io/v1 Certificate appmesh-inject"],
+            "everything optional on" =>
+            [
+                .. common[..2], "v1 Secret appmesh-inject-tls", .. common[2..6],
+                "autoscaling/v2 HorizontalPodAutoscaler appmesh-inject",
+                "admissionregistration.k8s.io/v1 MutatingWebhookConfiguration appmesh-inject",
+                "monitoring.coreos.com/v1 PrometheusRule appmesh-inject",
+                "monitoring.coreos.com/v1 ServiceMonitor appmesh-inject",
+            ],
             _ => common,
         };
         Assert.Equal(expected, rendered.Inventory());
@@ -63,7 +74,7 @@ public class ChartTests
     [Fact]
     public void Strict_loading_rejects_a_field_the_models_do_not_have()
     {
-        var manifests = Helm.Template().Replace("sideEffects: None", "sideEffects: None\n    sideEffect: None");
+        var manifests = Helm.Template().Replace("sideEffects: NoneOnDryRun", "sideEffects: NoneOnDryRun\n    sideEffect: None");
 
         Assert.ThrowsAny<Exception>(() => Helm.LoadStrict(manifests));
     }
@@ -75,12 +86,15 @@ public class ChartTests
 
         Assert.Equal("appmesh-inject.appmesh-system.svc", webhook.Name);
         Assert.Equal(["v1", "v1beta1"], webhook.AdmissionReviewVersions);
-        Assert.Equal("None", webhook.SideEffects);
+        Assert.Equal("NoneOnDryRun", webhook.SideEffects);
         Assert.Equal("Fail", webhook.FailurePolicy);
         Assert.Equal("Equivalent", webhook.MatchPolicy);
         Assert.Equal("IfNeeded", webhook.ReinvocationPolicy);
         Assert.Equal(10, webhook.TimeoutSeconds);
-        Assert.Null(webhook.ObjectSelector);
+        var optOut = Assert.Single(webhook.ObjectSelector.MatchExpressions);
+        Assert.Equal(("appmesh.k8s.aws/sidecarInjectorWebhook", "NotIn"), (optOut.Key, optOut.OperatorProperty));
+        Assert.Equal(["disabled"], optOut.Values);
+        Assert.Equal(["not-opted-out", "not-host-network", "not-the-injector"], webhook.MatchConditions.Select(c => c.Name));
         Assert.Null(webhook.ClientConfig.Url);
         Assert.Equal(Name, webhook.ClientConfig.Service.Name);
         Assert.Equal("appmesh-system", webhook.ClientConfig.Service.NamespaceProperty);
@@ -100,7 +114,7 @@ public class ChartTests
             {
                 Assert.Equal("appmesh.k8s.aws/sidecarInjectorWebhook", gate.Key);
                 Assert.Equal("In", gate.OperatorProperty);
-                Assert.Equal(["enabled"], gate.Values);
+                Assert.Equal(["enabled", "disabled"], gate.Values);
             },
             exclusions =>
             {
@@ -127,10 +141,109 @@ public class ChartTests
     [InlineData("Ignore")]
     public void Failure_policy_and_timeout_come_from_values(string policy)
     {
-        var webhook = Helm.Render("--set", $"webhook.failurePolicy={policy}", "--set", "webhook.timeoutSeconds=5").Webhook;
+        var rendered = Helm.Render("--set", $"webhook.failurePolicy={policy}", "--set", "webhook.timeoutSeconds=5");
 
-        Assert.Equal(policy, webhook.FailurePolicy);
-        Assert.Equal(5, webhook.TimeoutSeconds);
+        Assert.Equal(policy, rendered.Webhook.FailurePolicy);
+        Assert.Equal(5, rendered.Webhook.TimeoutSeconds);
+        // The webhook applies the same policy to its own internal errors.
+        Assert.Contains($"--failure-policy={policy}", rendered.Container.Args);
+    }
+
+    public static TheoryData<string, string, string[], WebhookConfigurationOptions> RendererCases => new()
+    {
+        { "appmesh-inject", "appmesh-system", [], new() },
+        { "injector", "mesh-infra", [], new() { Name = "injector-appmesh-inject", ServiceName = "injector-appmesh-inject", ServiceNamespace = "mesh-infra" } },
+        { "appmesh-inject", "appmesh-system", ["--set", "webhook.failurePolicy=Ignore", "--set", "webhook.timeoutSeconds=5"], new() { FailurePolicy = "Ignore", TimeoutSeconds = 5 } },
+        { "appmesh-inject", "appmesh-system", ["--set", "webhook.matchConditions=false"], new() { MatchConditions = false } },
+        { "appmesh-inject", "kube-system", [], new() { ServiceNamespace = "kube-system" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(RendererCases))]
+    public void The_chart_renders_the_webhook_that_appmesh_inject_webhook_config_renders(string release, string ns, string[] values, WebhookConfigurationOptions options)
+    {
+        var manifests = Helm.Run(["template", release, Repo.ChartDir, "--namespace", ns, .. Helm.Required, "--set", "tls.mode=certManager", .. values]).EnsureSuccess().StdOut;
+        var chart = Yaml.Documents(manifests).Single(d => (string?)d["kind"] == "MutatingWebhookConfiguration");
+        var cli = WebhookConfiguration.Render(options);
+
+        // cert-manager fills the chart's caBundle; the command leaves it out without --ca-file.
+        chart.Remove("metadata");
+        cli.Remove("metadata");
+        Assert.True(JsonNode.DeepEquals(cli, chart), $"chart:\n{chart}\ncommand:\n{cli}");
+    }
+
+    [Fact]
+    public void The_chart_and_the_command_write_the_same_caBundle_for_the_same_CA()
+    {
+        var caBundle = Convert.ToBase64String(Encoding.UTF8.GetBytes(TestCa));
+        var manifests = Helm.Template(Helm.Namespace, "--set", "tls.mode=secret", "--set", "tls.existingSecret=webhook-tls", "--set", $"tls.caBundle={caBundle}");
+        var chart = Yaml.Documents(manifests).Single(d => (string?)d["kind"] == "MutatingWebhookConfiguration");
+        var cli = WebhookConfiguration.Render(new WebhookConfigurationOptions { CaPem = TestCa });
+
+        Assert.Equal(caBundle, (string?)cli["webhooks"]![0]!["clientConfig"]!["caBundle"]);
+        Assert.Equal(caBundle, (string?)chart["webhooks"]![0]!["clientConfig"]!["caBundle"]);
+    }
+
+    private static readonly string TestCa = CertificateStoreCa();
+
+    private static string CertificateStoreCa()
+    {
+        using var ca = Injector.Webhook.CertificateStore.CreateCa("CN=test CA");
+        return ca.ExportCertificatePem() + "\n";
+    }
+
+    [Fact]
+    public void Without_match_conditions_the_webhook_still_keeps_labelled_opt_outs_away()
+    {
+        var webhook = Helm.Render("--set", "webhook.matchConditions=false").Webhook;
+
+        Assert.Null(webhook.MatchConditions);
+        Assert.Equal("appmesh.k8s.aws/sidecarInjectorWebhook", Assert.Single(webhook.ObjectSelector.MatchExpressions).Key);
+    }
+
+    [Fact]
+    public void The_autoscaler_scales_the_deployment_on_cpu_from_two_replicas_and_the_deployment_leaves_replicas_to_it()
+    {
+        var rendered = Helm.Render("--set", "autoscaling.enabled=true");
+        var hpa = rendered.Single<V2HorizontalPodAutoscaler>();
+
+        Assert.Null(rendered.Deployment.Spec.Replicas);
+        Assert.Equal(("apps/v1", "Deployment", "appmesh-inject"), (hpa.Spec.ScaleTargetRef.ApiVersion, hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name));
+        Assert.Equal((2, 6), (hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas));
+        var metric = Assert.Single(hpa.Spec.Metrics);
+        Assert.Equal(("Resource", "cpu", "Utilization", 75), (metric.Type, metric.Resource.Name, metric.Resource.Target.Type, metric.Resource.Target.AverageUtilization));
+        Assert.Equal(1, int.Parse(rendered.Single<V1PodDisruptionBudget>().Spec.MinAvailable.Value));
+    }
+
+    [Fact]
+    public void Monitoring_objects_are_rendered_only_when_asked()
+    {
+        var plain = Helm.Render();
+        Assert.Empty(plain.All<ServiceMonitor>());
+        Assert.Empty(plain.All<PrometheusRule>());
+        Assert.Empty(plain.All<V2HorizontalPodAutoscaler>());
+
+        var rendered = Helm.Render("--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=kube-prometheus-stack",
+            "--set", "metrics.prometheusRule.enabled=true");
+        var monitor = rendered.Single<ServiceMonitor>();
+        Assert.Equal("kube-prometheus-stack", monitor.Metadata.Labels["release"]);
+        Assert.Equal(rendered.Deployment.Spec.Selector.MatchLabels, monitor.Spec.Selector.MatchLabels);
+        Assert.Equal(["appmesh-system"], monitor.Spec.NamespaceSelector!.MatchNames);
+        var endpoint = Assert.Single(monitor.Spec.Endpoints);
+        Assert.Equal(("http-metrics", "/metrics", "http", "30s"), (endpoint.Port, endpoint.Path, endpoint.Scheme, endpoint.Interval));
+        Assert.Contains(rendered.Single<V1Service>().Spec.Ports, p => p.Name == endpoint.Port);
+        Assert.Equal(
+            ["AppMeshInjectAdmissionErrors", "AppMeshInjectDenials", "AppMeshInjectTLSHandshakeFailures", "AppMeshInjectCertificateExpiresSoon", "AppMeshInjectKubernetesAPIFailures"],
+            Assert.Single(rendered.Single<PrometheusRule>().Spec.Groups).Rules.Select(r => r.Alert));
+    }
+
+    [Fact]
+    public void The_webhook_gets_requests_and_limits_by_default()
+    {
+        var resources = Helm.Render().Container.Resources;
+
+        Assert.Equal(("100m", "128Mi"), (resources.Requests["cpu"].ToString(), resources.Requests["memory"].ToString()));
+        Assert.Equal(("1", "256Mi"), (resources.Limits["cpu"].ToString(), resources.Limits["memory"].ToString()));
     }
 
     [Theory]
@@ -139,9 +252,11 @@ public class ChartTests
     [InlineData("tls.mode=selfsigned", "- at '/tls/mode': value must be one of 'generate', 'certManager', 'secret'")]
     [InlineData("tracing.provider=zipkin", "- at '/tracing/provider': value must be one of '', 'xray', 'jaeger', 'datadog'")]
     [InlineData("failurePolicy=Ignore", "- at '': additional properties 'failurePolicy' not allowed")]
+    [InlineData("namespaceSelector.value=enabled", "- at '': additional properties 'namespaceSelector' not allowed")]
+    [InlineData("autoscaling.minReplicas=1", "- at '/autoscaling/minReplicas': minimum: got 1, want 2")]
     public void Values_outside_the_schema_are_refused(string value, string message)
     {
-        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, "--set", value]);
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, "--set", value]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(message, result.StdErr.Split('\n'));
@@ -152,10 +267,23 @@ public class ChartTests
     [InlineData(new[] { "--set", "tls.mode=secret", "--set", "tls.existingSecret=s" }, "tls.mode=secret needs tls.caBundle (base64 PEM of the CA) or webhook.patchCaBundle=true")]
     public void Secret_mode_without_a_way_to_trust_the_certificate_is_refused(string[] values, string message)
     {
-        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. values]);
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, .. values]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"Error: execution error at (appmesh-inject/templates/deployment.yaml:1:4): {message}", result.StdErr.Split('\n')[0]);
+    }
+
+    [Theory]
+    [InlineData("mesh.name", "mesh.name is required: the App Mesh mesh that pods join unless they carry the appmesh.k8s.aws/mesh annotation (--set mesh.name=<mesh>)")]
+    [InlineData("region", "region is required: the AWS region of the mesh, given to Envoy as AWS_REGION (--set region=<region>); the chart does not guess it")]
+    [InlineData("image.repository", "image.repository is still the placeholder \"<your-registry>/appmesh-inject-webhook\": build and push the webhook image (docs/install.md, step 1) and --set image.repository=<registry>/appmesh-inject-webhook")]
+    public void Without_a_required_value_the_chart_refuses_to_render_and_says_what_to_set(string key, string message)
+    {
+        var others = Helm.Required.Chunk(2).Where(pair => !pair[1].StartsWith(key + "=", StringComparison.Ordinal)).SelectMany(pair => pair).ToArray();
+        // helm install and upgrade render as template does (helm lint turns fail into an info line, by design).
+        var template = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. others]);
+
+        Assert.Equal((1, $"Error: execution error at (appmesh-inject/templates/deployment.yaml:1:4): {message}"), (template.ExitCode, template.StdErr.Split('\n')[0]));
     }
 
     [Fact]
@@ -167,6 +295,8 @@ public class ChartTests
         var container = rendered.Container;
 
         Assert.Equal(2, deployment.Spec.Replicas);
+        Assert.Equal("disabled", deployment.Spec.Template.Metadata.Labels["appmesh.k8s.aws/sidecarInjectorWebhook"]);
+        Assert.DoesNotContain("appmesh.k8s.aws/sidecarInjectorWebhook", deployment.Spec.Selector.MatchLabels.Keys);
         Assert.Equal(0, int.Parse(deployment.Spec.Strategy.RollingUpdate.MaxUnavailable.Value));
         Assert.Equal(Name, pod.ServiceAccountName);
         Assert.Null(pod.HostNetwork);
@@ -191,6 +321,10 @@ public class ChartTests
         Assert.Equal("kubernetes.io/hostname", term.PodAffinityTerm.TopologyKey);
         Assert.Equal(deployment.Spec.Selector.MatchLabels, term.PodAffinityTerm.LabelSelector.MatchLabels);
         Assert.Equal(new Dictionary<string, string> { ["kubernetes.io/os"] = "linux" }, pod.NodeSelector);
+        var spread = Assert.Single(pod.TopologySpreadConstraints);
+        Assert.Equal((1, "topology.kubernetes.io/zone", "ScheduleAnyway"), (spread.MaxSkew, spread.TopologyKey, spread.WhenUnsatisfiable));
+        Assert.Equal(deployment.Spec.Selector.MatchLabels, spread.LabelSelector.MatchLabels);
+        Assert.Null(pod.PriorityClassName);
 
         var pdb = rendered.Single<V1PodDisruptionBudget>();
         Assert.Equal(1, int.Parse(pdb.Spec.MinAvailable.Value));
@@ -202,16 +336,15 @@ public class ChartTests
     {
         var container = Helm.Render().Container;
 
-        var port = Assert.Single(container.Ports);
-        Assert.Equal(("https", 8443, "TCP"), (port.Name, port.ContainerPort, port.Protocol));
-        Assert.Equal(("/healthz", "https", "HTTPS"),
+        Assert.Equal([("https", 8443, "TCP"), ("http-metrics", 8080, "TCP")], container.Ports.Select(p => (p.Name, p.ContainerPort, p.Protocol)));
+        // The probes use the plain-HTTP port, as Prometheus does: no certificate to skip.
+        Assert.Equal(("/healthz", "http-metrics", "HTTP"),
             (container.LivenessProbe.HttpGet.Path, container.LivenessProbe.HttpGet.Port.Value, container.LivenessProbe.HttpGet.Scheme));
-        Assert.Equal(("/readyz", "https", "HTTPS"),
+        Assert.Equal(("/readyz", "http-metrics", "HTTP"),
             (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value, container.ReadinessProbe.HttpGet.Scheme));
 
         var service = Helm.Render().Single<V1Service>();
-        var servicePort = Assert.Single(service.Spec.Ports);
-        Assert.Equal((443, "https"), (servicePort.Port, servicePort.TargetPort.Value));
+        Assert.Equal([(443, "https"), (8080, "http-metrics")], service.Spec.Ports.Select(p => (p.Port, p.TargetPort.Value)));
     }
 
     [Fact]
@@ -236,9 +369,11 @@ public class ChartTests
         Assert.Equal(
         [
             "--port=8443",
+            "--metrics-port=8080",
+            "--failure-policy=Fail",
             "--tls-cert-file=/etc/appmesh-inject/tls/tls.crt",
             "--tls-key-file=/etc/appmesh-inject/tls/tls.key",
-            "--mesh-name=global",
+            "--mesh-name=demo",
             "--region=us-west-2",
             "--inject-default=true",
             "--shutdown-delay=5",

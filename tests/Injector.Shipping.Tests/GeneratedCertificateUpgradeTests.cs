@@ -53,7 +53,7 @@ public sealed class GeneratedCertificateUpgradeTests : IDisposable
     private static Rendered RenderAgainst(string kubeconfig)
     {
         var result = Helm.Run(
-            ["template", Helm.Release, Repo.ChartDir, "--namespace", Helm.Namespace, "--dry-run=server", "--disable-openapi-validation"],
+            ["template", Helm.Release, Repo.ChartDir, "--namespace", Helm.Namespace, .. Helm.Required, "--dry-run=server", "--disable-openapi-validation"],
             new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig });
         return new Rendered(Helm.LoadStrict(result.EnsureSuccess().StdOut));
     }

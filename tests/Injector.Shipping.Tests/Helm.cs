@@ -8,11 +8,17 @@ internal static class Helm
 {
     public const string Release = "appmesh-inject";
     public const string Namespace = "appmesh-system";
+    public const string Image = "registry.example.com/appmesh-inject-webhook";
 
-    private static readonly Dictionary<string, Type> CertManagerTypes = new()
+    /// <summary>The values the chart refuses to render without (a mesh, a region, an image that is not the placeholder).</summary>
+    public static readonly string[] Required = ["--set", "mesh.name=demo", "--set", "region=us-west-2", "--set", $"image.repository={Image}"];
+
+    private static readonly Dictionary<string, Type> ModelTypes = new()
     {
         ["cert-manager.io/v1/Certificate"] = typeof(CertManagerCertificate),
         ["cert-manager.io/v1/Issuer"] = typeof(CertManagerIssuer),
+        ["monitoring.coreos.com/v1/ServiceMonitor"] = typeof(ServiceMonitor),
+        ["monitoring.coreos.com/v1/PrometheusRule"] = typeof(PrometheusRule),
     };
 
     public static ProcessResult Run(IEnumerable<string> args, IDictionary<string, string?>? env = null)
@@ -31,12 +37,13 @@ internal static class Helm
 
     public static string Template(params string[] extra) => Template(Namespace, extra);
 
+    /// <summary>The rendered manifests with <see cref="Required"/> and then <paramref name="extra"/> values.</summary>
     public static string Template(string ns, params string[] extra) =>
-        Run(["template", Release, Repo.ChartDir, "--namespace", ns, .. extra]).EnsureSuccess().StdOut;
+        Run(["template", Release, Repo.ChartDir, "--namespace", ns, .. Required, .. extra]).EnsureSuccess().StdOut;
 
     /// <summary>Every document, loaded strictly: an unknown field or an unknown kind throws.</summary>
     public static List<object> LoadStrict(string manifests) =>
-        KubernetesYaml.LoadAllFromString(manifests, CertManagerTypes, strict: true);
+        KubernetesYaml.LoadAllFromString(manifests, ModelTypes, strict: true);
 
     public static Rendered Render(params string[] extra) => new(LoadStrict(Template(extra)));
     public static Rendered RenderIn(string ns, params string[] extra) => new(LoadStrict(Template(ns, extra)));

@@ -38,7 +38,7 @@ public sealed class InstallScriptTests : IDisposable
         env.TryAdd("HELM_CACHE_HOME", Path.Combine(Dir, "helm-home", "cache"));
         env.TryAdd("HELM_CONFIG_HOME", Path.Combine(Dir, "helm-home", "config"));
         env.TryAdd("HELM_DATA_HOME", Path.Combine(Dir, "helm-home", "data"));
-        foreach (var name in new[] { "MESH_NAME", "MESH_REGION", "AWS_REGION", "INJECTOR_NAMESPACE", "RELEASE_NAME", "CHART", "CHART_VERSION", "ROLLOUT_TIMEOUT" })
+        foreach (var name in new[] { "MESH_NAME", "MESH_REGION", "AWS_REGION", "AWS_DEFAULT_REGION", "IMAGE_REPOSITORY", "INJECTOR_NAMESPACE", "RELEASE_NAME", "CHART", "CHART_VERSION", "ROLLOUT_TIMEOUT" })
         {
             env.TryAdd(name, null);
         }
@@ -55,6 +55,7 @@ public sealed class InstallScriptTests : IDisposable
             ["KUBECONFIG"] = api.WriteKubeconfig(Dir),
             ["MESH_NAME"] = "bookinfo",
             ["MESH_REGION"] = "eu-west-1",
+            ["IMAGE_REPOSITORY"] = Helm.Image,
             ["INJECTOR_NAMESPACE"] = "mesh-infra",
             ["RELEASE_NAME"] = "injector",
         }, "--dry-run");
@@ -66,6 +67,7 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal("mesh-infra", rendered.Deployment.Metadata.NamespaceProperty);
         Assert.Equal(["--mesh-name=bookinfo", "--region=eu-west-1"], rendered.Container.Args.Where(a => a.StartsWith("--mesh-name=") || a.StartsWith("--region=")));
         Assert.Equal("injector-appmesh-inject.mesh-infra.svc", rendered.Webhook.Name);
+        Assert.Equal($"{Helm.Image}:0.1.0", rendered.Container.Image);
         Assert.Empty(api.Requests);
         Assert.Empty(Directory.GetFiles(Calls));
     }
@@ -78,7 +80,7 @@ public sealed class InstallScriptTests : IDisposable
             ["PATH"] = $"{RealHelm()}:/usr/bin:/bin",
             ["MESH_NAME"] = "bookinfo",
             ["AWS_REGION"] = "ap-south-1",
-        }, "--dry-run", "--", "--set", "tls.mode=certManager");
+        }, "--dry-run", "--", "--set", "tls.mode=certManager", "--set", $"image.repository={Helm.Image}");
 
         var rendered = new Rendered(Helm.LoadStrict(result.EnsureSuccess().StdOut));
         Assert.Contains("--region=ap-south-1", rendered.Container.Args);
@@ -90,12 +92,12 @@ public sealed class InstallScriptTests : IDisposable
     [Fact]
     public void Install_runs_helm_then_waits_for_the_rollout_and_says_how_to_label_a_namespace()
     {
-        var result = Install(new() { ["PATH"] = $"{FakeTools("helm", "kubectl")}:/usr/bin:/bin", ["MESH_NAME"] = "bookinfo" });
+        var result = Install(new() { ["PATH"] = $"{FakeTools("helm", "kubectl")}:/usr/bin:/bin", ["MESH_NAME"] = "bookinfo", ["MESH_REGION"] = "us-west-2", ["IMAGE_REPOSITORY"] = Helm.Image });
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(
             $"upgrade\n--install\nappmesh-inject\n{Repo.Root}/scripts/../charts/appmesh-inject\n--namespace\nappmesh-system\n" +
-            "--set-string\nmesh.name=bookinfo\n--set-string\nregion=us-west-2\n--create-namespace\n",
+            $"--set-string\nmesh.name=bookinfo\n--set-string\nregion=us-west-2\n--set-string\nimage.repository={Helm.Image}\n--create-namespace\n",
             File.ReadAllText(Path.Combine(Calls, "helm")));
         Assert.Equal("--namespace\nappmesh-system\nrollout\nstatus\ndeployment/appmesh-inject\n--timeout\n180s\n",
             File.ReadAllText(Path.Combine(Calls, "kubectl")));
@@ -126,7 +128,7 @@ public sealed class InstallScriptTests : IDisposable
     public void It_refuses_clearly_when_a_tool_is_missing(string missing, string[] present, string[] args)
     {
         var path = present.Length == 0 ? Directory.CreateDirectory(Path.Combine(Dir, "empty")).FullName : FakeTools(present);
-        var result = Install(new() { ["PATH"] = path, ["MESH_NAME"] = "bookinfo" }, args);
+        var result = Install(new() { ["PATH"] = path, ["MESH_NAME"] = "bookinfo", ["MESH_REGION"] = "us-west-2" }, args);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"install: '{missing}' is required but was not found on PATH; install it (https://helm.sh/docs/intro/install/, https://kubernetes.io/docs/tasks/tools/) and run again\n", result.StdErr);
@@ -136,11 +138,20 @@ public sealed class InstallScriptTests : IDisposable
     [Fact]
     public void Dry_run_does_not_need_kubectl()
     {
-        var result = Install(new() { ["PATH"] = $"{FakeTools("helm")}", ["MESH_NAME"] = "bookinfo" }, "--dry-run");
+        var result = Install(new() { ["PATH"] = $"{FakeTools("helm")}", ["MESH_NAME"] = "bookinfo", ["AWS_DEFAULT_REGION"] = "us-west-2" }, "--dry-run");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("install: dry run: manifests for release 'appmesh-inject' in namespace 'appmesh-system' (mesh 'bookinfo', region 'us-west-2'); no cluster is contacted\n", result.StdErr);
         Assert.Equal("template\nappmesh-inject\n", string.Join("\n", File.ReadAllLines(Path.Combine(Calls, "helm")).Take(2)) + "\n");
+    }
+
+    [Fact]
+    public void It_refuses_to_guess_the_region()
+    {
+        var result = Install(new() { ["PATH"] = $"{FakeTools("helm", "kubectl")}:/usr/bin:/bin", ["MESH_NAME"] = "bookinfo" });
+
+        Assert.Equal((1, "install: the mesh's AWS region is required: export MESH_REGION=<region> (or AWS_REGION), e.g. us-west-2, and run again\n"), (result.ExitCode, result.StdErr));
+        Assert.Empty(Directory.GetFiles(Calls));
     }
 
     [Fact]

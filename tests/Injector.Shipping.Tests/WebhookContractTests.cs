@@ -23,16 +23,18 @@ public sealed class WebhookContractTests : IDisposable
     private static string Json<T>(T value) => JsonSerializer.Serialize(value);
 
     [Fact]
-    public void Default_chart_flags_change_only_mesh_region_and_certificate_files()
+    public void Default_chart_flags_change_only_mesh_region_certificate_files_metrics_port_and_shutdown_delay()
     {
         var (engine, webhook) = Load(Helm.Render().Container.Args);
 
-        Assert.Equal(Json(new InjectorSettings { MeshName = "global", Region = "us-west-2" }), Json(engine));
+        Assert.Equal(Json(new InjectorSettings { MeshName = "demo", Region = "us-west-2" }), Json(engine));
         Assert.Equal(Json(new WebhookOptions
         {
             TlsCertFile = "/etc/appmesh-inject/tls/tls.crt",
             TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
             ShutdownDelay = 5,
+            MetricsPort = 8080,
+            FailurePolicy = FailurePolicyMode.Fail,
         }), Json(webhook));
     }
 
@@ -48,7 +50,7 @@ public sealed class WebhookContractTests : IDisposable
             "--set", "enableIAMForServiceAccounts=false", "--set", "enableECRSecret=true",
             "--set", "tracing.provider=jaeger", "--set", "tracing.jaeger.port=9412",
             "--set", "stats.tags=true", "--set", "stats.statsd.enabled=true", "--set", "stats.statsd.port=8200",
-            "--set", "webhook.patchCaBundle=true", "--set", "containerPort=9443").Container.Args);
+            "--set", "webhook.patchCaBundle=true", "--set", "containerPort=9443", "--set", "metrics.port=9090", "--set", "webhook.failurePolicy=Ignore").Container.Args);
 
         Assert.Equal(Json(new WebhookOptions
         {
@@ -57,6 +59,8 @@ public sealed class WebhookContractTests : IDisposable
             TlsKeyFile = "/etc/appmesh-inject/tls/tls.key",
             WebhookConfigName = "appmesh-inject",
             ShutdownDelay = 3,
+            MetricsPort = 9090,
+            FailurePolicy = FailurePolicyMode.Ignore,
         }), Json(webhook));
         var expected = new InjectorSettings
         {
