@@ -123,7 +123,7 @@ public sealed class ExplainAndWebhookConfigTests
             metadata:
               name: appmesh-inject
             webhooks:
-            - name: appmesh-inject.mesh-system.appmesh.k8s.aws
+            - name: appmesh-inject.mesh-system.svc
               admissionReviewVersions:
               - v1
               - v1beta1
@@ -145,9 +145,12 @@ public sealed class ExplainAndWebhookConfigTests
                 - pods
                 scope: Namespaced
               namespaceSelector:
-                matchLabels:
-                  appmesh.k8s.aws/sidecarInjectorWebhook: enabled
                 matchExpressions:
+                - key: appmesh.k8s.aws/sidecarInjectorWebhook
+                  operator: In
+                  values:
+                  - enabled
+                  - disabled
                 - key: kubernetes.io/metadata.name
                   operator: NotIn
                   values:
@@ -155,11 +158,24 @@ public sealed class ExplainAndWebhookConfigTests
                   - kube-public
                   - kube-node-lease
                   - mesh-system
+              objectSelector:
+                matchExpressions:
+                - key: appmesh.k8s.aws/sidecarInjectorWebhook
+                  operator: NotIn
+                  values:
+                  - disabled
               failurePolicy: Ignore
               matchPolicy: Equivalent
-              sideEffects: None
+              sideEffects: NoneOnDryRun
               timeoutSeconds: 5
               reinvocationPolicy: IfNeeded
+              matchConditions:
+              - name: not-opted-out
+                expression: "!has(object.metadata.annotations) || !('appmesh.k8s.aws/sidecarInjectorWebhook' in object.metadata.annotations) || object.metadata.annotations['appmesh.k8s.aws/sidecarInjectorWebhook'] != 'disabled'"
+              - name: not-host-network
+                expression: '!has(object.spec.hostNetwork) || !object.spec.hostNetwork'
+              - name: not-the-injector
+                expression: "!has(object.metadata.labels) || !('app.kubernetes.io/name' in object.metadata.labels) || object.metadata.labels['app.kubernetes.io/name'] != 'appmesh-inject'"
 
             """, result.Stdout);
     }

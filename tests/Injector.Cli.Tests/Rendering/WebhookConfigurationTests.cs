@@ -36,6 +36,31 @@ public sealed class WebhookConfigurationTests
         var webhook = rendered["webhooks"]![0]!;
 
         Assert.False(webhook["clientConfig"]!.AsObject().ContainsKey("caBundle"));
-        Assert.Equal("[\"kube-system\",\"kube-public\",\"kube-node-lease\"]", webhook["namespaceSelector"]!["matchExpressions"]![0]!["values"]!.ToJsonString());
+        Assert.Equal("[\"kube-system\",\"kube-public\",\"kube-node-lease\"]", webhook["namespaceSelector"]!["matchExpressions"]![1]!["values"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Namespaces_labelled_enabled_or_disabled_are_selected_and_the_label_is_the_namespaces_default()
+    {
+        var webhook = WebhookConfiguration.Render(new WebhookConfigurationOptions())["webhooks"]![0]!;
+
+        Assert.Equal(
+            """{"key":"appmesh.k8s.aws/sidecarInjectorWebhook","operator":"In","values":["enabled","disabled"]}""",
+            webhook["namespaceSelector"]!["matchExpressions"]![0]!.ToJsonString());
+        Assert.Equal("appmesh-inject.appmesh-system.svc", (string?)webhook["name"]);
+        Assert.Equal("NoneOnDryRun", (string?)webhook["sideEffects"]);
+    }
+
+    [Fact]
+    public void Match_conditions_can_be_left_out_for_API_servers_older_than_1_30_and_the_object_selector_stays()
+    {
+        var with = WebhookConfiguration.Render(new WebhookConfigurationOptions())["webhooks"]![0]!.AsObject();
+        var without = WebhookConfiguration.Render(new WebhookConfigurationOptions { MatchConditions = false })["webhooks"]![0]!.AsObject();
+
+        Assert.Equal(["not-opted-out", "not-host-network", "not-the-injector"], with["matchConditions"]!.AsArray().Select(c => (string?)c!["name"]));
+        Assert.False(without.ContainsKey("matchConditions"));
+        Assert.Equal(
+            """{"matchExpressions":[{"key":"appmesh.k8s.aws/sidecarInjectorWebhook","operator":"NotIn","values":["disabled"]}]}""",
+            without["objectSelector"]!.ToJsonString());
     }
 }

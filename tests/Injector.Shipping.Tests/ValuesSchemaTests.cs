@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Injector.Webhook;
+
+namespace Injector.Shipping.Tests;
+
+/// <summary>values.schema.json checks what the webhook checks, so that a value the webhook would refuse is
+/// refused at <c>helm install</c> (a clear message, nothing installed) and not in a crash-looping pod, and a
+/// value the webhook takes is never refused by the chart. Each row goes through helm (the schema) and
+/// through the webhook's own option loader (the engine's rules); the verdicts must agree.</summary>
+public sealed class ValuesSchemaTests
+{
+    private static readonly string[] EngineRequired = ["--mesh-name=demo", "--region=us-west-2"];
+
+    public static TheoryData<string, string, string[], bool> Rows()
+    {
+        var rows = new TheoryData<string, string, string[], bool>();
+        // Quantities: sidecar and init requests and limits.
+        foreach (var value in new[] { "10m", "0.5", "1", "64Mi", "1Gi", "1.5Gi", "+1", ".5", "5.", "1e3", "1E-3", "2e18", "100k", "3M", "1Ki" })
+            rows.Add("sidecar.resources.requests.cpu", value, [$"--sidecar-cpu-requests={value}"], true);
+        foreach (var value in new[] { "10x", "1.5.5", "-1", "", "Mi", "1mi", "1 Gi", "0x10", "1e", "1KiB", "1e19", "1e-19", "m10" })
+            rows.Add("sidecar.resources.requests.cpu", value, [$"--sidecar-cpu-requests={value}"], false);
+        foreach (var (value, ok) in new[] { ("128Mi", true), ("1G", true), ("lots", false), ("12 Mi", false) })
+        {
+            rows.Add("sidecar.resources.limits.memory", value, [$"--sidecar-memory-limits={value}"], ok);
+            rows.Add("init.resources.requests.memory", value, [$"--init-memory-requests={value}"], ok);
+        }
+        // The X-Ray sampling rate: a number from 0 to 1.
+        foreach (var (value, ok) in new[] { ("0", true), ("0.05", true), ("1", true), ("1.0", true), (".5", true), ("00.25", true), ("1.5", false), ("2", false), ("-0.1", false), ("abc", false), ("5%", false) })
+            rows.Add("tracing.xray.samplingRate", value, ["--enable-xray-tracing", $"--xray-sampling-rate={value}"], ok);
+        // App Mesh names.
+        foreach (var (value, ok) in new[] { ("bookinfo", true), ("my_mesh-2", true), (new string('m', 255), true), ("book.info", false), ("book info", false), (new string('m', 256), false) })
+            rows.Add("mesh.name", value, [$"--mesh-name={value}"], ok);
+        return rows;
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public void The_schema_and_the_webhook_agree(string key, string value, string[] flags, bool valid)
+    {
+        var values = key.StartsWith("tracing.xray", StringComparison.Ordinal) ? new[] { "--set", "tracing.provider=xray" } : [];
+        var helm = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, .. values, "--set-string", $"{key}={value}"]);
+        var engine = WebhookHost.LoadOptions([.. EngineRequired, .. flags], new Dictionary<string, string>());
+
+        Assert.True(valid == engine.Ok, $"the webhook {(engine.Ok ? "takes" : "refuses")} {key}={value}: {string.Join("; ", engine.Errors)}");
+        Assert.True(valid == (helm.ExitCode == 0), $"helm {(helm.ExitCode == 0 ? "takes" : "refuses")} {key}={value}: {helm.StdErr}");
+        if (valid)
+        {
+            // What the chart hands the webhook for it is what the webhook starts with.
+            var args = new Rendered(Helm.LoadStrict(helm.StdOut)).Container.Args;
+            var loaded = WebhookHost.LoadOptions(args.ToList(), new Dictionary<string, string>());
+            Assert.True(loaded.Ok, string.Join("; ", loaded.Errors));
+        }
+        else
+        {
+            Assert.StartsWith("Error: values don't meet the specifications of the schema(s) in the following chart(s):", helm.StdErr);
+        }
+    }
+
+    [Fact]
+    public void A_quantity_such_as_10x_is_refused_at_helm_install_with_the_path_and_the_pattern()
+    {
+        var pattern = (string)JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.ChartDir, "values.schema.json")))!["definitions"]!["quantity"]!["anyOf"]![0]!["pattern"]!;
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, "--set", "sidecar.resources.requests.cpu=10x"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"    - at '/sidecar/resources/requests/cpu': '10x' does not match pattern '{pattern.Replace("\\", "\\\\")}'", result.StdErr.Split('\n'));
+    }
+}
