@@ -108,6 +108,7 @@ public static class CertificateSetup
                         var store = kestrel.ApplicationServices.GetRequiredService<CertificateStore>();
                         // An authentication failure, which Kestrel reports as a failed handshake (logged and counted).
                         if (store.Context is not { } context) throw new System.Security.Authentication.AuthenticationException(HandshakeFailure.NoCertificateMessage);
+                        TlsHandshakeMonitor.NoteCertificateOffered();
                         return ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
                         {
                             ServerCertificateContext = context,

@@ -37,8 +37,9 @@ public static class HandshakeFailure
     /// <summary>The reason, what it means, and the TLS library's own words.</summary>
     public readonly record struct Classified(string Reason, string Detail, string Error);
 
-    /// <summary>Classifies a handshake that ended with <paramref name="exception"/> (null: it timed out).</summary>
-    public static Classified Classify(Exception? exception)
+    /// <summary>Classifies a handshake that ended with <paramref name="exception"/> (null: it timed out);
+    /// <paramref name="certificateOffered"/>: the client's hello had been answered with the serving certificate.</summary>
+    public static Classified Classify(Exception? exception, bool certificateOffered = false)
     {
         if (exception is null or OperationCanceledException)
             return new(Timeout, "the handshake did not finish in time", exception?.Message ?? "timed out");
@@ -58,7 +59,16 @@ public static class HandshakeFailure
             return new(NotTls, "the client did not speak TLS (plain HTTP to the HTTPS port?)", error);
         if (exception is not AuthenticationException || Chain(exception).Any(e => e is IOException or ConnectionResetException)
             || Contains(all, "unexpected EOF", "0 bytes from the transport stream", "connection reset"))
-            return new(Closed, "the client closed the connection during the handshake", error);
+        {
+            // A client that rejects the certificate sends an alert and hangs up, often before it has read the
+            // rest of the server's flight, so its kernel resets the connection and the alert may never be read:
+            // hanging up right after the certificate is the same failure, seen from here.
+            return certificateOffered
+                ? new(CertificateRejected,
+                    "the client hung up after receiving the serving certificate, without finishing the handshake; if the client is the API server, the caBundle of the MutatingWebhookConfiguration is most likely not the CA that signed the serving certificate",
+                    error)
+                : new(Closed, "the client closed the connection during the handshake", error);
+        }
         return new(Other, "the handshake failed", error);
     }
 

@@ -14,23 +14,36 @@ public sealed class TlsHandshakeMonitor(InjectorMetrics metrics, ILogger<TlsHand
     /// <summary>Kestrel's HTTPS connection middleware: the logger category that reports handshake failures.</summary>
     public const string KestrelHttpsCategory = "Microsoft.AspNetCore.Server.Kestrel.Https.Internal.HttpsConnectionMiddleware";
 
-    private static readonly AsyncLocal<EndPoint?> s_remote = new();
+    /// <summary>What is known of one connection's handshake.</summary>
+    private sealed class Attempt(EndPoint? remote)
+    {
+        public EndPoint? Remote { get; } = remote;
+        public bool CertificateOffered { get; set; }
+    }
+
+    private static readonly AsyncLocal<Attempt?> s_attempt = new();
     private readonly LogRateLimiter _lines = new(TimeSpan.FromSeconds(10), time);
 
     /// <summary>The connection middleware to put in front of TLS on the HTTPS listener.</summary>
     public static Func<ConnectionDelegate, ConnectionDelegate> NoteRemoteAddress => next => async connection =>
     {
         // Async, so that the value is the connection's own and does not leak into Kestrel's caller.
-        s_remote.Value = connection.RemoteEndPoint;
+        s_attempt.Value = new Attempt(connection.RemoteEndPoint);
         await next(connection);
     };
 
-    /// <summary>Counts and logs one failed handshake; <paramref name="exception"/> is null when it timed out.</summary>
-    public void OnFailure(Exception? exception) => OnFailure(exception, s_remote.Value);
-
-    public void OnFailure(Exception? exception, EndPoint? remote)
+    /// <summary>Called when the client's hello is answered with the serving certificate (from the TLS options callback).</summary>
+    public static void NoteCertificateOffered()
     {
-        var failure = HandshakeFailure.Classify(exception);
+        if (s_attempt.Value is { } attempt) attempt.CertificateOffered = true;
+    }
+
+    /// <summary>Counts and logs one failed handshake; <paramref name="exception"/> is null when it timed out.</summary>
+    public void OnFailure(Exception? exception) => OnFailure(exception, s_attempt.Value?.Remote, s_attempt.Value?.CertificateOffered ?? false);
+
+    public void OnFailure(Exception? exception, EndPoint? remote, bool certificateOffered)
+    {
+        var failure = HandshakeFailure.Classify(exception, certificateOffered);
         metrics.RecordHandshakeFailure(failure.Reason);
         if (!_lines.TryAcquire(failure.Reason, out var suppressed)) return;
         var level = HandshakeFailure.Level(failure.Reason);
