@@ -37,7 +37,7 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         {
             await handled;
         }
-        catch (Exception ex) when (http.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException or BadHttpRequestException)
+        catch (Exception ex) when (WentAway(http, ex))
         {
             // The client went away: nobody is left to answer.
             metrics.RecordAborted();
@@ -56,6 +56,14 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         }
         Count(http);
     }
+
+    /// <summary>Whether <paramref name="exception"/> means the client left: the request was aborted, or the
+    /// connection ended in the middle of the body (Kestrel's "Unexpected end of request content", a 400
+    /// nobody is left to read).</summary>
+    private static bool WentAway(HttpContext http, Exception exception) =>
+        (http.RequestAborted.IsCancellationRequested && exception is OperationCanceledException or IOException or BadHttpRequestException)
+        || (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad
+            && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal));
 
     private void Count(HttpContext http)
     {

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Injector.Webhook.Tests.Operations;
+
+/// <summary>Client problems on real sockets (issue 13, B.7): bodies that arrive too slowly and clients that go away
+/// mid-body are answered (when someone is left to answer), counted, and logged a bounded number of times at
+/// warning or information level without a stack trace — not one error line per request.</summary>
+public sealed class ClientProblemTests
+{
+    private const string Category = "Injector.Webhook.Observability.RequestOutcomes";
+
+    /// <summary>Kestrel's minimum body rate, made strict so that the test waits two seconds, not five.</summary>
+    private static Task<LoggedWebhook> StartAsync() => LoggedWebhook.StartAsync(configure: b =>
+        b.WebHost.ConfigureKestrel(k => k.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 100, gracePeriod: TimeSpan.FromSeconds(2))));
+
+    private static async Task<SslStream> ConnectAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("localhost");
+        return tls;
+    }
+
+    private static byte[] Opening => Encoding.ASCII.GetBytes(
+        "POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"apiVersion\":");
+
+    [Fact]
+    public async Task Five_hundred_slow_bodies_get_a_408_each_are_counted_and_logged_a_bounded_number_of_times()
+    {
+        await using var webhook = await StartAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var clients = new List<SslStream>();
+        try
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                var tls = await ConnectAsync(webhook.Port);
+                await tls.WriteAsync(Opening);
+                await tls.FlushAsync();
+                clients.Add(tls);
+            }
+            // Each one gets its answer, then the connection closes.
+            var answers = await Task.WhenAll(clients.Select(async tls =>
+            {
+                using var reader = new StreamReader(tls, Encoding.ASCII);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                return await reader.ReadToEndAsync(timeout.Token);
+            }));
+            Assert.All(answers, a => Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", a));
+            Assert.All(answers, a => Assert.Contains("\r\nConnection: close\r\n", a));
+        }
+        finally
+        {
+            foreach (var tls in clients) await tls.DisposeAsync();
+        }
+
+        var scrape = await webhook.ScrapeAsync();
+        Assert.Equal(500, scrape.Value("appmesh_inject_requests_refused_total", "code=408"));
+        var lines = LogLines.Parse(string.Join('\n', await webhook.LinesOf(Category)));
+        // One line per 10-second window, each counting the ones it left out; nothing else logged, no stack trace.
+        Assert.InRange(lines.Count, 1, (int)(clock.Elapsed.TotalSeconds / 10) + 1);
+        Assert.All(lines, l => Assert.Equal(("warning", "body-timeout"), ((string?)l["level"], (string?)l["problem"])));
+        Assert.Equal("the review's body did not arrive in time (408)", (string?)lines[0]["detail"]);
+        Assert.Matches(@"^request from 127\.0\.0\.1:[0-9]+ not answered \(body-timeout\): the review's body did not arrive in time \(408\)$", (string?)lines[0]["message"]);
+        var all = webhook.Parsed();
+        Assert.DoesNotContain(all, l => l.ContainsKey("exception"));
+        Assert.DoesNotContain(all, l => (string?)l["level"] is "error" or "critical");
+    }
+
+    [Fact]
+    public async Task Clients_that_go_away_mid_body_are_counted_as_aborted_and_logged_as_information()
+    {
+        await using var webhook = await LoggedWebhook.StartAsync();
+
+        for (var i = 0; i < 50; i++)
+        {
+            var tcp = new TcpClient { LingerState = new LingerOption(true, 0) };
+            await tcp.ConnectAsync(IPAddress.Loopback, webhook.Port);
+            var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync("localhost");
+            await tls.WriteAsync(Opening);
+            await tls.FlushAsync();
+            await Task.Delay(20); // the request has reached the endpoint, which waits for the rest of the body
+            tcp.Close(); // a reset, with most of the body unsent
+            await tls.DisposeAsync();
+        }
+
+        var until = DateTime.UtcNow.AddSeconds(15);
+        IReadOnlyList<PrometheusFamily> scrape;
+        do scrape = await webhook.ScrapeAsync();
+        while (scrape.Value("appmesh_inject_requests_aborted_total") < 50 && DateTime.UtcNow < until);
+        Assert.Equal(50, scrape.Value("appmesh_inject_requests_aborted_total"));
+        Assert.Equal(0, scrape.Family("appmesh_inject_requests_refused").Samples.Sum(s => s.Value));
+
+        var line = LogLines.Parse(Assert.Single(await webhook.LinesOf(Category))).Single();
+        Assert.Equal(("info", "aborted", "the client closed the connection before its review had arrived"), ((string?)line["level"], (string?)line["problem"], (string?)line["detail"]));
+        Assert.DoesNotContain(webhook.Parsed(), l => l.ContainsKey("exception") || (string?)l["level"] is "error" or "critical");
+    }
+}
