@@ -23,6 +23,17 @@ internal static class Repo
         }
     }
 
+    /// <summary>kubectl from .tools/kubectl/kubectl (scripts/fetch-tools.sh); missing fails the test.</summary>
+    public static string Kubectl
+    {
+        get
+        {
+            var path = Path.Combine(Root, ".tools", "kubectl", "kubectl");
+            if (!File.Exists(path)) throw new InvalidOperationException($"kubectl not found at '{path}'. Run scripts/fetch-tools.sh (it puts kubectl in .tools/).");
+            return path;
+        }
+    }
+
     public static string Openssl
     {
         get

@@ -32,6 +32,9 @@ public sealed class FakeApiServer : IAsyncDisposable
         ("policy/v1", [("poddisruptionbudgets", "PodDisruptionBudget", true)]),
         ("rbac.authorization.k8s.io/v1", [("clusterroles", "ClusterRole", false), ("clusterrolebindings", "ClusterRoleBinding", false)]),
         ("admissionregistration.k8s.io/v1", [("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", false)]),
+        ("autoscaling/v2", [("horizontalpodautoscalers", "HorizontalPodAutoscaler", true)]),
+        ("cert-manager.io/v1", [("certificates", "Certificate", true), ("issuers", "Issuer", true)]),
+        ("monitoring.coreos.com/v1", [("servicemonitors", "ServiceMonitor", true), ("prometheusrules", "PrometheusRule", true)]),
     ];
 
     private readonly WebApplication _app;
