@@ -14,7 +14,8 @@ RUN dotnet publish src/Injector.Webhook -c Release -o /app
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime
 WORKDIR /app
 COPY --from=build /app ./
-# The webhook listens on --port (8443) with TLS only; no plain-HTTP port from the base image.
+# The webhook listens on --port (8443) with TLS, and on --metrics-port (the chart sets 8080) with plain HTTP
+# for /metrics, /healthz and /readyz only; no plain-HTTP port from the base image.
 # (Workstation GC is set in the project, so the image runs what bench/load.sh measures.)
 ENV ASPNETCORE_HTTP_PORTS=
 EXPOSE 8443

@@ -265,7 +265,8 @@ public class ChartTests
     [Theory]
     [InlineData(new[] { "--set", "tls.mode=secret" }, "tls.mode=secret needs tls.existingSecret: the name of a kubernetes.io/tls secret in the release namespace")]
     [InlineData(new[] { "--set", "tls.mode=secret", "--set", "tls.existingSecret=s" }, "tls.mode=secret needs tls.caBundle (base64 PEM of the CA) or webhook.patchCaBundle=true")]
-    public void Secret_mode_without_a_way_to_trust_the_certificate_is_refused(string[] values, string message)
+    [InlineData(new[] { "--set", "metrics.port=8443" }, "metrics.port and containerPort are both 8443: the plain-HTTP metrics port and the HTTPS port need their own numbers")]
+    public void Settings_that_cannot_work_together_are_refused_with_a_message(string[] values, string message)
     {
         var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, .. values]);
 

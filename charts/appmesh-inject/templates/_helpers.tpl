@@ -72,6 +72,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq .Values.tls.mode "secret") (not .Values.tls.caBundle) (not .Values.webhook.patchCaBundle) -}}
 {{- fail "tls.mode=secret needs tls.caBundle (base64 PEM of the CA) or webhook.patchCaBundle=true" -}}
 {{- end -}}
+{{- if eq (int .Values.metrics.port) (int .Values.containerPort) -}}
+{{- fail (printf "metrics.port and containerPort are both %d: the plain-HTTP metrics port and the HTTPS port need their own numbers" (int .Values.containerPort)) -}}
+{{- end -}}
 {{- if not (has .Values.webhook.failurePolicy (list "Fail" "Ignore")) -}}
 {{- fail (printf "webhook.failurePolicy must be Fail or Ignore, not %q" .Values.webhook.failurePolicy) -}}
 {{- end -}}
