@@ -62,6 +62,23 @@ public sealed class MetricsAndStartupTests
     }
 
     [Fact]
+    public void Every_reason_code_of_the_engine_has_its_series_from_start_up_under_its_result()
+    {
+        Assert.Equal(InjectorMetrics.KnownReasons.Order(), InjectorMetrics.ResultOfReason.Keys.Order());
+        Assert.All(InjectorMetrics.ResultOfReason.Values, result => Assert.Contains(result, InjectorMetrics.Results));
+    }
+
+    [Fact]
+    public void Every_Kubernetes_API_operation_the_webhook_performs_has_its_series_from_start_up()
+    {
+        var source = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src", "Injector.Webhook"), "*.cs", SearchOption.AllDirectories).Select(File.ReadAllText);
+
+        var operations = source.SelectMany(text => System.Text.RegularExpressions.Regex.Matches(text, "(?:CallAsync|Record)\\(\"([a-z-]+)\"").Select(m => m.Groups[1].Value)).ToHashSet();
+
+        Assert.Equal(InjectorMetrics.ApiOperations.Order(), operations.Order());
+    }
+
+    [Fact]
     public async Task Requests_refused_before_admission_are_counted_by_status()
     {
         await using var webhook = await LoggedWebhook.StartAsync();
