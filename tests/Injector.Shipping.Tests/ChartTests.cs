@@ -242,7 +242,7 @@ public class ChartTests
     {
         var resources = Helm.Render().Container.Resources;
 
-        Assert.Equal(("100m", "128Mi"), (resources.Requests["cpu"].ToString(), resources.Requests["memory"].ToString()));
+        Assert.Equal(("100m", "160Mi"), (resources.Requests["cpu"].ToString(), resources.Requests["memory"].ToString()));
         Assert.Equal(("1", "256Mi"), (resources.Limits["cpu"].ToString(), resources.Limits["memory"].ToString()));
     }
 
