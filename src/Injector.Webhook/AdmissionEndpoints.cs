@@ -24,6 +24,11 @@ public static class AdmissionEndpoints
     /// under this (docs/performance.md, "Largest review"). Larger bodies are refused before they are read.</summary>
     public const int MaxBodyBytes = 4 * 1024 * 1024;
 
+    /// <summary>Bodies up to this size are read into buffers from the shared pool (every typical review);
+    /// larger ones into a buffer of their own that the GC reclaims, because the pool keeps what it is given
+    /// (per thread and per core): measured, 64 maximum-size reviews left ~128 MiB of 4 MiB buffers in it.</summary>
+    private const int PooledBodyBytes = 128 * 1024;
+
     /// <summary>Used when the API server sends no <c>timeout</c> query parameter (its own default is 10 s).</summary>
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
@@ -35,19 +40,21 @@ public static class AdmissionEndpoints
     {
         // Everything the endpoint needs is a singleton: resolved once here, not per review (a per-request
         // service scope and observer array showed up in the allocation profile).
-        var handler = app.ServiceProvider.GetRequiredService<AdmissionHandler>();
-        var observers = app.ServiceProvider.GetServices<IDecisionObserver>().ToArray();
-        var budget = app.ServiceProvider.GetRequiredService<ReviewBudget>();
-        var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Injector.Webhook.Admission");
-        RequestDelegate endpoint = http => HandleAsync(http, handler, observers, budget, logger);
+        var review = new Reviewer(
+            app.ServiceProvider.GetRequiredService<AdmissionHandler>(),
+            app.ServiceProvider.GetServices<IDecisionObserver>().ToArray(),
+            app.ServiceProvider.GetRequiredService<ReviewMemory>(),
+            app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Injector.Webhook.Admission"));
+        RequestDelegate endpoint = http => HandleAsync(http, review);
         app.MapPost("/mutate", endpoint);
         app.MapPost("/", endpoint);
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext http, AdmissionHandler handler, IDecisionObserver[] observers, ReviewBudget budget, ILogger logger)
+    private sealed record Reviewer(AdmissionHandler Handler, IDecisionObserver[] Observers, ReviewMemory Memory, ILogger Logger);
+
+    private static async Task HandleAsync(HttpContext http, Reviewer reviewer)
     {
-        var response = http.Response;
         if (!IsJson(http.Request.ContentType))
         {
             await WriteError(http, StatusCodes.Status415UnsupportedMediaType, $"content type must be application/json, not \"{http.Request.ContentType}\"");
@@ -66,68 +73,172 @@ public static class AdmissionEndpoints
         deadline.CancelAfter(timeout * DeadlineShare);
 
         // The API server always sends Content-Length; a body of unknown length is charged as the largest.
-        var charge = budget.ChargeFor(http.Request.ContentLength ?? MaxBodyBytes);
-        if (!await budget.TryAcquireAsync(charge, deadline.Token))
+        var arrival = ReviewMemory.ArrivalCharge(http.Request.ContentLength ?? MaxBodyBytes);
+        if (!await reviewer.Memory.Arrival.TryAcquireAsync(arrival, deadline.Token))
         {
-            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, budget, timeout);
+            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, reviewer.Memory.Arrival, "bodies arriving", timeout, null);
             return;
         }
         try
         {
-            await ReviewAsync(http, handler, observers, logger, timeout, deadline.Token);
+            var body = await ReadBodyAsync(http, deadline.Token);
+            try
+            {
+                await ReviewAsync(http, reviewer, body, timeout, deadline.Token);
+            }
+            finally
+            {
+                if (body.Buffer is { Length: <= PooledBodyBytes }) ArrayPool<byte>.Shared.Return(body.Buffer);
+            }
         }
         finally
         {
-            budget.Release(charge);
+            reviewer.Memory.Arrival.Release(arrival);
         }
     }
 
-    private static async Task ReviewAsync(HttpContext http, AdmissionHandler handler, IDecisionObserver[] observers, ILogger logger, TimeSpan timeout, CancellationToken deadline)
+    private static async Task ReviewAsync(HttpContext http, Reviewer reviewer, (BodyOutcome Outcome, byte[]? Buffer, int Length) body, TimeSpan timeout, CancellationToken deadline)
     {
-        var response = http.Response;
-        var body = await ReadBodyAsync(http, deadline);
-        if (body.Outcome == BodyOutcome.TooLarge)
+        switch (body.Outcome)
         {
-            await WriteError(http, StatusCodes.Status413PayloadTooLarge, $"body is over the {MaxBodyBytes}-byte limit");
-            return;
-        }
-        if (body.Outcome == BodyOutcome.Late)
-        {
-            if (!http.RequestAborted.IsCancellationRequested)
+            case BodyOutcome.TooLarge:
+                await WriteError(http, StatusCodes.Status413PayloadTooLarge, $"body is over the {MaxBodyBytes}-byte limit");
+                return;
+            case BodyOutcome.Late when !http.RequestAborted.IsCancellationRequested:
                 await WriteError(http, StatusCodes.Status408RequestTimeout, $"the body did not arrive within the review's deadline ({(timeout * DeadlineShare).TotalSeconds:0.#} s of timeout={timeout.TotalSeconds:0.#}s)");
-            return;
+                // The rest of the body will not be waited for: once the answer is out, the connection (HTTP/1.1)
+                // or the stream (HTTP/2) and what it buffered go.
+                await http.Response.CompleteAsync();
+                http.Abort();
+                return;
+            case not BodyOutcome.Read:
+                return;
         }
-        if (body.Outcome == BodyOutcome.Aborted) return;
+        var bytes = body.Buffer.AsMemory(0, body.Length);
 
-        // The body is a pooled buffer and the review is parsed into pooled memory without a copy: both
-        // are returned once the response is written (the request's pod reads from them until then).
-        JsonDocument? document = null;
-        try
+        // A large body has its tokens counted before anything is built from them: what parsing and deciding
+        // will take is then known, and a body that could never fit is refused at once.
+        long? tokens = null;
+        if (body.Length > ReviewMemory.SmallBodyBytes)
         {
-            AdmissionRequest request;
             try
             {
-                request = AdmissionReview.ParseBorrowed(body.Buffer.AsMemory(0, body.Length), out document);
+                tokens = AdmissionReview.CountTokens(bytes.Span);
             }
             catch (AdmissionReviewException ex)
             {
                 await WriteError(http, StatusCodes.Status400BadRequest, ex.Message);
                 return;
             }
-            var decision = await DecideAsync(http, handler, logger, request, deadline);
-            foreach (var observer in observers) observer.OnDecision(request, decision);
+        }
+        var processing = ReviewMemory.ProcessingCharge(body.Length, tokens);
+        var budget = reviewer.Memory.Processing;
+        if (processing > budget.Capacity)
+        {
+            await RefuseAsync(http, bytes.Span, StatusCodes.Status413PayloadTooLarge, AdmissionResponse.TooLarge(
+                $"this review has {tokens} JSON values in {body.Length} bytes; reading them would take about {processing / Mebibyte} MiB, " +
+                $"more than the memory budget of appmesh-inject for reviews in flight ({budget.Capacity / Mebibyte} MiB). No pod the API server can store has that many."));
+            return;
+        }
+        if (!await budget.TryAcquireAsync(processing, deadline))
+        {
+            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, budget, "reviews being decided", timeout, body.Buffer);
+            return;
+        }
+        try
+        {
+            if (tokens is null)
+            {
+                await DecideInPlaceAsync(http, reviewer, bytes, deadline);
+                return;
+            }
+            // A large review is parsed, decided and answered on a thread of its own: the parser's metadata
+            // tables for it come from the shared array pool, which keeps what it is given per thread; tables of
+            // tens of MiB kept by pool threads were measured to take the process past its memory limit.
+            var (status, contentType, answer) = await OnOwnThread(() => DecideOnThisThread(http, reviewer, bytes, deadline));
+            http.Response.StatusCode = status;
+            http.Response.ContentType = contentType;
+            http.Response.ContentLength = answer.Length;
+            await http.Response.Body.WriteAsync(answer, http.RequestAborted);
+        }
+        finally
+        {
+            budget.Release(processing);
+        }
+    }
 
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/json";
-            var writer = new Utf8JsonWriter(response.BodyWriter);
+    private const long Mebibyte = 1024 * 1024;
+
+    // The typical review: parsed into pooled memory without a copy, answered straight into the response.
+    private static async Task DecideInPlaceAsync(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
+    {
+        // The review is parsed into pooled memory without a copy of the body: both are returned once the
+        // response is written (the request's pod reads from them until then).
+        JsonDocument? document = null;
+        try
+        {
+            AdmissionRequest request;
+            try
+            {
+                request = AdmissionReview.ParseBorrowed(body, out document);
+            }
+            catch (AdmissionReviewException ex)
+            {
+                await WriteError(http, StatusCodes.Status400BadRequest, ex.Message);
+                return;
+            }
+            var decision = await DecideAsync(http, reviewer.Handler, reviewer.Logger, request, deadline);
+            foreach (var observer in reviewer.Observers) observer.OnDecision(request, decision);
+
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.ContentType = "application/json";
+            var writer = new Utf8JsonWriter(http.Response.BodyWriter);
             AdmissionReview.WriteResponse(writer, request.ReviewApiVersion, request.Uid, decision.Response);
             await writer.FlushAsync(http.RequestAborted);
         }
         finally
         {
             document?.Dispose();
-            ArrayPool<byte>.Shared.Return(body.Buffer!);
         }
+    }
+
+    private static (int Status, string ContentType, byte[] Answer) DecideOnThisThread(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
+    {
+        AdmissionRequest request;
+        JsonDocument document;
+        try
+        {
+            request = AdmissionReview.ParseBorrowed(body, out document);
+        }
+        catch (AdmissionReviewException ex)
+        {
+            return (StatusCodes.Status400BadRequest, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(ex.Message + "\n"));
+        }
+        using (document)
+        {
+            var decision = DecideAsync(http, reviewer.Handler, reviewer.Logger, request, deadline).GetAwaiter().GetResult();
+            foreach (var observer in reviewer.Observers) observer.OnDecision(request, decision);
+            return (StatusCodes.Status200OK, "application/json", AdmissionReview.SerializeResponse(request.ReviewApiVersion, request.Uid, decision.Response));
+        }
+    }
+
+    private static Task<T> OnOwnThread<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        { IsBackground = true, Name = "appmesh-inject large review" };
+        thread.Start();
+        return done.Task;
     }
 
     private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, ILogger logger, AdmissionRequest request, CancellationToken deadline)
@@ -146,31 +257,35 @@ public static class AdmissionEndpoints
         }
     }
 
-    /// <summary>The review waited for memory until its deadline: refuse it with an answer the API server shows
-    /// (its uid is read from the start of the body, which has arrived by then), so that the caller retries.</summary>
-    private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, TimeSpan timeout)
+    /// <summary>The review waited for memory until its deadline: refuse it with an answer the API server shows,
+    /// so that the caller retries. Its uid is read from the start of its body: the body itself when it was
+    /// read, else what has arrived of it by then.</summary>
+    private static Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body)
     {
-        var message = $"appmesh-inject is busy: reviews in flight hold its whole memory budget ({budget.Capacity / (1024 * 1024)} MiB) and this one " +
+        var message = $"appmesh-inject is busy: {holders} hold its whole memory budget for them ({budget.Capacity / Mebibyte} MiB) and this review " +
             $"waited {(timeout * DeadlineShare).TotalSeconds:0.#} s of its {timeout.TotalSeconds:0.#} s timeout; retry";
-        var apiVersion = "";
-        var uid = "";
-        if (http.Request.BodyReader.TryRead(out var start))
-        {
-            var prefix = start.Buffer.Slice(0, Math.Min(start.Buffer.Length, 4096));
-            AdmissionReview.TryReadEnvelope(prefix.IsSingleSegment ? prefix.FirstSpan : prefix.ToArray(), out apiVersion, out uid);
-            http.Request.BodyReader.AdvanceTo(start.Buffer.Start);
-        }
+        if (body is not null) return RefuseAsync(http, body.AsSpan(0, Math.Min(body.Length, 4096)), StatusCodes.Status429TooManyRequests, AdmissionResponse.TooManyRequests(message));
+        // The body is not read: the connection cannot carry another request.
         KeepNoConnection(http);
-        if (uid.Length == 0)
+        ReadOnlySpan<byte> start = [];
+        if (http.Request.BodyReader.TryRead(out var arrived))
         {
-            await WriteError(http, StatusCodes.Status429TooManyRequests, message);
-            return;
+            start = arrived.Buffer.Slice(0, Math.Min(arrived.Buffer.Length, 4096)).ToArray();
+            http.Request.BodyReader.AdvanceTo(arrived.Buffer.Start);
         }
+        return RefuseAsync(http, start, StatusCodes.Status429TooManyRequests, AdmissionResponse.TooManyRequests(message));
+    }
+
+    /// <summary>An AdmissionReview refusal when the start of the body names the review (the API server shows
+    /// its message and the caller may retry), else the same message as plain text with <paramref name="status"/>.</summary>
+    private static Task RefuseAsync(HttpContext http, ReadOnlySpan<byte> start, int status, AdmissionResponse refusal)
+    {
+        if (!AdmissionReview.TryReadEnvelope(start, out var apiVersion, out var uid)) return WriteError(http, status, refusal.Message!);
+        var answer = AdmissionReview.SerializeResponse(apiVersion, uid, refusal);
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
-        var writer = new Utf8JsonWriter(http.Response.BodyWriter);
-        AdmissionReview.WriteResponse(writer, apiVersion, uid, AdmissionResponse.TooManyRequests(message));
-        await writer.FlushAsync();
+        http.Response.ContentLength = answer.Length;
+        return http.Response.Body.WriteAsync(answer, http.RequestAborted).AsTask();
     }
 
     /// <summary>An HTTP/1.1 connection whose request body was not read to its end cannot carry another
@@ -195,24 +310,32 @@ public static class AdmissionEndpoints
 
     private enum BodyOutcome { Read, TooLarge, Late, Aborted }
 
-    /// <summary>Reads the whole body into a buffer rented from the shared pool (the caller returns it), unless
+    /// <summary>Reads the whole body into a buffer (rented from the shared pool when small; the caller returns it), unless
     /// it exceeds <see cref="MaxBodyBytes"/> or has not arrived in full by <paramref name="deadline"/>.</summary>
     private static async Task<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, CancellationToken deadline)
     {
         var reader = http.Request.BodyReader;
+        // At the deadline the pending read returns (cancelled) rather than throwing, so that the reader is left
+        // consistent for Kestrel, which then closes the connection instead of draining the rest.
+        await using var cancel = deadline.Register(reader.CancelPendingRead);
         while (true)
         {
             ReadResult read;
             try
             {
-                read = await reader.ReadAsync(deadline);
+                read = await reader.ReadAsync(CancellationToken.None);
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
                 return (BodyOutcome.TooLarge, null, 0);
             }
-            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && http.RequestAborted.IsCancellationRequested))
             {
+                return (BodyOutcome.Aborted, null, 0);
+            }
+            if (read.IsCanceled)
+            {
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
                 return (http.RequestAborted.IsCancellationRequested ? BodyOutcome.Aborted : BodyOutcome.Late, null, 0);
             }
             if (read.Buffer.Length > MaxBodyBytes)
@@ -223,7 +346,7 @@ public static class AdmissionEndpoints
             if (read.IsCompleted)
             {
                 var length = (int)read.Buffer.Length;
-                var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                var bytes = length <= PooledBodyBytes ? ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)) : GC.AllocateUninitializedArray<byte>(length);
                 read.Buffer.CopyTo(bytes);
                 reader.AdvanceTo(read.Buffer.End);
                 return (BodyOutcome.Read, bytes, length);

@@ -1,19 +1,11 @@
 namespace Injector.Webhook;
 
-/// <summary>A budget on the memory that reviews in flight may hold: each review reserves its share before
-/// its body is read and returns it once answered. Reviews that do not fit wait in arrival order (a large
-/// review is not starved by a stream of small ones) until their deadline; so memory stays bounded by
-/// design whatever clients send at once, instead of by the container's limit and the OOM killer.</summary>
+/// <summary>A budget of bytes (see <see cref="ReviewMemory"/>): each review reserves its share, all at once,
+/// and returns it when done. Reviews that do not fit wait in arrival order (a large review is not starved by
+/// a stream of small ones) until their deadline; so memory stays bounded by design whatever clients send at
+/// once, instead of by the container's limit and the OOM killer.</summary>
 public sealed class ReviewBudget
 {
-    /// <summary>What a review holds per byte of body at its peak: the body itself, the parse metadata and the
-    /// nodes the engine reads, and the answer. Measured with bench/probe-resources.sh: typical reviews stay
-    /// under 4 bytes per byte, a pod made of tiny containers needs ~11, a body of millions of <c>[]</c> ~9.</summary>
-    public const int BytesPerBodyByte = 16;
-
-    /// <summary>Reserved per review on top of its body's share: buffers and objects every review needs.</summary>
-    public const int FixedBytesPerReview = 64 * 1024;
-
     private readonly object _lock = new();
     private readonly LinkedList<Waiter> _waiters = new();
     private long _available;
@@ -34,20 +26,6 @@ public sealed class ReviewBudget
         {
             lock (_lock) return Capacity - _available;
         }
-    }
-
-    /// <summary>The share of a review whose body is <paramref name="bodyBytes"/> long, never more than the whole budget.</summary>
-    public long ChargeFor(long bodyBytes) => Math.Min(Capacity, FixedBytesPerReview + bodyBytes * BytesPerBodyByte);
-
-    /// <summary>A budget sized for the memory this process may use: a third of what the GC may take (its heap
-    /// hard limit, which .NET derives from the container's memory limit: 75% of it), and at least one review of
-    /// the largest body at a time.</summary>
-    public static ReviewBudget ForThisProcess(long maxBodyBytes)
-    {
-        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        var capacity = Math.Max(available / 3, FixedBytesPerReview + maxBodyBytes * BytesPerBodyByte);
-        // Without a memory limit the machine's memory is "available": a few hundred MB is plenty anyway.
-        return new ReviewBudget(Math.Min(capacity, Math.Max(512L * 1024 * 1024, FixedBytesPerReview + maxBodyBytes * BytesPerBodyByte)));
     }
 
     /// <summary>Reserves <paramref name="bytes"/>, waiting behind earlier reviews while the budget is spent;

@@ -63,20 +63,19 @@ public class ReviewBudgetTests
     }
 
     [Fact]
-    public void A_review_is_charged_its_body_times_the_measured_factor_plus_a_fixed_share_and_never_more_than_the_budget()
+    public void A_small_body_is_charged_by_its_size_and_a_large_one_by_its_tokens()
     {
-        var budget = new ReviewBudget(64L * 1024 * 1024);
-
-        Assert.Equal((64 * 1024) + (3000 * 16), budget.ChargeFor(3000));
-        Assert.Equal(64L * 1024 * 1024, budget.ChargeFor(AdmissionEndpoints.MaxBodyBytes));
+        Assert.Equal(2 * 3000, ReviewMemory.ArrivalCharge(3000));
+        Assert.Equal((64 * 1024) + (3000 * 80), ReviewMemory.ProcessingCharge(3000, null));
+        Assert.Equal((64 * 1024) + (4L * 4_000_000) + (112L * 1_200_000), ReviewMemory.ProcessingCharge(4_000_000, 1_200_000));
     }
 
     [Fact]
-    public void The_process_budget_always_holds_one_review_of_the_largest_body()
+    public void The_process_budgets_hold_one_body_of_the_largest_size_arriving_and_one_small_body_being_decided()
     {
-        var budget = ReviewBudget.ForThisProcess(AdmissionEndpoints.MaxBodyBytes);
+        var memory = ReviewMemory.ForThisProcess();
 
-        Assert.True(budget.Capacity >= budget.ChargeFor(AdmissionEndpoints.MaxBodyBytes));
-        Assert.True(budget.Capacity >= ReviewBudget.FixedBytesPerReview + ((long)AdmissionEndpoints.MaxBodyBytes * ReviewBudget.BytesPerBodyByte));
+        Assert.True(memory.Arrival.Capacity >= ReviewMemory.ArrivalCharge(AdmissionEndpoints.MaxBodyBytes));
+        Assert.True(memory.Processing.Capacity >= ReviewMemory.ProcessingCharge(ReviewMemory.SmallBodyBytes, null));
     }
 }

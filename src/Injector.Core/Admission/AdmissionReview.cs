@@ -52,6 +52,10 @@ public sealed record AdmissionResponse
     public static AdmissionResponse BadRequest(string message) =>
         new() { Allowed = false, Code = 400, Reason = "BadRequest", Message = message };
 
+    /// <summary>Refused: the review is larger than the webhook can take.</summary>
+    public static AdmissionResponse TooLarge(string message) =>
+        new() { Allowed = false, Code = 413, Reason = "RequestEntityTooLarge", Message = message };
+
     /// <summary>Refused for now (the webhook is at its capacity): the caller may retry.</summary>
     public static AdmissionResponse TooManyRequests(string message) =>
         new() { Allowed = false, Code = 429, Reason = "TooManyRequests", Message = message };
@@ -154,6 +158,24 @@ public static class AdmissionReview
             value = (value << 4) | digit;
         }
         return true;
+    }
+
+    /// <summary>How many JSON tokens the body holds (each becomes a row of parse metadata, and an object or
+    /// value when read): counted without allocating, before a large body is parsed.</summary>
+    /// <exception cref="AdmissionReviewException">The body is not valid JSON.</exception>
+    public static long CountTokens(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+        long tokens = 0;
+        try
+        {
+            while (reader.Read()) tokens++;
+        }
+        catch (JsonException ex)
+        {
+            throw new AdmissionReviewException($"the body is not valid JSON: {ex.Message}");
+        }
+        return tokens;
     }
 
     /// <summary>Reads <c>apiVersion</c> and <c>request.uid</c> from the start of a review that has not

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Injector.Core.Admission;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests.Robustness;
@@ -60,9 +61,10 @@ public class BodyLimitsTests
     [Fact]
     public async Task A_review_that_does_not_fit_the_memory_budget_waits_then_gets_an_admission_refusal_with_its_uid()
     {
-        // Room for one small review: the first holds it by stalling its body, the second waits behind it.
-        var budget = new ReviewBudget(ReviewBudget.FixedBytesPerReview + (Review.Length * ReviewBudget.BytesPerBodyByte));
-        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(budget));
+        // Room for one small body arriving: the first holds it by stalling, the second waits behind it.
+        var budget = new ReviewBudget(ReviewMemory.ArrivalCharge(Review.Length));
+        var memory = new ReviewMemory(budget, new ReviewBudget(64 * 1024 * 1024));
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory));
         var (tcp, tls) = await webhook.ConnectTlsAsync();
         using var _ = tcp;
         await using var __ = tls;
@@ -78,10 +80,9 @@ public class BodyLimitsTests
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.7), TimeSpan.FromSeconds(2.5));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var budgetMiB = budget.Capacity / (1024 * 1024);
         Assert.Equal(
             """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"waited","allowed":false,"status":{"code":429,"reason":"TooManyRequests","message":"""
-            + $"\"appmesh-inject is busy: reviews in flight hold its whole memory budget ({budgetMiB} MiB) and this one waited 0.8 s of its 1 s timeout; retry\"" + "}}}",
+            + "\"appmesh-inject is busy: bodies arriving hold its whole memory budget for them (0 MiB) and this review waited 0.8 s of its 1 s timeout; retry\"" + "}}}",
             await response.Content.ReadAsStringAsync());
 
         // Once the stalled review has been cut at its own deadline, the budget is free again.
@@ -91,6 +92,43 @@ public class BodyLimitsTests
         var released = Stopwatch.StartNew();
         while (budget.InUse != 0 && released.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(10);
         Assert.Equal(0, budget.InUse);
+    }
+
+    [Fact]
+    public async Task A_large_body_of_more_tokens_than_the_budget_can_take_is_refused_at_once_with_its_uid()
+    {
+        var memory = new ReviewMemory(new ReviewBudget(64 * 1024 * 1024), new ReviewBudget(8 * 1024 * 1024));
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory));
+        using var client = webhook.CreateClient(http2: true);
+        var review = Reviews.For(Reviews.SimplePod(), uid: "dense").ToJsonString();
+        var dense = review.Replace("\"spec\":{", "\"spec\":{\"x\":[" + string.Concat(Enumerable.Repeat("[],", 70_000)) + "[]],", StringComparison.Ordinal);
+        var tokens = AdmissionReview.CountTokens(Encoding.UTF8.GetBytes(dense));
+        var clock = Stopwatch.StartNew();
+
+        using var response = await client.PostAsync(webhook.MutateUri, new StringContent(dense, Encoding.UTF8, "application/json"));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        var mib = ReviewMemory.ProcessingCharge(dense.Length, tokens) / (1024 * 1024);
+        Assert.Equal(
+            """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"dense","allowed":false,"status":{"code":413,"reason":"RequestEntityTooLarge","message":"""
+            + $"\"this review has {tokens} JSON values in {dense.Length} bytes; reading them would take about {mib} MiB, more than the memory budget of appmesh-inject for reviews in flight (8 MiB). No pod the API server can store has that many.\"" + "}}}",
+            await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, memory.Processing.InUse);
+    }
+
+    [Fact]
+    public async Task A_large_review_is_decided_on_its_own_thread_with_the_same_answer_as_a_small_one()
+    {
+        await using var webhook = await LoopbackWebhook.StartAsync();
+        using var client = webhook.CreateClient();
+        var small = Reviews.For(Reviews.SimplePod(new JsonObject { ["note"] = "x" }), uid: "same");
+        var large = Reviews.For(Reviews.SimplePod(new JsonObject { ["note"] = new string('x', ReviewMemory.SmallBodyBytes) }), uid: "same");
+
+        using var smallAnswer = await client.PostAsync(webhook.MutateUri, LoopbackWebhook.Json(small));
+        using var largeAnswer = await client.PostAsync(webhook.MutateUri, LoopbackWebhook.Json(large));
+
+        Assert.Equal(await smallAnswer.Content.ReadAsStringAsync(), await largeAnswer.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", largeAnswer.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
