@@ -106,10 +106,6 @@ public static class AdmissionEndpoints
                 return;
             case BodyOutcome.Late when !http.RequestAborted.IsCancellationRequested:
                 await WriteError(http, StatusCodes.Status408RequestTimeout, $"the body did not arrive within the review's deadline ({(timeout * DeadlineShare).TotalSeconds:0.#} s of timeout={timeout.TotalSeconds:0.#}s)");
-                // The rest of the body will not be waited for: once the answer is out, the connection (HTTP/1.1)
-                // or the stream (HTTP/2) and what it buffered go.
-                await http.Response.CompleteAsync();
-                http.Abort();
                 return;
             case not BodyOutcome.Read:
                 return;
