@@ -106,6 +106,8 @@ public static class AdmissionEndpoints
                 return;
             case BodyOutcome.Late when !http.RequestAborted.IsCancellationRequested:
                 await WriteError(http, StatusCodes.Status408RequestTimeout, $"the body did not arrive within the review's deadline ({(timeout * DeadlineShare).TotalSeconds:0.#} s of timeout={timeout.TotalSeconds:0.#}s)");
+                // HTTP/1.1: the connection closes after this answer (Kestrel reads what still comes of the body
+                // for at most 5 s first, so that the client can read the answer); HTTP/2 resets just the stream.
                 return;
             case not BodyOutcome.Read:
                 return;
@@ -288,9 +290,10 @@ public static class AdmissionEndpoints
     /// request: close it after this answer (HTTP/2 ends just the stream).</summary>
     private static void KeepNoConnection(HttpContext http)
     {
-        if (HttpProtocol.IsHttp11(http.Request.Protocol) || HttpProtocol.IsHttp10(http.Request.Protocol))
-            http.Response.Headers.Connection = "close";
+        if (IsHttp1(http)) http.Response.Headers.Connection = "close";
     }
+
+    private static bool IsHttp1(HttpContext http) => HttpProtocol.IsHttp11(http.Request.Protocol) || HttpProtocol.IsHttp10(http.Request.Protocol);
 
     private static bool IsJson(string? contentType) =>
         contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var media) &&
