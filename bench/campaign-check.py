@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""Checks the answers of a fuzzing campaign (bench/campaign.sh): reads the JSON lines of bench/Campaign on stdin,
+applies every patch with an independent RFC 6902 implementation (python3-jsonpatch) and checks: no 5xx or
+other status than 200 and 400 (400 with a message), no internal-error fallback, the uid echoed, no two
+containers (containers + initContainers) with one name, no field of the request's pod lost or changed, no
+control character in any env value, egress addresses (APPMESH_EGRESS_IGNORED_IP) in canonical form.
+Prints counts as one JSON object; exits 1 when any check failed. Examples of failures go to --examples FILE."""
+import argparse, base64, collections, ipaddress, json, sys
+import jsonpatch
+
+
+def keeps(before, after):
+    if isinstance(before, dict):
+        return isinstance(after, dict) and all(k in after and keeps(v, after[k]) for k, v in before.items())
+    if isinstance(before, list):
+        if not isinstance(after, list):
+            return False
+        j = 0
+        for item in before:
+            while j < len(after) and after[j] != item:
+                j += 1
+            if j == len(after):
+                return False
+            j += 1
+        return True
+    return before == after and type(before) is type(after)
+
+
+def canonical(item):
+    try:
+        net = ipaddress.ip_network(item, strict=False)
+    except ValueError:
+        return False
+    text = str(net.network_address) if "/" not in item else str(net)
+    return item == text if "/" in item else item == str(ipaddress.ip_address(item))
+
+
+def check(line, problems):
+    if "error" in line:
+        problems.append(("client error", line["error"]))
+        return "client error"
+    status, answer = line["status"], line["answer"]
+    if status == 400:
+        if not answer.endswith("\n") or len(answer) < 2:
+            problems.append(("400 without a message", answer))
+        return "400"
+    if status != 200:
+        problems.append((f"HTTP {status}", answer))
+        return f"HTTP {status}"
+    body = base64.b64decode(line["request"])
+    try:
+        review = json.loads(body)
+    except ValueError as e:
+        problems.append(("200 for a body that is not JSON", str(e)))
+        return "200"
+    response = json.loads(answer)["response"]
+    if response.get("uid") != review["request"].get("uid"):
+        problems.append(("uid not echoed", answer))
+    if "could not process" in answer:
+        problems.append(("internal-error fallback", answer))
+    if "patch" not in response:
+        return "200 allowed" if response.get("allowed") else "200 denied"
+    pod = review["request"]["object"]
+    ops = json.loads(base64.b64decode(response["patch"]))
+    try:
+        patched = jsonpatch.apply_patch(pod, ops)
+    except Exception as e:  # noqa: BLE001 -- any failure of the independent applier is a finding
+        problems.append(("patch does not apply", f"{e}: {ops}"))
+        return "200 patched"
+    spec = patched.get("spec", {})
+    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
+    names = collections.Counter(c.get("name") for c in containers)
+    for name, n in names.items():
+        if n > 1:
+            problems.append(("duplicate container name", name))
+    if not keeps(pod, patched):
+        problems.append(("field lost or changed", json.dumps(ops)[:400]))
+    for c in containers:
+        for env in c.get("env") or []:
+            value = env.get("value") if isinstance(env, dict) else None
+            if isinstance(value, str) and any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+                problems.append(("control character in env", f"{c.get('name')}/{env.get('name')}={value!r}"))
+            if isinstance(env, dict) and env.get("name") == "APPMESH_EGRESS_IGNORED_IP" and isinstance(value, str) and value:
+                for item in value.split(","):
+                    if not canonical(item):
+                        problems.append(("egress address not canonical", item))
+    return "200 patched"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--examples")
+    args = ap.parse_args()
+    outcomes, problems, examples = collections.Counter(), [], collections.defaultdict(list)
+    reviews = 0
+    for raw in sys.stdin:
+        line = json.loads(raw)
+        reviews += 1
+        found = []
+        outcomes[check(line, found)] += 1
+        for kind, detail in found:
+            problems.append(kind)
+            if len(examples[kind]) < 3:
+                examples[kind].append({"detail": detail, "request": base64.b64decode(line["request"]).decode("utf-8", "replace")[:3000]})
+    counts = collections.Counter(problems)
+    print(json.dumps({"reviews": reviews, "answers": dict(outcomes), "problems": dict(counts)}))
+    if args.examples:
+        json.dump(examples, open(args.examples, "w"), indent=1)
+    sys.exit(1 if counts else 0)
+
+
+if __name__ == "__main__":
+    main()
