@@ -27,12 +27,17 @@ def keeps(before, after):
 
 
 def canonical(item):
+    """The form RFC 5952 (IPv6) and dotted decimal (IPv4) give, with the prefix length as a plain number."""
+    address, _, prefix = item.partition("/")
     try:
-        net = ipaddress.ip_network(item, strict=False)
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    text = str(net.network_address) if "/" not in item else str(net)
-    return item == text if "/" in item else item == str(ipaddress.ip_address(item))
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        text = f"::ffff:{ip.ipv4_mapped}"  # RFC 5952 section 5 (Python before 3.13 prints it in hex)
+    else:
+        text = str(ip)
+    return address == text and (not prefix or (prefix.isdigit() and str(int(prefix)) == prefix))
 
 
 def check(line, problems):
@@ -67,16 +72,21 @@ def check(line, problems):
     except Exception as e:  # noqa: BLE001 -- any failure of the independent applier is a finding
         problems.append(("patch does not apply", f"{e}: {ops}"))
         return "200 patched"
-    spec = patched.get("spec", {})
-    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
-    names = collections.Counter(c.get("name") for c in containers)
-    for name, n in names.items():
-        if n > 1:
+    spec = patched.get("spec") if isinstance(patched.get("spec"), dict) else {}
+    lists = [spec.get("containers"), spec.get("initContainers")]
+    containers = [c for l in lists if isinstance(l, list) for c in l if isinstance(c, dict)]
+    def named(p):
+        sp = p.get("spec") if isinstance(p, dict) and isinstance(p.get("spec"), dict) else {}
+        return collections.Counter(c.get("name") for l in (sp.get("containers"), sp.get("initContainers")) if isinstance(l, list)
+                                   for c in l if isinstance(c, dict) and isinstance(c.get("name"), str))
+    before = named(pod)
+    for name, n in named(patched).items():
+        if n > 1 and n > before[name]:  # a duplicate the injector made, not one the request already had
             problems.append(("duplicate container name", name))
     if not keeps(pod, patched):
         problems.append(("field lost or changed", json.dumps(ops)[:400]))
     for c in containers:
-        for env in c.get("env") or []:
+        for env in c.get("env") if isinstance(c.get("env"), list) else []:
             value = env.get("value") if isinstance(env, dict) else None
             if isinstance(value, str) and any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
                 problems.append(("control character in env", f"{c.get('name')}/{env.get('name')}={value!r}"))

@@ -35,7 +35,7 @@ PID=""
 cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-status=0
+status=0 run=0
 : >"$OUT/results.jsonl"
 for name in default xray-native-ecr; do
   # shellcheck disable=SC2086
@@ -46,9 +46,10 @@ for name in default xray-native-ecr; do
     sleep 0.1
   done
   for protocol in http1 http2; do
+    run=$((run + 1))  # each run its own reviews
     started=$(date +%s)
     set +e
-    timeout 3600 "$OUT/campaign/Campaign" "https://127.0.0.1:$PORT/mutate" "$REVIEWS" "$SEED" "$protocol" 16 |
+    timeout 3600 "$OUT/campaign/Campaign" "https://127.0.0.1:$PORT/mutate" "$REVIEWS" "$((SEED * 10 + run))" "$protocol" 16 |
       /usr/bin/python3 "$ROOT/bench/campaign-check.py" --examples "$OUT/examples-$name-$protocol.json" >"$OUT/$name-$protocol.json"
     rc=$?
     set -e

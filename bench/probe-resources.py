@@ -281,48 +281,59 @@ def main():
     rows = []
     for name in args.only.split(","):
         server = Server(binary, args.memory_mib, args.cpus, log, percent)
-        t0, cpu0 = time.time(), server.cpu_seconds()
-        uids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(64)]
-        per_request = None
-        if name == "max-http1":
-            results, errors = run_concurrent(server, [max_size_review(args.cap, u) for u in uids])
-        elif name == "max-http2":
-            results, errors = run_h2load(server, max_size_review(args.cap, uids[0]), 64)
-        elif name.startswith("dense-"):
-            results, errors = run_concurrent(server, [dense_review(args.cap, u, name[len("dense-"):]) for u in uids])
-        elif name == "slow":
-            bodies = [max_size_review(args.cap, u) for u in uids]
-            results, errors = run_concurrent(server, bodies, stall_after=args.cap - 1)
-        elif name == "cpu-dense":
-            body = dense_review(args.cap, uids[0], "unknown")
-            results, errors = run_concurrent(server, [body])  # warm-up, not counted
-            cpu0 = server.cpu_seconds()
-            results, errors = {}, []
-            for _ in range(20):
-                r, e = run_concurrent(server, [body])
-                for k, v in r.items():
-                    results[k] = results.get(k, 0) + v
-                errors += e
-            per_request = (server.cpu_seconds() - cpu0) / 20
-        else:
-            raise SystemExit(f"unknown probe {name}")
-        elapsed = time.time() - t0
-        hwm = server.status("VmHWM")
-        alive = server.alive()
-        # Still serving a normal review afterwards?
-        after = classify(*post(server.port, json.dumps(json.load(open(SAMPLE))).encode())) if alive else "down"
-        cpu = server.cpu_seconds() - cpu0 if alive else None
-        code = server.stop()
-        row = {"probe": name, "what": PROBES[name], "answers": results, "client_errors": len(errors),
-               "error_kinds": sorted(set(errors)), "seconds": round(elapsed, 1), "peak_rss_mib": round(hwm / MIB, 1),
-               "limit_mib": args.memory_mib, "alive": alive, "next_review": after, "exit": code,
-               "server_cpu_s": round(cpu, 2) if cpu is not None else None,
-               "cpu_ms_per_body": round(per_request * 1000, 1) if per_request is not None else None,
-               "ok": alive and hwm < limit and after == "200 patched"
-               and not any(k.startswith("HTTP 5") or k == "internal-error fallback" for k in results)}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        try:
+            rows.append(probe(name, server, args, limit))
+        finally:
+            server.stop()
+        print(json.dumps(rows[-1]), flush=True)
     json.dump(rows, open(args.out, "w"), indent=1)
+    report(rows, args)
+
+
+def probe(name, server, args, limit):
+    """Runs one probe against a fresh server; returns its row."""
+    t0, cpu0 = time.time(), server.cpu_seconds()
+    uids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(64)]
+    per_request = None
+    if name == "max-http1":
+        results, errors = run_concurrent(server, [max_size_review(args.cap, u) for u in uids])
+    elif name == "max-http2":
+        results, errors = run_h2load(server, max_size_review(args.cap, uids[0]), 64)
+    elif name.startswith("dense-"):
+        results, errors = run_concurrent(server, [dense_review(args.cap, u, name[len("dense-"):]) for u in uids])
+    elif name == "slow":
+        bodies = [max_size_review(args.cap, u) for u in uids]
+        results, errors = run_concurrent(server, bodies, stall_after=args.cap - 1)
+    elif name == "cpu-dense":
+        body = dense_review(args.cap, uids[0], "unknown")
+        results, errors = run_concurrent(server, [body])  # warm-up, not counted
+        cpu0 = server.cpu_seconds()
+        results, errors = {}, []
+        for _ in range(20):
+            r, e = run_concurrent(server, [body])
+            for k, v in r.items():
+                results[k] = results.get(k, 0) + v
+            errors += e
+        per_request = (server.cpu_seconds() - cpu0) / 20
+    else:
+        raise SystemExit(f"unknown probe {name}")
+    elapsed = time.time() - t0
+    hwm = server.status("VmHWM")
+    alive = server.alive()
+    # Still serving a normal review afterwards?
+    after = classify(*post(server.port, json.dumps(json.load(open(SAMPLE))).encode())) if alive else "down"
+    cpu = server.cpu_seconds() - cpu0 if alive else None
+    code = server.stop()
+    return {"probe": name, "what": PROBES[name], "answers": results, "client_errors": len(errors),
+           "error_kinds": sorted(set(errors)), "seconds": round(elapsed, 1), "peak_rss_mib": round(hwm / MIB, 1),
+           "limit_mib": args.memory_mib, "alive": alive, "next_review": after, "exit": code,
+           "server_cpu_s": round(cpu, 2) if cpu is not None else None,
+           "cpu_ms_per_body": round(per_request * 1000, 1) if per_request is not None else None,
+           "ok": alive and hwm < limit and after == "200 patched"
+           and not any(k.startswith("HTTP 5") or k == "internal-error fallback" for k in results)}
+
+
+def report(rows, args):
     print(f"| probe | answers | client errors | s | peak RSS MiB (limit {args.memory_mib}) | up after | next review |")
     print("|---|---|---:|---:|---:|---|---|")
     for r in rows:

@@ -50,17 +50,24 @@ public static class AnswerChecks
             problems.Add($"the patch does not apply: {ex.Message}");
             return problems;
         }
-        var spec = patched["spec"]!;
-        var all = (spec["containers"] as JsonArray ?? []).Concat(spec["initContainers"] as JsonArray ?? []).ToList();
-        var names = all.Select(c => c?["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : null).Where(n => n is not null).ToList();
-        foreach (var duplicate in names.GroupBy(n => n).Where(g => g.Count() > 1)) problems.Add($"two containers named {duplicate.Key}");
+        var all = Containers(patched).ToList();
+        // A duplicate the injector made, not one the request (here, a fuzzed one) already had.
+        var before = Names(pod).GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var duplicate in Names(patched).GroupBy(n => n).Where(g => g.Count() > 1 && g.Count() > before.GetValueOrDefault(g.Key)))
+            problems.Add($"two containers named {duplicate.Key}");
         if (!Keeps(pod, patched, "")) problems.Add("a field of the request's pod is lost or changed: " + patch);
-        foreach (var container in all)
-            foreach (var env in container?["env"] as JsonArray ?? [])
+        foreach (var container in all.OfType<JsonObject>())
+            foreach (var env in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
                 if (env?["value"] is JsonValue value && value.TryGetValue<string>(out var text) && text.Any(char.IsControl))
-                    problems.Add($"control character in env {(string?)env["name"]} of {(string?)container!["name"]}: {System.Text.Json.JsonSerializer.Serialize(text)}");
+                    problems.Add($"control character in env {env["name"]?.ToJsonString()} of {container["name"]?.ToJsonString()}: {System.Text.Json.JsonSerializer.Serialize(text)}");
         return problems;
     }
+
+    private static IEnumerable<JsonNode?> Containers(JsonNode pod) =>
+        pod is JsonObject p && p["spec"] is JsonObject spec ? new[] { spec["containers"], spec["initContainers"] }.OfType<JsonArray>().SelectMany(a => a) : [];
+
+    private static IEnumerable<string> Names(JsonNode pod) =>
+        Containers(pod).Select(c => c is JsonObject o && o["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : null).OfType<string>();
 
     /// <summary>Every field of <paramref name="before"/> is in <paramref name="after"/> with the same value;
     /// arrays keep their elements in order (the injector inserts, it never removes).</summary>
