@@ -258,20 +258,36 @@ public static class AdmissionEndpoints
     /// <summary>The review waited for memory until its deadline: refuse it with an answer the API server shows,
     /// so that the caller retries. Its uid is read from the start of its body: the body itself when it was
     /// read, else what has arrived of it by then.</summary>
-    private static Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body)
+    private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body)
     {
         var message = $"appmesh-inject is busy: {holders} hold its whole memory budget for them ({budget.Capacity / Mebibyte} MiB) and this review " +
             $"waited {(timeout * DeadlineShare).TotalSeconds:0.#} s of its {timeout.TotalSeconds:0.#} s timeout; retry";
-        if (body is not null) return RefuseAsync(http, body.AsSpan(0, Math.Min(body.Length, 4096)), StatusCodes.Status429TooManyRequests, AdmissionResponse.TooManyRequests(message));
-        // The body is not read: the connection cannot carry another request.
-        KeepNoConnection(http);
-        ReadOnlySpan<byte> start = [];
-        if (http.Request.BodyReader.TryRead(out var arrived))
+        var refusal = AdmissionResponse.TooManyRequests(message);
+        if (body is not null)
         {
-            start = arrived.Buffer.Slice(0, Math.Min(arrived.Buffer.Length, 4096)).ToArray();
-            http.Request.BodyReader.AdvanceTo(arrived.Buffer.Start);
+            await RefuseAsync(http, body.AsSpan(0, Math.Min(body.Length, 4096)), StatusCodes.Status429TooManyRequests, refusal);
+            return;
         }
-        return RefuseAsync(http, start, StatusCodes.Status429TooManyRequests, AdmissionResponse.TooManyRequests(message));
+        // The body is not read: the connection cannot carry another request. Its start has arrived by now
+        // (read ahead by Kestrel) or comes at once; wait no more than a moment for it.
+        KeepNoConnection(http);
+        var reader = http.Request.BodyReader;
+        byte[] start = [];
+        using (var moment = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+        await using (moment.Token.Register(reader.CancelPendingRead))
+        {
+            try
+            {
+                var read = await reader.ReadAsync(CancellationToken.None);
+                start = read.Buffer.Slice(0, Math.Min(read.Buffer.Length, 4096)).ToArray();
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+            catch (Exception ex) when (ex is IOException or BadHttpRequestException)
+            {
+                // Gone or broken: the plain refusal below is all it gets.
+            }
+        }
+        await RefuseAsync(http, start, StatusCodes.Status429TooManyRequests, refusal);
     }
 
     /// <summary>An AdmissionReview refusal when the start of the body names the review (the API server shows
