@@ -103,6 +103,7 @@ def heap_percent(binary):
 class Server:
     def __init__(self, binary, memory_mib, cpus, log, percent):
         self.port = free_port()
+        self.peak = 0
         env = dict(os.environ)
         env["DOTNET_GCHeapHardLimit"] = hex(memory_mib * MIB * percent // 100)
         env["DOTNET_PROCESSOR_COUNT"] = str(cpus)
@@ -123,15 +124,22 @@ class Server:
         raise RuntimeError("the webhook did not answer within 30 s")
 
     def status(self, key):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
+        """A /proc/PID/status figure in bytes; 0 once the process is gone (it crashed)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith(key + ":"):
+                        return int(line.split()[1]) * 1024
+        except FileNotFoundError:
+            pass
         return 0
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def alive(self):
@@ -218,9 +226,8 @@ def run_concurrent(server, bodies, query="?timeout=10s", stall_after=None):
     threads = [threading.Thread(target=one, args=(b,)) for b in bodies]
     for t in threads:
         t.start()
-    peak = 0
     while any(t.is_alive() for t in threads):
-        peak = max(peak, server.status("VmRSS") if server.alive() else 0)
+        server.peak = max(server.peak, server.status("VmHWM"))
         time.sleep(0.02)
     for t in threads:
         t.join()
@@ -318,10 +325,13 @@ def probe(name, server, args, limit):
     else:
         raise SystemExit(f"unknown probe {name}")
     elapsed = time.time() - t0
-    hwm = server.status("VmHWM")
+    hwm = max(server.peak, server.status("VmHWM"))
     alive = server.alive()
     # Still serving a normal review afterwards?
-    after = classify(*post(server.port, json.dumps(json.load(open(SAMPLE))).encode())) if alive else "down"
+    try:
+        after = classify(*post(server.port, json.dumps(json.load(open(SAMPLE))).encode())) if alive else "down"
+    except OSError as e:
+        after = f"no answer ({type(e).__name__})"
     cpu = server.cpu_seconds() - cpu0 if alive else None
     code = server.stop()
     return {"probe": name, "what": PROBES[name], "answers": results, "client_errors": len(errors),
