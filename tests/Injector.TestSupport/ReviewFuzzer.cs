@@ -79,7 +79,11 @@ public sealed class ReviewFuzzer(int seed)
         {
             pod["metadata"]!["ownerReferences"] = new JsonArray(new JsonObject
             {
-                ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["name"] = "web-5d8f7c9b4", ["uid"] = "u", ["controller"] = true,
+                ["apiVersion"] = "apps/v1",
+                ["kind"] = "ReplicaSet",
+                ["name"] = "web-5d8f7c9b4",
+                ["uid"] = "u",
+                ["controller"] = true,
             });
             pod["metadata"]!["labels"] = new JsonObject { ["pod-template-hash"] = "5d8f7c9b4" };
         }
