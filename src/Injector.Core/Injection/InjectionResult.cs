@@ -18,7 +18,8 @@ public static class Reasons
     public const string NoWorkloadName = "no-workload-name";
     public const string InvalidAnnotation = "invalid-annotation";
     public const string InvalidPod = "invalid-pod";
-    /// <summary><c>&lt;workload&gt;-&lt;namespace&gt;</c> is not a valid App Mesh name (e.g. a dotted StatefulSet name).</summary>
+    /// <summary>Formerly: <c>&lt;workload&gt;-&lt;namespace&gt;</c> was not a valid App Mesh name. No longer given
+    /// (such a name is made valid, with a warning); kept because metrics list every reason from start-up.</summary>
     public const string InvalidVirtualNodeName = "invalid-virtual-node-name";
     /// <summary>The injector itself failed; the host admits the pod without a sidecar.</summary>
     public const string InternalError = "internal-error";

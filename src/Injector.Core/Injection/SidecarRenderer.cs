@@ -250,7 +250,7 @@ internal static class SidecarRenderer
         }
         // What the controller tells Envoy about its platform (App Mesh reads them for support), and its endpoints.
         env.Add(new("APPMESH_PLATFORM_K8S_POD_UID", null, "metadata.uid"));
-        env.Add(new("APPMESH_PLATFORM_K8S_VERSION", plan.KubernetesVersion ?? UnknownKubernetesVersion));
+        env.Add(new("APPMESH_PLATFORM_K8S_VERSION", plan.KubernetesVersion is { Length: > 0 } version && !Formats.HasControlCharacter(version) ? version : UnknownKubernetesVersion));
         env.Add(new("APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION", PodInjector.Version));
         env.Add(new("APPMESH_DUALSTACK_ENDPOINT", s.DualStackEndpoint ? "1" : "0"));
         env.Add(new("APPMESH_FIPS_ENDPOINT", s.FipsEndpoint ? "1" : "0"));
