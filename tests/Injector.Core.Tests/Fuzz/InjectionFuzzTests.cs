@@ -242,9 +242,9 @@ public sealed partial class InjectionFuzzTests
             var reports = o.Errors.Concat(o.Warnings).ToList();
             foreach (var (key, value) in map)
             {
-                if (key == AnnotationKeys.Ports && o.Ports != value.Trim() && o.Ports != IptablesLists.ReadPorts(value).Value)
-                    Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
                 if (key == AnnotationKeys.Mesh && o.Mesh is null) Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.Preview && Formats.ParseEnabled(value) is null) Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.SidecarImage && o.SidecarImage is null) Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
                 if (key == AnnotationKeys.CpuRequest && o.CpuRequest is null) Assert.Contains(reports, e => e.Contains(key, StringComparison.Ordinal));
                 if (key == AnnotationKeys.Ports && IptablesLists.ReadPorts(value) is { IsCanonical: false, Entries.Count: > 0 })
                     Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
