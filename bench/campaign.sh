@@ -63,13 +63,14 @@ done
 /usr/bin/python3 - "$OUT/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| setting | protocol | reviews | answers | problems | s |")
-print("|---|---|---:|---|---|---:|")
+print("| setting | protocol | reviews | answers | problems | notes | s |")
+print("|---|---|---:|---|---|---|---:|")
 for r in rows:
     res = r["result"]
     answers = ", ".join(f"{v} {k}" for k, v in sorted(res["answers"].items()))
     problems = ", ".join(f"{v} {k}" for k, v in sorted(res["problems"].items())) or "none"
-    print(f"| {r['setting']} | {r['protocol']} | {res['reviews']} | {answers} | {problems} | {r['seconds']} |")
+    notes = ", ".join(f"{v} {k}" for k, v in sorted(res.get("notes", {}).items())) or "-"
+    print(f"| {r['setting']} | {r['protocol']} | {res['reviews']} | {answers} | {problems} | {notes} | {r['seconds']} |")
 print(f"total: {sum(r['result']['reviews'] for r in rows)} reviews")
 PY
 exit $status

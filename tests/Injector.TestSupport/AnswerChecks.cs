@@ -6,7 +6,8 @@ namespace Injector.TestSupport;
 /// <summary>What every answer of the webhook to a fuzzed review must satisfy (issue 13, "must show"): HTTP
 /// 200 or a 400 with a message (never a 5xx or another status), never the internal-error fallback, the uid
 /// echoed, and a patch that applies with an independent implementation and gives a pod with unique
-/// container names, every field of the request's pod kept, and no control character in any env value.
+/// container names, every field of the request's pod kept (but the <c>appmesh.k8s.aws/*</c> annotations the
+/// injector writes), and no control character in any env value.
 /// Returns the problems found (empty when none).</summary>
 public static class AnswerChecks
 {
@@ -55,12 +56,25 @@ public static class AnswerChecks
         var before = Names(pod).GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
         foreach (var duplicate in Names(patched).GroupBy(n => n).Where(g => g.Count() > 1 && g.Count() > before.GetValueOrDefault(g.Key)))
             problems.Add($"two containers named {duplicate.Key}");
-        if (!Keeps(pod, patched, "")) problems.Add("a field of the request's pod is lost or changed: " + patch);
-        foreach (var container in all.OfType<JsonObject>())
+        if (!Keeps(WithoutOwnAnnotations(pod), WithoutOwnAnnotations(patched), "")) problems.Add("a field of the request's pod is lost or changed: " + patch);
+        // In the containers the injector added: the request's own env values are the user's.
+        var own = Names(pod).ToHashSet();
+        foreach (var container in all.OfType<JsonObject>().Where(c => !(c["name"] is JsonValue v && v.TryGetValue<string>(out var n) && own.Contains(n))))
             foreach (var env in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
                 if (env?["value"] is JsonValue value && value.TryGetValue<string>(out var text) && text.Any(char.IsControl))
                     problems.Add($"control character in env {env["name"]?.ToJsonString()} of {container["name"]?.ToJsonString()}: {System.Text.Json.JsonSerializer.Serialize(text)}");
         return problems;
+    }
+
+    /// <summary>The pod without its <c>appmesh.k8s.aws/*</c> annotations, which the injector writes itself (the
+    /// resolved mesh and virtual node, the status, CNI mode's settings), replacing a malformed value it admitted.</summary>
+    private static JsonNode WithoutOwnAnnotations(JsonNode pod)
+    {
+        var copy = pod.DeepClone();
+        if (copy is JsonObject o && o["metadata"] is JsonObject metadata && metadata["annotations"] is JsonObject annotations)
+            foreach (var key in annotations.Select(a => a.Key).Where(k => k.StartsWith("appmesh.k8s.aws/", StringComparison.Ordinal)).ToList())
+                annotations.Remove(key);
+        return copy;
     }
 
     private static IEnumerable<JsonNode?> Containers(JsonNode pod) =>

@@ -26,13 +26,18 @@ public sealed class LoopbackWebhook : IAsyncDisposable
     public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; }
     public Uri MutateUri => new($"https://127.0.0.1:{Port}/mutate");
 
-    public static async Task<LoopbackWebhook> StartAsync(Action<WebApplicationBuilder>? configure = null, params string[] args)
+    /// <param name="extraArgs">Further webhook flags (TLS options, for instance).</param>
+    public static Task<LoopbackWebhook> StartAsync(params string[] extraArgs) => StartAsync(_ => { }, extraArgs);
+
+    /// <param name="configure">Changes to the builder (tests swap services, such as the memory budgets).</param>
+    /// <param name="extraArgs">Further webhook flags.</param>
+    public static async Task<LoopbackWebhook> StartAsync(Action<WebApplicationBuilder> configure, params string[] extraArgs)
     {
-        var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", .. args], new Dictionary<string, string>(),
+        var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", .. extraArgs], new Dictionary<string, string>(),
             builder =>
             {
                 builder.Logging.ClearProviders();
-                configure?.Invoke(builder);
+                configure(builder);
             });
         await app.StartAsync();
         return new LoopbackWebhook(app, Listening.Port(app));
