@@ -11,6 +11,8 @@ import jsonpatch
 
 
 def keeps(before, after):
+    if before is None:
+        return True  # a null field is an absent one to Kubernetes: the injector may fill it
     if isinstance(before, dict):
         return isinstance(after, dict) and all(k in after and keeps(v, after[k]) for k, v in before.items())
     if isinstance(before, list):

@@ -83,12 +83,14 @@ public static class AnswerChecks
     private static IEnumerable<string> Names(JsonNode pod) =>
         Containers(pod).Select(c => c is JsonObject o && o["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : null).OfType<string>();
 
-    /// <summary>Every field of <paramref name="before"/> is in <paramref name="after"/> with the same value;
-    /// arrays keep their elements in order (the injector inserts, it never removes).</summary>
+    /// <summary>Every field of <paramref name="before"/> is in <paramref name="after"/> with the same value (a
+    /// null one may be filled); arrays keep their elements in order (the injector inserts, it never removes).</summary>
     public static bool Keeps(JsonNode? before, JsonNode? after, string path)
     {
         switch (before)
         {
+            case null:
+                return true; // a null field is an absent one to Kubernetes: the injector may fill it
             case JsonObject o:
                 return after is JsonObject a && o.All(p => a.ContainsKey(p.Key) && Keeps(p.Value, a[p.Key], path + "/" + p.Key));
             case JsonArray o:
