@@ -19,7 +19,7 @@ public static class CliApp
 
     /// <summary>The options only the webhook takes (its <c>WebhookOptions</c>). The command rejects them as
     /// flags, never reads their environment variables, and skips them in a config file shared with the webhook.</summary>
-    public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "metrics-port", "failure-policy", "api-timeout"];
+    public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "metrics-port", "failure-policy", "api-timeout", "tls-min-version", "tls-cipher-suite"];
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
     {

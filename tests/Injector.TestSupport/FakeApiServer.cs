@@ -313,19 +313,22 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <param name="name"></param>
 
     /// <param name="annotations"></param>    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
-    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true)
+    /// <param name="labels">Labels over the defaults (the name label, and appmesh.k8s.aws/sidecarInjectorWebhook=enabled).</param>
+    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true, Dictionary<string, string>? labels = null)
     {
         lock (_namespaceLock)
         {
             var type = _namespaces.ContainsKey(name) ? "MODIFIED" : "ADDED";
             var rv = NextVersion();
             var annotationObject = annotations is null ? null : new JsonObject(annotations.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
+            var labelObject = new JsonObject { ["kubernetes.io/metadata.name"] = name, ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" };
+            foreach (var (key, value) in labels ?? []) labelObject[key] = value;
             var ns = new JsonObject
             {
                 ["kind"] = "Namespace",
                 ["apiVersion"] = "v1",
                 ["metadata"] = Metadata(name, null, Uid("Namespace/" + name), rv,
-                    labels: new JsonObject { ["kubernetes.io/metadata.name"] = name, ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" }, annotations: annotationObject),
+                    labels: labelObject, annotations: annotationObject),
                 ["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") },
                 ["status"] = new JsonObject { ["phase"] = "Active" },
             };

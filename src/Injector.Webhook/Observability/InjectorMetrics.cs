@@ -52,7 +52,7 @@ public sealed class InjectorMetrics
     public static readonly IReadOnlyList<string> EventOutcomes = ["sent", "aggregated", "failed", "dropped"];
 
     /// <summary>HTTP statuses of requests answered before any admission decision.</summary>
-    public static readonly IReadOnlyList<int> RefusedStatuses = [400, 405, 408, 413, 415];
+    public static readonly IReadOnlyList<int> RefusedStatuses = [400, 405, 408, 413, 415, 429];
 
     private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
     private readonly Counter _admissions;

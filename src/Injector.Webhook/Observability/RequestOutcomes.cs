@@ -65,15 +65,22 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         || (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad
             && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal));
 
+    /// <summary>Marks a refusal answered inside an AdmissionReview (HTTP 200 with <c>allowed: false</c> and
+    /// <paramref name="code"/>, such as 429 when the memory budget is busy), so that it is counted as refused.</summary>
+    public static void MarkRefused(HttpContext http, int code) => http.Items[RefusedKey] = code;
+
+    private const string RefusedKey = "appmesh-inject refused";
+
     private void Count(HttpContext http)
     {
-        if (http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)
+        // The endpoint answers every review it has read; returning without an answer means the client left.
+        if (!http.Response.HasStarted && (http.RequestAborted.IsCancellationRequested || http.Response.StatusCode == StatusCodes.Status200OK))
         {
             metrics.RecordAborted();
             Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", "connection closed");
             return;
         }
-        var status = http.Response.StatusCode;
+        var status = http.Items.TryGetValue(RefusedKey, out var code) && code is int refused ? refused : http.Response.StatusCode;
         if (status is < 400 or >= 500) return;
         metrics.RecordRefused(status);
         if (status == StatusCodes.Status408RequestTimeout)

@@ -75,6 +75,30 @@ public sealed class ClientProblemTests
     }
 
     [Fact]
+    public async Task Bodies_past_the_reviews_own_deadline_are_the_same_client_problem()
+    {
+        await using var webhook = await LoggedWebhook.StartAsync();
+        var opening = Encoding.ASCII.GetBytes(
+            "POST /mutate?timeout=1s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"apiVersion\":");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            await using var tls = await ConnectAsync(webhook.Port);
+            await tls.WriteAsync(opening);
+            await tls.FlushAsync();
+            // The status line; the server closes the connection after the answer (the rest of the body is unread).
+            using var reader = new StreamReader(tls, Encoding.ASCII);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            return await reader.ReadLineAsync(timeout.Token);
+        }));
+
+        Assert.All(answers, a => Assert.Equal("HTTP/1.1 408 Request Timeout", a));
+        Assert.Equal(20, (await webhook.ScrapeAsync()).Value("appmesh_inject_requests_refused_total", "code=408"));
+        var line = LogLines.Parse(Assert.Single(await webhook.LinesOf(Category))).Single();
+        Assert.Equal(("warning", "body-timeout"), ((string?)line["level"], (string?)line["problem"]));
+    }
+
+    [Fact]
     public async Task Clients_that_go_away_mid_body_are_counted_as_aborted_and_logged_as_information()
     {
         await using var webhook = await LoggedWebhook.StartAsync();

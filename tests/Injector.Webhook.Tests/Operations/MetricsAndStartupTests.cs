@@ -39,7 +39,7 @@ public sealed class MetricsAndStartupTests
 
         Assert.Equal(InjectorMetrics.ResultOfReason.Select(p => $"{p.Value}/{p.Key}").Order(),
             scrape.Family("appmesh_inject_admission_requests").Samples.Select(s => $"{s.Label("result")}/{s.Label("reason")}").Order());
-        Assert.Equal(["400", "405", "408", "413", "415"], scrape.Family("appmesh_inject_requests_refused").Samples.Select(s => s.Label("code")));
+        Assert.Equal(["400", "405", "408", "413", "415", "429"], scrape.Family("appmesh_inject_requests_refused").Samples.Select(s => s.Label("code")));
         Assert.Equal(HandshakeFailure.Reasons, scrape.Family("appmesh_inject_tls_handshake_failures").Samples.Select(s => s.Label("reason")));
         Assert.Equal(InjectorMetrics.ApiOperations, scrape.Family("appmesh_inject_kubernetes_api_failures").Samples.Select(s => s.Label("operation")));
         Assert.Equal(InjectorMetrics.EventOutcomes, scrape.Family("appmesh_inject_events").Samples.Select(s => s.Label("outcome")));
@@ -95,7 +95,7 @@ public sealed class MetricsAndStartupTests
 
         var scrape = await webhook.ScrapeAsync();
         Assert.Equal(
-            [("400", 2.0), ("405", 1.0), ("408", 0.0), ("413", 1.0), ("415", 1.0)],
+            [("400", 2.0), ("405", 1.0), ("408", 0.0), ("413", 1.0), ("415", 1.0), ("429", 0.0)],
             scrape.Family("appmesh_inject_requests_refused").Samples.Select(s => (s.Label("code")!, s.Value)));
         Assert.Equal(0, scrape.Family("appmesh_inject_admission_requests").Samples.Sum(s => s.Value));
     }
