@@ -67,7 +67,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonNodes.Str(JsonNodes.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
         var namespaceAnnotations = await _cluster.NamespaceAnnotationsAsync(@namespace, cancellationToken);
-        var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported);
+        var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported) { WorkloadKind = workload.Kind };
         // The request's pod is not needed afterwards: inject into it rather than into a copy.
         var result = Injector.Inject(request.Object, context, inPlace: true);
 

@@ -92,6 +92,7 @@ public sealed class InjectionPlan
         }
 
         var resolved = new InjectionPlan(settings, overrides, pod, context, mesh, virtualNode, workload);
+        if (!resolved.Native && context.WorkloadKind is "Job" or "CronJob") warnings.Add(ClassicJobWarning(context.WorkloadKind));
         if (resolved.Validate() is { Count: > 0 } errors)
         {
             refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", errors), warnings, workload);
@@ -101,6 +102,12 @@ public sealed class InjectionPlan
         refusal = null;
         return true;
     }
+
+    /// <summary>A Job's pod with a classic Envoy sidecar never completes: Envoy keeps running after the job's
+    /// containers exit (SPEC §4). The fix is native mode.</summary>
+    public static string ClassicJobWarning(string kind) =>
+        $"{kind} pods never complete while a classic Envoy sidecar keeps running; use native sidecars on Kubernetes >= 1.29 " +
+        $"(--sidecar-mode native, or --sidecar-mode auto against such a cluster, or the annotation {AnnotationKeys.NativeSidecar}: enabled)";
 
     /// <summary>What would make the API server reject the injected pod: a request above its limit (annotation
     /// against flag, or the reverse; two annotations are checked when parsed), unknown or duplicate volumes,

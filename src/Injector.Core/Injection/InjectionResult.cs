@@ -56,4 +56,11 @@ public sealed record PodContext(
     string Namespace,
     string? WorkloadName = null,
     IReadOnlyDictionary<string, string>? NamespaceAnnotations = null,
-    bool NativeSidecarsSupported = false);
+    bool NativeSidecarsSupported = false)
+{
+    /// <summary>Labels of the namespace (its <c>appmesh.k8s.aws/sidecarInjectorWebhook</c> label is the namespace's injection default).</summary>
+    public IReadOnlyDictionary<string, string> NamespaceLabels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The kind of the pod's top controller (<c>Deployment</c>, <c>Job</c>, <c>CronJob</c>…, or <c>Pod</c>), when known.</summary>
+    public string? WorkloadKind { get; init; }
+}
