@@ -7,8 +7,9 @@ using YamlDotNet.RepresentationModel;
 
 namespace Injector.Manifests;
 
-/// <summary>One YAML document read as JSON, with the line it starts on (for error messages).</summary>
-public sealed record YamlDocument(JsonNode? Node, int Line);
+/// <summary>One YAML document read as JSON, with the line it starts on (for error messages) and the YAML
+/// node it was read from (its positions let a change be written into the text in place).</summary>
+public sealed record YamlDocument(JsonNode? Node, int Line, YamlNode? Root = null);
 
 /// <summary>Converts between YAML (1.2 core schema, with the 1.1 octals such as <c>0644</c> and booleans such as
 /// <c>yes</c>/<c>off</c> read as kubectl reads them) and <see cref="JsonNode"/>,
@@ -41,7 +42,7 @@ public static partial class YamlJson
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
-        return stream.Documents.Select(d => new YamlDocument(ToJson(d.RootNode), (int)d.RootNode.Start.Line)).ToList();
+        return stream.Documents.Select(d => new YamlDocument(ToJson(d.RootNode), (int)d.RootNode.Start.Line, d.RootNode)).ToList();
     }
 
     /// <summary>Reads a single-document YAML or JSON text.</summary>

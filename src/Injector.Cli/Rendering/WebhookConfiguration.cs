@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Injector.Core;
-using Injector.Core.Injection;
+using Injector.Cli.Selection;
 
 namespace Injector.Cli.Rendering;
 
@@ -29,7 +29,7 @@ public static partial class WebhookConfiguration
     private static partial Regex DnsLabel();
 
     /// <summary>Namespaces never sent to the injector (SPEC §1), besides the injector's own.</summary>
-    public static readonly IReadOnlyList<string> ExcludedNamespaces = ["kube-system", "kube-public", "kube-node-lease"];
+    public static IReadOnlyList<string> ExcludedNamespaces => WebhookSelection.ExcludedNamespaces;
 
     /// <summary>Every problem with the options, in words a user can act on.</summary>
     public static IReadOnlyList<string> Validate(WebhookConfigurationOptions o)
@@ -66,7 +66,6 @@ public static partial class WebhookConfiguration
         };
         if (o.CaPem is not null) clientConfig["caBundle"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(o.CaPem.Trim() + "\n"));
 
-        var excluded = ExcludedNamespaces.Append(o.ServiceNamespace).Distinct().Select(n => (JsonNode?)n).ToArray();
         return new JsonObject
         {
             ["apiVersion"] = "admissionregistration.k8s.io/v1",
@@ -85,16 +84,8 @@ public static partial class WebhookConfiguration
                     ["resources"] = new JsonArray("pods"),
                     ["scope"] = "Namespaced",
                 }),
-                ["namespaceSelector"] = new JsonObject
-                {
-                    ["matchLabels"] = new JsonObject { [AnnotationKeys.SidecarInjectorWebhook] = "enabled" },
-                    ["matchExpressions"] = new JsonArray(new JsonObject
-                    {
-                        ["key"] = "kubernetes.io/metadata.name",
-                        ["operator"] = "NotIn",
-                        ["values"] = new JsonArray(excluded),
-                    }),
-                },
+                ["namespaceSelector"] = WebhookSelection.NamespaceSelector(o.ServiceNamespace),
+                ["matchConditions"] = WebhookSelection.MatchConditionsJson(),
                 ["failurePolicy"] = o.FailurePolicy,
                 ["matchPolicy"] = "Equivalent",
                 ["sideEffects"] = "None",

@@ -36,6 +36,6 @@ public sealed class WebhookConfigurationTests
         var webhook = rendered["webhooks"]![0]!;
 
         Assert.False(webhook["clientConfig"]!.AsObject().ContainsKey("caBundle"));
-        Assert.Equal("[\"kube-system\",\"kube-public\",\"kube-node-lease\"]", webhook["namespaceSelector"]!["matchExpressions"]![0]!["values"]!.ToJsonString());
+        Assert.Equal("[\"kube-system\",\"kube-public\",\"kube-node-lease\"]", webhook["namespaceSelector"]!["matchExpressions"]![1]!["values"]!.ToJsonString());
     }
 }
