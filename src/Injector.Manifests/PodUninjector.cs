@@ -77,6 +77,7 @@ public static class PodUninjector
             warnings.Add($"the status annotation does not say which fields the injection created (injector version {JsonNodes.Str(status["version"]) ?? "unknown"}); the annotations {AnnotationKeys.Mesh} and {AnnotationKeys.VirtualNode} and securityContext.fsGroup are kept: remove them if you did not set them");
             RemoveAnnotations(metadata, InjectorOnlyAnnotations);
             DropIfEmpty(metadata, "annotations");
+            DropEmptyLists(spec);
             return Done(pod, removed, warnings);
         }
 
@@ -114,6 +115,7 @@ public static class PodUninjector
             RemoveAnnotations(metadata, InjectorOnlyAnnotations);
             DropIfEmpty(metadata, "annotations");
         }
+        DropEmptyLists(spec);
         if (JsonNodes.Int(spec?["securityContext"]?["fsGroup"]) == PodInjector.ProxyUid)
             warnings.Add($"securityContext.fsGroup {PodInjector.ProxyUid} is kept: App Mesh injectors set it when a pod had none; remove it if you did not set it");
         if (spec?["imagePullSecrets"] is JsonArray secrets && secrets.Any(s => JsonNodes.Str(JsonNodes.Field(s, "name")) == PodInjector.EcrSecretName))
@@ -174,6 +176,15 @@ public static class PodUninjector
     {
         if (metadata["annotations"] is not JsonObject annotations) return;
         foreach (var key in keys) annotations.Remove(key);
+    }
+
+    // Without a record of what was created, lists the injectors add to and leave empty are taken as theirs.
+    private static void DropEmptyLists(JsonObject? spec)
+    {
+        foreach (var list in new[] { "initContainers", "readinessGates", "volumes" })
+        {
+            if (spec?[list] is JsonArray { Count: 0 }) spec.Remove(list);
+        }
     }
 
     private static void DropIfEmpty(JsonObject parent, string key)
