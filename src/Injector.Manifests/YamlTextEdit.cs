@@ -34,9 +34,21 @@ public static class YamlTextEdit
 
         var splices = new List<Cut>();
         var addedPerArray = new Dictionary<string, int>(StringComparer.Ordinal);
+        var flowRemovals = new Dictionary<YamlMappingNode, List<int>>();
         foreach (var op in operations)
         {
-            if (!TryPlan(work, root, after, op, newline, addedPerArray, splices)) return null;
+            if (!TryPlan(work, root, after, op, newline, addedPerArray, flowRemovals, splices)) return null;
+        }
+        // Keys removed from one flow mapping are cut together, so that each separator goes once.
+        foreach (var (map, removed) in flowRemovals)
+        {
+            var starts = map.Children.Select(c => (int)c.Key.Start.Index).ToArray();
+            var ends = map.Children.Select(c => NodeEnd(work, c.Value)).ToArray();
+            foreach (var run in Runs([.. removed.Order()]))
+            {
+                var (start, end) = FlowCut(starts, ends, run[0], run[^1], (int)map.Start.Index, NodeEnd(work, map));
+                splices.Add(new Cut(start, end, "", splices.Count));
+            }
         }
         var edited = ApplyCuts(work, splices);
         if (edited is null) return null;
@@ -72,7 +84,7 @@ public static class YamlTextEdit
         return builder.ToString();
     }
 
-    private static bool TryPlan(string text, YamlNode root, JsonNode? after, PatchOperation op, string newline, Dictionary<string, int> addedPerArray, List<Cut> splices)
+    private static bool TryPlan(string text, YamlNode root, JsonNode? after, PatchOperation op, string newline, Dictionary<string, int> addedPerArray, Dictionary<YamlMappingNode, List<int>> flowRemovals, List<Cut> splices)
     {
         var tokens = op.Path.Split('/')[1..].Select(Unescape).ToArray();
         if (tokens.Length == 0) return false;
@@ -92,6 +104,13 @@ public static class YamlTextEdit
                     addedPerArray[parentPointer] = earlier + 1;
                     return AddItem(text, seq, index - earlier, op.Value, newline, order, splices);
                 }
+            case ("remove", YamlMappingNode { Style: MappingStyle.Flow } map):
+                {
+                    var index = map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
+                    if (index < 0) return false;
+                    (flowRemovals.TryGetValue(map, out var list) ? list : flowRemovals[map] = []).Add(index);
+                    return true;
+                }
             case ("remove", YamlMappingNode map):
                 return RemoveEntry(text, map, key, splices, order);
             case ("replace", YamlMappingNode or YamlSequenceNode):
@@ -109,6 +128,10 @@ public static class YamlTextEdit
                 return false;
         }
     }
+
+    // Entries added one after the other into an empty flow collection are separated from each other.
+    private static bool FirstIntoEmpty(List<Cut> splices, YamlNode collection) =>
+        !splices.Any(s => s.Start == (int)collection.Start.Index + 1 && s.End == s.Start);
 
     private static bool Add(List<Cut> splices, int start, int end, string text, int order)
     {
@@ -167,7 +190,7 @@ public static class YamlTextEdit
         if (map.Style == MappingStyle.Flow)
         {
             var entry = JsonSerializer.Serialize(key, FlowJson) + ": " + Flow(value);
-            if (map.Children.Count == 0) return Add(splices, (int)map.Start.Index + 1, (int)map.Start.Index + 1, entry, order);
+            if (map.Children.Count == 0) return Add(splices, (int)map.Start.Index + 1, (int)map.Start.Index + 1, (FirstIntoEmpty(splices, map) ? "" : ", ") + entry, order);
             if (nextKey is not null)
             {
                 var next = map.Children.First(c => c.Key is YamlScalarNode k && k.Value == nextKey).Key;
@@ -196,13 +219,6 @@ public static class YamlTextEdit
         var index = map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
         if (index < 0) return false;
         var (keyNode, valueNode) = map.Children[index];
-        if (map.Style == MappingStyle.Flow)
-        {
-            var starts = map.Children.Select(c => (int)c.Key.Start.Index).ToArray();
-            var ends = map.Children.Select(c => NodeEnd(text, c.Value)).ToArray();
-            var (start, end) = FlowCut(starts, ends, index, index, (int)map.Start.Index, NodeEnd(text, map));
-            return Add(splices, start, end, "", order);
-        }
         if (map.Children.Count == 1 || KeyIndent(text, keyNode) < 0) return false;
         return Add(splices, LineStart(text, (int)keyNode.Start.Index), LineEndAfter(text, Math.Max(ContentEnd(text, keyNode), ContentEnd(text, valueNode))), "", order);
     }
@@ -227,7 +243,7 @@ public static class YamlTextEdit
         if (seq.Style == SequenceStyle.Flow)
         {
             var json = Flow(item);
-            if (seq.Children.Count == 0) return Add(splices, (int)seq.Start.Index + 1, (int)seq.Start.Index + 1, json, order);
+            if (seq.Children.Count == 0) return Add(splices, (int)seq.Start.Index + 1, (int)seq.Start.Index + 1, (FirstIntoEmpty(splices, seq) ? "" : ", ") + json, order);
             if (before < seq.Children.Count)
                 return Add(splices, (int)seq.Children[before].Start.Index, (int)seq.Children[before].Start.Index, json + ", ", order);
             var flowEnd = NodeEnd(text, seq.Children[^1]);
