@@ -130,3 +130,66 @@ public sealed class SelectionTests
         Assert.StartsWith(message + "\n", result.Stderr);
     }
 }
+
+/// <summary>The cluster as the source of namespace labels, annotations, the webhook configuration's selector
+/// and the Kubernetes version (<c>--kubeconfig</c>, or KUBECONFIG as kubectl reads it).</summary>
+public sealed class ClusterSelectionTests
+{
+    private const string Job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: m, image: m}]\n";
+
+    [Fact]
+    public async Task Explain_reads_labels_annotations_and_the_version_from_the_cluster_named_by_KUBECONFIG()
+    {
+        await using var api = await FakeApiServer.StartAsync();
+        using var dir = new TempDir("cluster");
+        api.SetNamespace("shop", new() { ["appmesh.k8s.aws/sidecarLogLevel"] = "debug" }, labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
+        var env = new Dictionary<string, string> { ["KUBECONFIG"] = api.WriteKubeconfig(dir.Path) };
+
+        var result = Cli.RunWith(env, Job, ["explain", .. Cli.BaseArgs, "-f", "-"]);
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Stdout.Split('\n');
+        Assert.Equal("  namespace shop: selected by the webhook configuration (labelled appmesh.k8s.aws/sidecarInjectorWebhook=enabled)", lines[1]);
+        Assert.Matches(@"^    envoy log level +debug +\(namespace annotation appmesh\.k8s\.aws/sidecarLogLevel\)$", lines.Single(l => l.StartsWith("    envoy log level", StringComparison.Ordinal)));
+        // The fake reports v1.30: auto mode means native there, so the Job gets no warning.
+        Assert.Matches(@"^    sidecar mode +native \(auto: the cluster supports native sidecars\) +\(default\)$", lines.Single(l => l.StartsWith("    sidecar mode", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("warning: Job pods", StringComparison.Ordinal));
+        Assert.Equal(
+        [
+            $"appmesh-inject: note: the cluster has no MutatingWebhookConfiguration appmesh-inject: the selection shown is the one appmesh-inject installs",
+            $"appmesh-inject: note: namespaces, version and webhook configuration read from {api.Url} (KUBECONFIG={env["KUBECONFIG"]})",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public async Task The_clusters_own_namespace_selector_is_the_one_followed()
+    {
+        await using var api = await FakeApiServer.StartAsync();
+        using var dir = new TempDir("cluster");
+        api.SetNamespace("shop", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
+        api.AddWebhookConfiguration("appmesh-inject", "Y2E=");
+        var stored = api.Objects["/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/appmesh-inject"];
+        // An older install that selects namespaces labelled mesh=on only.
+        stored["webhooks"]![0]!["namespaceSelector"] = new System.Text.Json.Nodes.JsonObject { ["matchLabels"] = new System.Text.Json.Nodes.JsonObject { ["mesh"] = "on" } };
+
+        var result = Cli.Run(Job, ["inject", .. Cli.BaseArgs, "-f", "-", "--kubeconfig", api.WriteKubeconfig(dir.Path)]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("<stdin>:1: Job shop/migrate: skipped (namespace-not-selected): namespace shop is labelled appmesh.k8s.aws/sidecarInjectorWebhook=enabled, which the webhook configuration does not select (enabled or disabled), so the webhook never sees its pods", result.ReportLines);
+    }
+
+    [Fact]
+    public void An_unreachable_cluster_is_a_usage_error_that_names_offline()
+    {
+        using var dir = new TempDir("cluster");
+        var kubeconfig = dir.Write("config", "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:1'}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
+
+        var failed = Cli.Run(Job, ["inject", .. Cli.BaseArgs, "-f", "-", "--kubeconfig", kubeconfig]);
+        var offline = Cli.Run(Job, ["inject", .. Cli.BaseArgs, "-q", "-f", "-", "--kubeconfig", kubeconfig, "--offline"]);
+
+        Assert.Equal(2, failed.ExitCode);
+        Assert.StartsWith($"appmesh-inject: cannot read the cluster (--kubeconfig {kubeconfig}): list namespaces: ", failed.Stderr);
+        Assert.EndsWith("; pass --offline to work without it\n", failed.Stderr);
+        Assert.Equal(0, offline.ExitCode);
+    }
+}
