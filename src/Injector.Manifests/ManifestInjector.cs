@@ -138,8 +138,9 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
                 };
             }
             warnings.AddRange(MisplacedAnnotations(resource, path, kind!));
-            // The webhook names a workload's pods after the workload: the document's own name.
-            injection = Injector.Inject(PodFromTemplate(template), ContextFor(@namespace, name, kind));
+            // The webhook names a workload's pods after the workload: the document's own name. The pod is this
+            // run's own copy, so the engine may inject into it rather than into another copy.
+            injection = Injector.Inject(PodFromTemplate(template), ContextFor(@namespace, name, kind), inPlace: true);
         }
         warnings.AddRange(injection.Warnings);
 
@@ -161,7 +162,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
         }
 
         var output = path.Count == 0 ? injection.Pod!.DeepClone().AsObject() : WithTemplate(resource, path, injection.Pod!);
-        return result with { Outcome = ResourceOutcome.Injected, Output = output, Patch = JsonPatch.Diff(resource, output) };
+        return result with { Outcome = ResourceOutcome.Injected, Output = output, Patch = new LazyPatch(resource, output) };
     }
 
     /// <summary>The namespace the resource's pods run in: its own, else the default one.</summary>

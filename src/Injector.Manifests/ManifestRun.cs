@@ -52,30 +52,45 @@ public sealed class ManifestRun(IEnumerable<ManifestSource> sources, IDocumentTr
     /// <summary>Whether any piece was unreadable or any resource invalid or denied (so far).</summary>
     public bool HasFailures => _failed + _unreadable > 0;
 
-    /// <summary>The processed pieces, in input order, read lazily.</summary>
+    /// <summary>How many pieces may be in work at once: enough to keep every core busy, few enough that memory
+    /// stays bounded by that many pieces.</summary>
+    public static int Window { get; } = Environment.ProcessorCount * 4;
+
+    /// <summary>The processed pieces, in input order, read lazily. Pieces are independent, so up to
+    /// <see cref="Window"/> of them are parsed and transformed in parallel ahead of the one given back.</summary>
     public IEnumerable<SourceChunk> Process()
     {
+        var window = new Queue<(ManifestSource Source, Task<ProcessedChunk> Work)>();
         foreach (var source in sources)
         {
             using var reader = source.Open();
             foreach (var chunk in ManifestSplitter.Read(reader))
-                yield return new SourceChunk(source, ProcessChunk(ManifestSplitter.Parse(chunk)));
+            {
+                if (Environment.ProcessorCount == 1)
+                {
+                    yield return Counted(source, ProcessChunk(ManifestSplitter.Parse(chunk)));
+                    continue;
+                }
+                window.Enqueue((source, Task.Run(() => ProcessChunk(ManifestSplitter.Parse(chunk)))));
+                if (window.Count >= Window)
+                {
+                    var (done, work) = window.Dequeue();
+                    yield return Counted(done, work.GetAwaiter().GetResult());
+                }
+            }
+        }
+        while (window.Count > 0)
+        {
+            var (done, work) = window.Dequeue();
+            yield return Counted(done, work.GetAwaiter().GetResult());
         }
     }
 
-    /// <summary>Every resource of the processed pieces that was read (a document, or an item of a list).</summary>
-    public static IEnumerable<ResourceResult> Resources(ProcessedChunk chunk) =>
-        chunk.Documents.SelectMany(d => d.Result.Resources).Where(r => r.Input is not null);
-
-    private ProcessedChunk ProcessChunk(ParsedChunk parsed)
+    // Counted as the piece is given back, in order, on the caller's thread.
+    private SourceChunk Counted(ManifestSource source, ProcessedChunk chunk)
     {
-        if (parsed.Failed)
-        {
-            _unreadable++;
-            return new ProcessedChunk(parsed, []);
-        }
-        var documents = parsed.Documents.Select(d => new ProcessedDocument(d.Line, d.Node, transform.Apply(d.Node))).ToList();
-        foreach (var resource in documents.SelectMany(d => d.Result.Resources).Where(r => r.Input is not null))
+        if (chunk.Parsed.Failed) _unreadable++;
+        foreach (var resource in Resources(chunk))
         {
             switch (resource.Outcome)
             {
@@ -86,6 +101,17 @@ public sealed class ManifestRun(IEnumerable<ManifestSource> sources, IDocumentTr
                 default: _passed++; break;
             }
         }
+        return new SourceChunk(source, chunk);
+    }
+
+    /// <summary>Every resource of the processed pieces that was read (a document, or an item of a list).</summary>
+    public static IEnumerable<ResourceResult> Resources(ProcessedChunk chunk) =>
+        chunk.Documents.SelectMany(d => d.Result.Resources).Where(r => r.Input is not null);
+
+    private ProcessedChunk ProcessChunk(ParsedChunk parsed)
+    {
+        if (parsed.Failed) return new ProcessedChunk(parsed, []);
+        var documents = parsed.Documents.Select(d => new ProcessedDocument(d.Line, d.Node, transform.Apply(d.Node))).ToList();
         var chunk = new ProcessedChunk(parsed, documents);
         if (!chunk.Changed) return chunk with { Output = parsed.Chunk.Text };
         // One document, changed: written into its own text; otherwise (or when that fails) by the serializer.

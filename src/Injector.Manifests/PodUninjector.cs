@@ -249,7 +249,7 @@ public sealed class ManifestUninjector : IDocumentTransform
         basic = basic with { Outcome = result.Outcome, Reason = result.Reason, Message = result.Message, Warnings = result.Warnings };
         if (result.Outcome != ResourceOutcome.Uninjected) return basic;
         JsonNode output = path.Count == 0 ? result.Pod! : WithTemplate(resource, path, result.Pod!);
-        return basic with { Output = output, Patch = JsonPatch.Diff(resource, output) };
+        return basic with { Output = output, Patch = new LazyPatch(resource, output) };
     }
 
     private static JsonObject WithTemplate(JsonObject resource, IReadOnlyList<string> path, JsonObject template)

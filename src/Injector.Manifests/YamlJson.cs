@@ -60,6 +60,35 @@ public static partial class YamlJson
         _ => throw new YamlException(node.Start, node.End, $"unsupported YAML node {node.NodeType}"),
     };
 
+    /// <summary>Whether <paramref name="node"/> reads as <paramref name="expected"/> (keys in the same order),
+    /// without building the JSON: what checking an edited document costs.</summary>
+    public static bool Matches(YamlNode node, JsonNode? expected)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                if (expected is not JsonObject obj || obj.Count != map.Children.Count) return false;
+                var i = 0;
+                foreach (var (key, value) in map.Children)
+                {
+                    var (name, child) = obj.GetAt(i++);
+                    if (key is not YamlScalarNode { Value: { } k } || k != name || !Matches(value, child)) return false;
+                }
+                return true;
+            case YamlSequenceNode seq:
+                if (expected is not JsonArray array || array.Count != seq.Children.Count) return false;
+                for (var j = 0; j < array.Count; j++)
+                {
+                    if (!Matches(seq.Children[j], array[j])) return false;
+                }
+                return true;
+            case YamlScalarNode scalar:
+                return expected is not (JsonObject or JsonArray) && JsonNode.DeepEquals(ScalarToJson(scalar), expected);
+            default:
+                return false;
+        }
+    }
+
     private static JsonObject MappingToJson(YamlMappingNode map)
     {
         var obj = new JsonObject();

@@ -60,8 +60,9 @@ public static class YamlTextEdit
     {
         try
         {
-            var documents = YamlJson.ReadAll(text);
-            return documents.Count == 1 && documents[0].Node?.ToJsonString() == expected?.ToJsonString();
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            return stream.Documents.Count == 1 && YamlJson.Matches(stream.Documents[0].RootNode, expected);
         }
         catch (YamlException)
         {
