@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Injector.Core;
 using Injector.Cli.Selection;
+using Injector.Core;
 
 namespace Injector.Cli.Rendering;
 
