@@ -57,7 +57,7 @@ public static class CliApp
                 "inject" => InjectCommand.Run(parsed, stdin, stdout, stderr, environment),
                 "uninject" => UninjectCommand.Run(parsed, stdin, stdout, stderr),
                 "explain" => ExplainCommand.Run(parsed, stdin, stdout, stderr, environment),
-                "check" => CheckCommand.Run(parsed, stdout, stderr, environment),
+                "check" => CheckCommand.Run(parsed, stdout, environment),
                 _ => WebhookConfigCommand.Run(parsed, stdout, stderr),
             };
         }

@@ -57,7 +57,7 @@ internal static class CheckCommand
         }
     }
 
-    public static int Run(ParsedArgs args, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
+    public static int Run(ParsedArgs args, TextWriter stdout, IReadOnlyDictionary<string, string> environment)
     {
         var ns = args.Get("injector-namespace", "appmesh-system");
         var deploymentName = args.Get("deployment", "appmesh-inject");
@@ -67,15 +67,13 @@ internal static class CheckCommand
         using var cluster = ClusterConnection.Open(args.Get("kubeconfig"), environment, required: true)!;
         stdout.WriteLine($"Checking the appmesh-inject installation in namespace {ns} of {cluster.Server} ({cluster.Source})");
         var report = new Report(stdout);
-        Checks(cluster, report, ns, deploymentName, serviceName, configName, warningDays, environment).GetAwaiter().GetResult();
+        Checks(cluster, report, ns, deploymentName, serviceName, configName, warningDays).GetAwaiter().GetResult();
         stdout.WriteLine($"{report.Passed} passed, {report.Failed} failed");
-        _ = stderr;
         return report.Failed == 0 ? CliApp.Ok : CliApp.Failed;
     }
 
-    private static async Task Checks(ClusterConnection cluster, Report report, string ns, string deploymentName, string serviceName, string configName, int warningDays, IReadOnlyDictionary<string, string> environment)
+    private static async Task Checks(ClusterConnection cluster, Report report, string ns, string deploymentName, string serviceName, string configName, int warningDays)
     {
-        _ = environment;
         VersionInfo version;
         try
         {
