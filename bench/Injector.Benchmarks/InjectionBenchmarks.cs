@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
@@ -11,7 +12,8 @@ namespace Injector.Benchmarks;
 /// of the webhook without HTTP (parse the review, decide, write the response), for a typical pod
 /// (bookinfo productpage) and a large one (10 containers × 40 env vars, 20 volumes).</summary>
 [MemoryDiagnoser]
-public sealed class InjectionBenchmarks : IDisposable
+[SuppressMessage("Performance", "CA1852", Justification = "BenchmarkDotNet derives from benchmark classes and refuses sealed ones.")]
+public class InjectionBenchmarks : IDisposable
 {
     private PodInjector _injector = null!;
     private AdmissionHandler _handler = null!;
@@ -57,5 +59,9 @@ public sealed class InjectionBenchmarks : IDisposable
         }
     }
 
-    public void Dispose() => _output.Dispose();
+    public void Dispose()
+    {
+        _output.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

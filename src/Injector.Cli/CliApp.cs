@@ -20,7 +20,7 @@ public static class CliApp
     /// <summary>The options only the webhook takes (its <c>WebhookOptions</c>). The command rejects them as
     /// flags (unless a command has a flag of its own by that name), never reads their environment variables,
     /// and skips them in a config file shared with the webhook.</summary>
-    public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "api-timeout"];
+    public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "api-timeout", "tls-min-version", "tls-cipher-suite"];
 
     /// <summary>Every command, in the order the help lists them.</summary>
     public static IReadOnlyList<CommandSpec> Commands { get; } = [InjectCommand.Spec, UninjectCommand.Spec, ExplainCommand.Spec, CheckCommand.Spec, WebhookConfigCommand.Spec];

@@ -67,10 +67,12 @@ public static class SettingsLoader
         IReadOnlyCollection<string>? otherHostOptions = null)
     {
         var options = Index(tables);
+        var aliases = Aliases(options);
         readFile ??= File.ReadAllText;
         var errors = new List<string>();
         var remaining = new List<string>();
-        var flags = ParseArgs(options, args, errors, remaining, allowUnknownArgs);
+        var givenAs = new Dictionary<string, string>();
+        var flags = ParseArgs(options, aliases, args, errors, remaining, allowUnknownArgs, givenAs);
 
         // Lowest precedence first: file, then environment, then flags.
         var values = new Dictionary<string, string>();
@@ -79,7 +81,7 @@ public static class SettingsLoader
         var configPath = flags.GetValueOrDefault(ConfigOption) ?? environment.GetValueOrDefault(ConfigEnvName);
         if (!string.IsNullOrEmpty(configPath))
         {
-            ReadConfigFile(options, otherHostOptions ?? [], configPath, readFile, values, errors);
+            ReadConfigFile(options, aliases, otherHostOptions ?? [], configPath, readFile, values, errors);
             foreach (var name in values.Keys) sources[name] = $"config file '{configPath}'";
         }
         foreach (var option in options.Values)
@@ -98,7 +100,7 @@ public static class SettingsLoader
         {
             if (name == ConfigOption) continue;
             values[name] = value;
-            sources[name] = $"flag --{name}";
+            sources[name] = $"flag --{givenAs.GetValueOrDefault(name, name)}";
         }
 
         // Every table's malformed values first, then what does not make sense: one stable order.
@@ -111,7 +113,8 @@ public static class SettingsLoader
 
     /// <summary>One line per option the host accepts, <c>--config</c> first: flag, environment variables, help.</summary>
     public static IEnumerable<(string Flag, string Env, string Help)> Describe(IReadOnlyList<IOptionTable> tables) =>
-        Index(tables).Values.Select(o => ("--" + o.Name, string.Join(", ", o.EnvNames), o.Help))
+        Index(tables).Values.Select(o => ("--" + o.Name, string.Join(", ", o.EnvNames),
+                o.FlagAliases.Count == 0 ? o.Help : $"{o.Help} (also {string.Join(", ", o.FlagAliases.Select(a => "--" + a))}, the App Mesh controller's name)"))
             .Prepend(("--" + ConfigOption, ConfigEnvName, "YAML file whose keys are the flag names, e.g. 'mesh-name: demo'"));
 
     // Declaration order, checked once: two tables may not declare the same option.
@@ -126,13 +129,31 @@ public static class SettingsLoader
         return options;
     }
 
+    /// <summary>Each flag alias → its option's name; an alias may not be another option's name.</summary>
+    private static Dictionary<string, string> Aliases(Dictionary<string, IOption> options)
+    {
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var option in options.Values)
+        {
+            foreach (var alias in option.FlagAliases)
+            {
+                if (alias == ConfigOption || options.ContainsKey(alias) || !aliases.TryAdd(alias, option.Name))
+                    throw new ArgumentException($"flag alias '{alias}' of '{option.Name}' is declared twice", nameof(options));
+            }
+        }
+        return aliases;
+    }
+
     /// <summary>Adds "(from …)" to an error about <c>--name</c> when that value came from the environment or the config file.</summary>
     private static string WithSource(string error, Dictionary<string, string> sources, Dictionary<string, string> values)
     {
         if (!error.StartsWith("--", StringComparison.Ordinal)) return error;
         var end = error.IndexOfAny([':', ' '], 2);
         var name = end < 0 ? error[2..] : error[2..end];
-        if (!sources.TryGetValue(name, out var source) || source.StartsWith("flag ", StringComparison.Ordinal)) return error;
+        if (!sources.TryGetValue(name, out var source)) return error;
+        // Given under the controller's name: say so, the message names ours.
+        if (source.StartsWith("flag ", StringComparison.Ordinal))
+            return source == $"flag --{name}" ? error : $"{error} (given as {source["flag ".Length..]})";
         return ServiceLink(source, values[name]) is { } service
             ? $"{error} (from {source}, which Kubernetes sets for a Service named {service}: set enableServiceLinks: false in the pod spec)"
             : $"{error} (from {source})";
@@ -148,7 +169,8 @@ public static class SettingsLoader
         return source[prefix.Length..^"_PORT".Length].Replace('_', '-').ToLowerInvariant();
     }
 
-    private static Dictionary<string, string> ParseArgs(Dictionary<string, IOption> options, IReadOnlyList<string> args, List<string> errors, List<string> remaining, bool allowUnknown)
+    private static Dictionary<string, string> ParseArgs(Dictionary<string, IOption> options, Dictionary<string, string> aliases, IReadOnlyList<string> args,
+        List<string> errors, List<string> remaining, bool allowUnknown, Dictionary<string, string> givenAs)
     {
         var flags = new Dictionary<string, string>();
         for (var i = 0; i < args.Count; i++)
@@ -163,11 +185,20 @@ public static class SettingsLoader
             var eq = arg.IndexOf('=');
             var name = eq < 0 ? arg[2..] : arg[2..eq];
             string? inline = eq < 0 ? null : arg[(eq + 1)..];
+            if (aliases.TryGetValue(name, out var canonical))
+            {
+                givenAs[canonical] = name;
+                name = canonical;
+            }
+            else if (options.ContainsKey(name))
+            {
+                givenAs.Remove(name);
+            }
             options.TryGetValue(name, out var option);
             if (name != ConfigOption && option is null)
             {
                 if (allowUnknown) { remaining.Add(arg); continue; }
-                var suggestion = Suggest.Closest(name, options.Keys.Append(ConfigOption));
+                var suggestion = Suggest.Closest(name, options.Keys.Concat(aliases.Keys).Append(ConfigOption));
                 errors.Add($"unknown flag '--{name}'" + (suggestion is null ? "" : $"; did you mean '--{suggestion}'?"));
                 // Its value, if it has one, belongs to it: one mistake, one message.
                 if (inline is null && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
@@ -198,7 +229,8 @@ public static class SettingsLoader
     // "--mesh-name --region x" lacks a value: the next flag is not taken as one.
     private static bool IsFlag(string arg) => arg.Length > 2 && arg.StartsWith("--", StringComparison.Ordinal);
 
-    private static void ReadConfigFile(Dictionary<string, IOption> options, IReadOnlyCollection<string> otherHostOptions, string path, Func<string, string> readFile, Dictionary<string, string> values, List<string> errors)
+    private static void ReadConfigFile(Dictionary<string, IOption> options, Dictionary<string, string> aliases, IReadOnlyCollection<string> otherHostOptions,
+        string path, Func<string, string> readFile, Dictionary<string, string> values, List<string> errors)
     {
         string text;
         try
@@ -227,6 +259,7 @@ public static class SettingsLoader
                     errors.Add($"config file '{path}': keys must be flag names such as mesh-name (line {keyNode.Start.Line})");
                     continue;
                 }
+                if (aliases.TryGetValue(key, out var canonical)) key = canonical;
                 if (!options.ContainsKey(key))
                 {
                     if (otherHostOptions.Contains(key)) continue;

@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 
 namespace Injector.Core;
 
-/// <summary>Validators for the value formats shared by flags and annotations. Each returns the
-/// normalised value (trimmed, comma-joined without spaces) or null when the text is malformed.</summary>
+/// <summary>Validators for the value formats shared by flags and annotations. Every pattern is anchored at
+/// the true end of the text (<c>\z</c>: .NET's <c>$</c> also matches before a final newline, which let
+/// <c>"demo\n"</c> pass as a mesh name), and no value with a control character passes.</summary>
 public static partial class Formats
 {
     public const string PortListFormat = "a comma-separated list of ports from 1 to 65535, such as 8080,9090";
@@ -12,27 +14,30 @@ public static partial class Formats
     public const string MeshNameFormat = "1 to 255 letters, digits, '-' or '_'";
     public const string ImageFormat = "a container image reference such as registry.example.com/envoy:v1.2.3";
     public const string EnabledDisabledFormat = "'enabled' or 'disabled'";
+    public const string XdsEndpointFormat = "host:port or unix:///absolute/path, such as xds.example.com:18000";
+    public const string SigningNameFormat = "1 to 63 letters, digits, '-', '_' or '.', such as appmesh";
+    public const string ResourceClusterFormat = "1 to 255 printable characters without spaces, such as mesh/demo/virtualNode/web";
 
     public static readonly IReadOnlyList<string> EnvoyLogLevels =
         ["trace", "debug", "info", "warning", "error", "critical", "off"];
 
-    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,255}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,255}\z", RegexOptions.CultureInvariant)]
     private static partial Regex MeshNamePattern();
 
     // Registry/path:tag@digest, lower-case path components as the distribution spec requires.
-    [GeneratedRegex(@"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-]+[a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-]+[a-z0-9]+)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?\z", RegexOptions.CultureInvariant)]
     private static partial Regex ImagePattern();
 
     // RFC 1123 subdomain, the rule for secret and volume names.
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex DnsSubdomainPattern();
 
     // RFC 1123 label, the rule for volume names.
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\z", RegexOptions.CultureInvariant)]
     private static partial Regex DnsLabelPattern();
 
     // Environment variable names as kubectl accepts them.
-    [GeneratedRegex(@"^[-._a-zA-Z][-._a-zA-Z0-9]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[-._a-zA-Z][-._a-zA-Z0-9]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex EnvNamePattern();
 
     public static bool IsMeshName(string? text) => text is not null && MeshNamePattern().IsMatch(text);
@@ -51,43 +56,35 @@ public static partial class Formats
     public static bool? ParseEnabled(string? text) =>
         text?.Trim().ToLowerInvariant() switch { "enabled" => true, "disabled" => false, _ => null };
 
-    /// <summary>Port list "80, 443" → "80,443"; an empty or blank text is the empty list.</summary>
-    public static string? NormalizePortList(string? text)
+    /// <summary>An xDS server address: <c>host:port</c> (a DNS name, an IPv4 address or a bracketed IPv6
+    /// address, and a port from 1 to 65535) or <c>unix://</c> and an absolute socket path.</summary>
+    public static bool IsXdsEndpoint(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return "";
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        foreach (var part in parts)
-        {
-            if (part.Length is 0 or > 5 || !part.All(char.IsAsciiDigit)) return null;
-            var port = int.Parse(part);
-            if (port is < 1 or > 65535) return null;
-        }
-        return string.Join(',', parts.Select(p => int.Parse(p).ToString()));
+        if (string.IsNullOrEmpty(text) || text.Length > 512 || HasControlCharacter(text) || text.Contains(' ')) return false;
+        if (text.StartsWith("unix://", StringComparison.Ordinal)) return text.Length > "unix:///".Length && text["unix://".Length] == '/';
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0) return false;
+        var (host, port) = (text[..colon], text[(colon + 1)..]);
+        if (port.Length is 0 or > 5 || !port.All(char.IsAsciiDigit) || int.Parse(port, CultureInfo.InvariantCulture) is < 1 or > 65535) return false;
+        if (host.StartsWith('[') && host.EndsWith(']'))
+            return IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return IsDnsSubdomain(host.ToLowerInvariant()) || (IPAddress.TryParse(host, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && host.Count(c => c == '.') == 3);
     }
 
-    /// <summary>Address list "10.0.0.0/8, ::1" → "10.0.0.0/8,::1"; an empty or blank text is the empty list.</summary>
-    public static string? NormalizeAddressList(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return "";
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        foreach (var part in parts)
-        {
-            if (!IsAddressOrCidr(part)) return null;
-        }
-        return string.Join(',', parts);
-    }
+    /// <summary>The SigV4 service name Envoy signs xDS requests with (<c>APPMESH_SIGNING_NAME</c>).</summary>
+    public static bool IsSigningName(string? text) => text is { Length: > 0 and <= 63 } && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    private static bool IsAddressOrCidr(string text)
-    {
-        var slash = text.IndexOf('/');
-        var address = slash < 0 ? text : text[..slash];
-        if (address.Length == 0 || address.Contains('%')) return false;
-        if (!IPAddress.TryParse(address, out var ip)) return false;
-        // IPAddress.TryParse accepts "1" or "1.2" as IPv4; App Mesh wants dotted quads.
-        if (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.Count(c => c == '.') != 3) return false;
-        if (slash < 0) return true;
-        var prefix = text[(slash + 1)..];
-        var max = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
-        return prefix.Length is > 0 and <= 3 && prefix.All(char.IsAsciiDigit) && int.Parse(prefix) <= max;
-    }
+    /// <summary>The cluster name Envoy reports to the xDS server (<c>APPMESH_RESOURCE_CLUSTER</c>).</summary>
+    public static bool IsResourceCluster(string? text) => text is { Length: > 0 and <= 255 } && text.All(c => c is > ' ' and < (char)127);
+
+    /// <summary>Whether the text holds a control character (C0, DEL or C1), which never goes into a pod.</summary>
+    public static bool HasControlCharacter(string? text) => text is not null && text.Any(char.IsControl);
+
+    /// <summary>Port list "80, 443" → "80,443"; an empty or blank text is the empty list; null when an entry
+    /// is not a port iptables reads, or is written differently from how iptables reads it (see <see cref="IptablesLists"/>).</summary>
+    public static string? NormalizePortList(string? text) => IptablesLists.ReadPorts(text) is { IsCanonical: true } reading ? reading.Value : null;
+
+    /// <summary>Address list "10.0.0.0/8, ::1" → "10.0.0.0/8,::1"; an empty or blank text is the empty list; null
+    /// when an entry is not an address or CIDR block, or is written differently from how iptables reads it.</summary>
+    public static string? NormalizeAddressList(string? text) => IptablesLists.ReadAddresses(text) is { IsCanonical: true } reading ? reading.Value : null;
 }

@@ -7,7 +7,7 @@ namespace Injector.Core;
 /// <see href="https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/">Quantity</see>.</summary>
 public readonly partial record struct Quantity(string Text, decimal Value)
 {
-    [GeneratedRegex(@"^(?<num>[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<num>[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
     public const string ExpectedFormat = "a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi";

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Security;
+using System.Security.Authentication;
 using Injector.Core.Settings;
 
 namespace Injector.Webhook;
@@ -17,6 +19,10 @@ public sealed record WebhookOptions
     /// <summary>Seconds between readiness turning false on SIGTERM and the server closing, so that the
     /// API server stops sending reviews to this replica before it goes away.</summary>
     public int ShutdownDelay { get; init; }
+    /// <summary>The oldest TLS version a client may use: 1.2 (default) or 1.3 (<c>--tls-min-version</c>).</summary>
+    public SslProtocols TlsProtocols { get; init; } = SslProtocols.Tls12 | SslProtocols.Tls13;
+    /// <summary>The cipher suites of TLS 1.2 handshakes (<c>--tls-cipher-suite</c>); null: the system's.</summary>
+    public IReadOnlyList<TlsCipherSuite>? TlsCipherSuites { get; init; }
 
     /// <summary>The webhook's own options, in the order <c>--help</c> lists them (after the engine's).</summary>
     public static OptionTable<WebhookOptions> Table { get; } = new(
@@ -30,7 +36,46 @@ public sealed record WebhookOptions
         Option.String<WebhookOptions>("webhook-config-name", (o, v) => o with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),
         Option.Int<WebhookOptions>("shutdown-delay", (o, v) => o with { ShutdownDelay = v }, "seconds to keep serving after SIGTERM while readiness is false (default 0; the chart sets 5)"),
         Option.String<WebhookOptions>("api-timeout", (o, v) => o with { ApiTimeout = ParseDuration("api-timeout", v) }, "bound on each Kubernetes API call, e.g. 2s or 500ms (default 2s)"),
+        // The App Mesh controller's serving options (pkg/inject/config.go), with its values: Go's constant names.
+        Option.String<WebhookOptions>("tls-min-version", (o, v) => o with { TlsProtocols = ParseMinVersion(v) }, "oldest TLS version clients may use: VersionTLS12 (default) or VersionTLS13"),
+        Option.String<WebhookOptions>("tls-cipher-suite", (o, v) => o with { TlsCipherSuites = ParseCipherSuites(v) }, "comma-separated TLS 1.2 cipher suites, by IANA/Go name, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (default: the system's)"),
     ], Validate);
+
+    private static SslProtocols ParseMinVersion(string? value) => value switch
+    {
+        null or "VersionTLS12" => SslProtocols.Tls12 | SslProtocols.Tls13,
+        "VersionTLS13" => SslProtocols.Tls13,
+        // SPEC §7: TLS 1.2 is the floor; the controller would accept these.
+        "VersionTLS10" or "VersionTLS11" => throw new FormatException($"--tls-min-version: '{value}' is below TLS 1.2, the oldest version the webhook serves; use VersionTLS12 or VersionTLS13"),
+        _ => throw new FormatException($"--tls-min-version: '{value}' is not VersionTLS12 or VersionTLS13"),
+    };
+
+    // Go's names are IANA's, except two short ChaCha20 names that omit the hash.
+    private static readonly Dictionary<string, TlsCipherSuite> GoAliases = new(StringComparer.Ordinal)
+    {
+        ["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305"] = TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305"] = TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    };
+
+    /// <summary>TLS 1.3's suites, which (as in Go) the list does not govern: they stay on.</summary>
+    public static readonly IReadOnlyList<TlsCipherSuite> Tls13Suites =
+        [TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256];
+
+    private static List<TlsCipherSuite>? ParseCipherSuites(string? value)
+    {
+        if (value is null) return null;
+        var suites = new List<TlsCipherSuite>();
+        var unknown = new List<string>();
+        foreach (var name in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (GoAliases.TryGetValue(name, out var alias)) suites.Add(alias);
+            else if (name.StartsWith("TLS_", StringComparison.Ordinal) && Enum.TryParse<TlsCipherSuite>(name, ignoreCase: false, out var suite) && Enum.IsDefined(suite)) suites.Add(suite);
+            else unknown.Add(name);
+        }
+        if (unknown.Count > 0)
+            throw new FormatException($"--tls-cipher-suite: {string.Join(", ", unknown.Select(n => $"'{n}'"))} {(unknown.Count == 1 ? "is not a cipher suite" : "are not cipher suites")}; use IANA names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        return suites.Count == 0 ? null : suites;
+    }
 
     private static TimeSpan ParseDuration(string name, string? value)
     {
@@ -48,6 +93,8 @@ public sealed record WebhookOptions
     {
         if (o.Port is < 0 or > 65535) yield return $"--port: {o.Port} is not a port from 1 to 65535";
         if (o.ShutdownDelay is < 0 or > 60) yield return $"--shutdown-delay: {o.ShutdownDelay} must be from 0 to 60 seconds";
+        if (o.TlsCipherSuites is not null && OperatingSystem.IsWindows())
+            yield return "--tls-cipher-suite: choosing cipher suites is not supported on Windows";
         if (o.TlsCertFile is null != o.TlsKeyFile is null)
             yield return "--tls-cert-file and --tls-key-file must be given together";
     }

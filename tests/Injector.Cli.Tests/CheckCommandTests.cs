@@ -151,7 +151,7 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
                 }),
             });
         }
-        _api.SetNamespace(Ns, labels: []);
+        _api.SetNamespace(Ns, labelledForInjection: false);
         _api.SetNamespace("shop", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
         AddShopPod("cart-6f7d-q1w2e", injected: true);
     }
@@ -317,7 +317,7 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
     public void No_labelled_namespace_fails_with_the_label_command()
     {
         Install();
-        _api.SetNamespace("shop", labels: []);
+        _api.SetNamespace("shop", labelledForInjection: false);
 
         var result = Check();
 

@@ -95,11 +95,11 @@ public sealed class ExplainAndWebhookConfigTests
     [Fact]
     public void Explain_exits_1_when_a_pod_would_be_denied()
     {
-        var result = Cli.Run("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    appmesh.k8s.aws/ports: http\nspec:\n  containers: [{name: a, image: b}]\n",
+        var result = Cli.Run("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    appmesh.k8s.aws/cpuLimit: lots\nspec:\n  containers: [{name: a, image: b}]\n",
             "explain", "-f", "-", "--mesh-name", "demo", "--region", "us-west-2", "--namespace-labels", "appmesh.k8s.aws/sidecarInjectorWebhook=enabled");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("  would be injected: no (denied: invalid-annotation): annotation appmesh.k8s.aws/ports: \"http\" is not valid; expected a comma-separated list of ports from 1 to 65535, such as 8080,9090", result.Stdout.Split('\n'));
+        Assert.Contains("  would be injected: no (denied: invalid-annotation): annotation appmesh.k8s.aws/cpuLimit: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi", result.Stdout.Split('\n'));
     }
 
     [Fact]

@@ -127,6 +127,6 @@ public sealed class FlagsAndHelpTests
     [Fact]
     public void The_settings_flags_a_command_takes_are_the_option_tables_not_a_copy()
     {
-        Assert.Equal(["config", .. EngineOptions.Table.Options.Select(o => o.Name)], Flags.SettingsOptions.Keys);
+        Assert.Equal(["config", .. EngineOptions.Table.Options.SelectMany(o => o.FlagAliases.Prepend(o.Name))], Flags.SettingsOptions.Keys);
     }
 }

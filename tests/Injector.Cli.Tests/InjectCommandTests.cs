@@ -223,13 +223,13 @@ public sealed class InjectCommandTests
     [Fact]
     public void Quiet_still_reports_a_failure_and_the_empty_output()
     {
-        var input = "kind: Pod\nmetadata:\n  name: p\n  annotations: {appmesh.k8s.aws/ports: http}\nspec:\n  containers: [{name: a, image: b}]\n---\n" + Manifest("Deployment");
+        var input = "kind: Pod\nmetadata:\n  name: p\n  annotations: {appmesh.k8s.aws/cpuLimit: lots}\nspec:\n  containers: [{name: a, image: b}]\n---\n" + Manifest("Deployment");
         var result = Cli.Inject(input, "-q", "-f", "-");
 
         Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
         Assert.Equal(
         [
-            "<stdin>:1: Pod default/p: failed (invalid-annotation): annotation appmesh.k8s.aws/ports: \"http\" is not valid; expected a comma-separated list of ports from 1 to 65535, such as 8080,9090",
+            "<stdin>:1: Pod default/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuLimit: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi",
             "appmesh-inject: 1 document failed, so nothing was written to standard output; fix it, or pass --continue-on-error to write the others",
         ], result.ReportLines);
     }

@@ -126,7 +126,7 @@ public sealed class KubectlPipelineTests
         await using var api = await FakeApiServer.StartAsync();
         using var dir = new TempDir("kubectl");
         var kubeconfig = api.WriteKubeconfig(dir.Path);
-        var input = dir.Write("app.yaml", Manifests + "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\n  namespace: shop\n  annotations: {appmesh.k8s.aws/ports: http}\nspec:\n  containers: [{name: a, image: b}]\n");
+        var input = dir.Write("app.yaml", Manifests + "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\n  namespace: shop\n  annotations: {appmesh.k8s.aws/cpuLimit: lots}\nspec:\n  containers: [{name: a, image: b}]\n");
 
         var result = ProcessRunner.Run("bash",
         [

@@ -383,4 +383,63 @@ public class SettingsLoaderTests
         var error = Assert.Throws<ArgumentException>(() => SettingsLoader.Load([EngineOptions.Table, clash], Required, NoEnv));
         Assert.StartsWith("option 'region' is declared twice", error.Message);
     }
+
+    // ---- the App Mesh controller's flag names (pkg/inject/config.go) --------------------------------
+
+    [Fact]
+    public void The_controllers_flag_names_are_aliases_of_ours_on_the_command_line_and_in_the_config_file()
+    {
+        var settings = LoadOk([.. Required, "--sidecar-log-level", "debug", "--envoy-admin-access-port=9902", "--xray-config-roleArn", "arn:aws:iam::123456789012:role/x"]);
+        var fromFile = LoadOk(["--config", "c.yaml", "--mesh-name", "demo"], files: new() { ["c.yaml"] = "aws-region: eu-west-1\nsidecar-log-level: warning\n" });
+
+        Assert.Equal(("debug", 9902, "arn:aws:iam::123456789012:role/x"), (settings.EnvoyLogLevel, settings.EnvoyAdminPort, settings.XrayConfigRoleArn));
+        Assert.Equal(("eu-west-1", "warning"), (fromFile.Region, fromFile.EnvoyLogLevel));
+    }
+
+    [Fact]
+    public void A_bad_value_under_the_controllers_flag_name_says_it_was_given_so()
+    {
+        AssertErrors(Load([.. Required, "--sidecar-log-level", "chatty"]),
+            "--envoy-log-level: 'chatty' is not one of trace, debug, info, warning, error, critical, off (given as --sidecar-log-level)");
+    }
+
+    [Fact]
+    public void An_alias_and_its_flag_both_given_count_as_one_option_and_the_last_wins()
+    {
+        var settings = LoadOk([.. Required, "--envoy-admin-port", "9902", "--envoy-admin-access-port", "9903"]);
+
+        Assert.Equal(9903, settings.EnvoyAdminPort);
+    }
+
+    [Fact]
+    public void The_sidecar_image_repository_and_tag_flags_each_replace_their_part_of_the_image()
+    {
+        // The controller's chart passes --sidecar-image-repository and --sidecar-image-tag; older charts --sidecar-image.
+        Assert.Equal("registry.example.com/envoy:v1.34.13.3-prod", LoadOk([.. Required, "--sidecar-image-repository", "registry.example.com/envoy"]).SidecarImage);
+        Assert.Equal("public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.6.0-prod", LoadOk([.. Required, "--sidecar-image-tag", "v1.29.6.0-prod"]).SidecarImage);
+        Assert.Equal("localhost:5000/envoy:dev", LoadOk([.. Required, "--sidecar-image-tag", "dev", "--sidecar-image-repository", "localhost:5000/envoy"]).SidecarImage);
+        Assert.Equal("mirror.example.com/envoy:v2", LoadOk([.. Required, "--sidecar-image", "mirror.example.com/envoy@sha256:" + new string('a', 64), "--sidecar-image-tag", "v2"]).SidecarImage);
+    }
+
+    [Fact]
+    public void An_unknown_flag_close_to_a_controller_name_is_suggested()
+    {
+        AssertErrors(Load([.. Required, "--sidecar-log-levl", "debug"]), "unknown flag '--sidecar-log-levl'; did you mean '--sidecar-log-level'?");
+    }
+
+    [Fact]
+    public void Help_names_each_alias_beside_its_option()
+    {
+        var line = SettingsLoader.Describe([EngineOptions.Table]).Single(d => d.Flag == "--envoy-log-level");
+
+        Assert.EndsWith("(also --sidecar-log-level, the App Mesh controller's name)", line.Help);
+    }
+
+    // Issue 13 B.4: no configuration value carries a control character into a pod.
+    [Fact]
+    public void A_value_with_a_control_character_is_refused()
+    {
+        AssertErrors(Load(Required, new() { ["APPMESH_INJECT_JAEGER_ADDRESS"] = "jaeger\u0007.svc" }),
+            "--jaeger-address: 'jaeger\\u0007.svc' contains a control character (from environment variable APPMESH_INJECT_JAEGER_ADDRESS)");
+    }
 }

@@ -254,6 +254,15 @@ public class ChartTests
             "--envoy-log-level=info",
             "--preview=false",
             "--prestop-delay=20",
+            "--envoy-admin-access-log-file=/tmp/envoy_admin_access.log",
+            "--envoy-admin-access-enable-ipv6=false",
+            "--dual-stack-endpoint=false",
+            "--fips-endpoint=false",
+            "--readiness-probe-initial-delay=1",
+            "--readiness-probe-period=10",
+            "--wait-until-proxy-ready=false",
+            "--enable-sds=false",
+            "--tls-min-version=VersionTLS12",
             "--enable-iam-for-service-accounts=true",
             "--enable-ecr-secret=false",
             "--enable-stats-tags=false",
@@ -289,6 +298,50 @@ public class ChartTests
         Assert.Equal(["--sidecar-cpu-limits=200m", "--sidecar-memory-limits=128Mi"], args.Skip(args.IndexOf("--sidecar-memory-requests=32Mi") + 1).Take(2));
         Assert.Equal(["--init-memory-limits=64Mi"], args.Where(a => a.StartsWith("--init-") && a.Contains("-limits=")));
         Assert.Equal(["--enable-stats-tags=true", "--enable-statsd=true", "--statsd-address=127.0.0.1", "--statsd-port=8125"], args.TakeLast(4));
+    }
+
+    /// <summary>Issue 11 item 5: the values of the App Mesh controller's flags (its chart's sidecar.*, sds.*,
+    /// tracing.*, stats.*, tlsMinVersion/tlsCipherSuite) reach the webhook as flags it accepts.</summary>
+    [Fact]
+    public void The_controllers_settings_reach_the_webhook_flags_and_the_webhook_accepts_them()
+    {
+        var rendered = Helm.Render(
+            "--set", "sidecar.envoyAdminAccessLogFile=", "--set", "sidecar.envoyAdminAccessEnableIPv6=true",
+            "--set", "sidecar.useDualStackEndpoint=true", "--set", "sidecar.useFipsEndpoint=true",
+            "--set", "sidecar.readinessProbeInitialDelay=5", "--set", "sidecar.readinessProbePeriod=3",
+            "--set", "sidecar.waitUntilProxyReady=true", "--set", "sidecar.postStartTimeout=120", "--set", "sidecar.postStartInterval=2",
+            "--set", "sds.enabled=true", "--set", "sds.udsPath=/run/spire/agent.sock",
+            "--set", "tracing.provider=xray", "--set", "tracing.xray.logLevel=debug", "--set", "tracing.xray.role=arn:aws:iam::123456789012:role/xray",
+            "--set", "stats.statsd.enabled=true", "--set", "stats.statsd.socketPath=/var/run/datadog/dsd.socket",
+            "--set", "xds.endpoint=xds.mesh-system.svc:18000", "--set", "xds.signingName=appmesh", "--set", "xds.resourceCluster=web",
+            "--set", "tls.minVersion=VersionTLS13", "--set", "tls.cipherSuites={TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384}");
+        var args = rendered.Container.Args;
+
+        Assert.Equal(
+        [
+            "--envoy-admin-access-log-file=", "--envoy-admin-access-enable-ipv6=true", "--dual-stack-endpoint=true", "--fips-endpoint=true",
+            "--readiness-probe-initial-delay=5", "--readiness-probe-period=3", "--wait-until-proxy-ready=true", "--poststart-timeout=120", "--poststart-interval=2",
+            "--enable-sds=true", "--sds-uds-path=/run/spire/agent.sock", "--xds-endpoint=xds.mesh-system.svc:18000", "--signing-name=appmesh", "--resource-cluster=web",
+            "--tls-min-version=VersionTLS13", "--tls-cipher-suite=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        ], args.SkipWhile(a => !a.StartsWith("--envoy-admin-access-log-file", StringComparison.Ordinal)).Take(16));
+        Assert.Contains("--xray-log-level=debug", args);
+        Assert.Contains("--xray-config-role-arn=arn:aws:iam::123456789012:role/xray", args);
+        Assert.Contains("--statsd-socket-path=/var/run/datadog/dsd.socket", args);
+
+        var loaded = Injector.Webhook.WebhookHost.LoadOptions([.. args], new Dictionary<string, string>());
+        Assert.Empty(loaded.Errors);
+        var settings = loaded.Get<Injector.Core.Settings.InjectorSettings>();
+        Assert.Equal(("", true, true, "debug", "/run/spire/agent.sock", "xds.mesh-system.svc:18000"),
+            (settings.EnvoyAdminAccessLogFile, settings.WaitUntilProxyReady, settings.EnableSds, settings.XrayLogLevel, settings.SdsUdsPath, settings.XdsEndpoint));
+        Assert.Equal(System.Security.Authentication.SslProtocols.Tls13, loaded.Get<Injector.Webhook.WebhookOptions>().TlsProtocols);
+    }
+
+    [Fact]
+    public void Default_chart_arguments_are_accepted_by_the_webhook()
+    {
+        var loaded = Injector.Webhook.WebhookHost.LoadOptions([.. Helm.Render().Container.Args], new Dictionary<string, string>());
+
+        Assert.Empty(loaded.Errors);
     }
 
     [Fact]

@@ -54,6 +54,6 @@ public partial class DocsTests
         for (var i = parts.Length; i > 0; i--) yield return string.Join('.', parts[..i]);
     }
 
-    [GeneratedRegex(@"`([A-Za-z.]+)`")]
+    [GeneratedRegex(@"`([A-Za-z0-9.]+)`")]
     private static partial Regex Key();
 }

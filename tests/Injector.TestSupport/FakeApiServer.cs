@@ -312,33 +312,30 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <param name="name"></param>
 
     /// <param name="annotations"></param>    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
-    /// <param name="labels">The namespace's labels besides kubernetes.io/metadata.name; null: labelled for injection (enabled).</param>
-    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true, Dictionary<string, string>? labels = null)
+    /// <param name="labels">Labels over the defaults (the name label, and appmesh.k8s.aws/sidecarInjectorWebhook=enabled).</param>
+    /// <param name="labelledForInjection">False: without the default appmesh.k8s.aws/sidecarInjectorWebhook label.</param>
+    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true, Dictionary<string, string>? labels = null, bool labelledForInjection = true)
     {
         lock (_namespaceLock)
         {
             var type = _namespaces.ContainsKey(name) ? "MODIFIED" : "ADDED";
             var rv = NextVersion();
             var annotationObject = annotations is null ? null : new JsonObject(annotations.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
+            var labelObject = new JsonObject { ["kubernetes.io/metadata.name"] = name, ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" };
+            if (!labelledForInjection) labelObject.Remove("appmesh.k8s.aws/sidecarInjectorWebhook");
+            foreach (var (key, value) in labels ?? []) labelObject[key] = value;
             var ns = new JsonObject
             {
                 ["kind"] = "Namespace",
                 ["apiVersion"] = "v1",
                 ["metadata"] = Metadata(name, null, Uid("Namespace/" + name), rv,
-                    labels: NamespaceLabels(name, labels), annotations: annotationObject),
+                    labels: labelObject, annotations: annotationObject),
                 ["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") },
                 ["status"] = new JsonObject { ["phase"] = "Active" },
             };
             _namespaces[name] = ns;
             if (announce) Publish(long.Parse(rv, CultureInfo.InvariantCulture), type, ns);
         }
-    }
-
-    private static JsonObject NamespaceLabels(string name, Dictionary<string, string>? labels)
-    {
-        var result = new JsonObject { ["kubernetes.io/metadata.name"] = name };
-        foreach (var (key, value) in labels ?? new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" }) result[key] = value;
-        return result;
     }
 
     public void DeleteNamespace(string name)

@@ -122,15 +122,32 @@ public class AdmissionContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_malformed_annotation_denies_the_pod_with_a_clear_message()
+    public async Task A_malformed_annotation_the_controller_refuses_denies_the_pod_with_a_clear_message()
     {
-        var pod = Reviews.SimplePod(new JsonObject { ["appmesh.k8s.aws/ports"] = "80,http" });
+        // aws-app-mesh-controller-for-k8s pkg/inject/sidecar_builder.go: a quantity that does not parse fails the admission.
+        var pod = Reviews.SimplePod(new JsonObject { ["appmesh.k8s.aws/memoryRequest"] = "lots" });
 
         var response = await _webhook.ReviewAsync(Reviews.For(pod, uid: "u"));
 
         Assert.Equal(
-            """{"uid":"u","allowed":false,"status":{"code":403,"reason":"Forbidden","message":"annotation appmesh.k8s.aws/ports: \u002280,http\u0022 is not valid; expected a comma-separated list of ports from 1 to 65535, such as 8080,9090"}}""",
+            """{"uid":"u","allowed":false,"status":{"code":403,"reason":"Forbidden","message":"annotation appmesh.k8s.aws/memoryRequest: \u0022lots\u0022 is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"}}""",
             response["response"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_malformed_annotation_the_controller_admits_is_admitted_with_its_reading_and_a_warning()
+    {
+        // pkg/inject/proxy.go getAppPorts: the controller copies the ports annotation into proxyinit unchecked.
+        var pod = Reviews.SimplePod(new JsonObject { ["appmesh.k8s.aws/ports"] = "80,http" });
+
+        var response = await _webhook.ReviewAsync(Reviews.For(pod, uid: "u"));
+
+        Assert.Equal(true, (bool?)response["response"]!["allowed"]);
+        Assert.Equal(
+            """["annotation appmesh.k8s.aws/ports: \u002280,http\u0022 is not valid; expected a comma-separated list of ports from 1 to 65535, such as 8080,9090; passed to proxyinit as given, as the App Mesh controller passes it; proxyinit fails if iptables cannot read it"]""",
+            response["response"]!["warnings"]!.ToJsonString());
+        var patched = TestPatch.Apply(pod, Reviews.PatchJson(response)!);
+        Assert.Contains(patched["spec"]!["initContainers"]![0]!["env"]!.AsArray(), e => (string?)e!["name"] == "APPMESH_APP_PORTS" && (string?)e["value"] == "80,http");
     }
 
     [Fact]

@@ -251,6 +251,58 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespace_labelled_disabled_injects_only_pods_annotated_enabled_as_the_controller_does()
+    {
+        // aws-app-mesh-controller-for-k8s pkg/inject/inject.go determineSidecarInjectMode and docs/reference/injector.md:
+        // the namespace's label is its default, a pod's annotation overrides it.
+        _server.SetNamespace("legacy", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled", ["team"] = "a" });
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            var handler = Handler(Lookup(), state);
+            var plain = PodReviews.Pod("legacy", name: "plain");
+            var optedIn = PodReviews.Pod("legacy", name: "opted-in", annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
+
+            var skipped = await handler.HandleAsync(PodReviews.Request(plain));
+            Assert.Equal(("skipped", "disabled-by-annotation"), (skipped.Result, skipped.Reason));
+            Assert.Equal("namespace label appmesh.k8s.aws/sidecarInjectorWebhook is disabled and the pod is not annotated enabled", skipped.Message);
+            Assert.Equal("injected", (await handler.HandleAsync(PodReviews.Request(optedIn))).Result);
+            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" }, state.NamespaceLabels("legacy"));
+
+            // Relabelled enabled: plain pods are injected, and a pod can still opt out.
+            _server.SetNamespace("legacy", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
+            await Eventually(() => state.NamespaceLabels("legacy")?.GetValueOrDefault("appmesh.k8s.aws/sidecarInjectorWebhook") == "enabled", "the relabelled namespace is seen");
+            Assert.Equal("injected", (await handler.HandleAsync(PodReviews.Request(plain))).Result);
+            var optedOut = PodReviews.Pod("legacy", name: "opted-out", annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" });
+            Assert.Equal("skipped", (await handler.HandleAsync(PodReviews.Request(optedOut))).Result);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Envoy_is_told_the_API_servers_version_once_it_is_known()
+    {
+        // pkg/inject/sidecar_builder.go APPMESH_PLATFORM_K8S_VERSION; pkg/k8s/utils.go ServerVersion (gitVersion).
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            await Eventually(() => state.ServerVersion is not null, "the version is known");
+            var decision = await Handler(Lookup(), state).HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "web")));
+
+            Assert.Equal(_server.GitVersion, PodReviews.EnvoyEnv(decision.Response, "APPMESH_PLATFORM_K8S_VERSION"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_namespace_the_watch_has_not_reported_yet_is_read_once_for_a_burst_and_its_defaults_applied()
     {
         var (state, stop) = await StartClusterStateAsync();
@@ -383,7 +435,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var handler = Handler(Lookup());
         var owner = FakeApiServer.OwnerRef("apps/v1", "DaemonSet", "agent");
         var skipped = PodReviews.Request(PodReviews.Pod("ops", owner, hostNetwork: true), uid: "skip");
-        var denied = PodReviews.Request(PodReviews.Pod("ops", owner, annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "maybe" }), uid: "deny");
+        var denied = PodReviews.Request(PodReviews.Pod("ops", owner, annotations: new() { ["appmesh.k8s.aws/cpuLimit"] = "maybe" }), uid: "deny");
 
         recorder.OnDecision(skipped, await handler.HandleAsync(skipped));
         recorder.OnDecision(denied, await handler.HandleAsync(denied));
@@ -397,6 +449,32 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         Assert.StartsWith("pod creation denied (invalid-annotation): ", bodies[1]["message"]!.GetValue<string>());
         Assert.Contains("maybe", bodies[1]["message"]!.GetValue<string>());
         await stop.CancelAsync();
+    }
+
+    [Fact]
+    public async Task A_pod_admitted_with_warnings_also_gives_an_InjectionWarning_event_and_a_dry_run_none()
+    {
+        var (recorder, stop) = await StartRecorderAsync();
+        var handler = Handler(Lookup());
+        var owner = FakeApiServer.OwnerRef("apps/v1", "DaemonSet", "agent");
+        // envoy.go getPreview: the controller admits "0" and reads it as disabled.
+        var pod = PodReviews.Pod("ops", owner, annotations: new() { ["appmesh.k8s.aws/preview"] = "0" });
+        var dryRun = PodReviews.Request(pod, uid: "dry", dryRun: true);
+        var request = PodReviews.Request(pod, uid: "real");
+
+        recorder.OnDecision(dryRun, await handler.HandleAsync(dryRun));
+        recorder.OnDecision(request, await handler.HandleAsync(request));
+        await Eventually(() => _metrics.EventCount("sent") == 2, "both Events are sent");
+        await stop.CancelAsync();
+
+        var bodies = _server.Sent("POST", "/api/v1/namespaces/ops/events").Select(r => JsonNode.Parse(r.Body)!).ToList();
+        Assert.Equal(
+            [("Normal", "Injected"), ("Warning", "InjectionWarning")],
+            bodies.Select(b => (b["type"]!.GetValue<string>(), b["reason"]!.GetValue<string>())));
+        Assert.Equal(
+            "a new pod was admitted with 1 warning: annotation appmesh.k8s.aws/preview: \"0\" is not valid; expected 'enabled' or 'disabled'; read as disabled, as the App Mesh controller reads every value but \"enabled\"",
+            bodies[1]["message"]!.GetValue<string>());
+        Assert.Equal("agent", bodies[1]["involvedObject"]!["name"]!.GetValue<string>());
     }
 
     [Fact]

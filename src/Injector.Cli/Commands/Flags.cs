@@ -60,13 +60,18 @@ public static class Flags
 {
     public static readonly FlagSpec HelpFlag = new("help", 'h', null, "show this help");
 
-    /// <summary>The settings flags a command takes: the engine's option table, and <c>--config</c>.</summary>
+    /// <summary>The settings flags a command takes: the engine's option table (names and the controller's
+    /// aliases), and <c>--config</c>.</summary>
     public static IReadOnlyDictionary<string, IOption?> SettingsOptions { get; } = BuildSettingsOptions();
 
     private static Dictionary<string, IOption?> BuildSettingsOptions()
     {
         var options = new Dictionary<string, IOption?>(StringComparer.Ordinal) { [SettingsLoader.ConfigOption] = null };
-        foreach (var option in CliApp.OptionTables.SelectMany(t => t.Options)) options[option.Name] = option;
+        foreach (var option in CliApp.OptionTables.SelectMany(t => t.Options))
+        {
+            options[option.Name] = option;
+            foreach (var alias in option.FlagAliases) options[alias] = option;
+        }
         return options;
     }
 

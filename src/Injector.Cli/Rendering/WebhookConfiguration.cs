@@ -25,7 +25,7 @@ public sealed record WebhookConfigurationOptions
 /// <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#configure-admission-webhooks-on-the-fly">configuring admission webhooks</see>.</summary>
 public static partial class WebhookConfiguration
 {
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\z", RegexOptions.CultureInvariant)]
     private static partial Regex DnsLabel();
 
     /// <summary>Namespaces never sent to the injector (SPEC §1), besides the injector's own.</summary>

@@ -18,6 +18,14 @@ public interface IClusterState
 
     /// <summary>Whether the API server supports native sidecars (Kubernetes ≥ 1.29).</summary>
     bool NativeSidecarsSupported { get; }
+
+    /// <summary>The namespace's labels (at least its <c>appmesh.k8s.aws/*</c> ones, which hold the namespace's
+    /// injection default), or null when unknown. Read after <see cref="NamespaceAnnotationsAsync"/>, which
+    /// may have fetched the namespace.</summary>
+    IReadOnlyDictionary<string, string>? NamespaceLabels(string @namespace) => null;
+
+    /// <summary>The API server's <c>gitVersion</c>, or null when unknown.</summary>
+    string? KubernetesVersion => null;
 }
 
 /// <summary>No cluster configured: no namespace defaults, and <c>--sidecar-mode auto</c> means classic.</summary>
@@ -67,7 +75,12 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonNodes.Str(JsonNodes.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
         var namespaceAnnotations = await _cluster.NamespaceAnnotationsAsync(@namespace, cancellationToken);
-        var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported) { WorkloadKind = workload.Kind };
+        var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported)
+        {
+            NamespaceLabels = _cluster.NamespaceLabels(@namespace) ?? new Dictionary<string, string>(),
+            KubernetesVersion = _cluster.KubernetesVersion,
+            WorkloadKind = workload.Kind,
+        };
         // The request's pod is not needed afterwards: inject into it rather than into a copy.
         var result = Injector.Inject(request.Object, context, inPlace: true);
 

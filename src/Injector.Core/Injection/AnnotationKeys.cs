@@ -25,6 +25,14 @@ public static class AnnotationKeys
     public const string AppMeshCni = Prefix + "appmeshCNI";
     public const string Ipv6 = Prefix + "ipv6";
     public const string NativeSidecar = Prefix + "nativeSidecar";
+    public const string SidecarEnvJson = Prefix + "sidecarEnvJson";
+    public const string XrayAgentConfigMount = Prefix + "xrayAgentConfigMount";
+    /// <summary>The controller's per-pod switch of the SPIRE socket mount (<c>disabled</c> turns it off).</summary>
+    public const string Sds = Prefix + "sds";
+    /// <summary>After the App Mesh service: the xDS management server Envoy connects to (SPEC §10).</summary>
+    public const string XdsEndpoint = Prefix + "xdsEndpoint";
+    public const string SigningName = Prefix + "signingName";
+    public const string ResourceCluster = Prefix + "resourceCluster";
 
     /// <summary>Written by the injector: what it added, as JSON.</summary>
     public const string Status = Prefix + "sidecarInjectorStatus";
@@ -34,6 +42,11 @@ public static class AnnotationKeys
     public const string ProxyIngressPort = Prefix + "proxyIngressPort";
     public const string IgnoredUid = Prefix + "ignoredUID";
 
+    /// <summary>Annotations the App Mesh controller reads for virtual gateways, backend groups and Cloud Map;
+    /// they mean nothing to this injector but are not misspellings either, so they draw no warning.</summary>
+    public static readonly IReadOnlyList<string> ControllerOnlyKeys =
+        [Prefix + "virtualGatewaySkipImageOverride", Prefix + "ignoredGID"];
+
     /// <summary>Label EKS puts on pods scheduled on Fargate; such pods get CNI mode.</summary>
     public const string FargateProfileLabel = "eks.amazonaws.com/fargate-profile";
 
@@ -42,10 +55,11 @@ public static class AnnotationKeys
     [
         SidecarInjectorWebhook, Mesh, VirtualNode, Ports, EgressIgnoredPorts, EgressIgnoredIPs,
         CpuRequest, MemoryRequest, CpuLimit, MemoryLimit, Preview, SecretMounts, VolumeMounts,
-        SidecarEnv, SidecarImage, SidecarLogLevel, AppMeshCni, Ipv6, NativeSidecar,
+        SidecarEnv, SidecarImage, SidecarLogLevel, AppMeshCni, Ipv6, NativeSidecar, SidecarEnvJson, XrayAgentConfigMount, Sds,
+        XdsEndpoint, SigningName, ResourceCluster,
     ];
 
-    private static readonly HashSet<string> Known = [.. UserKeys, Status, ProxyEgressPort, ProxyIngressPort, IgnoredUid];
+    private static readonly HashSet<string> Known = [.. UserKeys, .. ControllerOnlyKeys, Status, ProxyEgressPort, ProxyIngressPort, IgnoredUid];
 
     public static bool IsKnown(string key) => Known.Contains(key);
 }

@@ -40,6 +40,9 @@ public sealed class EffectiveAnnotations
         return false;
     }
 
+    /// <summary>The pod's own value of <paramref name="key"/>, ignoring its namespace's.</summary>
+    public bool TryGetFromPod(string key, out string value) => _pod.TryGetValue(key, out value!);
+
     /// <summary>Whether the pod itself (not its namespace) carries the key.</summary>
     public bool PodHas(string key) => _pod.ContainsKey(key);
 }

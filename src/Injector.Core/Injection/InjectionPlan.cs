@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
 using Injector.Core.Settings;
@@ -18,6 +19,7 @@ public sealed class InjectionPlan
         Mesh = mesh;
         VirtualNode = virtualNode;
         Workload = workload;
+        KubernetesVersion = context.KubernetesVersion;
         Cni = overrides.Cni ?? (JsonNodes.TryReadStringMap(pod.Metadata?["labels"], out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel));
         Native = overrides.NativeSidecar ?? settings.SidecarMode switch
         {
@@ -25,12 +27,37 @@ public sealed class InjectionPlan
             SidecarMode.Classic => false,
             _ => context.NativeSidecarsSupported,
         };
-        CpuRequest = overrides.CpuRequest?.Text ?? settings.SidecarCpuRequests;
-        MemoryRequest = overrides.MemoryRequest?.Text ?? settings.SidecarMemoryRequests;
-        CpuLimit = overrides.CpuLimit?.Text ?? settings.SidecarCpuLimits;
-        MemoryLimit = overrides.MemoryLimit?.Text ?? settings.SidecarMemoryLimits;
+        var cleared = overrides.ClearedResources;
+        CpuRequest = cleared.Contains(AnnotationKeys.CpuRequest) ? null : overrides.CpuRequest?.Text ?? settings.SidecarCpuRequests;
+        MemoryRequest = cleared.Contains(AnnotationKeys.MemoryRequest) ? null : overrides.MemoryRequest?.Text ?? settings.SidecarMemoryRequests;
+        CpuLimit = cleared.Contains(AnnotationKeys.CpuLimit) ? null : overrides.CpuLimit?.Text ?? settings.SidecarCpuLimits;
+        MemoryLimit = cleared.Contains(AnnotationKeys.MemoryLimit) ? null : overrides.MemoryLimit?.Text ?? settings.SidecarMemoryLimits;
         // Read now, not when written: the webhook injects in place, and envoy's own port joins the pod later.
         AppPorts = overrides.Ports ?? ContainerPorts(pod.Spec);
+        // An existing xray-daemon (the controller's xray.go leaves it alone) is not added again: one name, one container.
+        AddXrayDaemon = settings.EnableXrayTracing && !SelectionGate.HasContainer(pod.Spec, PodInjector.XrayName);
+        Sds = settings.EnableSds && overrides.Sds != false;
+        Warnings = [.. pod.Warnings ?? [], .. overrides.Warnings];
+        if (Sds) (SdsVolumeName, AddSdsVolume) = FindSdsVolume();
+    }
+
+    /// <summary>The volume Envoy mounts the SDS socket from: a hostPath volume of the pod already at
+    /// <c>--sds-uds-path</c> (then none is added, as in the controller's utils.go), else the one placement
+    /// adds; none, with a warning, when the pod holds another volume of that name.</summary>
+    private (string?, bool) FindSdsVolume()
+    {
+        var volumes = Pod.Spec["volumes"] as JsonArray ?? [];
+        foreach (var volume in volumes)
+        {
+            if (JsonNodes.Str(JsonNodes.Field(JsonNodes.Field(volume, "hostPath"), "path")) == Settings.SdsUdsPath && JsonNodes.Str(JsonNodes.Field(volume, "name")) is { } name)
+                return (name, false);
+        }
+        if (volumes.Any(v => JsonNodes.Str(JsonNodes.Field(v, "name")) == PodInjector.SdsVolumeName))
+        {
+            Warnings.Add($"the pod has a volume named {PodInjector.SdsVolumeName} that is not the SDS socket {Settings.SdsUdsPath}; the socket is not mounted into Envoy");
+            return (null, false);
+        }
+        return (PodInjector.SdsVolumeName, true);
     }
 
     public InjectorSettings Settings { get; }
@@ -40,32 +67,49 @@ public sealed class InjectionPlan
     public string VirtualNode { get; }
     /// <summary>The pod's top controller (or the pod's own name), when known.</summary>
     public string? Workload { get; }
-    /// <summary>Admission warnings so far; rendering adds its own.</summary>
-    public List<string> Warnings => Overrides.Warnings;
+    /// <summary>The API server's version, for <c>APPMESH_PLATFORM_K8S_VERSION</c>; null when unknown.</summary>
+    public string? KubernetesVersion { get; }
+    /// <summary>Admission warnings: the gate's, the annotations', the plan's; rendering adds its own.</summary>
+    public List<string> Warnings { get; }
 
     /// <summary>The App Mesh CNI plugin redirects traffic (annotation, or a Fargate pod): no proxyinit.</summary>
     public bool Cni { get; }
     /// <summary>The sidecars are native sidecars (init containers with <c>restartPolicy: Always</c>).</summary>
     public bool Native { get; }
-    public string CpuRequest { get; }
-    public string MemoryRequest { get; }
+    /// <summary>Envoy's resources; null: not set (an empty annotation, as the controller reads it).</summary>
+    public string? CpuRequest { get; }
+    public string? MemoryRequest { get; }
     public string? CpuLimit { get; }
     public string? MemoryLimit { get; }
     /// <summary><c>APPMESH_APP_PORTS</c>: the <c>ports</c> annotation, else <see cref="ContainerPorts"/>.</summary>
     public string AppPorts { get; }
-    public string EgressIgnoredIps => Overrides.EgressIgnoredIps ?? Formats.NormalizeAddressList(Settings.IgnoredIps) ?? "";
+    public string EgressIgnoredIps => Overrides.EgressIgnoredIps ?? IptablesLists.ReadAddresses(Settings.IgnoredIps).Value;
     public string EgressIgnoredPorts => Overrides.EgressIgnoredPorts ?? PodInjector.DefaultEgressIgnoredPorts;
     /// <summary>Envoy's <c>APPMESH_VIRTUAL_NODE_NAME</c> and <c>APPMESH_RESOURCE_ARN</c>.</summary>
     public string ResourceArn => $"mesh/{Mesh}/virtualNode/{VirtualNode}";
+    /// <summary>X-Ray is on and the pod has no container of the daemon's name yet.</summary>
+    public bool AddXrayDaemon { get; }
+    /// <summary>SDS is on for the pod (<c>--enable-sds</c>, unless the pod says <c>sds: disabled</c>).</summary>
+    public bool Sds { get; }
+    /// <summary>The volume Envoy mounts the SDS socket from; null when SDS is off or the socket cannot be mounted.</summary>
+    public string? SdsVolumeName { get; }
+    /// <summary>Placement adds the SDS socket's hostPath volume.</summary>
+    public bool AddSdsVolume { get; }
+    public string? XdsEndpoint => Overrides.XdsEndpoint ?? Settings.XdsEndpoint;
+    public string? SigningName => Overrides.SigningName ?? Settings.SigningName;
+    public string? ResourceCluster => Overrides.ResourceCluster ?? Settings.ResourceCluster;
+    /// <summary>The X-Ray daemon's config mount, when the daemon is added and the annotation is well-formed.</summary>
+    public XrayConfigMount? XrayConfigMount => AddXrayDaemon && Overrides.XrayConfigMount is { Error: null } mount ? mount : null;
 
     /// <summary>Resolves the plan of a selected pod; false, with the skip or denial, when its annotations
-    /// are malformed, it has no name to derive a virtual node from, or the plan would give an invalid pod.</summary>
+    /// are malformed in a way the controller refuses too, it has no name to derive a virtual node from, or
+    /// the plan would give a pod the API server rejects.</summary>
     public static bool TryResolve(InjectorSettings settings, SelectedPod pod, PodContext context,
         [NotNullWhen(true)] out InjectionPlan? plan, [NotNullWhen(false)] out InjectionResult? refusal)
     {
         plan = null;
         var overrides = PodOverrides.Parse(pod.Annotations);
-        var warnings = overrides.Warnings;
+        List<string> warnings = [.. pod.Warnings ?? [], .. overrides.Warnings];
         if (overrides.Errors.Count > 0)
         {
             refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), warnings);
@@ -75,6 +119,7 @@ public sealed class InjectionPlan
         var workload = context.WorkloadName ?? JsonNodes.Str(pod.Metadata?["name"]);
         var mesh = overrides.Mesh ?? settings.MeshName;
         var virtualNode = overrides.VirtualNode;
+        string? nameWarning = null;
         if (virtualNode is null)
         {
             if (string.IsNullOrEmpty(workload))
@@ -85,19 +130,24 @@ public sealed class InjectionPlan
             virtualNode = $"{workload}-{context.Namespace}";
             if (!Formats.IsMeshName(virtualNode))
             {
-                refusal = InjectionResult.Denied(Reasons.InvalidVirtualNodeName,
-                    $"the derived virtual node name \"{virtualNode}\" is not a valid App Mesh name ({Formats.MeshNameFormat}); set the {AnnotationKeys.VirtualNode} annotation", warnings, workload);
-                return false;
+                // The controller names virtual nodes after VirtualNode resources and has no derived name to
+                // refuse; a name App Mesh accepts keeps such a pod (a dotted StatefulSet's) injected.
+                var valid = ValidName(virtualNode);
+                nameWarning = $"the derived virtual node name {PodOverrides.Quote(virtualNode)} is not a valid App Mesh name ({Formats.MeshNameFormat}); " +
+                    $"injected as \"{valid}\"; set the {AnnotationKeys.VirtualNode} annotation to name it";
+                virtualNode = valid;
             }
         }
 
         var resolved = new InjectionPlan(settings, overrides, pod, context, mesh, virtualNode, workload);
-        if (!resolved.Native && context.WorkloadKind is "Job" or "CronJob") warnings.Add(ClassicJobWarning(context.WorkloadKind));
+        if (nameWarning is not null) resolved.Warnings.Add(nameWarning);
+        if (!resolved.Native && context.WorkloadKind is "Job" or "CronJob") resolved.Warnings.Add(ClassicJobWarning(context.WorkloadKind));
         if (resolved.Validate() is { Count: > 0 } errors)
         {
-            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", errors), warnings, workload);
+            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", errors), resolved.Warnings, workload);
             return false;
         }
+        resolved.WarnAboutPorts();
         plan = resolved;
         refusal = null;
         return true;
@@ -109,43 +159,55 @@ public sealed class InjectionPlan
         $"{kind} pods never complete while a classic Envoy sidecar keeps running; use native sidecars on Kubernetes >= 1.29 " +
         $"(--sidecar-mode native, or --sidecar-mode auto against such a cluster, or the annotation {AnnotationKeys.NativeSidecar}: enabled)";
 
-    /// <summary>What would make the API server reject the injected pod: a request above its limit (annotation
-    /// against flag, or the reverse; two annotations are checked when parsed), unknown or duplicate volumes,
-    /// shared mount paths. Empty when the plan is sound.</summary>
+    /// <summary>The name with every character App Mesh refuses replaced by '-', at most 255 characters.</summary>
+    private static string ValidName(string name)
+    {
+        var text = new StringBuilder(name.Length);
+        foreach (var c in name) text.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-');
+        return text.Length > 255 ? text.ToString(0, 255) : text.ToString();
+    }
+
+    /// <summary>What would make the API server reject the injected pod, or what the controller refuses when
+    /// it adds the X-Ray daemon: a request above its limit (annotation against flag, or the reverse; two
+    /// annotations are checked when parsed), unknown or duplicate volumes, shared mount paths, a malformed
+    /// <c>xrayAgentConfigMount</c> or sampling rate. Empty when the plan is sound.</summary>
     public List<string> Validate()
     {
         var errors = new List<string>();
         CheckResource(errors, "cpu", CpuRequest, CpuLimit, Overrides.CpuRequest is not null, Overrides.CpuLimit is not null);
         CheckResource(errors, "memory", MemoryRequest, MemoryLimit, Overrides.MemoryRequest is not null, Overrides.MemoryLimit is not null);
         CheckMounts(errors);
+        CheckXray(errors);
         return errors;
     }
 
-    private static void CheckResource(List<string> errors, string kind, string request, string? limit, bool requestFromAnnotation, bool limitFromAnnotation)
+    private static void CheckResource(List<string> errors, string kind, string? request, string? limit, bool requestFromAnnotation, bool limitFromAnnotation)
     {
-        if (limit is null || !Quantity.TryParse(request, out var r) || !Quantity.TryParse(limit, out var l) || r.Value <= l.Value) return;
+        if (request is null || limit is null || !Quantity.TryParse(request, out var r) || !Quantity.TryParse(limit, out var l) || r.Value <= l.Value) return;
         var requestSource = requestFromAnnotation ? $"annotation {AnnotationKeys.Prefix}{kind}Request" : $"--sidecar-{kind}-requests";
         var limitSource = limitFromAnnotation ? $"annotation {AnnotationKeys.Prefix}{kind}Limit" : $"--sidecar-{kind}-limits";
         errors.Add($"{requestSource} \"{request}\" is above {limitSource} \"{limit}\"; a request must not exceed its limit");
     }
 
+    /// <summary>The pod's volume names, read once.</summary>
+    private HashSet<string> PodVolumes() =>
+        Pod.Spec["volumes"] is JsonArray list ? list.Select(v => JsonNodes.Str(JsonNodes.Field(v, "name"))).OfType<string>().ToHashSet() : [];
+
     private void CheckMounts(List<string> errors)
     {
         var o = Overrides;
-        if (o.VolumeMounts.Count + o.SecretMounts.Count == 0) return; // most pods: no need to read the volumes
-        var volumes = Pod.Spec["volumes"] is JsonArray list ? list.Select(v => JsonNodes.Str(JsonNodes.Field(v, "name"))).OfType<string>().ToHashSet() : [];
+        if (o.VolumeMounts.Count + o.SecretMounts.Count == 0 && !Sds) return; // most pods: no need to read the volumes
+        var volumes = PodVolumes();
         foreach (var mount in o.VolumeMounts)
         {
             if (!volumes.Contains(mount.Name))
                 errors.Add($"annotation {AnnotationKeys.VolumeMounts}: the pod has no volume named \"{mount.Name}\"");
         }
-        var secrets = new HashSet<string>();
         foreach (var mount in o.SecretMounts)
         {
+            // The parser keeps one entry per secret (the last, as the controller's map does).
             if (volumes.Contains(mount.Name))
                 errors.Add($"annotation {AnnotationKeys.SecretMounts}: the pod already has a volume named \"{mount.Name}\"; mount it with {AnnotationKeys.VolumeMounts} instead");
-            else if (!secrets.Add(mount.Name))
-                errors.Add($"annotation {AnnotationKeys.SecretMounts}: the secret \"{mount.Name}\" is listed more than once");
         }
         var paths = new HashSet<string>();
         foreach (var (key, mount) in o.SecretMounts.Select(m => (AnnotationKeys.SecretMounts, m)).Concat(o.VolumeMounts.Select(m => (AnnotationKeys.VolumeMounts, m))))
@@ -153,6 +215,53 @@ public sealed class InjectionPlan
             if (!paths.Add(mount.MountPath.TrimEnd('/')))
                 errors.Add($"annotation {key}: the mount path \"{mount.MountPath}\" is used more than once");
         }
+        if (Sds && paths.Contains(Settings.SdsUdsPath.TrimEnd('/')))
+            errors.Add($"the mount path \"{Settings.SdsUdsPath}\" is used by an annotation and by the SDS socket (--sds-uds-path)");
+        if (Sds && o.SecretMounts.Any(m => m.Name == PodInjector.SdsVolumeName))
+            errors.Add($"annotation {AnnotationKeys.SecretMounts}: \"{PodInjector.SdsVolumeName}\" is the SDS socket's volume; name the secret otherwise");
+    }
+
+    // xray.go: the daemon's config mount and the sampling rate are checked when the daemon is added, and
+    // a malformed one fails the admission; without the daemon the controller never reads the annotation.
+    private void CheckXray(List<string> errors)
+    {
+        if (Overrides.XrayConfigMount is { } mount)
+        {
+            if (!AddXrayDaemon)
+                Warnings.Add($"annotation {AnnotationKeys.XrayAgentConfigMount} is ignored: " +
+                    (Settings.EnableXrayTracing ? $"the pod already has a container named {PodInjector.XrayName}" : "X-Ray tracing is off (--enable-xray-tracing)"));
+            else if (mount.Error is not null)
+                errors.Add(mount.Error);
+            else if (!PodVolumes().Contains(mount.VolumeName))
+                errors.Add($"annotation {AnnotationKeys.XrayAgentConfigMount}: the pod has no volume named \"{mount.VolumeName}\"");
+        }
+        if (Settings.EnableXrayTracing && Overrides.SidecarEnv.FirstOrDefault(e => e.Key == SidecarRenderer.XraySamplingRate) is { Key: not null } rate
+            && XraySampling.Format(rate.Value) is null)
+            errors.Add($"annotation {AnnotationKeys.SidecarEnv}: {SidecarRenderer.XraySamplingRate} \"{rate.Value}\" is not a number from 0 to 1");
+    }
+
+    /// <summary>SPEC issue 13 B.6: an app port that is one of Envoy's own ports gives a pod whose Envoy or
+    /// app cannot bind it; admitted (the API server accepts it) with a warning that says what moves which.</summary>
+    private void WarnAboutPorts()
+    {
+        var ports = IptablesLists.ReadPorts(AppPorts).Entries.Where(e => e.Kind is EntryKind.Canonical or EntryKind.Rewritten).Select(e => e.Written!);
+        var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
+        foreach (var (port, what, moves) in new[]
+        {
+            (Settings.EnvoyAdminPort, "Envoy's admin port", "--envoy-admin-port (the controller's --envoy-admin-access-port) moves Envoy's"),
+            (PodInjector.IngressPort, "Envoy's ingress port", "Envoy's is fixed: move the app's port"),
+            (PodInjector.EgressPort, "Envoy's egress port", "Envoy's is fixed: move the app's port"),
+        })
+        {
+            if (ports.Any(p => Contains(p, port)))
+                Warnings.Add($"app port {port} ({source}) is {what}: Envoy and the app cannot both listen on it; {moves}");
+        }
+    }
+
+    private static bool Contains(string entry, int port)
+    {
+        var colon = entry.IndexOf(':');
+        return colon < 0 ? int.Parse(entry) == port : int.Parse(entry[..colon]) <= port && port <= int.Parse(entry[(colon + 1)..]);
     }
 
     /// <summary>Every containerPort of the app containers, in order, without repeats, comma-joined:

@@ -18,7 +18,8 @@ public static class Reasons
     public const string NoWorkloadName = "no-workload-name";
     public const string InvalidAnnotation = "invalid-annotation";
     public const string InvalidPod = "invalid-pod";
-    /// <summary><c>&lt;workload&gt;-&lt;namespace&gt;</c> is not a valid App Mesh name (e.g. a dotted StatefulSet name).</summary>
+    /// <summary>Formerly: <c>&lt;workload&gt;-&lt;namespace&gt;</c> was not a valid App Mesh name. No longer given
+    /// (such a name is made valid, with a warning); kept because metrics list every reason from start-up.</summary>
     public const string InvalidVirtualNodeName = "invalid-virtual-node-name";
     /// <summary>The injector itself failed; the host admits the pod without a sidecar.</summary>
     public const string InternalError = "internal-error";
@@ -58,8 +59,14 @@ public sealed record PodContext(
     IReadOnlyDictionary<string, string>? NamespaceAnnotations = null,
     bool NativeSidecarsSupported = false)
 {
-    /// <summary>Labels of the namespace (its <c>appmesh.k8s.aws/sidecarInjectorWebhook</c> label is the namespace's injection default).</summary>
-    public IReadOnlyDictionary<string, string> NamespaceLabels { get; init; } = new Dictionary<string, string>();
+    private static readonly IReadOnlyDictionary<string, string> None = new Dictionary<string, string>();
+
+    /// <summary>Labels of the namespace: its <c>appmesh.k8s.aws/sidecarInjectorWebhook</c> label is the
+    /// namespace's injection default (<see cref="InjectionSwitch"/>). Empty when unknown.</summary>
+    public IReadOnlyDictionary<string, string> NamespaceLabels { get; init; } = None;
+
+    /// <summary>The API server's <c>gitVersion</c> (Envoy's <c>APPMESH_PLATFORM_K8S_VERSION</c>); null when unknown.</summary>
+    public string? KubernetesVersion { get; init; }
 
     /// <summary>The kind of the pod's top controller (<c>Deployment</c>, <c>Job</c>, <c>CronJob</c>…, or <c>Pod</c>), when known.</summary>
     public string? WorkloadKind { get; init; }

@@ -19,6 +19,8 @@ public sealed class PodInjector(InjectorSettings settings)
     public const string ProxyInitName = "proxyinit";
     public const string XrayName = "xray-daemon";
     public const string EcrSecretName = "appmesh-ecr-secret";
+    /// <summary>The hostPath volume of the SDS (SPIRE agent) socket, named as the controller names it (utils.go).</summary>
+    public const string SdsVolumeName = "appmesh-sds-socket-volume";
     public const int ProxyUid = 1337;
     public const int IngressPort = 15000;
     public const int EgressPort = 15001;

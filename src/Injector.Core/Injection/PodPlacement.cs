@@ -19,7 +19,10 @@ internal static class PodPlacement
 
         if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan)));
         sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan)));
-        if (s.EnableXrayTracing) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan)));
+        // A pod never gets two containers of one name (the API server refuses it): a taken name is not added again.
+        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan)));
+        else if (s.EnableXrayTracing)
+            plan.Warnings.Add($"the pod already has a container named {PodInjector.XrayName}; the X-Ray daemon is not added again (Envoy still reports to port {s.XrayDaemonPort})");
 
         if (plan.Native)
         {
@@ -37,17 +40,33 @@ internal static class PodPlacement
                 foreach (var (_, container) in initContainers) edit.Append(list, container);
             }
             var containers = edit.Array(podSpec, "containers");
-            foreach (var (_, sidecar) in sidecars) edit.Append(containers, sidecar);
+            foreach (var (name, sidecar) in sidecars)
+            {
+                // --wait-until-proxy-ready: the kubelet starts containers in order, each after the previous one's
+                // postStart hook, so Envoy goes first (envoy.go mutate).
+                if (name == PodInjector.EnvoyName && s.WaitUntilProxyReady) edit.Insert(containers, 0, sidecar);
+                else edit.Append(containers, sidecar);
+            }
         }
 
         var addedVolumes = new List<string>();
-        if (plan.Overrides.SecretMounts.Count > 0)
+        if (plan.Overrides.SecretMounts.Count > 0 || plan.AddSdsVolume)
         {
             var volumes = edit.Array(podSpec, "volumes");
             foreach (var mount in plan.Overrides.SecretMounts)
             {
                 edit.Append(volumes, new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
                 addedVolumes.Add(mount.Name);
+            }
+            if (plan.AddSdsVolume)
+            {
+                // The SPIRE agent's socket on the node (utils.go mutateSDSMounts).
+                edit.Append(volumes, new JsonObject
+                {
+                    ["name"] = PodInjector.SdsVolumeName,
+                    ["hostPath"] = new JsonObject { ["path"] = s.SdsUdsPath, ["type"] = "Socket" },
+                });
+                addedVolumes.Add(PodInjector.SdsVolumeName);
             }
         }
 

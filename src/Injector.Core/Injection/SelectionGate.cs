@@ -8,10 +8,11 @@ namespace Injector.Core.Injection;
 /// <param name="Spec">The pod's <c>spec</c>, with at least one container, every container an object.</param>
 /// <param name="Metadata">The pod's <c>metadata</c>, when it is an object.</param>
 /// <param name="Annotations">The pod's annotations over its namespace's.</param>
-public readonly record struct SelectedPod(JsonObject Spec, JsonObject? Metadata, EffectiveAnnotations Annotations);
+/// <param name="Warnings">What the gate found worth a warning (an unrecognised switch value).</param>
+public readonly record struct SelectedPod(JsonObject Spec, JsonObject? Metadata, EffectiveAnnotations Annotations, IReadOnlyList<string>? Warnings = null);
 
 /// <summary>Whether a pod is injected at all (SPEC §1): a well-formed pod whose injection switch is on
-/// (annotation, else <c>--inject-default</c>), that is not injected already and not on the host network.</summary>
+/// (<see cref="InjectionSwitch"/>), that is not injected already and not on the host network.</summary>
 public static class SelectionGate
 {
     /// <summary>True when the pod is to be injected, with its parts in <paramref name="selected"/>; otherwise
@@ -35,27 +36,21 @@ public static class SelectionGate
             return InjectionResult.Denied(Reasons.InvalidPod, "metadata.annotations must map strings to strings");
         var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
 
-        var inject = PodOverrides.ReadInjectSwitch(annotations, out var switchError);
-        if (switchError is not null)
-        {
-            // Report every malformed annotation at once, not one per attempt.
-            var rest = PodOverrides.Parse(annotations);
-            return InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", rest.Errors.Prepend(switchError)), rest.Warnings);
-        }
-        if (inject == false)
-            return InjectionResult.Skipped(Reasons.DisabledByAnnotation, $"{AnnotationKeys.SidecarInjectorWebhook} is disabled");
-        if (inject is null && !injectDefault)
-            return InjectionResult.Skipped(Reasons.InjectDefaultOff, $"injection is off by default (--inject-default=false) and {AnnotationKeys.SidecarInjectorWebhook} is not enabled");
+        var decision = InjectionSwitch.Decide(annotations, context.NamespaceLabels, injectDefault);
+        IReadOnlyList<string> warnings = decision.Warning is null ? [] : [decision.Warning];
+        if (!decision.Inject)
+            return InjectionResult.Skipped(decision.SkipReason!, decision.Message, warnings);
         if (podAnnotations.ContainsKey(AnnotationKeys.Status) || HasContainer(spec, PodInjector.EnvoyName) || HasContainer(spec, PodInjector.ProxyInitName))
-            return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected");
+            return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected", warnings);
         if (JsonNodes.Bool(spec["hostNetwork"]) == true)
-            return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's");
+            return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's", warnings);
 
-        selected = new SelectedPod(spec, metadata, annotations);
+        selected = new SelectedPod(spec, metadata, annotations, warnings);
         return null;
     }
 
-    private static bool HasContainer(JsonObject spec, string name) =>
+    /// <summary>Whether a container or init container of the pod has this name.</summary>
+    internal static bool HasContainer(JsonObject spec, string name) =>
         ContainsNamed(spec["containers"], name) || ContainsNamed(spec["initContainers"], name);
 
     private static bool ContainsNamed(JsonNode? list, string name) =>

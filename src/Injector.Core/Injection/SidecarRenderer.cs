@@ -47,6 +47,12 @@ internal static class SidecarRenderer
         return EndAsNode(w);
     }
 
+    /// <summary>The environment variable of the X-Ray sampling rate, which a pod's <c>sidecarEnv</c> may set.</summary>
+    public const string XraySamplingRate = "XRAY_SAMPLING_RATE";
+
+    /// <summary>The controller's value of <c>APPMESH_PLATFORM_K8S_VERSION</c> when the API server's version is unknown (pkg/k8s/utils.go).</summary>
+    public const string UnknownKubernetesVersion = "UNKNOWN_K8S_VERSION";
+
     /// <summary>Envoy; a <c>sidecarEnv</c> entry that would replace one of the injector's variables is
     /// dropped with a warning in <see cref="InjectionPlan.Warnings"/>.</summary>
     public static JsonObject Envoy(InjectionPlan plan)
@@ -58,12 +64,28 @@ internal static class SidecarRenderer
         w.WriteString("image", o.SidecarImage ?? s.SidecarImage);
         WritePort(w, "stats", s.EnvoyAdminPort, "TCP");
         w.WriteStartArray("env");
-        foreach (var (name, value) in env) WriteEnv(w, name, value);
+        foreach (var variable in env) WriteEnv(w, variable);
         w.WriteEndArray();
         WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
         WriteRunAsProxyUser(w);
-        WriteLiveProbe(w, s.EnvoyAdminPort, "readinessProbe", initialDelay: 1, period: 10, failureThreshold: 3);
+        WriteLiveProbe(w, s.EnvoyAdminPort, "readinessProbe", initialDelay: s.ReadinessProbeInitialDelay, period: s.ReadinessProbePeriod, failureThreshold: 3);
         w.WriteStartObject("lifecycle");
+        if (s.WaitUntilProxyReady)
+        {
+            // As the controller's (sidecar_builder.go): the App Mesh agent in the Envoy image polls Envoy until
+            // it is ready; the kubelet starts the next container only when this hook returns. The controller
+            // gates on `envoy --version` >= 1.22.2.1; the agent ships from that version, so this checks for it.
+            w.WriteStartObject("postStart");
+            w.WriteStartObject("exec");
+            w.WriteStartArray("command");
+            w.WriteStringValue("sh");
+            w.WriteStringValue("-c");
+            w.WriteStringValue(string.Create(CultureInfo.InvariantCulture,
+                $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi"));
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
         w.WriteStartObject("preStop");
         w.WriteStartObject("exec");
         w.WriteStartArray("command");
@@ -74,7 +96,8 @@ internal static class SidecarRenderer
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
-        if (o.SecretMounts.Count + o.VolumeMounts.Count > 0)
+        var sdsVolume = plan.SdsVolumeName;
+        if (o.SecretMounts.Count + o.VolumeMounts.Count > 0 || sdsVolume is not null)
         {
             w.WriteStartArray("volumeMounts");
             foreach (var mount in o.SecretMounts.Concat(o.VolumeMounts))
@@ -83,6 +106,14 @@ internal static class SidecarRenderer
                 w.WriteString("name", mount.Name);
                 w.WriteString("mountPath", mount.MountPath);
                 w.WriteBoolean("readOnly", true);
+                w.WriteEndObject();
+            }
+            if (sdsVolume is not null)
+            {
+                // Envoy talks to the SPIRE agent over the socket: not read-only (utils.go mutateSDSMounts).
+                w.WriteStartObject();
+                w.WriteString("name", sdsVolume);
+                w.WriteString("mountPath", s.SdsUdsPath);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -102,12 +133,43 @@ internal static class SidecarRenderer
         var w = BeginObject();
         w.WriteString("name", PodInjector.XrayName);
         w.WriteString("image", s.XrayImage);
+        if (plan.XrayConfigMount is { } mount)
+        {
+            // xray.go: a config file overrides every command-line setting.
+            w.WriteStartArray("command");
+            w.WriteStringValue("/xray");
+            w.WriteStringValue("--config");
+            w.WriteStringValue(mount.ConfigFile);
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteStartArray("args");
+            w.WriteStringValue("--log-level");
+            w.WriteStringValue(s.XrayLogLevel);
+            if (s.XrayConfigRoleArn is { } arn)
+            {
+                w.WriteStringValue("--role-arn");
+                w.WriteStringValue(arn);
+            }
+            w.WriteEndArray();
+        }
         WritePort(w, "xray", s.XrayDaemonPort, "UDP");
         w.WriteStartArray("env");
-        WriteEnv(w, "AWS_REGION", s.Region);
+        WriteEnv(w, new EnvVar("AWS_REGION", s.Region));
         w.WriteEndArray();
         WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
         WriteRunAsProxyUser(w);
+        if (plan.XrayConfigMount is { } config)
+        {
+            w.WriteStartArray("volumeMounts");
+            w.WriteStartObject();
+            w.WriteString("name", config.VolumeName);
+            w.WriteString("mountPath", config.MountPath);
+            w.WriteBoolean("readOnly", true);
+            w.WriteEndObject();
+            w.WriteEndArray();
+        }
         if (plan.Native) w.WriteString("restartPolicy", "Always");
         return EndAsNode(w);
     }
@@ -153,53 +215,83 @@ internal static class SidecarRenderer
         return Encoding.UTF8.GetString(End(w));
     }
 
-    // Envoy's variables in their fixed order (README), then the user's sidecarEnv.
-    private static List<(string Name, string Value)> EnvoyEnvironment(InjectionPlan plan)
+    /// <summary>One environment variable: a value, or a field of the pod (the downward API).</summary>
+    private readonly record struct EnvVar(string Name, string? Value, string? FieldPath = null);
+
+    /// <summary>The controller renders this address flag value as the node's IP (sidecar_builder.go getEnvoyEnv).</summary>
+    private const string HostIpReference = "ref:status.hostIP";
+
+    private static EnvVar Address(string name, string value) =>
+        value == HostIpReference ? new EnvVar(name, null, "status.hostIP") : new EnvVar(name, value);
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // Envoy's variables in their fixed order (README), then the user's sidecarEnv and sidecarEnvJson. The
+    // controller sets the same variables (sidecar_builder.go updateEnvMapForEnvoy) from a Go map, in no order.
+    private static List<EnvVar> EnvoyEnvironment(InjectionPlan plan)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
-        var env = new List<(string Name, string Value)>
+        var env = new List<EnvVar>
         {
-            ("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
-            ("APPMESH_RESOURCE_ARN", plan.ResourceArn),
-            ("AWS_REGION", s.Region),
-            ("ENVOY_LOG_LEVEL", o.SidecarLogLevel ?? s.EnvoyLogLevel),
-            ("APPMESH_PREVIEW", (o.Preview ?? s.Preview) ? "1" : "0"),
-            ("ENVOY_ADMIN_ACCESS_PORT", s.EnvoyAdminPort.ToString(CultureInfo.InvariantCulture)),
-            ("ENVOY_ADMIN_ACCESS_LOG_FILE", s.EnvoyAdminAccessLogFile),
+            new("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
+            new("APPMESH_RESOURCE_ARN", plan.ResourceArn),
+            new("AWS_REGION", s.Region),
+            new("ENVOY_LOG_LEVEL", o.SidecarLogLevel ?? s.EnvoyLogLevel),
+            new("APPMESH_PREVIEW", (o.Preview ?? s.Preview) ? "1" : "0"),
+            new("ENVOY_ADMIN_ACCESS_PORT", Number(s.EnvoyAdminPort)),
         };
+        if (s.EnvoyAdminAccessLogFile.Length > 0) env.Add(new("ENVOY_ADMIN_ACCESS_LOG_FILE", s.EnvoyAdminAccessLogFile));
+        if (plan.Sds) env.Add(new("APPMESH_SDS_SOCKET_PATH", s.SdsUdsPath));
         switch (s.Tracer)
         {
             case Tracer.XRay:
-                env.Add(("ENABLE_ENVOY_XRAY_TRACING", "1"));
-                env.Add(("XRAY_DAEMON_PORT", s.XrayDaemonPort.ToString(CultureInfo.InvariantCulture)));
-                env.Add(("XRAY_SAMPLING_RATE", s.XraySamplingRate));
+                env.Add(new("ENABLE_ENVOY_XRAY_TRACING", "1"));
+                env.Add(new("XRAY_DAEMON_PORT", Number(s.XrayDaemonPort)));
+                // A pod's sidecarEnv may set the rate: the controller lets it win over the flag.
+                var rate = o.SidecarEnv.FirstOrDefault(e => e.Key == XraySamplingRate).Value ?? s.XraySamplingRate;
+                env.Add(new(XraySamplingRate, XraySampling.Format(rate) ?? rate));
                 break;
             case Tracer.Jaeger:
-                env.Add(("ENABLE_ENVOY_JAEGER_TRACING", "1"));
-                env.Add(("JAEGER_TRACER_ADDRESS", s.JaegerAddress));
-                env.Add(("JAEGER_TRACER_PORT", s.JaegerPort.ToString(CultureInfo.InvariantCulture)));
+                env.Add(new("ENABLE_ENVOY_JAEGER_TRACING", "1"));
+                env.Add(Address("JAEGER_TRACER_ADDRESS", s.JaegerAddress));
+                env.Add(new("JAEGER_TRACER_PORT", Number(s.JaegerPort)));
                 break;
             case Tracer.Datadog:
-                env.Add(("ENABLE_ENVOY_DATADOG_TRACING", "1"));
-                env.Add(("DATADOG_TRACER_ADDRESS", s.DatadogAddress));
-                env.Add(("DATADOG_TRACER_PORT", s.DatadogPort.ToString(CultureInfo.InvariantCulture)));
+                env.Add(new("ENABLE_ENVOY_DATADOG_TRACING", "1"));
+                env.Add(Address("DATADOG_TRACER_ADDRESS", s.DatadogAddress));
+                env.Add(new("DATADOG_TRACER_PORT", Number(s.DatadogPort)));
                 break;
         }
-        if (s.EnableStatsTags) env.Add(("ENABLE_ENVOY_STATS_TAGS", "1"));
+        if (s.EnableStatsTags) env.Add(new("ENABLE_ENVOY_STATS_TAGS", "1"));
         if (s.EnableStatsD)
         {
-            env.Add(("ENABLE_ENVOY_DOG_STATSD", "1"));
-            env.Add(("STATSD_ADDRESS", s.StatsDAddress));
-            env.Add(("STATSD_PORT", s.StatsDPort.ToString(CultureInfo.InvariantCulture)));
+            env.Add(new("ENABLE_ENVOY_DOG_STATSD", "1"));
+            env.Add(Address("STATSD_ADDRESS", s.StatsDAddress));
+            env.Add(new("STATSD_PORT", Number(s.StatsDPort)));
+            if (s.StatsDSocketPath is { } socket) env.Add(new("STATSD_SOCKET_PATH", socket));
         }
+        // What the controller tells Envoy about its platform (App Mesh reads them for support), and its endpoints.
+        env.Add(new("APPMESH_PLATFORM_K8S_POD_UID", null, "metadata.uid"));
+        env.Add(new("APPMESH_PLATFORM_K8S_VERSION", plan.KubernetesVersion is { Length: > 0 } version && !Formats.HasControlCharacter(version) ? version : UnknownKubernetesVersion));
+        env.Add(new("APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION", PodInjector.Version));
+        env.Add(new("APPMESH_DUALSTACK_ENDPOINT", s.DualStackEndpoint ? "1" : "0"));
+        env.Add(new("APPMESH_FIPS_ENDPOINT", s.FipsEndpoint ? "1" : "0"));
+        env.Add(new("ENVOY_ADMIN_ACCESS_ENABLE_IPV6", s.EnvoyAdminAccessEnableIpv6 ? "true" : "false"));
+        env.Add(new("APPNET_AGENT_ADMIN_MODE", "uds"));
+        env.Add(new("APPNET_AGENT_ADMIN_UDS_PATH", "/tmp/agent.sock"));
+        // After the App Mesh service: another xDS management server (SPEC §10).
+        if (plan.XdsEndpoint is { } xds) env.Add(new("APPMESH_XDS_ENDPOINT", xds));
+        if (plan.SigningName is { } signing) env.Add(new("APPMESH_SIGNING_NAME", signing));
+        if (plan.ResourceCluster is { } cluster) env.Add(new("APPMESH_RESOURCE_CLUSTER", cluster));
         foreach (var (key, value) in o.SidecarEnv)
         {
+            if (key == XraySamplingRate && s.Tracer == Tracer.XRay) continue;
             if (env.Any(e => e.Name == key))
             {
                 plan.Warnings.Add($"annotation {AnnotationKeys.SidecarEnv}: {key} is set by the injector and cannot be overridden; ignored");
                 continue;
             }
-            env.Add((key, value));
+            env.Add(new(key, value));
         }
         return env;
     }
@@ -240,21 +332,37 @@ internal static class SidecarRenderer
         w.WriteEndObject();
     }
 
-    private static void WriteEnv(Utf8JsonWriter w, string name, string value)
+    private static void WriteEnv(Utf8JsonWriter w, string name, string value) => WriteEnv(w, new EnvVar(name, value));
+
+    private static void WriteEnv(Utf8JsonWriter w, EnvVar variable)
     {
         w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WriteString("value", value);
+        w.WriteString("name", variable.Name);
+        if (variable.FieldPath is { } field)
+        {
+            w.WriteStartObject("valueFrom");
+            w.WriteStartObject("fieldRef");
+            w.WriteString("fieldPath", field);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteString("value", variable.Value);
+        }
         w.WriteEndObject();
     }
 
-    private static void WriteResources(Utf8JsonWriter w, string cpuRequest, string memoryRequest, string? cpuLimit, string? memoryLimit)
+    private static void WriteResources(Utf8JsonWriter w, string? cpuRequest, string? memoryRequest, string? cpuLimit, string? memoryLimit)
     {
         w.WriteStartObject("resources");
-        w.WriteStartObject("requests");
-        w.WriteString("cpu", cpuRequest);
-        w.WriteString("memory", memoryRequest);
-        w.WriteEndObject();
+        if (cpuRequest is not null || memoryRequest is not null)
+        {
+            w.WriteStartObject("requests");
+            if (cpuRequest is not null) w.WriteString("cpu", cpuRequest);
+            if (memoryRequest is not null) w.WriteString("memory", memoryRequest);
+            w.WriteEndObject();
+        }
         if (cpuLimit is not null || memoryLimit is not null)
         {
             w.WriteStartObject("limits");

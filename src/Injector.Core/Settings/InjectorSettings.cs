@@ -42,16 +42,36 @@ public sealed record InjectorSettings
 
     public string IgnoredIps { get; init; } = "169.254.169.254";
     public int EnvoyAdminPort { get; init; } = 9901;
+    /// <summary>Empty: <c>ENVOY_ADMIN_ACCESS_LOG_FILE</c> is left out, as the controller leaves it out.</summary>
     public string EnvoyAdminAccessLogFile { get; init; } = "/tmp/envoy_admin_access.log";
+    public bool EnvoyAdminAccessEnableIpv6 { get; init; }
     public string EnvoyLogLevel { get; init; } = "info";
     public bool Preview { get; init; }
     public int PrestopDelay { get; init; } = 20;
+    public int ReadinessProbeInitialDelay { get; init; } = 1;
+    public int ReadinessProbePeriod { get; init; } = 10;
+    /// <summary>Envoy first among the containers, with a postStart hook that waits until it is ready.</summary>
+    public bool WaitUntilProxyReady { get; init; }
+    public int PostStartTimeout { get; init; } = 180;
+    public int PostStartInterval { get; init; } = 5;
+    public bool EnableSds { get; init; }
+    public string SdsUdsPath { get; init; } = "/run/spire/sockets/agent.sock";
+    public bool DualStackEndpoint { get; init; }
+    public bool FipsEndpoint { get; init; }
+    /// <summary>The EKS cluster name: the controller uses it for Cloud Map, not for injection; accepted, unused.</summary>
+    public string? ClusterName { get; init; }
+    /// <summary>After the App Mesh service: the xDS server, signing name and cluster Envoy reports (SPEC §10).</summary>
+    public string? XdsEndpoint { get; init; }
+    public string? SigningName { get; init; }
+    public string? ResourceCluster { get; init; }
     public bool EnableIamForServiceAccounts { get; init; } = true;
     public bool EnableEcrSecret { get; init; }
 
     public bool EnableXrayTracing { get; init; }
     public int XrayDaemonPort { get; init; } = 2000;
     public string XraySamplingRate { get; init; } = "0.05";
+    public string XrayLogLevel { get; init; } = "prod";
+    public string? XrayConfigRoleArn { get; init; }
     public bool EnableJaegerTracing { get; init; }
     public string JaegerAddress { get; init; } = "appmesh-jaeger.appmesh-system";
     public int JaegerPort { get; init; } = 9411;
@@ -62,6 +82,7 @@ public sealed record InjectorSettings
     public bool EnableStatsD { get; init; }
     public string StatsDAddress { get; init; } = "127.0.0.1";
     public int StatsDPort { get; init; } = 8125;
+    public string? StatsDSocketPath { get; init; }
 
     /// <summary>The single enabled tracer (validation guarantees at most one).</summary>
     public Tracer Tracer =>

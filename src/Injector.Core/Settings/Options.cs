@@ -15,12 +15,22 @@ public interface IOption
     bool IsBool { get; }
 
     string Help { get; }
+
+    /// <summary>Other flag names (and config keys) for the same option: the App Mesh controller's names
+    /// where ours differ, so that its chart's arguments carry over.</summary>
+    IReadOnlyList<string> FlagAliases { get; }
 }
 
 /// <summary>One option of settings type <typeparamref name="T"/>. <c>Set</c> returns the settings with the
 /// (trimmed) value applied, or throws <see cref="FormatException"/> with a message that starts with
 /// <c>--name:</c> when the value is malformed.</summary>
-public sealed record Option<T>(string Name, IReadOnlyList<string> EnvNames, bool IsBool, Func<T, string, T> Set, string Help) : IOption;
+public sealed record Option<T>(string Name, IReadOnlyList<string> EnvNames, bool IsBool, Func<T, string, T> Set, string Help) : IOption
+{
+    public IReadOnlyList<string> FlagAliases { get; init; } = [];
+
+    /// <summary>This option, also accepted as <c>--alias</c> for each of <paramref name="aliases"/>.</summary>
+    public Option<T> AlsoAs(params string[] aliases) => this with { FlagAliases = aliases };
+}
 
 /// <summary>Every option of one settings type, and the checks that need all of them at once.</summary>
 public interface IOptionTable
@@ -50,6 +60,12 @@ public sealed class OptionTable<T>(IReadOnlyList<Option<T>> options, Func<T, IEn
         foreach (var option in Options)
         {
             if (!values.TryGetValue(option.Name, out var value)) continue;
+            // No control character ever reaches a pod or a log line from configuration either.
+            if (Formats.HasControlCharacter(value))
+            {
+                errors.Add($"--{option.Name}: '{Escape(value)}' contains a control character");
+                continue;
+            }
             try
             {
                 settings = option.Set(settings, value.Trim());
@@ -63,6 +79,9 @@ public sealed class OptionTable<T>(IReadOnlyList<Option<T>> options, Func<T, IEn
     }
 
     public IEnumerable<string> Validate(T settings) => validate(settings);
+
+    private static string Escape(string value) =>
+        string.Concat(value.Select(c => char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString()));
 
     object IOptionTable.Parse(IReadOnlyDictionary<string, string> values, ICollection<string> errors) => Parse(values, errors)!;
 

@@ -81,7 +81,8 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
 public static class CertificateSetup
 {
     /// <summary>HTTPS on <c>--port</c> with the configured certificate (reloaded when its files change) or one
-    /// generated in memory; TLS 1.2 minimum.</summary>
+    /// generated in memory; TLS 1.2 minimum, or 1.3 with <c>--tls-min-version</c>; TLS 1.2's cipher suites
+    /// from <c>--tls-cipher-suite</c>.</summary>
     public static WebApplicationBuilder AddServingCertificate(this WebApplicationBuilder builder, WebhookOptions options)
     {
         builder.Services.AddSingleton(sp =>
@@ -91,6 +92,10 @@ public static class CertificateSetup
             return store;
         });
         builder.Services.AddSingleton<CertificateWatchOptions>();
+        // As in Go's crypto/tls, the list governs TLS 1.2 only; TLS 1.3's suites stay on.
+        var cipherSuites = options.TlsCipherSuites is { } suites && !OperatingSystem.IsWindows()
+            ? new System.Net.Security.CipherSuitesPolicy([.. suites, .. WebhookOptions.Tls13Suites])
+            : null;
         builder.Services.AddHostedService<CertificateWatcher>();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -106,7 +111,8 @@ public static class CertificateSetup
                     return ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
                     {
                         ServerCertificateContext = context,
-                        EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                        EnabledSslProtocols = options.TlsProtocols,
+                        CipherSuitesPolicy = cipherSuites,
                     });
                 },
             }));

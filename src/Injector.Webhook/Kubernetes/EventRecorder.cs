@@ -12,7 +12,8 @@ using k8s.Models;
 namespace Injector.Webhook.Kubernetes;
 
 /// <summary>Records <c>Injected</c>, <c>InjectionSkipped</c> and <c>InjectionFailed</c> Events on the pod's
-/// top owner (the Deployment, StatefulSet…), where <c>kubectl describe</c> shows them. Decisions are
+/// top owner (the Deployment, StatefulSet…), where <c>kubectl describe</c> shows them, and an
+/// <c>InjectionWarning</c> Event when an admitted pod carries warnings. Decisions are
 /// queued to a bounded channel and sent by a background loop, so an admission never waits for the API;
 /// when the queue is full the Event is dropped and counted. Repeats of one Event within
 /// <see cref="AggregationWindow"/> raise its <c>count</c> instead of creating another object.</summary>
@@ -44,6 +45,17 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         };
     }
 
+    /// <summary>The <c>InjectionWarning</c> Event of a pod admitted with warnings (each names the annotation,
+    /// quotes the value and says the fix), or null: none for denials (their message says it all), dry
+    /// runs, or pods without an owner.</summary>
+    public static (string Type, string Reason, string Message)? DescribeWarnings(AdmissionRequest request, AdmissionDecision decision)
+    {
+        if (Describe(request, decision) is null || decision.Response.Warnings.Count == 0) return null;
+        if (decision.Result is not (AdmissionDecision.ResultInjected or AdmissionDecision.ResultSkipped)) return null;
+        var count = decision.Response.Warnings.Count;
+        return ("Warning", "InjectionWarning", $"a new pod was admitted with {count} warning{(count == 1 ? "" : "s")}: {string.Join("; ", decision.Response.Warnings)}");
+    }
+
     public void OnDecision(AdmissionRequest request, AdmissionDecision decision)
     {
         if (Describe(request, decision) is null) return;
@@ -64,7 +76,8 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
             {
                 try
                 {
-                    await RecordAsync(request, decision, stoppingToken);
+                    await RecordAsync(request, decision, Describe(request, decision)!.Value, stoppingToken);
+                    if (DescribeWarnings(request, decision) is { } warning) await RecordAsync(request, decision, warning, stoppingToken);
                 }
                 catch (KubernetesApiException ex)
                 {
@@ -78,9 +91,9 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         }
     }
 
-    private async Task RecordAsync(AdmissionRequest request, AdmissionDecision decision, CancellationToken stoppingToken)
+    private async Task RecordAsync(AdmissionRequest request, AdmissionDecision decision, (string Type, string Reason, string Message) @event, CancellationToken stoppingToken)
     {
-        var (type, reason, message) = Describe(request, decision)!.Value;
+        var (type, reason, message) = @event;
         var ns = request.Namespace;
         var involved = await InvolvedObjectAsync(request, decision, stoppingToken);
         var now = _time.GetUtcNow();

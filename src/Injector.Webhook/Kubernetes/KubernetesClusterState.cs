@@ -10,8 +10,8 @@ using k8s.Models;
 namespace Injector.Webhook.Kubernetes;
 
 /// <summary>What the webhook knows about the cluster, kept up to date in the background so that an
-/// admission reads it without I/O: the <c>appmesh.k8s.aws/*</c> annotations of every namespace (a list,
-/// then a watch, restarted with backoff) and whether the API server supports native sidecars.</summary>
+/// admission reads it without I/O: the <c>appmesh.k8s.aws/*</c> annotations and labels of every namespace
+/// (a list, then a watch, restarted with backoff) and the API server's version (native sidecars).</summary>
 public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<KubernetesClusterState> logger) : BackgroundService, IClusterState
 {
     public static readonly TimeSpan VersionRefresh = TimeSpan.FromMinutes(10);
@@ -19,6 +19,7 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     public const int WatchSeconds = 300;
 
     private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _namespaces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _labels = new(StringComparer.Ordinal);
     private volatile bool _nativeSidecars;
     private volatile string? _serverVersion;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,7 +58,13 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
         }
     }
 
+    /// <summary>The namespace's <c>appmesh.k8s.aws/*</c> labels (its injection default), from the same cache.</summary>
+    public IReadOnlyDictionary<string, string>? NamespaceLabels(string @namespace) =>
+        _labels.TryGetValue(@namespace, out var labels) ? labels : null;
+
     public bool NativeSidecarsSupported => _nativeSidecars;
+
+    string? IClusterState.KubernetesVersion => _serverVersion;
 
     /// <summary>The API server's gitVersion, once known.</summary>
     public string? ServerVersion => _serverVersion;
@@ -112,7 +119,7 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
                     var list = await api.CallAsync("list-namespaces", (c, token) => c.CoreV1.ListNamespaceAsync(cancellationToken: token), ct);
                     var seen = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var ns in list.Items) { Store(ns); seen.Add(ns.Metadata.Name); }
-                    foreach (var gone in _namespaces.Keys.Where(k => !seen.Contains(k)).ToList()) _namespaces.TryRemove(gone, out _);
+                    foreach (var gone in _namespaces.Keys.Where(k => !seen.Contains(k)).ToList()) Forget(gone);
                     resourceVersion = list.Metadata?.ResourceVersion ?? "";
                     _synced.TrySetResult();
                 }
@@ -151,7 +158,7 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
                         Store(ns);
                         break;
                     case WatchEventType.Deleted:
-                        _namespaces.TryRemove(ns.Metadata.Name, out _);
+                        Forget(ns.Metadata.Name);
                         break;
                     case WatchEventType.Error:
                         throw new ResourceExpiredException("the watch ended with an error event (resourceVersion too old)");
@@ -169,9 +176,18 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
 
     private void Store(V1Namespace ns)
     {
-        var annotations = (ns.Metadata.Annotations ?? new Dictionary<string, string>())
-            .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
-            .ToFrozenDictionary(StringComparer.Ordinal);
-        _namespaces[ns.Metadata.Name] = annotations;
+        static FrozenDictionary<string, string> Ours(IDictionary<string, string>? map) =>
+            (map ?? new Dictionary<string, string>())
+                .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
+                .ToFrozenDictionary(StringComparer.Ordinal);
+        // Labels first: a reader that finds the annotations finds the labels too.
+        _labels[ns.Metadata.Name] = Ours(ns.Metadata.Labels);
+        _namespaces[ns.Metadata.Name] = Ours(ns.Metadata.Annotations);
+    }
+
+    private void Forget(string @namespace)
+    {
+        _namespaces.TryRemove(@namespace, out _);
+        _labels.TryRemove(@namespace, out _);
     }
 }

@@ -57,10 +57,10 @@ public sealed class InjectReportTests
     [Fact]
     public void A_denied_pod_is_a_failed_line_with_the_reason_code_and_message()
     {
-        var run = Run("kind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations: {appmesh.k8s.aws/ports: http}\nspec:\n  containers: [{name: a, image: b}]\n");
+        var run = Run("kind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations: {appmesh.k8s.aws/cpuLimit: lots}\nspec:\n  containers: [{name: a, image: b}]\n");
 
         Assert.Equal(
-            ["m.yaml:1: Pod shop/p: failed (invalid-annotation): annotation appmesh.k8s.aws/ports: \"http\" is not valid; expected a comma-separated list of ports from 1 to 65535, such as 8080,9090"],
+            ["m.yaml:1: Pod shop/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuLimit: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"],
             InjectReport.Lines(run));
         Assert.Equal("0 injected, 0 skipped, 0 passed through, 1 failed, 0 unreadable", InjectReport.Summary(run.Counts));
     }

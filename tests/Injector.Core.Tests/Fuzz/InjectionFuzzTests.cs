@@ -19,6 +19,21 @@ public sealed partial class InjectionFuzzTests
 
     private static readonly InjectorSettings Settings = new() { MeshName = "fuzz", Region = "eu-west-1" };
 
+    /// <summary>Engine settings that change what is added: X-Ray (a daemon container), native sidecars,
+    /// Envoy first with --wait-until-proxy-ready, the SDS socket volume.</summary>
+    private static readonly Gen<InjectorSettings> AnySettings = Gen.Select(Gen.Bool, Gen.Int[0, 2], Gen.Bool, Gen.Bool,
+        (xray, mode, wait, sds) => Settings with
+        {
+            EnableXrayTracing = xray,
+            SidecarMode = (SidecarMode)mode,
+            WaitUntilProxyReady = wait,
+            EnableSds = sds,
+        });
+
+    /// <summary>Names the pod's own containers may have: ordinary ones, and the X-Ray daemon's (a pod that runs
+    /// its own daemon, which the injector must not add a second time).</summary>
+    private static readonly string[] ContainerNames = ["app", "web", "worker", PodInjector.XrayName, "sidecar"];
+
     private static readonly string[] SampleValues =
     [
         "enabled", "disabled", "ENABLED", " enabled ", "true", "false", "", " ", "mesh-a", "node_1", "8080,9090", "80, 443",
@@ -28,6 +43,10 @@ public sealed partial class InjectionFuzzTests
         "FOO=bar", "FOO=bar,BAR=baz", "=x", "1BAD=x", "A=b=c", "FOO=1,FOO=2", "AWS_REGION=us-east-1",
         "registry.example.com/envoy:v1.2.3", "Envoy:Latest", "envoy@sha256:" + new string('a', 64), "trace", "Debug", "loud",
         "é", "\u0000", "a/b", "~", "{\"json\":true}", new string('x', 300),
+        // Values of issue 13 B.4/B.5: trailing newlines, control characters, addresses iptables reads otherwise.
+        "demo\n", "8080\n", "80\u0007", "A=b\u0001c", "010.0.0.1", "0x7f.0.0.1", "[::1]", "1.2.3.4/024", "10.1", "0100",
+        "{\"A\":\"1,2\"}", "{\"A\":{}}", "{\"A\":\"\"}", "xray-config:/etc/xray", "xray-config:/a,b:/c", "xds.example.com:18000", "unix:///run/xds.sock",
+        "9901", "15000,15001", "ref:status.hostIP",
     ];
 
     private static readonly Gen<string> Chars = Gen.String[Gen.Char["abcXYZ019,:=/.-_ ~%@é\t"], 0, 24];
@@ -72,13 +91,16 @@ public sealed partial class InjectionFuzzTests
 
     private static readonly Gen<JsonObject> Pods = Gen.Select(
         Container.Array[1, 4], Container.Array[0, 2], Gen.Int[0, 3], Annotations, Gen.Frequency((9, false), (1, true)),
-        Gen.Int[0, 4], Gen.Bool,
-        (containers, inits, volumeCount, annotations, hostNetwork, owner, restartAlways) =>
+        Gen.Int[0, 4], Gen.Bool, Gen.Int[0, ContainerNames.Length - 1].Array[6],
+        (containers, inits, volumeCount, annotations, hostNetwork, owner, restartAlways, names) =>
         {
-            for (var i = 0; i < containers.Length; i++) containers[i]["name"] = $"app-{i}";
+            // Names unique within the pod (the API server's rule for its input), some of them xray-daemon.
+            var taken = new HashSet<string>();
+            string Name(int i, string prefix) => taken.Add(ContainerNames[names[i]]) ? ContainerNames[names[i]] : $"{prefix}-{i}";
+            for (var i = 0; i < containers.Length; i++) containers[i]["name"] = Name(i, "app");
             for (var i = 0; i < inits.Length; i++)
             {
-                inits[i]["name"] = $"init-{i}";
+                inits[i]["name"] = Name(4 + i, "init");
                 if (restartAlways) inits[i]["restartPolicy"] = "Always";
             }
             var metadata = new JsonObject
@@ -94,7 +116,7 @@ public sealed partial class InjectionFuzzTests
             var spec = new JsonObject { ["containers"] = new JsonArray([.. containers]) };
             if (inits.Length > 0) spec["initContainers"] = new JsonArray([.. inits]);
             if (volumeCount > 0)
-                spec["volumes"] = new JsonArray([.. Enumerable.Range(0, volumeCount).Select(i => (JsonNode?)new JsonObject { ["name"] = i == 0 ? "data" : $"vol-{i}", ["emptyDir"] = new JsonObject() })]);
+                spec["volumes"] = new JsonArray([.. Enumerable.Range(0, volumeCount).Select(i => (JsonNode?)new JsonObject { ["name"] = i switch { 0 => "data", 1 => "xray-config", _ => $"vol-{i}" }, ["emptyDir"] = new JsonObject() })]);
             if (hostNetwork) spec["hostNetwork"] = true;
             return new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["metadata"] = metadata, ["spec"] = spec };
         });
@@ -102,10 +124,10 @@ public sealed partial class InjectionFuzzTests
     [Fact]
     public void Random_pods_and_annotations_never_throw_and_every_patch_applies_to_a_valid_pod()
     {
-        var injector = new PodInjector(Settings);
         var outcomes = new int[3];
-        Pods.Sample(pod =>
+        Gen.Select(Pods, AnySettings).Sample((pod, settings) =>
         {
+            var injector = new PodInjector(settings);
             var before = pod.ToJsonString();
             var result = injector.Inject(pod, new PodContext("shop", WorkloadName: "web"));
             Interlocked.Increment(ref outcomes[(int)result.Outcome]);
@@ -130,10 +152,38 @@ public sealed partial class InjectionFuzzTests
                     Assert.Null(result.Pod);
                     break;
             }
+            // Messages go to admission warnings and Events: never a control character in them.
+            Assert.All(result.Warnings.Append(result.Message), m => Assert.False(Formats.HasControlCharacter(m), m));
         }, iter: Iterations, threads: 1);
         // The generator must reach every outcome, or the property says little.
         Assert.All(outcomes, count => Assert.True(count > 0, $"outcomes injected/skipped/denied: {string.Join('/', outcomes)}"));
     }
+
+    /// <summary>Issue 11 item 1: an injected pod never has two containers (containers and init containers
+    /// together) of one name — whatever the pod already runs (its own xray-daemon) and whatever the settings
+    /// add (X-Ray, native sidecars); a name that is taken is not added again, and a warning says so.</summary>
+    [Fact]
+    public void No_injected_pod_has_two_containers_of_one_name()
+    {
+        var withOwnDaemon = 0;
+        Gen.Select(Pods, AnySettings).Sample((pod, settings) =>
+        {
+            var result = new PodInjector(settings).Inject(pod, new PodContext("shop", WorkloadName: "web"));
+            if (result.Outcome != InjectionOutcome.Injected) return;
+            var spec = result.Pod!["spec"]!;
+            var names = (spec["containers"]?.AsArray() ?? []).Concat(spec["initContainers"]?.AsArray() ?? []).Select(c => (string)c!["name"]!).ToList();
+            Assert.Equal(names.Count, names.Distinct().Count());
+            if (settings.EnableXrayTracing && SelectionGateHas(pod, PodInjector.XrayName))
+            {
+                withOwnDaemon++;
+                Assert.Contains(result.Warnings, w => w.StartsWith("the pod already has a container named xray-daemon", StringComparison.Ordinal));
+            }
+        }, iter: Iterations, threads: 1);
+        Assert.True(withOwnDaemon > 0, "the generator never gave a pod its own xray-daemon with X-Ray on");
+    }
+
+    private static bool SelectionGateHas(JsonObject pod, string name) =>
+        (pod["spec"]?["containers"] as JsonArray ?? []).Concat(pod["spec"]?["initContainers"] as JsonArray ?? []).Any(c => JsonNodes.Str(c?["name"]) == name);
 
     [Fact]
     public void Arbitrary_json_in_place_of_a_pod_is_denied_or_skipped_or_injected_never_thrown()
@@ -163,31 +213,43 @@ public sealed partial class InjectionFuzzTests
     }
 
     [Fact]
-    public void Annotation_parsers_accept_only_values_they_can_normalise()
+    public void Annotation_parsers_keep_control_characters_out_and_report_every_value_they_do_not_take_as_given()
     {
         Annotations.Sample(map =>
         {
             var o = PodOverrides.Parse(new EffectiveAnnotations(map));
+            // Lists are written the way iptables reads them: reading the written list again changes nothing.
             foreach (var list in new[] { o.Ports, o.EgressIgnoredPorts })
             {
-                if (list is null || list.Length == 0) continue;
-                Assert.All(list.Split(','), p => Assert.InRange(int.Parse(p), 1, 65535));
+                if (list is null) continue;
+                Assert.DoesNotContain(IptablesLists.ReadPorts(list).Entries, e => e.Kind is EntryKind.Rewritten or EntryKind.Dropped);
             }
+            if (o.EgressIgnoredIps is { } ips)
+                Assert.DoesNotContain(IptablesLists.ReadAddresses(ips).Entries, e => e.Kind is EntryKind.Rewritten or EntryKind.Dropped);
             foreach (var q in new[] { o.CpuRequest, o.MemoryRequest, o.CpuLimit, o.MemoryLimit })
                 if (q is { } quantity) Assert.True(Quantity.TryParse(quantity.Text, out _));
             Assert.All(o.SidecarEnv, e => Assert.Matches(EnvName(), e.Key));
-            Assert.All(o.SecretMounts.Concat(o.VolumeMounts), m =>
-            {
-                Assert.True(Formats.IsDnsSubdomain(m.Name), m.Name);
-                Assert.StartsWith("/", m.MountPath);
-            });
+            Assert.All(o.SecretMounts.Concat(o.VolumeMounts), m => Assert.True(Formats.IsDnsLabel(m.Name), m.Name));
             if (o.Mesh is not null) Assert.True(Formats.IsMeshName(o.Mesh));
+            if (o.VirtualNode is not null) Assert.True(Formats.IsMeshName(o.VirtualNode));
             if (o.SidecarImage is not null) Assert.True(Formats.IsImage(o.SidecarImage));
-            // Every value that is not accepted is reported, never dropped in silence.
+            if (o.XdsEndpoint is not null) Assert.True(Formats.IsXdsEndpoint(o.XdsEndpoint));
+            // Issue 13 B.4: nothing read from an annotation carries a control character into the pod.
+            var values = new[] { o.Mesh, o.VirtualNode, o.Ports, o.EgressIgnoredPorts, o.EgressIgnoredIps, o.SidecarImage, o.SidecarLogLevel, o.XdsEndpoint, o.SigningName, o.ResourceCluster }
+                .Concat(o.SidecarEnv.Select(e => e.Value)).Concat(o.SecretMounts.Concat(o.VolumeMounts).Select(m => m.MountPath));
+            Assert.All(values, v => Assert.False(Formats.HasControlCharacter(v), v));
+            // Every value that is not taken as given is reported (denied or warned), never dropped in silence.
+            var reports = o.Errors.Concat(o.Warnings).ToList();
             foreach (var (key, value) in map)
             {
-                if (key == AnnotationKeys.Ports && o.Ports is null) Assert.Contains(o.Errors, e => e.Contains(key + ":", StringComparison.Ordinal));
-                if (key == AnnotationKeys.CpuRequest && o.CpuRequest is null) Assert.Contains(o.Errors, e => e.Contains(key, StringComparison.Ordinal));
+                if (key == AnnotationKeys.Mesh && o.Mesh is null) Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.Preview && Formats.ParseEnabled(value) is null) Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.SidecarImage && o.SidecarImage is null) Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.CpuRequest && o.CpuRequest is null) Assert.Contains(reports, e => e.Contains(key, StringComparison.Ordinal));
+                if (key == AnnotationKeys.Ports && IptablesLists.ReadPorts(value) is { IsCanonical: false, Entries.Count: > 0 })
+                    Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
+                if (key == AnnotationKeys.EgressIgnoredIPs && IptablesLists.ReadAddresses(value) is { IsCanonical: false, Entries.Count: > 0 })
+                    Assert.Contains(reports, e => e.Contains(key + ":", StringComparison.Ordinal));
             }
         }, iter: Iterations * 2, threads: 1);
     }
@@ -284,7 +346,17 @@ public sealed partial class InjectionFuzzTests
             foreach (var env in container["env"]?.AsArray() ?? [])
             {
                 Assert.Matches(EnvName(), (string)env!["name"]!);
-                Assert.Equal(JsonValueKind.String, env["value"]!.GetValueKind());
+                if (env["valueFrom"] is { } from)
+                {
+                    Assert.Null(env["value"]);
+                    Assert.Contains((string)from["fieldRef"]!["fieldPath"]!, new[] { "metadata.uid", "status.hostIP" });
+                }
+                else
+                {
+                    Assert.Equal(JsonValueKind.String, env["value"]!.GetValueKind());
+                    // Issue 13 B.4: no control character in any env value the injector writes.
+                    if (IsInjected(container)) Assert.False(Formats.HasControlCharacter((string)env["value"]!), (string)env["value"]!);
+                }
             }
             if (container["resources"] is JsonObject resources)
             {
@@ -301,11 +373,30 @@ public sealed partial class InjectionFuzzTests
                 }
             }
         }
+        // Every volume mounted exists, once; every volume name is unique.
+        var volumes = (spec["volumes"]?.AsArray() ?? []).Select(v => (string)v!["name"]!).ToList();
+        Assert.Equal(volumes.Count, volumes.Distinct().Count());
+        foreach (var container in all.Where(IsInjected))
+        {
+            var mounts = (container["volumeMounts"]?.AsArray() ?? []).Select(m => ((string)m!["name"]!, (string)m["mountPath"]!)).ToList();
+            Assert.All(mounts, m => Assert.Contains(m.Item1, volumes));
+            Assert.Equal(mounts.Count, mounts.Select(m => m.Item2).Distinct().Count());
+        }
+        // Issue 13 B.5: what proxyinit hands to iptables is written the way iptables reads it.
+        if (all.FirstOrDefault(c => (string?)c["name"] == PodInjector.ProxyInitName) is { } proxyInit)
+        {
+            string Env(string name) => (string)proxyInit["env"]!.AsArray().Single(e => (string?)e!["name"] == name)!["value"]!;
+            Assert.DoesNotContain(IptablesLists.ReadAddresses(Env("APPMESH_EGRESS_IGNORED_IP")).Entries, e => e.Kind is EntryKind.Rewritten or EntryKind.Dropped);
+            Assert.DoesNotContain(IptablesLists.ReadPorts(Env("APPMESH_APP_PORTS")).Entries, e => e.Kind is EntryKind.Rewritten or EntryKind.Dropped);
+        }
         var annotations = pod["metadata"]!["annotations"]!.AsObject();
         Assert.All(annotations, a => Assert.Equal(JsonValueKind.String, a.Value!.GetValueKind()));
         var status = JsonNode.Parse((string)annotations[AnnotationKeys.Status]!)!;
         Assert.Equal(PodInjector.Version, (string?)status["version"]);
     }
+
+    private static bool IsInjected(JsonObject container) =>
+        (string?)container["name"] is PodInjector.EnvoyName or PodInjector.ProxyInitName or PodInjector.XrayName;
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex DnsLabel();

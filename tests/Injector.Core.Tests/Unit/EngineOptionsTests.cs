@@ -135,11 +135,44 @@ public class EngineOptionsTests
     {
         var names = EngineOptions.Table.Options.Select(o => o.Name).ToList();
 
-        Assert.Equal(36, names.Count);
+        Assert.Equal(55, names.Count);
         Assert.Equal(names.Count, names.Distinct().Count());
         Assert.DoesNotContain("port", names);
         Assert.DoesNotContain("tls-cert-file", names);
+        // The controller's serving options are the webhook's, not the engine's.
+        Assert.DoesNotContain("tls-min-version", names);
+        Assert.DoesNotContain("tls-cipher-suite", names);
         Assert.DoesNotContain("config", names);
         Assert.Equal(["mesh-name", "region", "inject-default"], names.Take(3));
     }
+
+    // pkg/inject/config.go: the controller's defaults for its flags that this engine now has too.
+    [Fact]
+    public void The_controllers_further_flags_have_its_defaults()
+    {
+        var (s, errors) = Read(Required);
+
+        Assert.Empty(errors);
+        Assert.Equal((false, 180, 5, false, "/run/spire/sockets/agent.sock", 1, 10, "prod", (string?)null, false, false, false),
+            (s.WaitUntilProxyReady, s.PostStartTimeout, s.PostStartInterval, s.EnableSds, s.SdsUdsPath, s.ReadinessProbeInitialDelay, s.ReadinessProbePeriod,
+                s.XrayLogLevel, s.StatsDSocketPath, s.DualStackEndpoint, s.FipsEndpoint, s.EnvoyAdminAccessEnableIpv6));
+    }
+
+    [Theory]
+    [InlineData("xray-log-level=stage", "--xray-log-level: 'stage' is not one of dev, debug, info, prod, warn, error")]
+    [InlineData("xray-config-role-arn=xray-cross-account arn", "--xray-config-role-arn: 'xray-cross-account arn' is not an ARN such as arn:aws:iam::123456789012:role/xray-cross-account")]
+    [InlineData("readiness-probe-period=0", "--readiness-probe-period: 0 must be from 1 to 3600 seconds")]
+    [InlineData("poststart-timeout=0", "--poststart-timeout: 0 must be from 1 to 3600 seconds")]
+    [InlineData("sds-uds-path=run/spire.sock", "--sds-uds-path: 'run/spire.sock' is not an absolute path")]
+    [InlineData("statsd-socket-path=dsd.socket", "--statsd-socket-path: 'dsd.socket' is not an absolute path")]
+    [InlineData("xds-endpoint=xds.example.com", "--xds-endpoint: 'xds.example.com' is not host:port or unix:///absolute/path, such as xds.example.com:18000")]
+    [InlineData("signing-name=app mesh", "--signing-name: 'app mesh' is not 1 to 63 letters, digits, '-', '_' or '.', such as appmesh")]
+    [InlineData("envoy-admin-port=15001", "--envoy-admin-port: 15001 is Envoy's egress port; choose another port")]
+    [InlineData("ignored-ips=010.0.0.1", "--ignored-ips: '010.0.0.1' is read by iptables as 8.0.0.1 (a leading 0 makes a number octal); write 8.0.0.1, or the address you meant")]
+    [InlineData("xray-sampling-rate=1.5", "--xray-sampling-rate: '1.5' is not a number from 0 to 1")]
+    public void The_controllers_flags_are_checked_at_start_up(string value, string error)
+    {
+        Assert.Equal([error], Read(With(value)).Errors);
+    }
 }
+

@@ -145,8 +145,10 @@ public class SelectionTests
     }
 
     [Fact]
-    public async Task A_derived_virtual_node_name_that_App_Mesh_rejects_is_denied()
+    public async Task A_derived_virtual_node_name_that_App_Mesh_rejects_is_made_valid_with_a_warning()
     {
+        // The controller names virtual nodes after VirtualNode resources and would inject this StatefulSet's
+        // pods: the pod is admitted under a name App Mesh accepts, and told how to choose one.
         var pod = TestPods.Parse("""
             {"metadata":{"name":"db.primary-0","ownerReferences":[{"apiVersion":"apps/v1","kind":"StatefulSet","name":"db.primary","controller":true}]},
              "spec":{"containers":[{"name":"db","image":"postgres:16"}]}}
@@ -155,9 +157,9 @@ public class SelectionTests
 
         var result = TestPods.Inject(pod, context: new PodContext("data", workload.Name));
 
-        Assert.Equal(InjectionOutcome.Denied, result.Outcome);
-        Assert.Equal(Reasons.InvalidVirtualNodeName, result.Reason);
-        Assert.Equal("the derived virtual node name \"db.primary-data\" is not a valid App Mesh name (1 to 255 letters, digits, '-' or '_'); set the appmesh.k8s.aws/virtualNode annotation", result.Message);
+        Assert.Equal(InjectionOutcome.Injected, result.Outcome);
+        Assert.Equal("db-primary-data", result.VirtualNode);
+        Assert.Equal(["the derived virtual node name \"db.primary-data\" is not a valid App Mesh name (1 to 255 letters, digits, '-' or '_'); injected as \"db-primary-data\"; set the appmesh.k8s.aws/virtualNode annotation to name it"], result.Warnings);
         Assert.Equal("db.primary", result.Workload);
     }
 

@@ -54,11 +54,24 @@ internal static class TestPods
         return Assert.Single(all, c => JsonNodes.Str(c?["name"]) == name)!.AsObject();
     }
 
-    /// <summary>A container's env as NAME=value lines, in order.</summary>
+    /// <summary>A container's env as NAME=value lines, in order; a variable from a field of the pod reads
+    /// NAME=fieldRef:path.</summary>
     public static List<string> Env(InjectionResult result, string container) =>
         Container(result, container)["env"]!.AsArray()
-            .Select(e => $"{JsonNodes.Str(e!["name"])}={JsonNodes.Str(e["value"])}")
+            .Select(e => e!["valueFrom"] is { } from
+                ? $"{JsonNodes.Str(e["name"])}=fieldRef:{JsonNodes.Str(from["fieldRef"]?["fieldPath"])}"
+                : $"{JsonNodes.Str(e["name"])}={JsonNodes.Str(e["value"])}")
             .ToList();
+
+    /// <summary>Every env value of every container the injection added.</summary>
+    public static IEnumerable<string> InjectedEnvValues(InjectionResult result)
+    {
+        var spec = result.Pod!["spec"]!;
+        return (spec["containers"] as JsonArray ?? []).Concat(spec["initContainers"] as JsonArray ?? [])
+            .Where(c => JsonNodes.Str(c?["name"]) is PodInjector.EnvoyName or PodInjector.ProxyInitName or PodInjector.XrayName)
+            .SelectMany(c => c!["env"] as JsonArray ?? [])
+            .Select(e => JsonNodes.Str(e?["value"]) ?? "");
+    }
 
     /// <summary>The injected pod's annotations as key=value lines, in order.</summary>
     public static List<string> Annotations(InjectionResult result) =>
@@ -76,5 +89,19 @@ internal static class TestPods
         $"APPMESH_PREVIEW={preview}",
         "ENVOY_ADMIN_ACCESS_PORT=9901",
         "ENVOY_ADMIN_ACCESS_LOG_FILE=/tmp/envoy_admin_access.log",
+        .. PlatformEnv(),
+    ];
+
+    /// <summary>The controller's platform and endpoint variables with the default flags.</summary>
+    public static List<string> PlatformEnv(string kubernetesVersion = "UNKNOWN_K8S_VERSION") =>
+    [
+        "APPMESH_PLATFORM_K8S_POD_UID=fieldRef:metadata.uid",
+        $"APPMESH_PLATFORM_K8S_VERSION={kubernetesVersion}",
+        $"APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION={PodInjector.Version}",
+        "APPMESH_DUALSTACK_ENDPOINT=0",
+        "APPMESH_FIPS_ENDPOINT=0",
+        "ENVOY_ADMIN_ACCESS_ENABLE_IPV6=false",
+        "APPNET_AGENT_ADMIN_MODE=uds",
+        "APPNET_AGENT_ADMIN_UDS_PATH=/tmp/agent.sock",
     ];
 }

@@ -46,11 +46,28 @@ public class ValueFormatTests
         Assert.False(Quantity.TryParse(text, out _));
     }
 
+    // Issue 13 B.4: .NET's `$` also matches before a final newline; every format is anchored at the true end.
+    [Fact]
+    public void No_format_accepts_a_trailing_newline()
+    {
+        Assert.False(Quantity.TryParse("10m\n", out _));
+        Assert.False(Formats.IsMeshName("demo\n"));
+        Assert.False(Formats.IsImage("envoy:v1\n"));
+        Assert.False(Formats.IsDnsLabel("certs\n"));
+        Assert.False(Formats.IsDnsSubdomain("certs\n"));
+        Assert.False(Formats.IsEnvName("FOO\n"));
+        Assert.False(Formats.IsXdsEndpoint("xds:18000\n"));
+        // Whitespace around a list entry is trimmed, as before; a control character inside one is refused.
+        Assert.Equal("80,443", Formats.NormalizePortList("80\n,443"));
+        Assert.Null(Formats.NormalizePortList("8\u00070,443"));
+    }
+
     [Theory]
     [InlineData("8080", "8080")]
     [InlineData("80, 443 ,8443", "80,443,8443")]
     [InlineData("1,65535", "1,65535")]
-    [InlineData("08080", "8080")]
+    [InlineData("0x50", null)]
+    [InlineData("08080", null)]
     [InlineData("", "")]
     [InlineData("  ", "")]
     [InlineData("0", null)]
@@ -77,6 +94,8 @@ public class ValueFormatTests
     [InlineData("10.0.0.0/33", null)]
     [InlineData("1.2.3", null)]
     [InlineData("1", null)]
+    [InlineData("010.0.0.1", null)]
+    [InlineData("[::1]", null)]
     [InlineData("example.com", null)]
     [InlineData("fe80::1%eth0", null)]
     [InlineData("::/129", null)]

@@ -26,9 +26,10 @@ public sealed class LoopbackWebhook : IAsyncDisposable
     public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; }
     public Uri MutateUri => new($"https://127.0.0.1:{Port}/mutate");
 
-    public static async Task<LoopbackWebhook> StartAsync()
+    /// <param name="extraArgs">Further webhook flags (TLS options, for instance).</param>
+    public static async Task<LoopbackWebhook> StartAsync(params string[] extraArgs)
     {
-        var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0"], new Dictionary<string, string>(),
+        var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", .. extraArgs], new Dictionary<string, string>(),
             builder => builder.Logging.ClearProviders());
         await app.StartAsync();
         return new LoopbackWebhook(app, Listening.Port(app));

@@ -1,0 +1,121 @@
+using System.Text.RegularExpressions;
+using Injector.Core.Injection;
+using Injector.Core.Settings;
+using Injector.Webhook;
+using YamlDotNet.RepresentationModel;
+
+namespace Injector.Shipping.Tests;
+
+/// <summary>docs/migrating-from-controller.md and the README's annotation table say what the code does:
+/// every controller flag is mapped to an option that exists, every chart value named exists, every
+/// annotation is in the behaviour table.</summary>
+public sealed partial class MigrationGuideTests
+{
+    private static readonly string Guide = File.ReadAllText(Path.Combine(Repo.Root, "docs", "migrating-from-controller.md"));
+
+    /// <summary>The controller's injector flags: aws-app-mesh-controller-for-k8s pkg/inject/config.go
+    /// (BindFlags), plus --aws-region and --aws-account-id of its AWS config and the --sidecar-image of
+    /// its older charts.</summary>
+    private static readonly string[] ControllerFlags =
+    [
+        "enable-iam-for-service-accounts", "enable-ecr-secret", "enable-sds", "sds-uds-path", "enable-backend-groups",
+        "sidecar-image-repository", "sidecar-image-tag", "sidecar-cpu-requests", "sidecar-memory-requests", "sidecar-cpu-limits",
+        "sidecar-memory-limits", "preview", "sidecar-log-level", "prestop-delay", "poststart-timeout", "poststart-interval",
+        "readiness-probe-initial-delay", "readiness-probe-period", "envoy-admin-access-port", "envoy-admin-access-log-file",
+        "envoy-admin-access-enable-ipv6", "dual-stack-endpoint", "wait-until-proxy-ready", "fips-endpoint",
+        "envoy-aws-access-key-id", "envoy-aws-secret-access-key", "envoy-aws-session-token", "init-image", "ignored-ips",
+        "enable-jaeger-tracing", "jaeger-address", "jaeger-port", "enable-datadog-tracing", "datadog-address", "datadog-port",
+        "enable-xray-tracing", "xray-daemon-port", "xray-sampling-rate", "xray-log-level", "xray-config-roleArn", "enable-stats-tags",
+        "enable-statsd", "statsd-address", "statsd-port", "statsd-socket-path", "xray-image", "cluster-name", "tls-min-version",
+        "tls-cipher-suite", "aws-region", "aws-account-id", "sidecar-image",
+    ];
+
+    private static readonly IOption[] Options = [.. EngineOptions.Table.Options, .. WebhookOptions.Table.Options];
+
+    /// <summary>The rows of the first table after <paramref name="heading"/>, split into cells.</summary>
+    private static List<string[]> Table(string text, string heading)
+    {
+        var start = text.IndexOf(heading + "\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no section {heading}");
+        return text[start..].Split('\n').SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|')).Skip(2)
+            .Select(l => l.Split('|')[1..^1].Select(c => c.Trim()).ToArray()).ToList();
+    }
+
+    private static IEnumerable<string> Flags(string cell) => Flag().Matches(cell).Select(m => m.Groups[1].Value);
+
+    [Fact]
+    public void Every_controller_flag_is_in_the_flag_table()
+    {
+        var listed = Table(Guide, "## Flags").SelectMany(row => Flags(row[0])).ToHashSet();
+
+        var missing = ControllerFlags.Where(f => !listed.Contains(f)).ToList();
+        Assert.True(missing.Count == 0, "not in the flag table: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Every_flag_the_guide_maps_to_exists_and_each_alias_is_one()
+    {
+        foreach (var row in Table(Guide, "## Flags"))
+        {
+            foreach (var ours in Flags(row[1]))
+                Assert.Contains(Options, o => o.Name == ours);
+            if (!row[2].StartsWith("alias", StringComparison.Ordinal)) continue;
+            var option = Options.Single(o => o.Name == Flags(row[1]).Single());
+            Assert.Contains(Flags(row[0]).Single(), option.FlagAliases);
+        }
+        // And every alias the options declare is in the table.
+        var aliases = Table(Guide, "## Flags").Where(r => r[2].StartsWith("alias", StringComparison.Ordinal)).SelectMany(r => Flags(r[0])).ToHashSet();
+        Assert.Equal(Options.SelectMany(o => o.FlagAliases).Order(), aliases.Order());
+    }
+
+    [Fact]
+    public void Every_chart_value_the_guide_maps_to_exists()
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(Path.Combine(Repo.ChartDir, "values.yaml"))));
+        var keys = Keys((YamlMappingNode)stream.Documents[0].RootNode, "").ToHashSet();
+
+        foreach (var row in Table(Guide, "## Chart values"))
+        {
+            string? first = null;
+            foreach (Match m in Key().Matches(row[1]))
+            {
+                var key = m.Groups[1].Value;
+                // "`a.b` / `.c`" names a.b and a.c.
+                if (key.StartsWith('.') && first is not null) key = first[..first.LastIndexOf('.')] + key;
+                else first = key;
+                if (key.Contains(':')) continue; // a value, such as tls.mode: certManager
+                Assert.Contains(key, keys);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_behaviour_table_covers_every_annotation_and_the_README_lists_them_all()
+    {
+        var names = AnnotationKeys.UserKeys.Select(k => k[AnnotationKeys.Prefix.Length..]).ToList();
+        var covered = Table(Guide, "### Malformed annotation values").SelectMany(row => Key().Matches(row[0]).Select(m => m.Groups[1].Value)).ToHashSet();
+        var missing = names.Where(n => !covered.Contains(n)).ToList();
+        Assert.True(missing.Count == 0, "not in the behaviour table: " + string.Join(", ", missing));
+
+        var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
+        var documented = Table(readme, "## Annotations").SelectMany(row => Key().Matches(row[0]).Select(m => m.Groups[1].Value)).ToList();
+        Assert.Equal(names.Order(), documented.Order());
+    }
+
+    private static IEnumerable<string> Keys(YamlMappingNode node, string prefix)
+    {
+        foreach (var (k, v) in node.Children)
+        {
+            var key = prefix + ((YamlScalarNode)k).Value;
+            yield return key;
+            if (v is YamlMappingNode map) foreach (var inner in Keys(map, key + ".")) yield return inner;
+        }
+    }
+
+    [GeneratedRegex(@"`--([A-Za-z0-9-]+)")]
+    private static partial Regex Flag();
+
+    [GeneratedRegex(@"`([A-Za-z0-9.:]+)")]
+    private static partial Regex Key();
+}
