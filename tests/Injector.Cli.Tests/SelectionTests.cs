@@ -74,6 +74,23 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public void In_a_disabled_namespace_inject_injects_only_the_pods_annotated_enabled_as_the_controller_does()
+    {
+        var input = Namespace("legacy", "disabled") + Deployment("legacy") + "---\n" + Deployment("legacy", "appmesh.k8s.aws/sidecarInjectorWebhook: enabled").Replace("name: web", "name: opted-in", StringComparison.Ordinal);
+
+        var result = Cli.Run(input, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+        [
+            "<stdin>:1: Namespace legacy: passed through",
+            "<stdin>:8: Deployment legacy/web: skipped (disabled-by-annotation): namespace label appmesh.k8s.aws/sidecarInjectorWebhook is disabled and the pod is not annotated enabled",
+            "<stdin>:18: Deployment legacy/opted-in: injected (mesh demo, virtual node opted-in-legacy)",
+            "1 injected, 1 skipped, 1 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+    }
+
+    [Fact]
     public void Inject_skips_the_pods_of_a_namespace_the_webhook_does_not_select_and_writes_them_unchanged()
     {
         var input = Namespace("shop", null) + Deployment("shop") + "---\n" + Namespace("cart", "enabled") + Deployment("cart");
