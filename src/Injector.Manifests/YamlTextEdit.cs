@@ -19,7 +19,11 @@ public static class YamlTextEdit
 {
     private static readonly JsonSerializerOptions FlowJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private sealed record Cut(int Start, int End, string Text, int Order);
+    // A change of the text; Standin is what an insertion is checked with: a one-line value in its place.
+    private sealed record Cut(int Start, int End, string Text, int Order)
+    {
+        public string? Standin { get; init; }
+    }
 
     /// <summary>The text of <paramref name="root"/>'s document (<paramref name="text"/>) changed from
     /// <paramref name="before"/> to <paramref name="after"/>, or null when the change cannot be written in place.</summary>
@@ -50,10 +54,30 @@ public static class YamlTextEdit
                 splices.Add(new Cut(start, end, "", splices.Count));
             }
         }
-        var edited = ApplyCuts(work, splices);
+        var edited = ApplyCuts(work, splices, standins: false);
         if (edited is null) return null;
         if (withoutFinalBreak && edited.EndsWith(newline, StringComparison.Ordinal)) edited = edited[..^newline.Length];
-        return ReadsAs(edited, after) ? edited : null;
+        // The check: the text with a one-line stand-in (0) for each inserted value reads as the result with 0
+        // at those places. What is inserted comes from YamlJson.WriteBlock, a closed block or flow node that
+        // reads back as written (tested on its own); so the check is about where it lands, and it parses little
+        // more than the input instead of the whole, several times larger, output.
+        var skeleton = ApplyCuts(work, splices, standins: true);
+        return skeleton is not null && ReadsAs(skeleton, WithStandins(after, operations)) ? edited : null;
+    }
+
+    private static JsonNode? WithStandins(JsonNode? after, List<PatchOperation> operations)
+    {
+        var expected = after?.DeepClone();
+        foreach (var op in operations.Where(o => o.Op == "add"))
+        {
+            var tokens = op.Path.Split('/')[1..].Select(Unescape).ToArray();
+            switch (ResolveJson(expected, tokens[..^1]))
+            {
+                case JsonObject obj: obj[tokens[^1]] = 0; break;
+                case JsonArray array when int.TryParse(tokens[^1], out var i) && i < array.Count: array[i] = 0; break;
+            }
+        }
+        return expected;
     }
 
     private static bool ReadsAs(string text, JsonNode? expected)
@@ -70,7 +94,7 @@ public static class YamlTextEdit
         }
     }
 
-    private static string? ApplyCuts(string text, List<Cut> splices)
+    private static string? ApplyCuts(string text, List<Cut> splices, bool standins)
     {
         // From the end backwards, so earlier positions stay valid; at one position the first planned goes first.
         var ordered = splices.OrderByDescending(s => s.Start).ThenByDescending(s => s.Order).ToList();
@@ -79,7 +103,7 @@ public static class YamlTextEdit
         foreach (var s in ordered)
         {
             if (s.End > limit) return null; // overlapping edits: not something injection makes
-            builder.Remove(s.Start, s.End - s.Start).Insert(s.Start, s.Text);
+            builder.Remove(s.Start, s.End - s.Start).Insert(s.Start, standins && s.Standin is not null ? s.Standin : s.Text);
             limit = s.Start;
         }
         return builder.ToString();
@@ -134,9 +158,9 @@ public static class YamlTextEdit
     private static bool FirstIntoEmpty(List<Cut> splices, YamlNode collection) =>
         !splices.Any(s => s.Start == (int)collection.Start.Index + 1 && s.End == s.Start);
 
-    private static bool Add(List<Cut> splices, int start, int end, string text, int order)
+    private static bool Add(List<Cut> splices, int start, int end, string text, int order, string? standin = null)
     {
-        splices.Add(new Cut(start, end, text, order));
+        splices.Add(new Cut(start, end, text, order) { Standin = standin });
         return true;
     }
 
@@ -190,29 +214,37 @@ public static class YamlTextEdit
         }
         if (map.Style == MappingStyle.Flow)
         {
-            var entry = JsonSerializer.Serialize(key, FlowJson) + ": " + Flow(value);
-            if (map.Children.Count == 0) return Add(splices, (int)map.Start.Index + 1, (int)map.Start.Index + 1, (FirstIntoEmpty(splices, map) ? "" : ", ") + entry, order);
+            var name = JsonSerializer.Serialize(key, FlowJson) + ": ";
+            var (entry, standin) = (name + Flow(value), name + "0");
+            if (map.Children.Count == 0)
+            {
+                var separator = FirstIntoEmpty(splices, map) ? "" : ", ";
+                return Add(splices, (int)map.Start.Index + 1, (int)map.Start.Index + 1, separator + entry, order, separator + standin);
+            }
             if (nextKey is not null)
             {
                 var next = map.Children.First(c => c.Key is YamlScalarNode k && k.Value == nextKey).Key;
-                return Add(splices, (int)next.Start.Index, (int)next.Start.Index, entry + ", ", order);
+                return Add(splices, (int)next.Start.Index, (int)next.Start.Index, entry + ", ", order, standin + ", ");
             }
             var flowEnd = NodeEnd(text, map.Children[^1].Value);
-            return Add(splices, flowEnd, flowEnd, ", " + entry, order);
+            return Add(splices, flowEnd, flowEnd, ", " + entry, order, ", " + standin);
         }
         if (map.Children.Count == 0) return false;
         var indent = KeyIndent(text, map.Children[0].Key);
         if (indent < 0) return false;
-        var block = Indent(YamlJson.Write(new JsonObject { [key] = value?.DeepClone() }), indent, newline);
+        var block = new StringBuilder();
+        YamlJson.WriteBlock(block, new JsonObject { [key] = value?.DeepClone() }, indent, newline);
+        var line = new StringBuilder();
+        YamlJson.WriteBlock(line, new JsonObject { [key] = 0 }, indent, newline);
         if (nextKey is not null)
         {
             var next = map.Children.First(c => c.Key is YamlScalarNode k && k.Value == nextKey).Key;
             if (KeyIndent(text, next) != indent) return false;
             var at = LineStart(text, (int)next.Start.Index);
-            return Add(splices, at, at, block, order);
+            return Add(splices, at, at, block.ToString(), order, line.ToString());
         }
         var end = LineEndAfter(text, ContentEnd(text, map));
-        return Add(splices, end, end, block, order);
+        return Add(splices, end, end, block.ToString(), order, line.ToString());
     }
 
     private static bool RemoveEntry(string text, YamlMappingNode map, string key, List<Cut> splices, int order)
@@ -244,26 +276,31 @@ public static class YamlTextEdit
         if (seq.Style == SequenceStyle.Flow)
         {
             var json = Flow(item);
-            if (seq.Children.Count == 0) return Add(splices, (int)seq.Start.Index + 1, (int)seq.Start.Index + 1, (FirstIntoEmpty(splices, seq) ? "" : ", ") + json, order);
+            if (seq.Children.Count == 0)
+            {
+                var separator = FirstIntoEmpty(splices, seq) ? "" : ", ";
+                return Add(splices, (int)seq.Start.Index + 1, (int)seq.Start.Index + 1, separator + json, order, separator + "0");
+            }
             if (before < seq.Children.Count)
-                return Add(splices, (int)seq.Children[before].Start.Index, (int)seq.Children[before].Start.Index, json + ", ", order);
+                return Add(splices, (int)seq.Children[before].Start.Index, (int)seq.Children[before].Start.Index, json + ", ", order, "0, ");
             var flowEnd = NodeEnd(text, seq.Children[^1]);
-            return Add(splices, flowEnd, flowEnd, ", " + json, order);
+            return Add(splices, flowEnd, flowEnd, ", " + json, order, ", 0");
         }
         if (seq.Children.Count == 0) return false;
         var dash = Dash(text, seq.Children[0]);
         if (dash < 0) return false;
         var dashIndent = dash - LineStart(text, dash);
         var block = Item(item, dashIndent, newline);
+        var line = Item(0, dashIndent, newline);
         if (before < seq.Children.Count)
         {
             var at = Dash(text, seq.Children[before]);
             if (at < 0) return false;
             at = LineStart(text, at);
-            return Add(splices, at, at, block, order);
+            return Add(splices, at, at, block, order, line);
         }
         var end = LineEndAfter(text, ContentEnd(text, seq));
-        return Add(splices, end, end, block, order);
+        return Add(splices, end, end, block, order, line);
     }
 
     /// <summary>Removes the items of <paramref name="seq"/> that are not in <paramref name="remaining"/>
@@ -388,22 +425,10 @@ public static class YamlTextEdit
         return text.Length;
     }
 
-    private static string Indent(string yaml, int indent, string newline)
-    {
-        var pad = new string(' ', indent);
-        var lines = yaml.Split('\n');
-        var output = new StringBuilder();
-        for (var i = 0; i < lines.Length - (yaml.EndsWith('\n') ? 1 : 0); i++) output.Append(pad).Append(lines[i]).Append(newline);
-        return output.ToString();
-    }
-
     private static string Item(JsonNode? item, int dashIndent, string newline)
     {
-        if (item is not (JsonObject or JsonArray)) return new string(' ', dashIndent) + "- " + Flow(item) + newline;
-        var lines = YamlJson.Write(item).Split('\n');
         var output = new StringBuilder();
-        var pad = new string(' ', dashIndent);
-        for (var i = 0; i < lines.Length - 1; i++) output.Append(pad).Append(i == 0 ? "- " : "  ").Append(lines[i]).Append(newline);
+        YamlJson.WriteBlock(output, item, dashIndent, newline, "- ");
         return output.ToString();
     }
 

@@ -88,3 +88,21 @@ public sealed class RoundTripTests
         Assert.Equal(yaml.Stdout, File.ReadAllText(file));
     }
 }
+
+/// <summary>The check behind in-place edits: an edit that would change what the document says is not written;
+/// the serializer writes the document instead, and the report says so.</summary>
+public sealed class InPlaceCheckTests
+{
+    [Fact]
+    public void An_insertion_that_would_cut_a_kept_block_scalar_short_falls_back_to_the_serializer()
+    {
+        // "|+" keeps the blank line after "hello"; a key inserted after "hello" would take it away.
+        const string input = "kind: Pod\nmetadata:\n  name: p\n  annotations:\n    note: |+\n      hello\n\nspec:\n  containers:\n  - name: a\n    image: b\n";
+
+        var result = Cli.Run(input, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("<stdin>:1: note: this document could not be edited in place, so it was written anew: comments inside it are lost and its formatting is normalised", result.ReportLines);
+        Assert.Equal("hello\n\n", Cli.Documents(result.Stdout)[0]!["metadata"]!["annotations"]!["note"]!.GetValue<string>());
+    }
+}
