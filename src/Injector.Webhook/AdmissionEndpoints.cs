@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using Injector.Core.Admission;
 using Injector.Webhook.Observability;
@@ -13,88 +14,236 @@ public interface IDecisionObserver
     void OnDecision(AdmissionRequest request, AdmissionDecision decision);
 }
 
-/// <summary>The HTTP adapter: enforces method, content type and size, reads the review, answers in the
-/// version it received. The engine never sees HTTP.</summary>
+/// <summary>The HTTP adapter: enforces method, content type and size, bounds the memory and the time a
+/// review may take, reads the review, answers in the version it received. The engine never sees HTTP.</summary>
 public static class AdmissionEndpoints
 {
-    /// <summary>The API server caps request bodies at 3 MiB of object, so a review of a legal pod is far
-    /// below 7 MiB; anything larger is refused before it is parsed.</summary>
-    public const int MaxBodyBytes = 7 * 1024 * 1024;
+    /// <summary>The largest review body accepted. The API server reads at most 3 MiB of a pod as its client
+    /// wrote it (<c>--max-resource-write-bytes</c>) and etcd stores at most 1.5 MiB; the review of a pod it
+    /// can create, re-encoded as JSON with its defaults, managedFields and the caller's userInfo, stays
+    /// under this (docs/performance.md, "Largest review"). Larger bodies are refused before they are read.</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>Bodies up to this size are read into buffers from the shared pool (every typical review);
+    /// larger ones into a buffer of their own that the GC reclaims, because the pool keeps what it is given
+    /// (per thread and per core): measured, 64 maximum-size reviews left ~128 MiB of 4 MiB buffers in it.</summary>
+    private const int PooledBodyBytes = 128 * 1024;
 
     /// <summary>Used when the API server sends no <c>timeout</c> query parameter (its own default is 10 s).</summary>
-    private static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The answer must be on its way before the API server gives up: this share of its timeout is
+    /// spent at most on waiting for memory, receiving the body and deciding.</summary>
+    private const double DeadlineShare = 0.8;
 
     public static IEndpointRouteBuilder MapAdmission(this IEndpointRouteBuilder app)
     {
         // Everything the endpoint needs is a singleton: resolved once here, not per review (a per-request
         // service scope and observer array showed up in the allocation profile).
-        var handler = app.ServiceProvider.GetRequiredService<AdmissionHandler>();
-        var observers = app.ServiceProvider.GetServices<IDecisionObserver>().ToArray();
-        var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Injector.Webhook.Admission");
-        RequestDelegate endpoint = http => HandleAsync(http, handler, observers, logger);
+        var review = new Reviewer(
+            app.ServiceProvider.GetRequiredService<AdmissionHandler>(),
+            app.ServiceProvider.GetServices<IDecisionObserver>().ToArray(),
+            app.ServiceProvider.GetRequiredService<ReviewMemory>(),
+            app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Injector.Webhook.Admission"));
+        RequestDelegate endpoint = http => HandleAsync(http, review);
         app.MapPost("/mutate", endpoint);
         app.MapPost("/", endpoint);
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext http, AdmissionHandler handler, IDecisionObserver[] observers, ILogger logger)
+    private sealed record Reviewer(AdmissionHandler Handler, IDecisionObserver[] Observers, ReviewMemory Memory, ILogger Logger);
+
+    private static async Task HandleAsync(HttpContext http, Reviewer reviewer)
     {
-        var response = http.Response;
         if (!IsJson(http.Request.ContentType))
         {
-            await WriteError(response, StatusCodes.Status415UnsupportedMediaType, $"content type must be application/json, not \"{http.Request.ContentType}\"");
+            await WriteError(http, StatusCodes.Status415UnsupportedMediaType, $"content type must be application/json, not \"{http.Request.ContentType}\"");
             return;
         }
         if (http.Request.ContentLength > MaxBodyBytes)
         {
-            await WriteError(response, StatusCodes.Status413PayloadTooLarge, $"body of {http.Request.ContentLength} bytes is over the {MaxBodyBytes}-byte limit");
+            await WriteError(http, StatusCodes.Status413PayloadTooLarge, $"body of {http.Request.ContentLength} bytes is over the {MaxBodyBytes}-byte limit");
             return;
         }
 
-        var body = await ReadBodyAsync(http);
-        if (body.Buffer is null)
+        // One deadline for the whole review, from its arrival: waiting for memory, receiving the body (a
+        // client that sends part of it and stalls holds nothing past it) and deciding.
+        var timeout = Timeout(http.Request.Query["timeout"]);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(timeout * DeadlineShare);
+
+        // The API server always sends Content-Length; a body of unknown length is charged as the largest.
+        var arrival = ReviewMemory.ArrivalCharge(http.Request.ContentLength ?? MaxBodyBytes);
+        if (!await reviewer.Memory.Arrival.TryAcquireAsync(arrival, deadline.Token))
         {
-            await WriteError(response, StatusCodes.Status413PayloadTooLarge, $"body is over the {MaxBodyBytes}-byte limit");
+            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, reviewer.Memory.Arrival, "bodies arriving", timeout, null);
             return;
         }
-        // The body is a pooled buffer and the review is parsed into pooled memory without a copy: both
-        // are returned once the response is written (the request's pod reads from them until then).
+        try
+        {
+            var body = await ReadBodyAsync(http, deadline.Token);
+            try
+            {
+                await ReviewAsync(http, reviewer, body, timeout, deadline.Token);
+            }
+            finally
+            {
+                if (body.Buffer is { Length: <= PooledBodyBytes }) ArrayPool<byte>.Shared.Return(body.Buffer);
+            }
+        }
+        finally
+        {
+            reviewer.Memory.Arrival.Release(arrival);
+        }
+    }
+
+    private static async Task ReviewAsync(HttpContext http, Reviewer reviewer, (BodyOutcome Outcome, byte[]? Buffer, int Length) body, TimeSpan timeout, CancellationToken deadline)
+    {
+        switch (body.Outcome)
+        {
+            case BodyOutcome.TooLarge:
+                await WriteError(http, StatusCodes.Status413PayloadTooLarge, $"body is over the {MaxBodyBytes}-byte limit");
+                return;
+            case BodyOutcome.Late when !http.RequestAborted.IsCancellationRequested:
+                await WriteError(http, StatusCodes.Status408RequestTimeout, $"the body did not arrive within the review's deadline ({(timeout * DeadlineShare).TotalSeconds:0.#} s of timeout={timeout.TotalSeconds:0.#}s)");
+                // HTTP/1.1: the connection closes after this answer (Kestrel reads what still comes of the body
+                // for at most 5 s first, so that the client can read the answer); HTTP/2 resets just the stream.
+                return;
+            case not BodyOutcome.Read:
+                return;
+        }
+        var bytes = body.Buffer.AsMemory(0, body.Length);
+
+        // A large body has its tokens counted before anything is built from them: what parsing and deciding
+        // will take is then known, and a body that could never fit is refused at once.
+        long? tokens = null;
+        if (body.Length > ReviewMemory.SmallBodyBytes)
+        {
+            try
+            {
+                tokens = AdmissionReview.CountTokens(bytes.Span);
+            }
+            catch (AdmissionReviewException ex)
+            {
+                await WriteError(http, StatusCodes.Status400BadRequest, ex.Message);
+                return;
+            }
+        }
+        var processing = ReviewMemory.ProcessingCharge(body.Length, tokens);
+        var budget = reviewer.Memory.Processing;
+        if (processing > budget.Capacity)
+        {
+            await RefuseAsync(http, bytes.Span, StatusCodes.Status413PayloadTooLarge, AdmissionResponse.TooLarge(
+                $"this review has {tokens} JSON values in {body.Length} bytes; reading them would take about {processing / Mebibyte} MiB, " +
+                $"more than the memory budget of appmesh-inject for reviews in flight ({budget.Capacity / Mebibyte} MiB). No pod the API server can store has that many."));
+            return;
+        }
+        if (!await budget.TryAcquireAsync(processing, deadline))
+        {
+            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, budget, "reviews being decided", timeout, body.Buffer);
+            return;
+        }
+        try
+        {
+            if (tokens is null)
+            {
+                await DecideInPlaceAsync(http, reviewer, bytes, deadline);
+                return;
+            }
+            // A large review is parsed, decided and answered on a thread of its own: the parser's metadata
+            // tables for it come from the shared array pool, which keeps what it is given per thread; tables of
+            // tens of MiB kept by pool threads were measured to take the process past its memory limit.
+            var (status, contentType, answer) = await OnOwnThread(() => DecideOnThisThread(http, reviewer, bytes, deadline));
+            http.Response.StatusCode = status;
+            http.Response.ContentType = contentType;
+            http.Response.ContentLength = answer.Length;
+            await http.Response.Body.WriteAsync(answer, http.RequestAborted);
+        }
+        finally
+        {
+            budget.Release(processing);
+        }
+    }
+
+    private const long Mebibyte = 1024 * 1024;
+
+    // The typical review: parsed into pooled memory without a copy, answered straight into the response.
+    private static async Task DecideInPlaceAsync(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
+    {
+        // The review is parsed into pooled memory without a copy of the body: both are returned once the
+        // response is written (the request's pod reads from them until then).
         JsonDocument? document = null;
         try
         {
             AdmissionRequest request;
             try
             {
-                request = AdmissionReview.ParseBorrowed(body.Buffer.AsMemory(0, body.Length), out document);
+                request = AdmissionReview.ParseBorrowed(body, out document);
             }
             catch (AdmissionReviewException ex)
             {
-                await WriteError(response, StatusCodes.Status400BadRequest, ex.Message);
+                await WriteError(http, StatusCodes.Status400BadRequest, ex.Message);
                 return;
             }
-            var decision = await DecideAsync(http, handler, logger, request);
-            foreach (var observer in observers) observer.OnDecision(request, decision);
+            var decision = await DecideAsync(http, reviewer.Handler, reviewer.Logger, request, deadline);
+            foreach (var observer in reviewer.Observers) observer.OnDecision(request, decision);
 
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/json";
-            var writer = new Utf8JsonWriter(response.BodyWriter);
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.ContentType = "application/json";
+            var writer = new Utf8JsonWriter(http.Response.BodyWriter);
             AdmissionReview.WriteResponse(writer, request.ReviewApiVersion, request.Uid, decision.Response);
-            await writer.FlushAsync();
+            await writer.FlushAsync(http.RequestAborted);
         }
         finally
         {
             document?.Dispose();
-            ArrayPool<byte>.Shared.Return(body.Buffer);
         }
     }
 
-    private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, ILogger logger, AdmissionRequest request)
+    private static (int Status, string ContentType, byte[] Answer) DecideOnThisThread(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        deadline.CancelAfter(Deadline(http.Request.Query["timeout"]) * 0.8);
+        AdmissionRequest request;
+        JsonDocument document;
         try
         {
-            return await handler.HandleAsync(request, deadline.Token);
+            request = AdmissionReview.ParseBorrowed(body, out document);
+        }
+        catch (AdmissionReviewException ex)
+        {
+            return (StatusCodes.Status400BadRequest, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(ex.Message + "\n"));
+        }
+        using (document)
+        {
+            var decision = DecideAsync(http, reviewer.Handler, reviewer.Logger, request, deadline).GetAwaiter().GetResult();
+            foreach (var observer in reviewer.Observers) observer.OnDecision(request, decision);
+            return (StatusCodes.Status200OK, "application/json", AdmissionReview.SerializeResponse(request.ReviewApiVersion, request.Uid, decision.Response));
+        }
+    }
+
+    private static Task<T> OnOwnThread<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        { IsBackground = true, Name = "appmesh-inject large review" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, ILogger logger, AdmissionRequest request, CancellationToken deadline)
+    {
+        try
+        {
+            return await handler.HandleAsync(request, deadline);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
         {
@@ -106,55 +255,130 @@ public static class AdmissionEndpoints
         }
     }
 
+    /// <summary>The review waited for memory until its deadline: refuse it with an answer the API server shows,
+    /// so that the caller retries. Its uid is read from the start of its body: the body itself when it was
+    /// read, else what has arrived of it by then.</summary>
+    private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body)
+    {
+        var message = $"appmesh-inject is busy: {holders} hold its whole memory budget for them ({budget.Capacity / Mebibyte} MiB) and this review " +
+            $"waited {(timeout * DeadlineShare).TotalSeconds:0.#} s of its {timeout.TotalSeconds:0.#} s timeout; retry";
+        var refusal = AdmissionResponse.TooManyRequests(message);
+        if (body is not null)
+        {
+            await RefuseAsync(http, body.AsSpan(0, Math.Min(body.Length, 4096)), StatusCodes.Status429TooManyRequests, refusal);
+            return;
+        }
+        // The body is not read: the connection cannot carry another request. Its start has arrived by now
+        // (read ahead by Kestrel) or comes at once; wait no more than a moment for it.
+        KeepNoConnection(http);
+        var reader = http.Request.BodyReader;
+        byte[] start = [];
+        using (var moment = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+        await using (moment.Token.Register(reader.CancelPendingRead))
+        {
+            try
+            {
+                var read = await reader.ReadAsync(CancellationToken.None);
+                start = read.Buffer.Slice(0, Math.Min(read.Buffer.Length, 4096)).ToArray();
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+            catch (Exception ex) when (ex is IOException or BadHttpRequestException)
+            {
+                // Gone or broken: the plain refusal below is all it gets.
+            }
+        }
+        await RefuseAsync(http, start, StatusCodes.Status429TooManyRequests, refusal);
+    }
+
+    /// <summary>An AdmissionReview refusal when the start of the body names the review (the API server shows
+    /// its message and the caller may retry), else the same message as plain text with <paramref name="status"/>.</summary>
+    private static Task RefuseAsync(HttpContext http, ReadOnlySpan<byte> start, int status, AdmissionResponse refusal)
+    {
+        if (!AdmissionReview.TryReadEnvelope(start, out var apiVersion, out var uid)) return WriteError(http, status, refusal.Message!);
+        var answer = AdmissionReview.SerializeResponse(apiVersion, uid, refusal);
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = answer.Length;
+        return http.Response.Body.WriteAsync(answer, http.RequestAborted).AsTask();
+    }
+
+    /// <summary>An HTTP/1.1 connection whose request body was not read to its end cannot carry another
+    /// request: close it after this answer (HTTP/2 ends just the stream).</summary>
+    private static void KeepNoConnection(HttpContext http)
+    {
+        if (IsHttp1(http)) http.Response.Headers.Connection = "close";
+    }
+
+    private static bool IsHttp1(HttpContext http) => HttpProtocol.IsHttp11(http.Request.Protocol) || HttpProtocol.IsHttp10(http.Request.Protocol);
+
     private static bool IsJson(string? contentType) =>
         contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var media) &&
         media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
-    private static TimeSpan Deadline(string? timeout)
+    /// <summary>The review's timeout: the API server appends <c>?timeout=&lt;seconds&gt;s</c> (1–30 s), e.g. "10s".</summary>
+    private static TimeSpan Timeout(string? timeout)
     {
-        // The API server appends ?timeout=<seconds>s, e.g. "10s".
         if (timeout is { Length: > 1 } t && t.EndsWith('s') && int.TryParse(t.AsSpan(0, t.Length - 1), out var seconds) && seconds is > 0 and <= 30)
             return TimeSpan.FromSeconds(seconds);
-        return DefaultDeadline;
+        return DefaultTimeout;
     }
 
-    /// <summary>Reads the whole body into a buffer rented from the shared pool (the caller returns it), or
-    /// returns no buffer when it exceeds <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http)
+    private enum BodyOutcome { Read, TooLarge, Late, Aborted }
+
+    /// <summary>Reads the whole body into a buffer (rented from the shared pool when small; the caller returns it), unless
+    /// it exceeds <see cref="MaxBodyBytes"/> or has not arrived in full by <paramref name="deadline"/>.</summary>
+    private static async Task<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, CancellationToken deadline)
     {
         var reader = http.Request.BodyReader;
+        // At the deadline the pending read returns (cancelled) rather than throwing, so that the reader is left
+        // consistent for Kestrel, which then closes the connection instead of draining the rest.
+        await using var cancel = deadline.Register(reader.CancelPendingRead);
         while (true)
         {
             ReadResult read;
             try
             {
-                read = await reader.ReadAsync(http.RequestAborted);
+                read = await reader.ReadAsync(CancellationToken.None);
             }
             catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                return (null, 0);
+                return (BodyOutcome.TooLarge, null, 0);
+            }
+            catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && http.RequestAborted.IsCancellationRequested))
+            {
+                return (BodyOutcome.Aborted, null, 0);
+            }
+            if (read.IsCanceled)
+            {
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                return (http.RequestAborted.IsCancellationRequested ? BodyOutcome.Aborted : BodyOutcome.Late, null, 0);
             }
             if (read.Buffer.Length > MaxBodyBytes)
             {
                 reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                return (null, 0);
+                return (BodyOutcome.TooLarge, null, 0);
             }
             if (read.IsCompleted)
             {
                 var length = (int)read.Buffer.Length;
-                var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                var bytes = length <= PooledBodyBytes ? ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)) : GC.AllocateUninitializedArray<byte>(length);
                 read.Buffer.CopyTo(bytes);
                 reader.AdvanceTo(read.Buffer.End);
-                return (bytes, length);
+                return (BodyOutcome.Read, bytes, length);
             }
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
     }
 
-    private static Task WriteError(HttpResponse response, int status, string message)
+    private static Task WriteError(HttpContext http, int status, string message)
     {
+        // Every refusal before the body was read to its end leaves the rest of it on an HTTP/1.1 connection.
+        if (status is StatusCodes.Status413PayloadTooLarge or StatusCodes.Status408RequestTimeout or StatusCodes.Status429TooManyRequests) KeepNoConnection(http);
+        var response = http.Response;
+        var text = Encoding.UTF8.GetBytes(message + "\n");
         response.StatusCode = status;
         response.ContentType = "text/plain; charset=utf-8";
-        return response.WriteAsync(message + "\n");
+        response.ContentLength = text.Length;
+        return response.Body.WriteAsync(text).AsTask();
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Connections.Features;
+
 namespace Injector.Webhook;
 
 /// <summary>Whether the process should receive reviews: false until the certificate is loaded and, with
@@ -10,6 +12,9 @@ public sealed class Readiness(CertificateStore certificates, Kubernetes.Kubernet
 
     public void MarkStopping() => _stopping = true;
 
+    /// <summary>True from SIGTERM on.</summary>
+    public bool Stopping => _stopping;
+
     /// <summary>Null when ready, else why not.</summary>
     public string? NotReadyReason =>
         _stopping ? "shutting down"
@@ -18,14 +23,39 @@ public sealed class Readiness(CertificateStore certificates, Kubernetes.Kubernet
         : null;
 }
 
+/// <summary>The shutdown delay as part of the host's stopping: <see cref="IHostedLifecycleService.StoppingAsync"/>
+/// runs before any service stops, so Kestrel keeps serving (and telling clients to move) for the delay, and
+/// only then stops accepting and drains. Awaited, not slept: no thread is blocked, SIGTERM or not.</summary>
+public sealed class ShutdownDelay(WebhookOptions options, Readiness readiness) : IHostedLifecycleService
+{
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        // Here too, not only on ApplicationStopping: a host stopped by StopAsync (not by a signal) raises
+        // that only after the lifecycle services' StoppingAsync.
+        readiness.MarkStopping();
+        return options.ShutdownDelay > 0 ? Task.Delay(TimeSpan.FromSeconds(options.ShutdownDelay), cancellationToken) : Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
 public static class HealthEndpoints
 {
-    /// <summary>Readiness, and graceful shutdown: on SIGTERM readiness turns false at once, Kestrel stops
-    /// accepting, in-flight reviews finish (up to <paramref name="drainTimeout"/>), then the process exits.</summary>
-    public static WebApplicationBuilder AddLifecycle(this WebApplicationBuilder builder, TimeSpan drainTimeout)
+    /// <summary>Readiness, and graceful shutdown. On SIGTERM readiness turns false at once and every answer
+    /// tells its client to move (HTTP/1.1 <c>Connection: close</c>, HTTP/2 GOAWAY) for
+    /// <c>--shutdown-delay</c> seconds while the Service drops this replica; then Kestrel stops accepting,
+    /// in-flight reviews finish (up to <paramref name="drainTimeout"/>), and the process exits: at most the
+    /// delay plus the drain timeout after SIGTERM.</summary>
+    public static WebApplicationBuilder AddLifecycle(this WebApplicationBuilder builder, WebhookOptions options, TimeSpan drainTimeout)
     {
         builder.Services.AddSingleton<Readiness>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drainTimeout);
+        builder.Services.AddHostedService<ShutdownDelay>();
+        // The host's shutdown timeout starts before the delay: it covers both.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDelay) + drainTimeout);
         return builder;
     }
 
@@ -33,12 +63,14 @@ public static class HealthEndpoints
     public static WebApplication MapHealth(this WebApplication app)
     {
         var readiness = app.Services.GetRequiredService<Readiness>();
-        var delay = TimeSpan.FromSeconds(app.Services.GetRequiredService<WebhookOptions>().ShutdownDelay);
-        // Not ready at once, but keep serving for the delay: endpoints take a moment to drop this replica.
-        app.Lifetime.ApplicationStopping.Register(() =>
+        app.Lifetime.ApplicationStopping.Register(readiness.MarkStopping);
+        // Once stopping, each connection is closed after the answer in hand (and HTTP/2 ones get a GOAWAY),
+        // so that clients reconnect — through the Service, to another replica once endpoints have moved —
+        // instead of reusing a connection that this process will cut when the delay ends.
+        app.Use((http, next) =>
         {
-            readiness.MarkStopping();
-            if (delay > TimeSpan.Zero) Thread.Sleep(delay);
+            if (readiness.Stopping) http.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
+            return next(http);
         });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => readiness.NotReadyReason is { } why ? Results.Text(why + "\n", statusCode: 503) : Results.Text("ready\n"));

@@ -18,8 +18,10 @@ public sealed class ConfigurationException(IReadOnlyList<string> errors)
 /// <summary>Builds and runs the webhook; tests build the same application in memory or on a loopback port.</summary>
 public static class WebhookHost
 {
-    /// <summary>How long in-flight reviews may take to finish after SIGTERM: the API server's longest
-    /// webhook timeout is 30 s, Kubernetes' default grace period is 30 s, reviews normally take milliseconds.</summary>
+    /// <summary>How long in-flight reviews may take to finish once the shutdown delay is over: reviews normally
+    /// take milliseconds, and one answers by 80% of its timeout (the chart's is 10 s). Exit comes at most
+    /// <c>--shutdown-delay</c> + this after SIGTERM, within Kubernetes' default 30 s grace period for the
+    /// chart's delay of 5 s.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>The options the webhook accepts: the engine's, then its own.</summary>
@@ -74,8 +76,11 @@ public static class WebhookHost
         // HTTPS with the configured certificate (reloaded on rotation), or one generated in memory.
         builder.AddServingCertificate(options);
 
+        // Bounds on what clients may make the server hold: body size, read-ahead, memory of reviews in flight.
+        builder.AddServingLimits();
+
         // Readiness, and draining in-flight reviews on SIGTERM.
-        builder.AddLifecycle(DrainTimeout);
+        builder.AddLifecycle(options, DrainTimeout);
 
         configure?.Invoke(builder);
         var app = builder.Build();

@@ -207,21 +207,21 @@ public class AdmissionContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_body_over_7_MiB_gets_413()
+    public async Task A_body_over_4_MiB_gets_413()
     {
-        var review = Reviews.For(Reviews.SimplePod(new JsonObject { ["padding"] = new string('x', 7 * 1024 * 1024) }));
+        var review = Reviews.For(Reviews.SimplePod(new JsonObject { ["padding"] = new string('x', 4 * 1024 * 1024) }));
 
         var (status, body) = await PostRaw(review.ToJsonString());
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.StartsWith("body of ", body);
-        Assert.EndsWith(" bytes is over the 7340032-byte limit\n", body);
+        Assert.EndsWith(" bytes is over the 4194304-byte limit\n", body);
     }
 
     [Fact]
-    public async Task A_chunked_body_over_7_MiB_gets_413()
+    public async Task A_chunked_body_over_4_MiB_gets_413()
     {
-        var review = Reviews.For(Reviews.SimplePod(new JsonObject { ["padding"] = new string('x', 7 * 1024 * 1024) }));
+        var review = Reviews.For(Reviews.SimplePod(new JsonObject { ["padding"] = new string('x', 4 * 1024 * 1024) }));
         var content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(review.ToJsonString())));
         content.Headers.ContentType = new("application/json");
         var request = new HttpRequestMessage(HttpMethod.Post, "/mutate") { Content = content };
@@ -230,7 +230,7 @@ public class AdmissionContractTests : IAsyncLifetime
         using var response = await _webhook.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Equal("body is over the 7340032-byte limit\n", await response.Content.ReadAsStringAsync());
+        Assert.Equal("body is over the 4194304-byte limit\n", await response.Content.ReadAsStringAsync());
     }
 
     [Theory]

@@ -51,6 +51,14 @@ public sealed record AdmissionResponse
 
     public static AdmissionResponse BadRequest(string message) =>
         new() { Allowed = false, Code = 400, Reason = "BadRequest", Message = message };
+
+    /// <summary>Refused: the review is larger than the webhook can take.</summary>
+    public static AdmissionResponse TooLarge(string message) =>
+        new() { Allowed = false, Code = 413, Reason = "RequestEntityTooLarge", Message = message };
+
+    /// <summary>Refused for now (the webhook is at its capacity): the caller may retry.</summary>
+    public static AdmissionResponse TooManyRequests(string message) =>
+        new() { Allowed = false, Code = 429, Reason = "TooManyRequests", Message = message };
 }
 
 /// <summary>Reads and writes AdmissionReview envelopes; the response uses the request's apiVersion.</summary>
@@ -92,14 +100,123 @@ public static class AdmissionReview
     {
         // JsonNode reads strings lazily: invalid UTF-8 inside one would only throw later, mid-injection.
         if (!System.Text.Unicode.Utf8.IsValid(body)) throw new AdmissionReviewException("the body is not valid UTF-8");
+        // The same for a \u escape of half a UTF-16 surrogate pair: the grammar allows it, but the string it
+        // stands for is not text, and reading it (a property lookup, a field of the pod) would throw. Checked
+        // first: the parser's duplicate-key check reads property names, and would throw on one.
+        if (FindLoneSurrogate(body) is { } at)
+            throw new AdmissionReviewException($"the body is not valid JSON: the escape {Encoding.UTF8.GetString(body.Slice(at, 6))} at byte {at} is half of a UTF-16 surrogate pair");
         try
         {
             return JsonDocument.Parse(memory, DocumentOptions);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw new AdmissionReviewException($"the body is not valid JSON: {ex.Message}");
+        }
+    }
+
+    /// <summary>The offset of the first <c>\uD800</c>–<c>\uDFFF</c> escape that is not part of a high-low pair,
+    /// or null. In valid JSON every backslash is inside a string, where it starts an escape exactly when an
+    /// even number of backslashes precedes it (a backslash elsewhere makes the body invalid anyway).</summary>
+    public static int? FindLoneSurrogate(ReadOnlySpan<byte> json)
+    {
+        var from = 0;
+        while (true)
+        {
+            var found = json[from..].IndexOf("\\u"u8);
+            if (found < 0) return null;
+            var at = from + found;
+            from = at + 2;
+            var backslashes = 1;
+            while (at - backslashes >= 0 && json[at - backslashes] == (byte)'\\') backslashes++;
+            if (backslashes % 2 == 0 || !TryHex(json, at + 2, out var unit)) continue;
+            if (unit is >= 0xDC00 and <= 0xDFFF) return at; // a low half with no high half before it
+            if (unit is < 0xD800 or > 0xDBFF) continue;
+            if (json.Length >= at + 12 && json[at + 6] == (byte)'\\' && json[at + 7] == (byte)'u' && TryHex(json, at + 8, out var low) && low is >= 0xDC00 and <= 0xDFFF)
+            {
+                from = at + 12; // a proper pair
+                continue;
+            }
+            return at;
+        }
+    }
+
+    private static bool TryHex(ReadOnlySpan<byte> json, int start, out int value)
+    {
+        value = 0;
+        if (json.Length < start + 4) return false;
+        foreach (var b in json.Slice(start, 4))
+        {
+            var digit = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (digit < 0) return false;
+            value = (value << 4) | digit;
+        }
+        return true;
+    }
+
+    /// <summary>How many JSON tokens the body holds (each becomes a row of parse metadata, and an object or
+    /// value when read): counted without allocating, before a large body is parsed.</summary>
+    /// <exception cref="AdmissionReviewException">The body is not valid JSON.</exception>
+    public static long CountTokens(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+        long tokens = 0;
+        try
+        {
+            while (reader.Read()) tokens++;
         }
         catch (JsonException ex)
         {
             throw new AdmissionReviewException($"the body is not valid JSON: {ex.Message}");
         }
+        return tokens;
+    }
+
+    /// <summary>Reads <c>apiVersion</c> and <c>request.uid</c> from the start of a review that has not
+    /// arrived (or been read) in full, so that a review refused before it is parsed can still get an
+    /// AdmissionReview answer the API server shows. The API server writes both within its first bytes.</summary>
+    public static bool TryReadEnvelope(ReadOnlySpan<byte> start, out string apiVersion, out string uid)
+    {
+        apiVersion = "";
+        uid = "";
+        var reader = new Utf8JsonReader(start, isFinalBlock: false, new JsonReaderState(new JsonReaderOptions { MaxDepth = 64 }));
+        var inRequest = false;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 1 && inRequest) inRequest = false;
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
+                if (reader.CurrentDepth == 1 && reader.ValueTextEquals("apiVersion"u8))
+                {
+                    if (!reader.Read()) break;
+                    if (reader.TokenType == JsonTokenType.String) apiVersion = reader.GetString()!;
+                }
+                else if (reader.CurrentDepth == 1 && reader.ValueTextEquals("request"u8))
+                {
+                    if (!reader.Read()) break;
+                    inRequest = reader.TokenType == JsonTokenType.StartObject;
+                }
+                else if (inRequest && reader.CurrentDepth == 2 && reader.ValueTextEquals("uid"u8))
+                {
+                    if (!reader.Read()) break;
+                    if (reader.TokenType == JsonTokenType.String) uid = reader.GetString()!;
+                }
+                if (apiVersion.Length > 0 && uid.Length > 0) break;
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or a broken escape: whatever was read so far is all there is.
+        }
+        if (apiVersion is not (V1 or V1Beta1)) apiVersion = "";
+        return apiVersion.Length > 0 && uid.Length > 0;
     }
 
     // The envelope is read from the parsed elements directly; only the pod becomes a (lazy) node tree.

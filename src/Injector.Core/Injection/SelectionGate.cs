@@ -30,6 +30,8 @@ public static class SelectionGate
         var spec = pod["spec"] as JsonObject;
         if (spec is null || spec["containers"] is not JsonArray { Count: > 0 })
             return InjectionResult.Denied(Reasons.InvalidPod, "the pod has no spec.containers");
+        if (WrongKind(pod, spec) is { } wrongKind)
+            return InjectionResult.Denied(Reasons.InvalidPod, wrongKind);
         if ((NotAnObject(spec["containers"]) ?? NotAnObject(spec["initContainers"])) is { } notAnObject)
             return InjectionResult.Denied(Reasons.InvalidPod, notAnObject);
         if (!JsonNodes.TryReadStringMap(metadata?["annotations"], out var podAnnotations))
@@ -55,6 +57,26 @@ public static class SelectionGate
 
     private static bool ContainsNamed(JsonNode? list, string name) =>
         list is JsonArray array && array.Any(c => JsonNodes.Str(JsonNodes.Field(c, "name")) == name);
+
+    // The fields the engine adds to must be of their kind (or absent): writing into a field of another kind
+    // would replace the user's value instead of adding to it. The API server never sends such a pod (it
+    // decodes pods into their type first), but a manifest given to the command-line tool may hold one.
+    private static string? WrongKind(JsonObject pod, JsonObject spec)
+    {
+        foreach (var (parent, path, name, list) in (ReadOnlySpan<(JsonObject?, string, string, bool)>)[
+                     (pod, "", "metadata", false),
+                     (pod["metadata"] as JsonObject, "metadata.", "annotations", false),
+                     (spec, "spec.", "initContainers", true),
+                     (spec, "spec.", "volumes", true),
+                     (spec, "spec.", "imagePullSecrets", true),
+                     (spec, "spec.", "securityContext", false)])
+        {
+            var value = parent?[name];
+            if (value is null || (list ? value is JsonArray : value is JsonObject)) continue;
+            return $"{path}{name} must be {(list ? "a list" : "an object")}";
+        }
+        return null;
+    }
 
     // Containers the engine reads by name must be objects; anything else is a malformed pod.
     private static string? NotAnObject(JsonNode? list)

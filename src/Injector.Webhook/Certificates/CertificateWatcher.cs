@@ -100,7 +100,6 @@ public static class CertificateSetup
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
             kestrel.ListenAnyIP(options.Port, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
             {
                 // Per handshake, so that a rotated certificate (and its intermediates) is used at once.

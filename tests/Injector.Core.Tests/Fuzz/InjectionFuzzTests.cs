@@ -283,6 +283,28 @@ public sealed partial class InjectionFuzzTests
         Assert.Equal(message, result.Message);
     }
 
+    // Found by the HTTP fuzzing of issue 13: a field the engine adds to, of another kind, was replaced by
+    // the injector's own value (the user's value lost) instead of the pod being denied.
+    [Theory]
+    [InlineData("/metadata", "\"p\"", "metadata must be an object")]
+    [InlineData("/metadata/annotations", "[]", "metadata.annotations must be an object")]
+    [InlineData("/spec/initContainers", "7", "spec.initContainers must be a list")]
+    [InlineData("/spec/volumes", "{\"name\":\"v\"}", "spec.volumes must be a list")]
+    [InlineData("/spec/imagePullSecrets", "\"regcred\"", "spec.imagePullSecrets must be a list")]
+    [InlineData("/spec/securityContext", "[]", "spec.securityContext must be an object")]
+    public void A_field_the_engine_adds_to_that_is_of_another_kind_denies_the_pod(string pointer, string json, string message)
+    {
+        var injector = new PodInjector(Settings);
+        var pod = JsonNode.Parse("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"app\"}]}}")!.AsObject();
+        var parts = pointer.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var parent = parts.Length == 1 ? pod : pod[parts[0]]!.AsObject();
+        parent[parts[^1]] = JsonNode.Parse(json);
+
+        var result = injector.Inject(pod, new PodContext("shop"));
+
+        Assert.Equal((InjectionOutcome.Denied, Reasons.InvalidPod, message), (result.Outcome, result.Reason, result.Message));
+    }
+
     private static Gen<JsonNode?> AnyJson(int depth)
     {
         var leaf = Gen.Frequency<JsonNode?>(

@@ -27,16 +27,25 @@ public sealed class LoopbackWebhook : IAsyncDisposable
     public Uri MutateUri => new($"https://127.0.0.1:{Port}/mutate");
 
     /// <param name="extraArgs">Further webhook flags (TLS options, for instance).</param>
-    public static async Task<LoopbackWebhook> StartAsync(params string[] extraArgs)
+    public static Task<LoopbackWebhook> StartAsync(params string[] extraArgs) => StartAsync(_ => { }, extraArgs);
+
+    /// <param name="configure">Changes to the builder (tests swap services, such as the memory budgets).</param>
+    /// <param name="extraArgs">Further webhook flags.</param>
+    public static async Task<LoopbackWebhook> StartAsync(Action<WebApplicationBuilder> configure, params string[] extraArgs)
     {
         var app = WebhookHost.Build(["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", .. extraArgs], new Dictionary<string, string>(),
-            builder => builder.Logging.ClearProviders());
+            builder =>
+            {
+                builder.Logging.ClearProviders();
+                configure(builder);
+            });
         await app.StartAsync();
         return new LoopbackWebhook(app, Listening.Port(app));
     }
 
-    /// <summary>A client that trusts exactly this webhook's certificate.</summary>
-    public HttpClient CreateClient(int maxConnections = 64) => new(new SocketsHttpHandler
+    /// <summary>A client that trusts exactly this webhook's certificate; <paramref name="http2"/>: every
+    /// request over HTTP/2 (ALPN), as the API server sends them.</summary>
+    public HttpClient CreateClient(int maxConnections = 64, bool http2 = false) => new(new SocketsHttpHandler
     {
         MaxConnectionsPerServer = maxConnections,
         SslOptions = new SslClientAuthenticationOptions
@@ -44,7 +53,11 @@ public sealed class LoopbackWebhook : IAsyncDisposable
             RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == Certificate.GetCertHashString(),
         },
     })
-    { Timeout = TimeSpan.FromSeconds(20) };
+    {
+        Timeout = TimeSpan.FromSeconds(20),
+        DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
 
     public static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
