@@ -6,8 +6,8 @@ using Injector.Core.Settings;
 
 namespace Injector.Cli;
 
-/// <summary>The command-line host: picks the command, turns usage errors into exit code 2 and writes the
-/// help. Each command lives in <c>Commands/</c>; what they print is made in <c>Rendering/</c>.</summary>
+/// <summary>The command-line host: picks the command, reads its flags, turns usage errors into exit code 2
+/// and writes the help. Each command lives in <c>Commands/</c>; what they print is made in <c>Rendering/</c>.</summary>
 public static class CliApp
 {
     public const int Ok = 0;
@@ -18,8 +18,12 @@ public static class CliApp
     public static IReadOnlyList<IOptionTable> OptionTables { get; } = [EngineOptions.Table];
 
     /// <summary>The options only the webhook takes (its <c>WebhookOptions</c>). The command rejects them as
-    /// flags, never reads their environment variables, and skips them in a config file shared with the webhook.</summary>
+    /// flags (unless a command has a flag of its own by that name), never reads their environment variables,
+    /// and skips them in a config file shared with the webhook.</summary>
     public static readonly string[] WebhookFlags = ["port", "tls-cert-file", "tls-key-file", "kubeconfig", "webhook-config-name", "shutdown-delay", "metrics-port", "failure-policy", "api-timeout", "tls-min-version", "tls-cipher-suite"];
+
+    /// <summary>Every command, in the order the help lists them.</summary>
+    public static IReadOnlyList<CommandSpec> Commands { get; } = [InjectCommand.Spec, UninjectCommand.Spec, ExplainCommand.Spec, CheckCommand.Spec, WebhookConfigCommand.Spec];
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
     {
@@ -27,6 +31,11 @@ public static class CliApp
         {
             if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
             {
+                if (args.Length > 1 && Commands.FirstOrDefault(c => c.Name == args[1]) is { } about)
+                {
+                    stdout.Write(Flags.Help(about));
+                    return Ok;
+                }
                 (args.Length == 0 ? stderr : stdout).Write(Help());
                 return args.Length == 0 ? Usage : Ok;
             }
@@ -35,53 +44,58 @@ public static class CliApp
                 stdout.WriteLine($"appmesh-inject {PodInjector.Version}");
                 return Ok;
             }
-            return args[0] switch
+            var command = Commands.FirstOrDefault(c => c.Name == args[0])
+                ?? throw new UsageException($"unknown command '{args[0]}'" + (Suggest.Closest(args[0], Commands.Select(c => c.Name)) is { } s ? $"; did you mean '{s}'?" : ""));
+            var parsed = Flags.Parse(command, args[1..]);
+            if (parsed.Help)
             {
-                "inject" => InjectCommand.Run(args[1..], stdin, stdout, stderr, environment),
-                "explain" => ExplainCommand.Run(args[1..], stdin, stdout, environment),
-                "webhook-config" => WebhookConfigCommand.Run(args[1..], stdout, stderr),
-                _ => throw new UsageException($"unknown command '{args[0]}'" + (Suggest.Closest(args[0], ["inject", "explain", "webhook-config"]) is { } s ? $"; did you mean '{s}'?" : "")),
+                stdout.Write(Flags.Help(command));
+                return Ok;
+            }
+            return command.Name switch
+            {
+                "inject" => InjectCommand.Run(parsed, stdin, stdout, stderr, environment),
+                "uninject" => UninjectCommand.Run(parsed, stdin, stdout, stderr),
+                "explain" => ExplainCommand.Run(parsed, stdin, stdout, stderr, environment),
+                "check" => CheckCommand.Run(parsed, stdout, environment),
+                _ => WebhookConfigCommand.Run(parsed, stdout, stderr),
             };
         }
         catch (UsageException ex)
         {
             stderr.WriteLine($"appmesh-inject: {ex.Message}");
-            if (ex.PointToHelp) stderr.WriteLine("Run 'appmesh-inject --help' for usage.");
+            if (ex.PointToHelp) stderr.WriteLine(args.Length > 0 && Commands.Any(c => c.Name == args[0]) ? $"Run 'appmesh-inject {args[0]} --help' for usage." : "Run 'appmesh-inject --help' for usage.");
             return Usage;
         }
     }
 
+    /// <summary>The settings of a command, or a usage error listing every problem.</summary>
+    public static SettingsResult LoadSettings(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        var loaded = SettingsLoader.Load(OptionTables, args, environment, otherHostOptions: WebhookFlags);
+        if (!loaded.Ok) throw new UsageException("invalid configuration:\n  " + string.Join("\n  ", loaded.Errors));
+        return loaded;
+    }
+
+    /// <summary>The overview: what the tool is, its commands, exit codes. Each command's own help lists its flags.</summary>
     public static string Help()
     {
-        var settings = string.Concat(SettingsLoader.Describe(OptionTables).Select(d => $"  {d.Flag,-34} {d.Help} [env {d.Env}]\n"));
+        var width = Commands.Max(c => c.Name.Length);
+        var commands = string.Concat(Commands.Select(c => $"  {c.Name.PadRight(width)}  {c.Summary}\n"));
         return $"""
-            appmesh-inject: inject the App Mesh sidecar into Kubernetes manifests offline, with the webhook's engine.
+            appmesh-inject: the App Mesh sidecar injector's engine on the command line — inject and uninject manifests
+            offline, explain decisions, check an installation, print the webhook configuration.
 
             Usage:
-              appmesh-inject inject -f FILE|DIR|- [-f …] [-o yaml|json|patch|diff] [-n NAMESPACE] [-q] [settings]
-              appmesh-inject explain -f FILE|DIR|- [-n NAMESPACE] [settings]
-              appmesh-inject webhook-config [--ca-file CA.pem] [--service-name NAME] [--service-namespace NS]
-                                            [--path /mutate] [--service-port 443] [--failure-policy Fail|Ignore]
-                                            [--timeout-seconds 10] [--name NAME] [-o yaml|json]
+              appmesh-inject COMMAND [flags]
+              appmesh-inject COMMAND --help     the command's flags
+              appmesh-inject --version
 
-            inject      reads Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController
-                        and List documents (YAML or JSON; a folder is read recursively; - is standard input), injects
-                        their pod templates and writes every document, in order, to standard output; other kinds pass
-                        through unchanged. One report line per resource goes to standard error (-q silences it).
-                          -o yaml    the manifests (default)      -o json   the manifests as JSON (a List when several)
-                          -o patch   the JSON patch per resource  -o diff   a unified diff against the input
-            explain     tells for every pod template whether it would be injected and why, and each sidecar setting
-                        with where it comes from (default, flag, config, namespace annotation, annotation).
-            webhook-config  prints the MutatingWebhookConfiguration for installs without Helm.
+            Commands:
+            {commands.TrimEnd('\n').Replace("\n", "\n", StringComparison.Ordinal)}
 
-            Namespace: the document's metadata.namespace, else -n/--namespace, else default. Namespace documents in the
-            input provide namespace-wide annotation defaults. With --sidecar-mode auto, injection offline is classic.
+            Exit codes: 0 success; 1 a document failed, a pod would be denied, or a check failed; 2 usage error.
 
-            Exit codes: 0 every document handled; 1 a document was unreadable, invalid or denied; 2 usage error.
-
-            Settings: the engine's options, as flags, environment variables or keys of a --config file (the webhook
-            reads the same ones). The webhook's own options (--port, TLS, cluster access) are not taken here.
-
-            """ + settings;
+            """;
     }
 }

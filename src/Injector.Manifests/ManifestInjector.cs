@@ -6,7 +6,7 @@ using Injector.Core.Naming;
 namespace Injector.Manifests;
 
 /// <summary>What happened to one resource of a manifest.</summary>
-public enum ResourceOutcome { Injected, Skipped, PassedThrough, Failed }
+public enum ResourceOutcome { Injected, Skipped, PassedThrough, Failed, Uninjected }
 
 /// <summary>The result for one resource (a document, or one item of a <c>List</c>).</summary>
 public sealed record ResourceResult
@@ -28,6 +28,8 @@ public sealed record ResourceResult
     public IReadOnlyList<PatchOperation> Patch { get; init; } = [];
     /// <summary>The engine's answer for the pod template, when the engine ran.</summary>
     public InjectionResult? Injection { get; init; }
+    /// <summary>Whether the webhook configuration would send the namespace's pods to the injector at all.</summary>
+    public NamespaceSelection? Selection { get; init; }
     /// <summary>The resource as read.</summary>
     public JsonNode? Input { get; init; }
     /// <summary>The resource as written (the input itself unless injected).</summary>
@@ -37,65 +39,59 @@ public sealed record ResourceResult
 /// <summary>The result for one document: the document to write and one result per resource in it.</summary>
 public sealed record DocumentResult(JsonNode? Output, IReadOnlyList<ResourceResult> Resources)
 {
-    public bool Changed => Resources.Any(r => r.Outcome == ResourceOutcome.Injected);
+    public bool Changed => Resources.Any(r => r.Outcome is ResourceOutcome.Injected or ResourceOutcome.Uninjected);
 }
 
 /// <summary>How manifests are read when there is no admission request to say it.</summary>
-/// <param name="DefaultNamespace">Namespace of resources whose metadata names none (<c>--namespace</c>, else <c>default</c>).</param>
-/// <param name="NamespaceAnnotations">Annotations of known namespaces (for example from Namespace documents of the same input).</param>
-public sealed record ManifestOptions(
-    string DefaultNamespace = "default",
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? NamespaceAnnotations = null);
+public sealed record ManifestOptions
+{
+    /// <summary>Namespace of resources whose metadata names none (<c>--namespace</c>, else <c>default</c>).</summary>
+    public string DefaultNamespace { get; init; } = "default";
+
+    /// <summary>What is known of namespaces (Namespace documents of the input, flags, the cluster), by name.</summary>
+    public IReadOnlyDictionary<string, NamespaceInfo> Namespaces { get; init; } = new Dictionary<string, NamespaceInfo>();
+
+    /// <summary>Whether the webhook configuration sends a namespace's pods to the injector; null: always, as
+    /// far as this run can tell.</summary>
+    public Func<string, NamespaceSelection>? Selection { get; init; }
+
+    /// <summary>The cluster runs Kubernetes ≥ 1.29 (what <c>--sidecar-mode auto</c> asks).</summary>
+    public bool NativeSidecarsSupported { get; init; }
+}
 
 /// <summary>Injects the pod templates of Kubernetes manifests with the same engine, and the same names, as
-/// the webhook: a workload's pods are injected as the webhook would inject them when the workload creates them.</summary>
-public sealed class ManifestInjector(PodInjector injector, ManifestOptions? options = null)
+/// the webhook: a workload's pods are injected as the webhook would inject them when the workload creates
+/// them, and not at all in a namespace the webhook configuration does not select.</summary>
+public sealed class ManifestInjector(PodInjector injector, ManifestOptions? options = null) : IDocumentTransform
 {
     private readonly ManifestOptions _options = options ?? new ManifestOptions();
 
     public PodInjector Injector { get; } = injector;
 
-    /// <summary>Injects every workload of a document (the document itself, or the items of a list). The input is not modified.</summary>
-    public DocumentResult InjectDocument(JsonNode? document)
-    {
-        if (document is not JsonObject resource)
-        {
-            return new DocumentResult(document, [new ResourceResult
-            {
-                Outcome = ResourceOutcome.PassedThrough,
-                Message = "not a Kubernetes object",
-                Input = document,
-                Output = document,
-            }]);
-        }
-        if (!PodTemplates.IsList(resource))
-        {
-            var result = InjectResource(resource);
-            return new DocumentResult(result.Output, [result]);
-        }
+    public DocumentResult Apply(JsonNode? document) => InjectDocument(document);
 
-        var list = (JsonObject)resource.DeepClone();
-        var items = list["items"]!.AsArray();
-        var results = new List<ResourceResult>();
-        for (var i = 0; i < items.Count; i++)
-        {
-            var item = InjectDocument(items[i]);
-            results.AddRange(item.Resources);
-            if (!ReferenceEquals(item.Output, items[i])) items[i] = item.Output?.DeepClone();
-        }
-        return new DocumentResult(results.Any(r => r.Outcome == ResourceOutcome.Injected) ? list : resource, results);
-    }
+    /// <summary>Injects every workload of a document (the document itself, or the items of a list). The input is not modified.</summary>
+    public DocumentResult InjectDocument(JsonNode? document) => ResourceWalk.Document(document, InjectResource);
 
     /// <summary>Everything about the pod template of one resource, for the command's <c>explain</c>.</summary>
     public (JsonObject? Pod, PodContext? Context) PodOf(JsonObject resource)
     {
-        var path = PodTemplates.PathOf(JsonNodes.Str(resource["kind"]));
+        var kind = JsonNodes.Str(resource["kind"]);
+        var path = PodTemplates.PathOf(kind);
         if (path is null) return (null, null);
         var @namespace = NamespaceOf(resource);
-        if (path.Count == 0) return (resource, ContextFor(@namespace, ResolvePodWorkload(resource, @namespace).Name));
+        if (path.Count == 0)
+        {
+            var workload = ResolvePodWorkload(resource, @namespace);
+            return (resource, ContextFor(@namespace, workload.Name, workload.Kind));
+        }
         var template = PodTemplates.Find(resource, path);
-        return template is null ? (null, null) : (PodFromTemplate(template), ContextFor(@namespace, JsonNodes.Str(resource["metadata"]?["name"])));
+        return template is null ? (null, null) : (PodFromTemplate(template), ContextFor(@namespace, JsonNodes.Str(resource["metadata"]?["name"]), kind));
     }
+
+    /// <summary>Whether the webhook would see pods of <paramref name="namespace"/>.</summary>
+    public NamespaceSelection SelectionOf(string @namespace) =>
+        _options.Selection?.Invoke(@namespace) ?? NamespaceSelection.Selected;
 
     private ResourceResult InjectResource(JsonObject resource)
     {
@@ -115,6 +111,11 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
         };
         if (path is null) return basic;
 
+        var selection = SelectionOf(@namespace);
+        basic = basic with { Selection = selection };
+        if (selection.Outcome == SelectionOutcome.NotSelected)
+            return basic with { Outcome = ResourceOutcome.Skipped, Reason = selection.Reason, Message = selection.Message };
+
         var warnings = new List<string>();
         InjectionResult injection;
         if (path.Count == 0)
@@ -122,7 +123,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
             // A bare pod: named as the webhook names it (its owner, else itself).
             var workload = ResolvePodWorkload(resource, @namespace);
             if (workload.Warning is not null) warnings.Add(workload.Warning);
-            injection = Injector.Inject(resource, ContextFor(@namespace, workload.Name));
+            injection = Injector.Inject(resource, ContextFor(@namespace, workload.Name, workload.Kind));
         }
         else
         {
@@ -137,8 +138,9 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
                 };
             }
             warnings.AddRange(MisplacedAnnotations(resource, path, kind!));
-            // The webhook names a workload's pods after the workload: the document's own name.
-            injection = Injector.Inject(PodFromTemplate(template), ContextFor(@namespace, name));
+            // The webhook names a workload's pods after the workload: the document's own name. The pod is this
+            // run's own copy, so the engine may inject into it rather than into another copy.
+            injection = Injector.Inject(PodFromTemplate(template), ContextFor(@namespace, name, kind), inPlace: true);
         }
         warnings.AddRange(injection.Warnings);
 
@@ -160,14 +162,22 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
         }
 
         var output = path.Count == 0 ? injection.Pod!.DeepClone().AsObject() : WithTemplate(resource, path, injection.Pod!);
-        return result with { Outcome = ResourceOutcome.Injected, Output = output, Patch = JsonPatch.Diff(resource, output) };
+        return result with { Outcome = ResourceOutcome.Injected, Output = output, Patch = new LazyPatch(resource, output) };
     }
 
-    private string NamespaceOf(JsonObject resource) =>
+    /// <summary>The namespace the resource's pods run in: its own, else the default one.</summary>
+    public string NamespaceOf(JsonObject resource) =>
         JsonNodes.Str(resource["metadata"]?["namespace"]) is { Length: > 0 } ns ? ns : _options.DefaultNamespace;
 
-    private PodContext ContextFor(string @namespace, string? workload) =>
-        new(@namespace, workload, _options.NamespaceAnnotations?.GetValueOrDefault(@namespace));
+    private PodContext ContextFor(string @namespace, string? workload, string? kind)
+    {
+        var known = _options.Namespaces.GetValueOrDefault(@namespace);
+        return new PodContext(@namespace, workload, known?.Annotations, _options.NativeSidecarsSupported)
+        {
+            NamespaceLabels = known?.Labels ?? new Dictionary<string, string>(),
+            WorkloadKind = kind,
+        };
+    }
 
     private static WorkloadName ResolvePodWorkload(JsonObject pod, string @namespace)
     {

@@ -1,85 +1,138 @@
 using System.Text.Json.Nodes;
-using Injector.Core.Injection;
 
 namespace Injector.Manifests;
 
-/// <summary>A named manifest text: a file, or <c>&lt;stdin&gt;</c> for standard input.</summary>
-public sealed record ManifestSource(string Name, string Text);
-
-/// <summary>A source split into chunks, each read as documents or with its parse error.</summary>
-public sealed record ParsedSource(string Name, IReadOnlyList<ParsedChunk> Chunks);
-
-/// <summary>Sources read into documents, with the annotations of the Namespace documents among them
-/// (namespace-wide defaults offline, as the webhook reads them from the cluster).</summary>
-public sealed record ParsedManifests(
-    IReadOnlyList<ParsedSource> Sources,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> NamespaceAnnotations)
+/// <summary>A named manifest stream: a file, or <c>&lt;stdin&gt;</c> for standard input. It can be opened
+/// more than once (the namespaces are read in a first pass), and is read a piece at a time.</summary>
+public sealed record ManifestSource(string Name, Func<TextReader> Open)
 {
-    public static ParsedManifests Read(IEnumerable<ManifestSource> sources)
-    {
-        var parsed = sources.Select(s => new ParsedSource(s.Name, ManifestSplitter.Split(s.Text).Select(ManifestSplitter.Parse).ToList())).ToList();
-        var namespaces = ManifestSplitter.NamespaceAnnotations(parsed.SelectMany(s => s.Chunks).SelectMany(c => c.Documents).Select(d => d.Node));
-        return new ParsedManifests(parsed, namespaces);
-    }
+    public static ManifestSource FromText(string name, string text) => new(name, () => new StringReader(text));
+}
 
-    /// <summary>An injector for these documents: resources without a namespace go to <paramref name="defaultNamespace"/>.</summary>
-    public ManifestInjector InjectorFor(PodInjector engine, string defaultNamespace = "default") =>
-        new(engine, new ManifestOptions(defaultNamespace, NamespaceAnnotations));
+/// <summary>What is done to each document of a run: injection, uninjection.</summary>
+public interface IDocumentTransform
+{
+    DocumentResult Apply(JsonNode? document);
 }
 
 /// <summary>One document of a source and what became of it.</summary>
 public sealed record ProcessedDocument(int Line, JsonNode? Input, DocumentResult Result);
 
-/// <summary>One chunk of a source: its documents, or a parse error.</summary>
+/// <summary>One piece of a source: its documents (or its parse error) and the text written for it.</summary>
+/// <param name="Parsed">The piece as read.</param>
+/// <param name="Documents">Its documents and what became of each.</param>
 public sealed record ProcessedChunk(ParsedChunk Parsed, IReadOnlyList<ProcessedDocument> Documents)
 {
     public bool Changed => Documents.Any(d => d.Result.Changed);
+
+    /// <summary>The text written for the piece (without its separator): the input text, with the changes
+    /// written into it in place; empty for a piece that could not be read (it is left out).</summary>
+    public string Output { get; init; } = "";
+
+    /// <summary>The piece was changed but could not be edited in place, so the serializer wrote it (its
+    /// comments inside are lost and its formatting normalised).</summary>
+    public bool Rewritten { get; init; }
 }
 
-/// <summary>Everything done to one source.</summary>
-public sealed record ProcessedSource(string Name, IReadOnlyList<ProcessedChunk> Chunks);
+/// <summary>A processed piece and the source it belongs to.</summary>
+public sealed record SourceChunk(ManifestSource Source, ProcessedChunk Chunk);
 
-/// <summary>How many resources ended in each outcome, and how many chunks could not be read.</summary>
-public sealed record ManifestCounts(int Injected, int Skipped, int PassedThrough, int Failed, int Unreadable);
+/// <summary>How many resources ended in each outcome, and how many pieces could not be read.</summary>
+public sealed record ManifestCounts(int Injected, int Skipped, int PassedThrough, int Failed, int Unreadable, int Uninjected = 0);
 
-/// <summary>Injects every workload of a set of manifest sources and keeps, in input order, every chunk,
-/// document and resource with its outcome; the command-line tool renders it.</summary>
-public sealed class ManifestRun
+/// <summary>Reads sources a piece at a time, applies a transform to every document and gives each piece
+/// with its outcome and output text as soon as it is done, so that memory is bounded by the largest piece,
+/// not by the input. Counts and failures are known once the pieces have been enumerated.</summary>
+public sealed class ManifestRun(IEnumerable<ManifestSource> sources, IDocumentTransform transform)
 {
-    public IReadOnlyList<ProcessedSource> Sources { get; }
+    private int _injected, _skipped, _passed, _failed, _unreadable, _uninjected;
 
-    private ManifestRun(IReadOnlyList<ProcessedSource> sources) => Sources = sources;
+    public ManifestCounts Counts => new(_injected, _skipped, _passed, _failed, _unreadable, _uninjected);
 
-    /// <summary>Reads and injects every source. Namespace documents in the input act as the namespaces'
-    /// annotations (namespace-wide defaults), as the webhook reads them from the cluster.</summary>
-    public static ManifestRun Inject(IEnumerable<ManifestSource> sources, PodInjector injector, string defaultNamespace = "default")
+    /// <summary>Whether any piece was unreadable or any resource invalid or denied (so far).</summary>
+    public bool HasFailures => _failed + _unreadable > 0;
+
+    /// <summary>How many pieces may be in work at once: enough to keep every core busy, few enough that memory
+    /// stays bounded by that many pieces.</summary>
+    public static int Window { get; } = Environment.ProcessorCount * 4;
+
+    /// <summary>The processed pieces, in input order, read lazily. Pieces are independent, so up to
+    /// <see cref="Window"/> of them are parsed and transformed in parallel ahead of the one given back.</summary>
+    public IEnumerable<SourceChunk> Process()
     {
-        var parsed = ParsedManifests.Read(sources);
-        var manifests = parsed.InjectorFor(injector, defaultNamespace);
-        return new ManifestRun(parsed.Sources.Select(s => new ProcessedSource(s.Name, s.Chunks.Select(c => new ProcessedChunk(c,
-            c.Documents.Select(d => new ProcessedDocument(d.Line, d.Node, manifests.InjectDocument(d.Node))).ToList())).ToList())).ToList());
+        var window = new Queue<(ManifestSource Source, Task<ProcessedChunk> Work)>();
+        foreach (var source in sources)
+        {
+            using var reader = source.Open();
+            foreach (var chunk in ManifestSplitter.Read(reader))
+            {
+                if (Environment.ProcessorCount == 1)
+                {
+                    yield return Counted(source, ProcessChunk(ManifestSplitter.Parse(chunk)));
+                    continue;
+                }
+                window.Enqueue((source, Task.Run(() => ProcessChunk(ManifestSplitter.Parse(chunk)))));
+                if (window.Count >= Window)
+                {
+                    var (done, work) = window.Dequeue();
+                    yield return Counted(done, work.GetAwaiter().GetResult());
+                }
+            }
+        }
+        while (window.Count > 0)
+        {
+            var (done, work) = window.Dequeue();
+            yield return Counted(done, work.GetAwaiter().GetResult());
+        }
     }
 
-    /// <summary>Every resource that was read (a document, or an item of a list), in input order, with the
-    /// source and document it is in. Documents that are empty (<c>null</c>) have none.</summary>
-    public IEnumerable<(ProcessedSource Source, ProcessedDocument Document, ResourceResult Resource)> Resources() =>
-        from source in Sources
-        from chunk in source.Chunks
-        from document in chunk.Documents
-        from resource in document.Result.Resources
-        where resource.Input is not null
-        select (source, document, resource);
-
-    /// <summary>Whether any document was unreadable, invalid or denied (the command exits with 1).</summary>
-    public bool HasFailures =>
-        Sources.SelectMany(s => s.Chunks).Any(c => c.Parsed.Failed) || Resources().Any(r => r.Resource.Outcome == ResourceOutcome.Failed);
-
-    /// <summary>Resources by outcome and unreadable chunks, for a closing summary.</summary>
-    public ManifestCounts Counts()
+    // Counted as the piece is given back, in order, on the caller's thread.
+    private SourceChunk Counted(ManifestSource source, ProcessedChunk chunk)
     {
-        var outcomes = Resources().Select(r => r.Resource.Outcome).ToList();
-        int Count(ResourceOutcome o) => outcomes.Count(x => x == o);
-        var unreadable = Sources.SelectMany(s => s.Chunks).Count(c => c.Parsed.Failed);
-        return new ManifestCounts(Count(ResourceOutcome.Injected), Count(ResourceOutcome.Skipped), Count(ResourceOutcome.PassedThrough), Count(ResourceOutcome.Failed), unreadable);
+        if (chunk.Parsed.Failed) _unreadable++;
+        foreach (var resource in Resources(chunk))
+        {
+            switch (resource.Outcome)
+            {
+                case ResourceOutcome.Injected: _injected++; break;
+                case ResourceOutcome.Uninjected: _uninjected++; break;
+                case ResourceOutcome.Skipped: _skipped++; break;
+                case ResourceOutcome.Failed: _failed++; break;
+                default: _passed++; break;
+            }
+        }
+        return new SourceChunk(source, chunk);
+    }
+
+    /// <summary>Every resource of the processed pieces that was read (a document, or an item of a list).</summary>
+    public static IEnumerable<ResourceResult> Resources(ProcessedChunk chunk) =>
+        chunk.Documents.SelectMany(d => d.Result.Resources).Where(r => r.Input is not null);
+
+    private ProcessedChunk ProcessChunk(ParsedChunk parsed)
+    {
+        if (parsed.Failed) return new ProcessedChunk(parsed, []);
+        var documents = parsed.Documents.Select(d => new ProcessedDocument(d.Line, d.Node, transform.Apply(d.Node))).ToList();
+        var chunk = new ProcessedChunk(parsed, documents);
+        if (!chunk.Changed) return chunk with { Output = parsed.Chunk.Text };
+        // One document, changed: written into its own text; otherwise (or when that fails) by the serializer.
+        if (documents.Count == 1 && parsed.Documents[0].Root is { } root
+            && YamlTextEdit.Apply(parsed.Chunk.Text, root, documents[0].Input, documents[0].Result.Output) is { } edited)
+            return chunk with { Output = edited };
+        var yaml = YamlJson.WriteAll(documents.Select(d => d.Result.Output));
+        if (yaml.StartsWith("---\n", StringComparison.Ordinal)) yaml = yaml[4..];
+        return chunk with { Output = parsed.Chunk.LeadingComments + yaml, Rewritten = true };
+    }
+}
+
+/// <summary>The pieces of sources, read as documents (for <c>explain</c>, which changes nothing).</summary>
+public static class ManifestReader
+{
+    public static IEnumerable<(ManifestSource Source, ParsedChunk Chunk)> Parse(IEnumerable<ManifestSource> sources)
+    {
+        foreach (var source in sources)
+        {
+            using var reader = source.Open();
+            foreach (var chunk in ManifestSplitter.Read(reader)) yield return (source, ManifestSplitter.Parse(chunk));
+        }
     }
 }

@@ -1,7 +1,5 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Injector.Core.Json;
 using YamlDotNet.Core;
 
 namespace Injector.Manifests;
@@ -12,6 +10,10 @@ namespace Injector.Manifests;
 /// <param name="StartsWithMarker">The piece begins with its own <c>--- …</c> line (content after the marker).</param>
 public sealed record ManifestChunk(int Line, string Text, bool StartsWithMarker)
 {
+    /// <summary>The separator line before the piece, exactly as written (<c>---</c> and its line break); empty
+    /// for a piece that starts the stream. A stream is its pieces' separators and texts, one after the other.</summary>
+    public string Separator { get; init; } = "";
+
     /// <summary>Whether the piece has nothing but blank lines.</summary>
     public bool IsBlank => string.IsNullOrWhiteSpace(Text);
 
@@ -45,42 +47,86 @@ public static partial class ManifestSplitter
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ", RegexOptions.CultureInvariant)]
     private static partial Regex PositionPrefix();
 
-    /// <summary>Splits on document markers: lines that are exactly <c>---</c> or start with <c>--- </c>.</summary>
-    public static IReadOnlyList<ManifestChunk> Split(string text)
+    /// <summary>Splits on document markers: lines that are exactly <c>---</c> or start with <c>--- </c>. Every
+    /// piece is kept, blank ones too, so that the pieces put back together are the text.</summary>
+    public static IReadOnlyList<ManifestChunk> Split(string text) => Read(new StringReader(text)).ToList();
+
+    /// <summary>The pieces of a stream, read as they come: only one piece is held at a time.</summary>
+    public static IEnumerable<ManifestChunk> Read(TextReader reader)
     {
-        if (text.StartsWith('\uFEFF')) text = text[1..];
-        var chunks = new List<ManifestChunk>();
         var current = new StringBuilder();
         var currentLine = 1;
         var startsWithMarker = false;
+        var separator = "";
         var lineNumber = 0;
-        var lines = text.Split('\n');
-        // A final newline ends the last line; it does not start another one.
-        if (text.EndsWith('\n')) lines = lines[..^1];
-        foreach (var raw in lines)
+        foreach (var raw in Lines(reader))
         {
             lineNumber++;
-            var line = raw.TrimEnd('\r');
-            var isMarker = line == "---" || line.StartsWith("--- ", StringComparison.Ordinal) || line.StartsWith("---\t", StringComparison.Ordinal);
+            var (isMarker, markerWithContent) = Marker(raw);
             if (isMarker)
             {
-                chunks.Add(new ManifestChunk(currentLine, current.ToString(), startsWithMarker));
+                if (lineNumber > 1 || startsWithMarker || current.Length > 0) yield return new ManifestChunk(currentLine, current.ToString(), startsWithMarker) { Separator = separator };
                 current.Clear();
-                startsWithMarker = line != "---" && line[3..].Trim().Length > 0;
+                startsWithMarker = markerWithContent;
                 currentLine = startsWithMarker ? lineNumber : lineNumber + 1;
+                separator = startsWithMarker ? "" : raw;
                 if (!startsWithMarker) continue;
             }
-            current.Append(raw).Append('\n');
+            current.Append(raw);
         }
-        var last = current.ToString();
-        if (!text.EndsWith('\n') && last.EndsWith('\n')) last = last[..^1];
-        chunks.Add(new ManifestChunk(currentLine, last, startsWithMarker));
-        return chunks.Where(c => !c.IsBlank).ToList();
+        if (current.Length > 0 || separator.Length > 0)
+            yield return new ManifestChunk(currentLine, current.ToString(), startsWithMarker) { Separator = separator };
     }
 
-    /// <summary>Reads one chunk; line numbers in documents and errors are those of the whole stream.</summary>
+    private static (bool IsMarker, bool WithContent) Marker(string raw)
+    {
+        var line = raw.AsSpan().TrimEnd("\r\n");
+        var isMarker = line is "---" || line.StartsWith("--- ", StringComparison.Ordinal) || line.StartsWith("---\t", StringComparison.Ordinal);
+        return (isMarker, isMarker && line[3..].Trim().Length > 0);
+    }
+
+    // Lines with their line breaks, so that a piece is exactly the text it was read from; a byte-order mark
+    // at the start of the stream is dropped.
+    private static IEnumerable<string> Lines(TextReader reader)
+    {
+        var buffer = new char[16384];
+        var line = new StringBuilder();
+        var first = true;
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var start = 0;
+            if (first && buffer[0] == '\uFEFF') start = 1;
+            first = false;
+            while (start < read)
+            {
+                var newline = Array.IndexOf(buffer, '\n', start, read - start);
+                if (newline < 0)
+                {
+                    line.Append(buffer, start, read - start);
+                    break;
+                }
+                line.Append(buffer, start, newline - start + 1);
+                yield return line.ToString();
+                line.Clear();
+                start = newline + 1;
+            }
+        }
+        if (line.Length > 0) yield return line.ToString();
+    }
+
+    /// <summary>Reads one chunk; line numbers in documents and errors are those of the whole stream. The
+    /// error says what to do where a common mistake is recognised: binary input, a tab in indentation, an
+    /// unrendered Helm template.</summary>
     public static ParsedChunk Parse(ManifestChunk chunk)
     {
+        if (chunk.IsBlank) return new ParsedChunk(chunk, []);
+        var nul = chunk.Text.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0)
+        {
+            var (line, column) = Position(chunk.Text, nul);
+            return new ParsedChunk(chunk, [], "the input is binary (it holds NUL bytes), not YAML or JSON", line + chunk.Line - 1, column);
+        }
         try
         {
             var documents = YamlJson.ReadAll(chunk.Text)
@@ -90,27 +136,47 @@ public static partial class ManifestSplitter
         }
         catch (YamlException ex)
         {
+            var errorLine = (int)ex.Start.Line;
+            if (chunk.Text.Contains('\uFFFD', StringComparison.Ordinal))
+                return new ParsedChunk(chunk, [], "the input is not UTF-8 text (binary?), so it is not YAML or JSON", errorLine + chunk.Line - 1, (int)ex.Start.Column);
+            if (TabIndentation(chunk.Text) is var (tabLine, tabColumn))
+                return new ParsedChunk(chunk, [], "YAML does not allow tabs for indentation; use spaces", tabLine + chunk.Line - 1, tabColumn);
             var message = PositionPrefix().Replace(ex.Message, "");
             var inner = ex.InnerException is YamlException nested ? ": " + PositionPrefix().Replace(nested.Message, "") : "";
-            return new ParsedChunk(chunk, [], "invalid YAML: " + message + inner, (int)ex.Start.Line + chunk.Line - 1, (int)ex.Start.Column);
+            var template = chunk.Text.IndexOf("{{", StringComparison.Ordinal);
+            var hint = template < 0 ? ""
+                : $"; this looks like an unrendered Helm template ({{{{ … }}}} on line {Position(chunk.Text, template).Line + chunk.Line - 1}): render it with 'helm template' and give the result to appmesh-inject";
+            return new ParsedChunk(chunk, [], "invalid YAML: " + message + inner + hint, errorLine + chunk.Line - 1, (int)ex.Start.Column);
         }
     }
 
-    /// <summary>The Namespace documents' annotations, by namespace name (namespace-wide defaults offline).</summary>
-    public static Dictionary<string, IReadOnlyDictionary<string, string>> NamespaceAnnotations(IEnumerable<JsonNode?> documents)
+    /// <summary>The first line whose indentation holds a tab, and the tab's column (1-based); the parser's own
+    /// error can point far from it (a mapping that started lines before).</summary>
+    private static (int Line, int Column)? TabIndentation(string text)
     {
-        var result = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (var document in documents)
+        var line = 1;
+        var start = 0;
+        while (start < text.Length)
         {
-            if (document is not JsonObject obj) continue;
-            if (PodTemplates.IsList(obj))
+            var i = start;
+            while (i < text.Length && text[i] is ' ' or '\t')
             {
-                foreach (var (name, annotations) in NamespaceAnnotations(obj["items"]!.AsArray())) result[name] = annotations;
-                continue;
+                if (text[i] == '\t') return (line, i - start + 1);
+                i++;
             }
-            if (JsonNodes.Str(obj["kind"]) != "Namespace" || JsonNodes.Str(obj["metadata"]?["name"]) is not { } ns) continue;
-            result[ns] = JsonNodes.StringProperties(obj["metadata"]?["annotations"]);
+            var next = text.IndexOf('\n', start);
+            if (next < 0) break;
+            start = next + 1;
+            line++;
         }
-        return result;
+        return null;
+    }
+
+    private static (int Line, int Column) Position(string text, int index)
+    {
+        var line = 1 + text.AsSpan(0, index).Count('\n');
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, index - 1)) + 1;
+        if (index == 0) lineStart = 0;
+        return (line, index - lineStart + 1);
     }
 }

@@ -83,7 +83,7 @@ public sealed class EnvironmentTests
     [InlineData("--port", "8443")]
     [InlineData("--port=8443", null)]
     [InlineData("--tls-cert-file", "x")]
-    [InlineData("--kubeconfig", "/root/.kube/config")]
+    [InlineData("--api-timeout", "2s")]
     [InlineData("--shutdown-delay", "5")]
     public void A_webhook_flag_is_refused_with_one_line_that_says_so(string flag, string? value)
     {
@@ -93,7 +93,7 @@ public sealed class EnvironmentTests
         var result = Cli.Run(Pod, args);
 
         Assert.Equal(
-            (2, "", $"appmesh-inject: {name} is a flag of the webhook (serving, TLS, cluster access); the command-line tool does not take it\n"),
+            (2, "", $"appmesh-inject: {name} is a flag of the webhook (serving, TLS, cluster access); appmesh-inject inject does not take it\n"),
             (result.ExitCode, result.Stdout, result.Stderr));
     }
 
@@ -102,15 +102,15 @@ public sealed class EnvironmentTests
     {
         var result = Cli.Run(Pod, "explain", "-f", "-", "--mesh-name", "m", "--region", "r", "--port", "8443");
 
-        Assert.Equal((2, "appmesh-inject: --port is a flag of the webhook (serving, TLS, cluster access); the command-line tool does not take it\n"), (result.ExitCode, result.Stderr));
+        Assert.Equal((2, "appmesh-inject: --port is a flag of the webhook (serving, TLS, cluster access); appmesh-inject explain does not take it\n"), (result.ExitCode, result.Stderr));
     }
 
     [Fact]
     public void Help_lists_only_the_engines_options_with_their_environment_variables()
     {
-        var help = Cli.Run(null, "--help");
+        var help = Cli.Run(null, "inject", "--help");
         var flags = help.Stdout.Split('\n')
-            .SkipWhile(l => !l.StartsWith("Settings:", StringComparison.Ordinal))
+            .SkipWhile(l => !l.StartsWith("Engine settings", StringComparison.Ordinal))
             .Where(l => l.StartsWith("  --", StringComparison.Ordinal))
             .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0])
             .ToList();
@@ -119,9 +119,10 @@ public sealed class EnvironmentTests
         Assert.Equal(["--config", .. EngineOptions.Table.Options.Select(o => "--" + o.Name)], flags);
         Assert.Contains(" [env APPMESH_INJECT_SIDECAR_IMAGE]\n", help.Stdout);
         Assert.Contains(" [env APPMESH_INJECT_REGION, APPMESH_REGION, AWS_REGION]\n", help.Stdout);
-        // webhook-config has a --failure-policy of its own: the configuration's, with the same values.
-        Assert.All(CliApp.WebhookFlags.Where(n => n != "failure-policy"), name => Assert.DoesNotContain($"--{name} ", help.Stdout));
+        // The webhook's serving options are not listed (--kubeconfig and --webhook-config-name are inject's own, for reading the cluster).
+        Assert.All(CliApp.WebhookFlags.Except(["kubeconfig", "webhook-config-name"]), name => Assert.DoesNotContain($"--{name} ", help.Stdout));
         Assert.DoesNotContain("APPMESH_INJECT_FAILURE_POLICY", help.Stdout);
+        Assert.DoesNotContain("APPMESH_INJECT_METRICS_PORT", help.Stdout);
         Assert.DoesNotContain("APPMESH_INJECT_PORT", help.Stdout);
     }
 }

@@ -10,6 +10,8 @@ public sealed class ExplainAndWebhookConfigTests
         kind: Namespace
         metadata:
           name: shop
+          labels:
+            appmesh.k8s.aws/sidecarInjectorWebhook: enabled
           annotations:
             appmesh.k8s.aws/sidecarLogLevel: debug
         ---
@@ -72,8 +74,9 @@ public sealed class ExplainAndWebhookConfigTests
 
         Assert.Equal(0, result.ExitCode);
         var lines = result.Stdout.Split('\n');
-        Assert.Equal("<stdin>:8: Deployment shop/cart (pod template: spec.template)", lines[0]);
-        Assert.Equal("  would be injected: yes (injected into mesh demo as virtual node cart-shop)", lines[1]);
+        Assert.Equal("<stdin>:10: Deployment shop/cart (pod template: spec.template)", lines[0]);
+        Assert.Equal("  namespace shop: selected by the webhook configuration (labelled appmesh.k8s.aws/sidecarInjectorWebhook=enabled)", lines[1]);
+        Assert.Equal("  would be injected: yes (injected into mesh demo as virtual node cart-shop)", lines[2]);
         var cart = lines.TakeWhile(l => l.Length > 0).ToList();
         string Setting(string name) => cart.Single(l => l.StartsWith("    " + name + " ", StringComparison.Ordinal));
         Assert.Matches(@"^    mesh +demo +\(flag --mesh-name\)$", Setting("mesh"));
@@ -84,15 +87,16 @@ public sealed class ExplainAndWebhookConfigTests
         Assert.Matches(@"^    egress ignored ports +22 +\(default\)$", Setting("egress ignored ports"));
         Assert.Matches(@"^    app ports +8080 +\(containerPorts of the app containers\)$", Setting("app ports"));
         Assert.Contains("  warning: annotation appmesh.k8s.aws/mesh is on the Deployment's own metadata, where the injector does not read it; move it to spec.template.metadata.annotations", lines);
-        Assert.Contains("<stdin>:27: Job default/once (pod template: spec.template)", lines);
-        Assert.Contains("  would be injected: no (skipped: disabled-by-annotation): appmesh.k8s.aws/sidecarInjectorWebhook is disabled", lines);
+        Assert.Contains("<stdin>:29: Job default/once (pod template: spec.template)", lines);
+        Assert.Contains("  would be injected: unknown (namespace-labels-unknown): the labels of namespace default are not known (no Namespace document in the input, no --namespace-labels, no cluster); the webhook sees its pods only when it is labelled appmesh.k8s.aws/sidecarInjectorWebhook=enabled or disabled; if the webhook sees it: no (skipped: disabled-by-annotation): appmesh.k8s.aws/sidecarInjectorWebhook is disabled", lines);
+        Assert.Contains("  not sent to the webhook: the pod opts out (appmesh.k8s.aws/sidecarInjectorWebhook: disabled) (match condition not-opted-out), so such pods are created even while the injector is down", lines);
     }
 
     [Fact]
     public void Explain_exits_1_when_a_pod_would_be_denied()
     {
         var result = Cli.Run("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    appmesh.k8s.aws/cpuLimit: lots\nspec:\n  containers: [{name: a, image: b}]\n",
-            "explain", "-f", "-", "--mesh-name", "demo", "--region", "us-west-2");
+            "explain", "-f", "-", "--mesh-name", "demo", "--region", "us-west-2", "--namespace-labels", "appmesh.k8s.aws/sidecarInjectorWebhook=enabled");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("  would be injected: no (denied: invalid-annotation): annotation appmesh.k8s.aws/cpuLimit: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi", result.Stdout.Split('\n'));
@@ -183,13 +187,13 @@ public sealed class ExplainAndWebhookConfigTests
     [Theory]
     [InlineData(new[] { "--failure-policy", "Maybe" }, "appmesh-inject: --failure-policy: 'Maybe' is not Fail or Ignore\n")]
     [InlineData(new[] { "--timeout-seconds", "31" }, "appmesh-inject: --timeout-seconds: 31 must be from 1 to 30 (the API server's limit)\n")]
-    [InlineData(new[] { "--service-nmespace", "x" }, "appmesh-inject: unknown flag '--service-nmespace'; did you mean '--service-namespace'?\n")]
+    [InlineData(new[] { "--service-nmespace", "x" }, "appmesh-inject: unknown flag '--service-nmespace' for appmesh-inject webhook-config; did you mean '--service-namespace'?\n")]
     public void Webhook_config_rejects_bad_options_with_exit_2(string[] args, string message)
     {
         var result = Cli.Run(null, ["webhook-config", .. args]);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal(message + "Run 'appmesh-inject --help' for usage.\n", result.Stderr);
+        Assert.Equal(message + "Run 'appmesh-inject webhook-config --help' for usage.\n", result.Stderr);
     }
 
     [Fact]

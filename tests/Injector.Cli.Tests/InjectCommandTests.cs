@@ -50,7 +50,10 @@ public sealed class InjectCommandTests
         var result = Cli.Inject(input, "-f", "-");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal([$"<stdin>:1: {kind} prod/web: injected (mesh demo, virtual node web-prod)", "1 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
+        string[] jobWarning = kind is "Job" or "CronJob"
+            ? [$"<stdin>:1: {kind} prod/web: warning: {kind} pods never complete while a classic Envoy sidecar keeps running; use native sidecars on Kubernetes >= 1.29 (--sidecar-mode native, or --sidecar-mode auto against such a cluster, or the annotation appmesh.k8s.aws/nativeSidecar: enabled)"]
+            : [];
+        Assert.Equal([$"<stdin>:1: {kind} prod/web: injected (mesh demo, virtual node web-prod)", .. jobWarning, "1 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
         var output = Assert.Single(Cli.Documents(result.Stdout))!;
         var template = Pointer(output, templatePointer);
         Assert.Equal("web-prod", template["metadata"]!["annotations"]!["appmesh.k8s.aws/virtualNode"]!.GetValue<string>());
@@ -183,7 +186,7 @@ public sealed class InjectCommandTests
     public void A_broken_document_in_the_middle_is_reported_with_its_position_and_the_others_are_still_handled()
     {
         var input = Manifest("Deployment") + "---\nkind: ConfigMap\nmetadata: {name: [oops\n---\n" + Manifest("Job");
-        var result = Cli.Inject(input, "-f", "-");
+        var result = Cli.Inject(input, "-f", "-", "--continue-on-error");
 
         Assert.Equal(1, result.ExitCode);
         var n = LineCount(Manifest("Deployment"));
@@ -193,8 +196,42 @@ public sealed class InjectCommandTests
             $"<stdin>:{n + 4}:1: failed: invalid YAML: While parsing a flow sequence, did not find expected ',' or ']' (in the document starting at line {n + 2}); the document is left out of the output",
             $"<stdin>:{n + 5}: Job prod/web: injected (mesh demo, virtual node web-prod)",
         ], result.ReportLines[..3]);
-        Assert.Equal("2 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable", result.ReportLines[3]);
+        Assert.Equal(
+        [
+            "2 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable",
+            "appmesh-inject: 1 document failed and was left unchanged or out of the output (--continue-on-error)",
+        ], result.ReportLines[4..]);
         Assert.Equal(["Deployment", "Job"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void By_default_a_failed_document_means_nothing_on_standard_output_so_a_pipeline_applies_nothing()
+    {
+        var input = Manifest("Deployment") + "---\nkind: ConfigMap\nmetadata: {name: [oops\n";
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)",
+            $"<stdin>:{LineCount(Manifest("Deployment")) + 4}:1: failed: invalid YAML: While parsing a flow sequence, did not find expected ',' or ']' (in the document starting at line {LineCount(Manifest("Deployment")) + 2}); the document is left out of the output",
+            "1 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable",
+            "appmesh-inject: 1 document failed, so nothing was written to standard output; fix it, or pass --continue-on-error to write the others",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public void Quiet_still_reports_a_failure_and_the_empty_output()
+    {
+        var input = "kind: Pod\nmetadata:\n  name: p\n  annotations: {appmesh.k8s.aws/cpuLimit: lots}\nspec:\n  containers: [{name: a, image: b}]\n---\n" + Manifest("Deployment");
+        var result = Cli.Inject(input, "-q", "-f", "-");
+
+        Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: Pod default/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuLimit: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi",
+            "appmesh-inject: 1 document failed, so nothing was written to standard output; fix it, or pass --continue-on-error to write the others",
+        ], result.ReportLines);
     }
 
     private static int LineCount(string text) => text.Count(c => c == '\n');
@@ -214,7 +251,7 @@ public sealed class InjectCommandTests
               - name: a
                 image: b
             """;
-        var result = Cli.Inject(input, "-f", "-");
+        var result = Cli.Inject(input + "\n", "-f", "-", "--continue-on-error");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("<stdin>:1: Pod default/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuRequest: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi", result.ReportLines[0]);
@@ -348,7 +385,11 @@ public sealed class InjectCommandTests
     [InlineData(new[] { "inject", "--region", "us-west-2", "-f", "-" }, "appmesh-inject: invalid configuration:")]
     [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-f", "/nonexistent/x.yaml" }, "appmesh-inject: cannot read '/nonexistent/x.yaml': ")]
     [InlineData(new[] { "injekt" }, "appmesh-inject: unknown command 'injekt'; did you mean 'inject'?")]
-    [InlineData(new[] { "inject", "file.yaml" }, "appmesh-inject: unexpected argument 'file.yaml'; give files with -f")]
+    [InlineData(new[] { "webhook-config", "file.yaml" }, "appmesh-inject: unexpected argument 'file.yaml'")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "--continue-on-eror", "-f", "-" }, "appmesh-inject: unknown flag '--continue-on-eror' for appmesh-inject inject; did you mean '--continue-on-error'?")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-x", "-f", "-" }, "appmesh-inject: unknown flag '-x' for appmesh-inject inject")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-f" }, "appmesh-inject: flag '-f' needs a value")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-q=yes", "-f", "-" }, "appmesh-inject: flag '-q' takes no value (in '-q=yes')")]
     public void Usage_errors_exit_2_with_a_message(string[] args, string messageStart)
     {
         var result = Cli.Run("", args);
@@ -363,7 +404,7 @@ public sealed class InjectCommandTests
     {
         var result = Cli.Run("", "inject", "--mesh-nam", "demo", "--region", "us-west-2", "-f", "-");
 
-        Assert.Equal("appmesh-inject: invalid configuration:\n  unknown flag '--mesh-nam'; did you mean '--mesh-name'?\n  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\nRun 'appmesh-inject --help' for usage.\n", result.Stderr);
+        Assert.Equal("appmesh-inject: invalid configuration:\n  unknown flag '--mesh-nam'; did you mean '--mesh-name'?\n  mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)\nRun 'appmesh-inject inject --help' for usage.\n", result.Stderr);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class ManifestInjectorTests
     {
         var pod = YamlJson.Read("kind: Pod\nmetadata:\n  name: api-7d9f-x\n  labels: {pod-template-hash: 7d9f}\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-7d9f, controller: true}]\nspec:\n  containers: [{name: api, image: x}]\n")!.AsObject();
 
-        var result = Assert.Single(new ManifestInjector(Engine, new ManifestOptions("team")).InjectDocument(pod).Resources);
+        var result = Assert.Single(new ManifestInjector(Engine, new ManifestOptions { DefaultNamespace = "team" }).InjectDocument(pod).Resources);
 
         Assert.Equal("api-team", result.VirtualNode);
     }
@@ -54,10 +54,13 @@ public sealed class ManifestInjectorTests
     [Fact]
     public void Namespace_annotations_act_as_defaults_for_workloads_of_that_namespace()
     {
-        var options = new ManifestOptions("default", new Dictionary<string, IReadOnlyDictionary<string, string>>
+        var options = new ManifestOptions
         {
-            ["shop"] = new Dictionary<string, string> { [AnnotationKeys.SidecarInjectorWebhook] = "disabled" },
-        });
+            Namespaces = new Dictionary<string, NamespaceInfo>
+            {
+                ["shop"] = new(null, new Dictionary<string, string> { [AnnotationKeys.SidecarInjectorWebhook] = "disabled" }),
+            },
+        };
         var result = Assert.Single(new ManifestInjector(Engine, options).InjectDocument(YamlJson.Read("kind: Job\nmetadata: {name: j, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: a, image: x}]\n")).Resources);
 
         Assert.Equal((ResourceOutcome.Skipped, Reasons.DisabledByAnnotation), (result.Outcome, result.Reason));

@@ -43,10 +43,19 @@ public sealed class ManifestRunTests
         ~
         """;
 
+    private static ManifestInjector Injector(string defaultNamespace = "default", Dictionary<string, NamespaceInfo>? namespaces = null) =>
+        new(Engine, new ManifestOptions { DefaultNamespace = defaultNamespace, Namespaces = namespaces ?? [] });
+
+    private static (ManifestRun Run, List<SourceChunk> Pieces) Process(IDocumentTransform transform, params ManifestSource[] sources)
+    {
+        var run = new ManifestRun(sources, transform);
+        return (run, run.Process().ToList());
+    }
+
     [Fact]
     public void Every_resource_is_kept_in_input_order_with_its_outcome_reason_and_document_line()
     {
-        var run = ManifestRun.Inject([new ManifestSource("m.yaml", Mixed)], Engine, "team");
+        var (_, pieces) = Process(Injector("team"), ManifestSource.FromText("m.yaml", Mixed));
 
         Assert.Equal(
         [
@@ -54,20 +63,20 @@ public sealed class ManifestRunTests
             "m.yaml:12 Pod team/p Failed invalid-annotation",
             "m.yaml:19 Service team/s PassedThrough",
             "m.yaml:19 Job team/j Skipped disabled-by-annotation",
-        ], run.Resources().Select(r => $"{r.Source.Name}:{r.Document.Line} {r.Resource.Kind} {r.Resource.Namespace}/{r.Resource.Name} {r.Resource.Outcome} {r.Resource.Reason}".TrimEnd()));
-        var broken = Assert.Single(run.Sources[0].Chunks, c => c.Parsed.Failed).Parsed;
+        ], pieces.SelectMany(p => p.Chunk.Documents.SelectMany(d => d.Result.Resources.Where(r => r.Input is not null).Select(r => $"{p.Source.Name}:{d.Line} {r.Kind} {r.Namespace}/{r.Name} {r.Outcome} {r.Reason}".TrimEnd()))));
+        var broken = Assert.Single(pieces, p => p.Chunk.Parsed.Failed).Chunk.Parsed;
         Assert.Equal((11, 1, 9), (broken.ErrorLine, broken.ErrorColumn, broken.Chunk.Line));
     }
 
     [Fact]
     public void Counts_leave_out_empty_documents_and_count_unreadable_chunks()
     {
-        var run = ManifestRun.Inject([new ManifestSource("m.yaml", Mixed)], Engine);
+        var (run, pieces) = Process(Injector(), ManifestSource.FromText("m.yaml", Mixed));
 
-        Assert.Equal(new ManifestCounts(Injected: 1, Skipped: 1, PassedThrough: 1, Failed: 1, Unreadable: 1), run.Counts());
+        Assert.Equal(new ManifestCounts(Injected: 1, Skipped: 1, PassedThrough: 1, Failed: 1, Unreadable: 1), run.Counts);
         Assert.True(run.HasFailures);
         // The empty document is still there, passed through as it came, for the output.
-        Assert.Null(run.Sources[0].Chunks[^1].Documents.Single().Result.Output);
+        Assert.Null(pieces[^1].Chunk.Documents.Single().Result.Output);
     }
 
     [Fact]
@@ -75,23 +84,63 @@ public sealed class ManifestRunTests
     {
         var skipped = "kind: Pod\nmetadata:\n  name: p\n  annotations: {appmesh.k8s.aws/sidecarInjectorWebhook: disabled}\nspec:\n  containers: [{name: a, image: b}]\n---\nkind: Service\nmetadata: {name: s}\n";
 
-        Assert.False(ManifestRun.Inject([new ManifestSource("a", skipped)], Engine).HasFailures);
-        Assert.True(ManifestRun.Inject([new ManifestSource("a", skipped), new ManifestSource("b", "a: [")], Engine).HasFailures);
+        Assert.False(Process(Injector(), ManifestSource.FromText("a", skipped)).Run.HasFailures);
+        Assert.True(Process(Injector(), ManifestSource.FromText("a", skipped), ManifestSource.FromText("b", "a: [")).Run.HasFailures);
     }
 
     [Fact]
     public void A_namespace_document_in_one_source_gives_defaults_to_workloads_in_another()
     {
-        var parsed = ParsedManifests.Read(
+        ManifestSource[] sources =
         [
-            new ManifestSource("app.yaml", "kind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: api, image: x}]\n"),
-            new ManifestSource("ns.yaml", "kind: Namespace\nmetadata:\n  name: shop\n  annotations: {appmesh.k8s.aws/mesh: shop-mesh}\n"),
-        ]);
+            ManifestSource.FromText("app.yaml", "kind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec:\n      containers: [{name: api, image: x}]\n"),
+            ManifestSource.FromText("ns.yaml", "kind: Namespace\nmetadata:\n  name: shop\n  labels: {appmesh.k8s.aws/sidecarInjectorWebhook: enabled}\n  annotations: {appmesh.k8s.aws/mesh: shop-mesh}\n"),
+        ];
 
-        Assert.Equal("shop-mesh", parsed.NamespaceAnnotations["shop"]["appmesh.k8s.aws/mesh"]);
-        var deployment = parsed.Sources[0].Chunks[0].Documents[0].Node;
-        var result = Assert.Single(parsed.InjectorFor(Engine).InjectDocument(deployment).Resources);
+        var namespaces = NamespaceScan.Read(sources);
+        var (_, pieces) = Process(Injector(namespaces: namespaces), sources);
+
+        Assert.Equal("shop-mesh", namespaces["shop"].Annotations!["appmesh.k8s.aws/mesh"]);
+        Assert.Equal("enabled", namespaces["shop"].Labels!["appmesh.k8s.aws/sidecarInjectorWebhook"]);
+        var result = Assert.Single(pieces[0].Chunk.Documents[0].Result.Resources);
         Assert.Equal((ResourceOutcome.Injected, "shop-mesh"), (result.Outcome, result.Mesh));
+    }
+
+    [Fact]
+    public void The_namespace_labels_and_the_workload_kind_reach_the_engine()
+    {
+        var injector = Injector(namespaces: new() { ["shop"] = new NamespaceInfo(new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" }, null) });
+        var job = JsonNode.Parse("""{"kind":"Job","metadata":{"name":"j","namespace":"shop"},"spec":{"template":{"spec":{"containers":[{"name":"a","image":"b"}]}}}}""")!.AsObject();
+
+        var (_, context) = injector.PodOf(job);
+
+        Assert.Equal("disabled", context!.NamespaceLabels["appmesh.k8s.aws/sidecarInjectorWebhook"]);
+        Assert.Equal("Job", context.WorkloadKind);
+    }
+
+    [Fact]
+    public void A_namespace_the_selection_leaves_out_is_skipped_without_running_the_engine()
+    {
+        var injector = new ManifestInjector(Engine, new ManifestOptions { Selection = ns => ns == "kube-system" ? new NamespaceSelection(SelectionOutcome.NotSelected, "namespace-excluded", "never sent") : NamespaceSelection.Selected });
+
+        var result = Assert.Single(injector.InjectDocument(JsonNode.Parse("""{"kind":"DaemonSet","metadata":{"name":"d","namespace":"kube-system"},"spec":{"template":{"spec":{"containers":[{"name":"a","image":"b"}]}}}}""")).Resources);
+
+        Assert.Equal((ResourceOutcome.Skipped, "namespace-excluded", "never sent"), (result.Outcome, result.Reason, result.Message));
+        Assert.Null(result.Injection);
+    }
+
+    [Fact]
+    public void Sources_are_read_a_piece_at_a_time_as_the_run_is_enumerated()
+    {
+        var reads = 0;
+        var source = new ManifestSource("big.yaml", () => { reads++; return new StringReader(string.Concat(Enumerable.Repeat("kind: Service\nmetadata: {name: s}\n---\n", 1000))); });
+        var run = new ManifestRun([source], Injector());
+
+        using var pieces = run.Process().GetEnumerator();
+        Assert.True(pieces.MoveNext());
+
+        Assert.Equal(1, reads);
+        Assert.Equal(new ManifestCounts(0, 0, 1, 0, 0), run.Counts);
     }
 
     [Fact]

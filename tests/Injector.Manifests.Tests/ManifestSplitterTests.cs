@@ -12,16 +12,20 @@ public sealed class ManifestSplitterTests
         Assert.Equal(
         [
             new ManifestChunk(1, "# header\n", false),
-            new ManifestChunk(3, "a: 1\nb: \"---\"\nc: |\n  ---x\n", false),
+            new ManifestChunk(3, "a: 1\nb: \"---\"\nc: |\n  ---x\n", false) { Separator = "---\n" },
             new ManifestChunk(7, "--- # second\nd: 2\n", true),
-            new ManifestChunk(12, "e: 3", false),
+            new ManifestChunk(10, "\n", false) { Separator = "---\n" },
+            new ManifestChunk(12, "e: 3", false) { Separator = "---\n" },
         ], chunks);
+        // Every piece is kept, blank ones too: the pieces put back together are the text.
+        Assert.Equal(text, string.Concat(chunks.Select(c => c.Separator + c.Text)));
     }
 
     [Fact]
     public void Line_numbers_of_documents_and_errors_are_those_of_the_whole_stream()
     {
         var chunks = ManifestSplitter.Split("a: 1\n---\n\nb: 2\n---\nc: [1\n").Select(ManifestSplitter.Parse).ToList();
+
 
         Assert.Equal(4, Assert.Single(chunks[1].Documents).Line);
         Assert.True(chunks[2].Failed);
@@ -47,14 +51,48 @@ public sealed class ManifestSplitterTests
     }
 
     [Fact]
-    public void Namespace_documents_give_their_annotations_by_name()
+    public void Namespace_documents_give_their_labels_and_annotations_by_name()
     {
-        var documents = YamlJson.ReadAll("kind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    appmesh.k8s.aws/mesh: m\n---\nkind: List\nitems:\n- kind: Namespace\n  metadata: {name: bare}\n").Select(d => d.Node);
+        var documents = YamlJson.ReadAll("kind: Namespace\nmetadata:\n  name: shop\n  labels: {team: a}\n  annotations:\n    appmesh.k8s.aws/mesh: m\n---\nkind: List\nitems:\n- kind: Namespace\n  metadata: {name: bare}\n").Select(d => d.Node);
 
-        var annotations = ManifestSplitter.NamespaceAnnotations(documents);
+        var namespaces = NamespaceScan.FromDocuments(documents).ToDictionary(n => n.Name, n => n.Info);
 
-        Assert.Equal(["bare", "shop"], annotations.Keys.Order());
-        Assert.Equal("m", annotations["shop"]["appmesh.k8s.aws/mesh"]);
-        Assert.Empty(annotations["bare"]);
+        Assert.Equal(["bare", "shop"], namespaces.Keys.Order());
+        Assert.Equal("m", namespaces["shop"].Annotations!["appmesh.k8s.aws/mesh"]);
+        Assert.Equal("a", namespaces["shop"].Labels!["team"]);
+        Assert.Empty(namespaces["bare"].Annotations!);
+    }
+
+    [Theory]
+    [InlineData("a: 1\r\n---\r\nb: 2\r\n")]
+    [InlineData("---\na: 1\n...\n---\n\n--- # c\nb: 2")]
+    [InlineData("\n\n---\n---\n")]
+    [InlineData("")]
+    public void The_pieces_put_back_together_are_the_text_exactly(string text) =>
+        Assert.Equal(text, string.Concat(ManifestSplitter.Split(text).Select(c => c.Separator + c.Text)));
+
+    [Fact]
+    public void A_tab_in_indentation_is_named_with_its_line()
+    {
+        var parsed = ManifestSplitter.Parse(ManifestSplitter.Split("kind: Pod\nmetadata:\n\tname: p\n")[0]);
+
+        Assert.Equal(("YAML does not allow tabs for indentation; use spaces", 3, 1), (parsed.Error, parsed.ErrorLine, parsed.ErrorColumn));
+    }
+
+    [Fact]
+    public void An_unrendered_helm_template_says_to_render_it_first()
+    {
+        var parsed = ManifestSplitter.Parse(ManifestSplitter.Split("kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n{{ include \"labels\" . | indent 4 }}\n")[0]);
+
+        Assert.EndsWith("; this looks like an unrendered Helm template ({{ … }} on line 3): render it with 'helm template' and give the result to appmesh-inject", parsed.Error);
+        Assert.StartsWith("invalid YAML: ", parsed.Error);
+    }
+
+    [Fact]
+    public void Binary_input_is_said_to_be_binary()
+    {
+        var parsed = ManifestSplitter.Parse(ManifestSplitter.Split("\u001f\u008b\b\0\0\0\0\0")[0]);
+
+        Assert.Equal(("the input is binary (it holds NUL bytes), not YAML or JSON", 1, 4), (parsed.Error, parsed.ErrorLine, parsed.ErrorColumn));
     }
 }

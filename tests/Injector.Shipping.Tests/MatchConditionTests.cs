@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Cel;
-using Injector.Cli.Rendering;
+using Injector.Cli.Selection;
 using Injector.Core.Injection;
 using Injector.Core.Settings;
 
@@ -71,7 +71,7 @@ public sealed class MatchConditionTests
     [Fact]
     public void The_conditions_are_the_commands_and_have_valid_unique_names()
     {
-        Assert.Equal(WebhookConfiguration.MatchConditionExpressions, Conditions);
+        Assert.Equal(WebhookSelection.MatchConditions.Select(c => (c.Name, c.Expression)), Conditions);
         Assert.Equal(Conditions.Count, Conditions.Select(c => c.Name).Distinct().Count());
         Assert.All(Conditions, c => Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", c.Name));
     }

@@ -26,8 +26,8 @@ public sealed class FakeApiServer : IAsyncDisposable
     // Discovery for what the fake serves and what the chart renders (helm maps kinds through it).
     private static readonly (string GroupVersion, (string Resource, string Kind, bool Namespaced)[] Resources)[] Discovery =
     [
-        ("v1", [("namespaces", "Namespace", false), ("events", "Event", true), ("secrets", "Secret", true), ("services", "Service", true), ("serviceaccounts", "ServiceAccount", true)]),
-        ("apps/v1", [("deployments", "Deployment", true), ("replicasets", "ReplicaSet", true)]),
+        ("v1", [("namespaces", "Namespace", false), ("events", "Event", true), ("secrets", "Secret", true), ("services", "Service", true), ("serviceaccounts", "ServiceAccount", true), ("pods", "Pod", true), ("configmaps", "ConfigMap", true), ("replicationcontrollers", "ReplicationController", true)]),
+        ("apps/v1", [("deployments", "Deployment", true), ("replicasets", "ReplicaSet", true), ("statefulsets", "StatefulSet", true), ("daemonsets", "DaemonSet", true)]),
         ("batch/v1", [("jobs", "Job", true), ("cronjobs", "CronJob", true)]),
         ("policy/v1", [("poddisruptionbudgets", "PodDisruptionBudget", true)]),
         ("rbac.authorization.k8s.io/v1", [("clusterroles", "ClusterRole", false), ("clusterrolebindings", "ClusterRoleBinding", false)]),
@@ -71,6 +71,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
         });
         _app = builder.Build();
+        _app.UseWebSockets();
         _app.Use(async (http, next) =>
         {
             http.Request.EnableBuffering();
@@ -113,6 +114,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         });
         _app.MapPost("/api/v1/namespaces/{ns}/events", CreateEvent);
         _app.MapMethods("/api/v1/namespaces/{ns}/events/{name}", ["PATCH"], PatchEvent);
+        _app.Map("/api/v1/namespaces/{ns}/pods/{pod}/portforward", PortForward);
         // Everything else: discovery, stored objects, and the API server's 404 and 405 answers.
         _app.Map("/{**path}", Fallback);
     }
@@ -314,7 +316,8 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     /// <param name="annotations"></param>    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
     /// <param name="labels">Labels over the defaults (the name label, and appmesh.k8s.aws/sidecarInjectorWebhook=enabled).</param>
-    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true, Dictionary<string, string>? labels = null)
+    /// <param name="labelledForInjection">False: without the default appmesh.k8s.aws/sidecarInjectorWebhook label.</param>
+    public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true, Dictionary<string, string>? labels = null, bool labelledForInjection = true)
     {
         lock (_namespaceLock)
         {
@@ -322,6 +325,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             var rv = NextVersion();
             var annotationObject = annotations is null ? null : new JsonObject(annotations.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
             var labelObject = new JsonObject { ["kubernetes.io/metadata.name"] = name, ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" };
+            if (!labelledForInjection) labelObject.Remove("appmesh.k8s.aws/sidecarInjectorWebhook");
             foreach (var (key, value) in labels ?? []) labelObject[key] = value;
             var ns = new JsonObject
             {
@@ -430,6 +434,67 @@ public sealed class FakeApiServer : IAsyncDisposable
         await WriteJson(http, 200, stored);
     }
 
+    // ---- port-forward ------------------------------------------------------------------------------
+
+    /// <summary>Where a port-forward to a pod connects: (namespace, pod) → a listener in the test process.</summary>
+    public ConcurrentDictionary<(string Namespace, string Pod), IPEndPoint> PortForwards { get; } = new();
+
+    // The API server's port-forward over WebSocket (subprotocol v4.channel.k8s.io, as kubectl and KubernetesClient
+    // speak it): every binary message starts with its channel byte (0 data, 1 errors of the first port); the
+    // first message on each channel carries the port number (2 bytes, little-endian); data is relayed to the target.
+    private async Task PortForward(HttpContext http, string ns, string pod)
+    {
+        if (!http.WebSockets.IsWebSocketRequest) { await WriteStatus(http, 400, "BadRequest", "Upgrade request required"); return; }
+        if (!PortForwards.TryGetValue((ns, pod), out var target)) { await WriteStatus(http, 404, "NotFound", $"pods \"{pod}\" not found"); return; }
+        var port = int.Parse(http.Request.Query["ports"].ToString(), CultureInfo.InvariantCulture);
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(http.WebSockets.WebSocketRequestedProtocols.FirstOrDefault());
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(target);
+        var stream = tcp.GetStream();
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+        var binary = System.Net.WebSockets.WebSocketMessageType.Binary;
+        await socket.SendAsync(new byte[] { 0, (byte)(port & 0xff), (byte)(port >> 8) }, binary, true, done.Token);
+        await socket.SendAsync(new byte[] { 1, (byte)(port & 0xff), (byte)(port >> 8) }, binary, true, done.Token);
+
+        async Task ToPod()
+        {
+            var buffer = new byte[65536];
+            var message = new MemoryStream();
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, done.Token);
+                if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
+                message.Write(buffer, 0, received.Count);
+                if (!received.EndOfMessage) continue;
+                var data = message.ToArray();
+                message.SetLength(0);
+                if (data.Length > 1 && data[0] == 0) await stream.WriteAsync(data.AsMemory(1), done.Token);
+            }
+            tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
+        async Task FromPod()
+        {
+            var buffer = new byte[65536];
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(1), done.Token)) > 0)
+            {
+                buffer[0] = 0;
+                await socket.SendAsync(buffer.AsMemory(0, read + 1), binary, true, done.Token);
+            }
+        }
+
+        try
+        {
+            await Task.WhenAny(ToPod(), FromPod());
+            if (socket.State == System.Net.WebSockets.WebSocketState.Open)
+                await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "", done.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.WebSockets.WebSocketException or System.Net.Sockets.SocketException)
+        {
+        }
+    }
+
     // ---- discovery, stored objects, errors ----------------------------------------------------------
 
     private Task Fallback(HttpContext http)
@@ -438,12 +503,44 @@ public sealed class FakeApiServer : IAsyncDisposable
         if (!HttpMethods.IsGet(http.Request.Method)) return WriteStatus(http, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
         if (Objects.TryGetValue(path, out var stored)) return WriteJson(http, 200, stored);
         if (DiscoveryDocument(path) is { } discovery) return WriteJson(http, 200, discovery);
+        if (ListOf(path, http.Request.Query["labelSelector"].ToString()) is { } list) return WriteJson(http, 200, list);
         if (ObjectPath(path) is not { } target) return WriteStatus(http, 404, "NotFound", "the server could not find the requested resource");
         var details = new JsonObject { ["name"] = target.Name };
         if (target.Group.Length > 0) details["group"] = target.Group;
         details["kind"] = target.Resource;
         var resource = target.Group.Length > 0 ? $"{target.Resource}.{target.Group}" : target.Resource;
         return WriteStatus(http, 404, "NotFound", $"{resource} \"{target.Name}\" not found", details);
+    }
+
+    /// <summary>A list of the stored objects right below a collection path (<c>/api/v1/namespaces/ns/pods</c>),
+    /// filtered by an equality label selector (<c>a=b,c=d</c>); null when the path is not a known collection.</summary>
+    private JsonObject? ListOf(string path, string labelSelector)
+    {
+        var s = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var (groupVersion, resource) = s switch
+        {
+            ["api", var v, "namespaces", _, var r] => (v, r),
+            ["api", var v, var r] => (v, r),
+            ["apis", var g, var v, "namespaces", _, var r] => ($"{g}/{v}", r),
+            ["apis", var g, var v, var r] => ($"{g}/{v}", r),
+            _ => ("", ""),
+        };
+        var kind = Discovery.Where(d => d.GroupVersion == groupVersion).SelectMany(d => d.Resources).FirstOrDefault(r => r.Resource == resource).Kind;
+        if (kind is null) return null;
+        var wanted = labelSelector.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToList();
+        var items = Objects.Where(o => o.Key.StartsWith(path + "/", StringComparison.Ordinal) && !o.Key[(path.Length + 1)..].Contains('/'))
+            .OrderBy(o => o.Key, StringComparer.Ordinal)
+            .Select(o => o.Value)
+            .Where(o => wanted.All(w => o["metadata"]?["labels"]?[w[0]]?.GetValue<string>() == (w.Length > 1 ? w[1] : null)))
+            .Select(o => (JsonNode)o.DeepClone())
+            .ToArray();
+        return new JsonObject
+        {
+            ["kind"] = kind + "List",
+            ["apiVersion"] = groupVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _resourceVersion).ToString(CultureInfo.InvariantCulture) },
+            ["items"] = new JsonArray(items),
+        };
     }
 
     /// <summary>The group, resource and name of an object's path (namespaced or cluster-wide), else null.</summary>
@@ -478,7 +575,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             if (path != (gv == "v1" ? "/api/v1" : $"/apis/{gv}")) continue;
             var list = new JsonArray();
             foreach (var (resource, kind, namespaced) in resources)
-                list.Add(new JsonObject { ["name"] = resource, ["singularName"] = "", ["namespaced"] = namespaced, ["kind"] = kind, ["verbs"] = new JsonArray("get", "list") });
+                list.Add(new JsonObject { ["name"] = resource, ["singularName"] = "", ["namespaced"] = namespaced, ["kind"] = kind, ["verbs"] = new JsonArray("create", "delete", "get", "list", "patch", "update", "watch") });
             return new JsonObject { ["kind"] = "APIResourceList", ["apiVersion"] = "v1", ["groupVersion"] = gv, ["resources"] = list };
         }
         return null;

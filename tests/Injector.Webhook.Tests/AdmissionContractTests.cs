@@ -61,7 +61,7 @@ public class AdmissionContractTests : IAsyncLifetime
 
         var first = JsonNode.Parse(Reviews.PatchJson(response)!)!.AsArray()[0]!;
         Assert.Equal(
-            """{"op":"add","path":"/metadata/annotations","value":{"appmesh.k8s.aws/mesh":"demo","appmesh.k8s.aws/virtualNode":"web-shop","appmesh.k8s.aws/sidecarInjectorStatus":"{\u0022containers\u0022:[\u0022envoy\u0022],\u0022initContainers\u0022:[\u0022proxyinit\u0022],\u0022volumes\u0022:[],\u0022version\u0022:\u00220.1.0\u0022}"}}""",
+            """{"op":"add","path":"/metadata/annotations","value":{"appmesh.k8s.aws/mesh":"demo","appmesh.k8s.aws/virtualNode":"web-shop","appmesh.k8s.aws/sidecarInjectorStatus":"{\u0022containers\u0022:[\u0022envoy\u0022],\u0022initContainers\u0022:[\u0022proxyinit\u0022],\u0022volumes\u0022:[],\u0022added\u0022:[\u0022/metadata/annotations\u0022,\u0022/metadata/annotations/appmesh.k8s.aws~1mesh\u0022,\u0022/metadata/annotations/appmesh.k8s.aws~1virtualNode\u0022,\u0022/spec/initContainers\u0022,\u0022/spec/securityContext\u0022,\u0022/spec/securityContext/fsGroup\u0022],\u0022version\u0022:\u00220.1.0\u0022}"}}""",
             first.ToJsonString());
     }
 

@@ -1,35 +1,65 @@
+using System.Text;
 using Injector.Manifests;
 
 namespace Injector.Cli.Commands;
 
-/// <summary>The manifests named by <c>-f</c>: files, folders (read recursively) and standard input.</summary>
-internal static class ManifestFiles
+/// <summary>The manifests named by <c>-f</c> and positional arguments: files, folders (read recursively) and
+/// standard input. They are read a piece at a time when processed; standard input is first copied to a
+/// temporary file (deleted on dispose), because a run reads its input twice (namespaces first).</summary>
+internal sealed class ManifestFiles : IDisposable
 {
     private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
+    private string? _stdinCopy;
 
-    public static List<ManifestSource> Read(List<string> inputs, TextReader stdin)
+    public List<ManifestSource> Sources { get; } = [];
+
+    public static ManifestFiles Open(IReadOnlyList<string> inputs, TextReader stdin)
     {
-        var sources = new List<ManifestSource>();
-        foreach (var input in inputs)
+        var files = new ManifestFiles();
+        try
         {
-            if (input == "-")
+            foreach (var input in inputs)
             {
-                sources.Add(new ManifestSource("<stdin>", stdin.ReadToEnd()));
+                if (input == "-")
+                {
+                    files._stdinCopy ??= CopyToTempFile(stdin);
+                    var copy = files._stdinCopy;
+                    files.Sources.Add(new ManifestSource("<stdin>", () => new StreamReader(copy, Encoding.UTF8)));
+                }
+                else if (Directory.Exists(input))
+                {
+                    // Recursively, in a stable order, so that the output does not depend on the file system.
+                    var found = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                        .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                        .Order(StringComparer.Ordinal);
+                    files.Sources.AddRange(found.Select(File));
+                }
+                else
+                {
+                    files.Sources.Add(File(input));
+                }
             }
-            else if (Directory.Exists(input))
-            {
-                // Recursively, in a stable order, so that the output does not depend on the file system.
-                var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-                    .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal);
-                sources.AddRange(files.Select(f => new ManifestSource(f, ReadFile(f))));
-            }
-            else
-            {
-                sources.Add(new ManifestSource(input, ReadFile(input)));
-            }
+            return files;
         }
-        return sources;
+        catch
+        {
+            files.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A file, checked now (a file that cannot be read is a usage error), read when processed.</summary>
+    private static ManifestSource File(string path)
+    {
+        try
+        {
+            using (System.IO.File.OpenRead(path)) { }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read '{path}': {ex.Message}");
+        }
+        return new ManifestSource(path, () => new StreamReader(path, Encoding.UTF8));
     }
 
     /// <summary>A file's text; a file that cannot be read is a usage error.</summary>
@@ -37,11 +67,27 @@ internal static class ManifestFiles
     {
         try
         {
-            return File.ReadAllText(path);
+            return System.IO.File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new UsageException($"cannot read '{path}': {ex.Message}");
         }
+    }
+
+    private static string CopyToTempFile(TextReader stdin)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"appmesh-inject-stdin-{Environment.ProcessId}-{Guid.NewGuid():N}.yaml");
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+        var buffer = new char[65536];
+        int read;
+        while ((read = stdin.Read(buffer, 0, buffer.Length)) > 0) writer.Write(buffer, 0, read);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        if (_stdinCopy is null) return;
+        try { System.IO.File.Delete(_stdinCopy); } catch (IOException) { }
     }
 }

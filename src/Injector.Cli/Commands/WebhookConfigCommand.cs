@@ -8,34 +8,57 @@ namespace Injector.Cli.Commands;
 /// <summary><c>appmesh-inject webhook-config</c>: the MutatingWebhookConfiguration for installs without Helm.</summary>
 internal static class WebhookConfigCommand
 {
-    private static readonly string[] Flags = ["--name", "--service-name", "--service-namespace", "--path", "--service-port", "--ca-file", "--failure-policy", "--timeout-seconds", "--output"];
+    private static readonly string[] Policies = ["Fail", "Ignore"];
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static readonly CommandSpec Spec = new(
+        "webhook-config",
+        "print the MutatingWebhookConfiguration for installs without Helm",
+        "webhook-config [--ca-file CA.pem] [--service-name NAME] [--service-namespace NS] [--path /mutate] [--service-port 443] [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--name NAME] [-o yaml|json]",
+        """
+        Prints the MutatingWebhookConfiguration: CREATE of pods only, admissionReviewVersions v1 and v1beta1,
+        reinvocationPolicy IfNeeded, the namespace selector (label appmesh.k8s.aws/sidecarInjectorWebhook enabled or
+        disabled; kube-system, kube-public, kube-node-lease and the injector's namespace left out), match conditions
+        that keep opted-out and host-network pods away from the webhook, and caBundle from the CA file (left out
+        without --ca-file, for cert-manager's CA injector). Fail makes pod creation wait for the injector (no pod
+        without its sidecar); Ignore lets pods start without a sidecar while the injector is down.
+        """,
+        [
+            new("ca-file", null, "FILE", "PEM file of the CA that signed the serving certificate (caBundle)"),
+            new("service-name", null, "NAME", "the injector's Service (default appmesh-inject)"),
+            new("service-namespace", null, "NAMESPACE", "the injector's namespace (default appmesh-system)"),
+            new("path", null, "PATH", "the webhook path (default /mutate)"),
+            new("service-port", null, "PORT", "the Service port (default 443)"),
+            new("failure-policy", null, "POLICY", "Fail (default) or Ignore, in any case"),
+            new("timeout-seconds", null, "SECONDS", "1 to 30 (default 10)"),
+            new("name", null, "NAME", "the configuration's name (default appmesh-inject)"),
+            new("output", 'o', "FORMAT", "yaml (default) or json"),
+        ],
+        TakesFiles: false,
+        TakesSettings: false);
+
+    public static int Run(ParsedArgs args, TextWriter stdout, TextWriter stderr)
     {
-        var o = new WebhookConfigurationOptions();
-        string? caFile = null;
-        var output = "yaml";
-        for (var i = 0; i < args.Length; i++)
+        var defaults = new WebhookConfigurationOptions();
+        int Number(string flag, int fallback)
         {
-            var (name, inline) = CommandLine.SplitFlag(args[i]);
-            string Value() => inline ?? (i + 1 < args.Length ? args[++i] : throw new UsageException($"flag '{name}' needs a value"));
-            int Number() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"flag '{name}' needs a whole number");
-            switch (name)
-            {
-                case "--name": o = o with { Name = Value() }; break;
-                case "--service-name": o = o with { ServiceName = Value() }; break;
-                case "--service-namespace": o = o with { ServiceNamespace = Value() }; break;
-                case "--path": o = o with { Path = Value() }; break;
-                case "--service-port": o = o with { Port = Number() }; break;
-                case "--ca-file": caFile = Value(); break;
-                case "--failure-policy": o = o with { FailurePolicy = Value() }; break;
-                case "--timeout-seconds": o = o with { TimeoutSeconds = Number() }; break;
-                case "-o" or "--output": output = Value(); break;
-                case "-h" or "--help": stdout.Write(CliApp.Help()); return CliApp.Ok;
-                default: throw CommandLine.Unknown(args[i], Flags);
-            }
+            var value = args.Get(flag);
+            if (value is null) return fallback;
+            return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException($"flag '--{flag}' needs a whole number");
         }
-        if (output is not ("yaml" or "json")) throw new UsageException($"--output: '{output}' is not yaml or json");
+        var policy = args.Get("failure-policy", defaults.FailurePolicy);
+        var o = defaults with
+        {
+            Name = args.Get("name", defaults.Name),
+            ServiceName = args.Get("service-name", defaults.ServiceName),
+            ServiceNamespace = args.Get("service-namespace", defaults.ServiceNamespace),
+            Path = args.Get("path", defaults.Path),
+            Port = Number("service-port", defaults.Port),
+            // kubectl reads enums in any case; the configuration gets the API's spelling.
+            FailurePolicy = Policies.FirstOrDefault(p => string.Equals(p, policy, StringComparison.OrdinalIgnoreCase)) ?? policy,
+            TimeoutSeconds = Number("timeout-seconds", defaults.TimeoutSeconds),
+        };
+        var output = Flags.Choice(args, "output", ["yaml", "json"], "yaml");
+        var caFile = args.Get("ca-file");
         if (caFile is not null) o = o with { CaPem = ManifestFiles.ReadFile(caFile) };
         var errors = WebhookConfiguration.Validate(o);
         if (errors.Count > 0) throw new UsageException(string.Join("; ", errors));

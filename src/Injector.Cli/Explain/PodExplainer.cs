@@ -49,7 +49,10 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
         }
         static string OnOff(object? v) => v is true ? "enabled" : "disabled";
 
-        Add("injection", AnnotationKeys.SidecarInjectorWebhook, PodOverrides.ReadInjectSwitch(annotations, out _), "inject-default", x => x.InjectDefault, OnOff);
+        if (!annotations.TryGet(AnnotationKeys.SidecarInjectorWebhook, out _, out _) && context.NamespaceLabels.TryGetValue(AnnotationKeys.SidecarInjectorWebhook, out var label))
+            list.Add(new("injection", label.ToLowerInvariant(), $"namespace label {AnnotationKeys.SidecarInjectorWebhook}={label}"));
+        else
+            Add("injection", AnnotationKeys.SidecarInjectorWebhook, PodOverrides.ReadInjectSwitch(annotations, out _), "inject-default", x => x.InjectDefault, OnOff);
         Add("mesh", AnnotationKeys.Mesh, o.Mesh, "mesh-name", x => x.MeshName);
         if (annotations.TryGet(AnnotationKeys.VirtualNode, out var vnRaw, out var vnSource))
             list.Add(new("virtual node", o.VirtualNode ?? vnRaw, (vnSource == AnnotationSource.Namespace ? "namespace annotation " : "annotation ") + AnnotationKeys.VirtualNode + (o.VirtualNode is null ? " (invalid)" : "")));

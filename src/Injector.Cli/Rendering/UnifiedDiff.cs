@@ -6,7 +6,7 @@ namespace Injector.Cli.Rendering;
 /// Myers' O(ND) algorithm, which is fast when the texts differ in few lines, as injected manifests do.</summary>
 public static class UnifiedDiff
 {
-    private enum Edit { Equal, Delete, Insert }
+    internal enum Edit { Equal, Delete, Insert }
 
     /// <summary>The unified diff of two texts, or an empty string when they are equal.</summary>
     public static string Create(string oldName, string newName, string oldText, string newText, int context = 3)
@@ -59,14 +59,14 @@ public static class UnifiedDiff
     }
 
     // An empty range is written as the line before it, as diff and patch expect.
-    private static string Range(int start, int count) => count switch
+    internal static string Range(int start, int count) => count switch
     {
         0 => $"{start},0",
         1 => $"{start + 1}",
         _ => $"{start + 1},{count}",
     };
 
-    private static string[] Lines(string text)
+    internal static string[] Lines(string text)
     {
         if (text.Length == 0) return [];
         var lines = text.Split('\n');
@@ -75,7 +75,7 @@ public static class UnifiedDiff
 
     /// <summary>The edit script: each entry with the index of its line in the old text and in the new one
     /// (for inserts, the old index is where the insert happens, and the reverse for deletes).</summary>
-    private static List<(Edit Edit, int OldIndex, int NewIndex)> Script(string[] a, string[] b)
+    internal static List<(Edit Edit, int OldIndex, int NewIndex)> Script(string[] a, string[] b)
     {
         int n = a.Length, m = b.Length, max = n + m, offset = max + 1;
         var v = new int[2 * max + 3];

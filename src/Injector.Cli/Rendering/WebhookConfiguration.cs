@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Injector.Cli.Selection;
 using Injector.Core;
-using Injector.Core.Injection;
 
 namespace Injector.Cli.Rendering;
 
@@ -33,31 +33,10 @@ public static partial class WebhookConfiguration
     private static partial Regex DnsLabel();
 
     /// <summary>Namespaces never sent to the injector (SPEC §1), besides the injector's own.</summary>
-    public static readonly IReadOnlyList<string> ExcludedNamespaces = ["kube-system", "kube-public", "kube-node-lease"];
-
-    /// <summary>The namespace label values that send a namespace's pods: the label is the namespace's default
-    /// (<c>enabled</c> injects unless a pod opts out, <c>disabled</c> injects only pods annotated <c>enabled</c>),
-    /// selected as the App Mesh controller's webhook selects it.</summary>
-    public static readonly IReadOnlyList<string> NamespaceLabelValues = ["enabled", "disabled"];
-
-    /// <summary>The label of the injector's own pods (the chart's <c>app.kubernetes.io/name</c>).</summary>
-    public const string InjectorNameLabel = "app.kubernetes.io/name";
-    public const string InjectorName = "appmesh-inject";
+    public static IReadOnlyList<string> ExcludedNamespaces => WebhookSelection.ExcludedNamespaces;
 
     /// <summary>The webhook's name, as the API server reports it in "failed calling webhook" errors: the Service it calls.</summary>
     public static string WebhookName(string serviceName, string serviceNamespace) => $"{serviceName}.{serviceNamespace}.svc";
-
-    /// <summary>CEL conditions that keep pods the injector would not inject away from it, so that they are created
-    /// even while it is down under <c>failurePolicy: Fail</c>. Each must only ever skip a pod the engine skips too
-    /// (a test evaluates them against the engine); every other pod is sent and decided by the engine.</summary>
-    public static IReadOnlyList<(string Name, string Expression)> MatchConditionExpressions { get; } =
-    [
-        ("not-opted-out",
-            $"!has(object.metadata.annotations) || !('{AnnotationKeys.SidecarInjectorWebhook}' in object.metadata.annotations) || object.metadata.annotations['{AnnotationKeys.SidecarInjectorWebhook}'] != 'disabled'"),
-        ("not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork"),
-        ("not-the-injector",
-            $"!has(object.metadata.labels) || !('{InjectorNameLabel}' in object.metadata.labels) || object.metadata.labels['{InjectorNameLabel}'] != '{InjectorName}'"),
-    ];
 
     /// <summary>Every problem with the options, in words a user can act on.</summary>
     public static IReadOnlyList<string> Validate(WebhookConfigurationOptions o)
@@ -94,7 +73,6 @@ public static partial class WebhookConfiguration
         };
         if (o.CaPem is not null) clientConfig["caBundle"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(o.CaPem.Trim() + "\n"));
 
-        var excluded = ExcludedNamespaces.Append(o.ServiceNamespace).Distinct().Select(n => (JsonNode?)n).ToArray();
         var webhook = new JsonObject
         {
             ["name"] = WebhookName(o.ServiceName, o.ServiceNamespace),
@@ -108,32 +86,8 @@ public static partial class WebhookConfiguration
                 ["resources"] = new JsonArray("pods"),
                 ["scope"] = "Namespaced",
             }),
-            ["namespaceSelector"] = new JsonObject
-            {
-                ["matchExpressions"] = new JsonArray(
-                    new JsonObject
-                    {
-                        ["key"] = AnnotationKeys.SidecarInjectorWebhook,
-                        ["operator"] = "In",
-                        ["values"] = new JsonArray([.. NamespaceLabelValues.Select(v => (JsonNode?)v)]),
-                    },
-                    new JsonObject
-                    {
-                        ["key"] = "kubernetes.io/metadata.name",
-                        ["operator"] = "NotIn",
-                        ["values"] = new JsonArray(excluded),
-                    }),
-            },
-            // A pod labelled appmesh.k8s.aws/sidecarInjectorWebhook=disabled is never sent (on every API server version).
-            ["objectSelector"] = new JsonObject
-            {
-                ["matchExpressions"] = new JsonArray(new JsonObject
-                {
-                    ["key"] = AnnotationKeys.SidecarInjectorWebhook,
-                    ["operator"] = "NotIn",
-                    ["values"] = new JsonArray("disabled"),
-                }),
-            },
+            ["namespaceSelector"] = WebhookSelection.NamespaceSelector(o.ServiceNamespace),
+            ["objectSelector"] = WebhookSelection.ObjectSelector(),
             ["failurePolicy"] = o.FailurePolicy,
             ["matchPolicy"] = "Equivalent",
             // Events are written about admissions, except for dry runs.
@@ -141,8 +95,7 @@ public static partial class WebhookConfiguration
             ["timeoutSeconds"] = o.TimeoutSeconds,
             ["reinvocationPolicy"] = "IfNeeded",
         };
-        if (o.MatchConditions)
-            webhook["matchConditions"] = new JsonArray([.. MatchConditionExpressions.Select(c => (JsonNode?)new JsonObject { ["name"] = c.Name, ["expression"] = c.Expression })]);
+        if (o.MatchConditions) webhook["matchConditions"] = WebhookSelection.MatchConditionsJson();
 
         return new JsonObject
         {

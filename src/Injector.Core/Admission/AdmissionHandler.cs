@@ -79,6 +79,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         {
             NamespaceLabels = _cluster.NamespaceLabels(@namespace) ?? new Dictionary<string, string>(),
             KubernetesVersion = _cluster.KubernetesVersion,
+            WorkloadKind = workload.Kind,
         };
         // The request's pod is not needed afterwards: inject into it rather than into a copy.
         var result = Injector.Inject(request.Object, context, inPlace: true);

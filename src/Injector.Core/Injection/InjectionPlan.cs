@@ -141,6 +141,7 @@ public sealed class InjectionPlan
 
         var resolved = new InjectionPlan(settings, overrides, pod, context, mesh, virtualNode, workload);
         if (nameWarning is not null) resolved.Warnings.Add(nameWarning);
+        if (!resolved.Native && context.WorkloadKind is "Job" or "CronJob") resolved.Warnings.Add(ClassicJobWarning(context.WorkloadKind));
         if (resolved.Validate() is { Count: > 0 } errors)
         {
             refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", errors), resolved.Warnings, workload);
@@ -151,6 +152,12 @@ public sealed class InjectionPlan
         refusal = null;
         return true;
     }
+
+    /// <summary>A Job's pod with a classic Envoy sidecar never completes: Envoy keeps running after the job's
+    /// containers exit (SPEC §4). The fix is native mode.</summary>
+    public static string ClassicJobWarning(string kind) =>
+        $"{kind} pods never complete while a classic Envoy sidecar keeps running; use native sidecars on Kubernetes >= 1.29 " +
+        $"(--sidecar-mode native, or --sidecar-mode auto against such a cluster, or the annotation {AnnotationKeys.NativeSidecar}: enabled)";
 
     /// <summary>The name with every character App Mesh refuses replaced by '-', at most 255 characters.</summary>
     private static string ValidName(string name)

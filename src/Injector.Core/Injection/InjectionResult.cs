@@ -67,4 +67,7 @@ public sealed record PodContext(
 
     /// <summary>The API server's <c>gitVersion</c> (Envoy's <c>APPMESH_PLATFORM_K8S_VERSION</c>); null when unknown.</summary>
     public string? KubernetesVersion { get; init; }
+
+    /// <summary>The kind of the pod's top controller (<c>Deployment</c>, <c>Job</c>, <c>CronJob</c>…, or <c>Pod</c>), when known.</summary>
+    public string? WorkloadKind { get; init; }
 }

@@ -75,11 +75,15 @@ internal static class PodPlacement
             var securityContext = edit.Object(podSpec, "securityContext");
             if (securityContext.Object["fsGroup"] is null) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
         }
+        var addedSecret = false;
         if (s.EnableEcrSecret)
         {
             var secrets = edit.Array(podSpec, "imagePullSecrets");
             if (!secrets.Array.Any(x => JsonNodes.Str(JsonNodes.Field(x, "name")) == PodInjector.EcrSecretName))
+            {
                 edit.Append(secrets, new JsonObject { ["name"] = PodInjector.EcrSecretName });
+                addedSecret = true;
+            }
         }
 
         var annotations = edit.Object(meta, "annotations");
@@ -95,6 +99,33 @@ internal static class PodPlacement
             edit.Set(annotations, AnnotationKeys.IgnoredUid, PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture));
             edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
         }
-        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes));
+        var record = new InjectionRecord(Added(edit), edit.Replaced, addedSecret);
+        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record));
+    }
+
+    /// <summary>The fields this injection created (new object keys, and the keys inside objects it created),
+    /// in document order; elements added to existing lists are not among them (the status names them).</summary>
+    private static List<string> Added(JsonEdit edit)
+    {
+        var added = new List<string>();
+        foreach (var op in edit.Operations())
+        {
+            if (op.Op != "add" || IsIndex(op.Path.AsSpan(op.Path.LastIndexOf('/') + 1))) continue;
+            AddWithChildren(added, op.Path, op.Value);
+        }
+        return added;
+
+        static void AddWithChildren(List<string> added, string pointer, JsonNode? value)
+        {
+            added.Add(pointer);
+            if (value is not JsonObject obj) return;
+            foreach (var (key, child) in obj) AddWithChildren(added, pointer + "/" + JsonPatch.EscapeToken(key), child);
+        }
+
+        static bool IsIndex(ReadOnlySpan<char> token) => token.Length > 0 && (token is "-" || int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out _));
     }
 }
+
+/// <summary>What an injection changed besides the containers and volumes it names: the fields it created,
+/// the values it replaced (pointer and previous value) and whether it added the ECR pull secret.</summary>
+internal sealed record InjectionRecord(IReadOnlyList<string> Added, IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced, bool AddedPullSecret);

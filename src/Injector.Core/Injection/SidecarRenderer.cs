@@ -175,8 +175,10 @@ internal static class SidecarRenderer
     }
 
     /// <summary>The status annotation's value: the names of the containers and volumes the injection added
-    /// (the sidecars are init containers when native) and the injector's version.</summary>
-    public static string Status(bool native, List<(string Name, JsonObject Container)> initContainers, List<(string Name, JsonObject Container)> sidecars, List<string> volumes)
+    /// (the sidecars are init containers when native), the pull secret it added, the fields it created
+    /// (<c>added</c>, JSON pointers) and the values it replaced (<c>replaced</c>, pointer → old value) — all
+    /// that undoing the injection needs (<c>appmesh-inject uninject</c>) — and the injector's version.</summary>
+    public static string Status(bool native, List<(string Name, JsonObject Container)> initContainers, List<(string Name, JsonObject Container)> sidecars, List<string> volumes, InjectionRecord record)
     {
         var w = BeginObject();
         w.WriteStartArray("containers");
@@ -189,6 +191,26 @@ internal static class SidecarRenderer
         w.WriteStartArray("volumes");
         foreach (var volume in volumes) w.WriteStringValue(volume);
         w.WriteEndArray();
+        if (record.AddedPullSecret)
+        {
+            w.WriteStartArray("imagePullSecrets");
+            w.WriteStringValue(PodInjector.EcrSecretName);
+            w.WriteEndArray();
+        }
+        w.WriteStartArray("added");
+        foreach (var pointer in record.Added) w.WriteStringValue(pointer);
+        w.WriteEndArray();
+        if (record.Replaced.Count > 0)
+        {
+            w.WriteStartObject("replaced");
+            foreach (var (pointer, old) in record.Replaced)
+            {
+                w.WritePropertyName(pointer);
+                if (old is null) w.WriteNullValue();
+                else old.WriteTo(w);
+            }
+            w.WriteEndObject();
+        }
         w.WriteString("version", PodInjector.Version);
         return Encoding.UTF8.GetString(End(w));
     }

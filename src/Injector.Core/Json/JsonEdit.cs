@@ -30,6 +30,7 @@ public readonly struct JsonPlace
 public sealed class JsonEdit(JsonObject root)
 {
     private readonly List<(PatchOperation Operation, int[] Position)> _operations = [];
+    private List<(string Pointer, JsonNode? Old)>? _replaced;
 
     public JsonPlace Root { get; } = new(root, "", []);
 
@@ -67,9 +68,14 @@ public sealed class JsonEdit(JsonObject root)
             .ThenBy(e => e.made)
             .Select(e => e.entry.Operation)];
 
+    /// <summary>The values this edit replaced, by pointer, in the order replaced (what undoing the edit restores).</summary>
+    public IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced => _replaced ?? [];
+
     private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
     {
-        var existed = parent.Object.ContainsKey(key);
+        var existed = parent.Object.TryGetPropertyValue(key, out var old);
+        // The old node is detached by the assignment below, so it can be kept as it is.
+        if (existed && parent.Pointer is not null) (_replaced ??= []).Add((parent.Pointer + "/" + JsonPatch.EscapeToken(key), old));
         parent.Object[key] = value;
         // Properties are only added at the end and never removed, so this index is also the final one.
         var place = parent.Child(value, key, parent.Object.IndexOf(key));

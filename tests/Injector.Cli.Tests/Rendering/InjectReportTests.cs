@@ -9,7 +9,7 @@ public sealed class InjectReportTests
 {
     private static readonly PodInjector Engine = new(new InjectorSettings { MeshName = "demo", Region = "us-west-2", SidecarMode = SidecarMode.Classic });
 
-    private static ManifestRun Run(string text) => ManifestRun.Inject([new ManifestSource("m.yaml", text)], Engine);
+    private static ManifestRun Run(string text) => new([ManifestSource.FromText("m.yaml", text)], new ManifestInjector(Engine));
 
     [Fact]
     public void Each_resource_gets_a_line_with_its_place_and_outcome_and_each_warning_its_own_line()
@@ -51,7 +51,7 @@ public sealed class InjectReportTests
             "m.yaml:13: Pod default/(no name): skipped (disabled-by-annotation): appmesh.k8s.aws/sidecarInjectorWebhook is disabled",
             "m.yaml:22: document: passed through (not a Kubernetes object)",
         ], InjectReport.Lines(run));
-        Assert.Equal("1 injected, 1 skipped, 2 passed through, 0 failed, 1 unreadable", InjectReport.Summary(run));
+        Assert.Equal("1 injected, 1 skipped, 2 passed through, 0 failed, 1 unreadable", InjectReport.Summary(run.Counts));
     }
 
     [Fact]
@@ -62,6 +62,6 @@ public sealed class InjectReportTests
         Assert.Equal(
             ["m.yaml:1: Pod shop/p: failed (invalid-annotation): annotation appmesh.k8s.aws/cpuLimit: \"lots\" is not valid; expected a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"],
             InjectReport.Lines(run));
-        Assert.Equal("0 injected, 0 skipped, 0 passed through, 1 failed, 0 unreadable", InjectReport.Summary(run));
+        Assert.Equal("0 injected, 0 skipped, 0 passed through, 1 failed, 0 unreadable", InjectReport.Summary(run.Counts));
     }
 }

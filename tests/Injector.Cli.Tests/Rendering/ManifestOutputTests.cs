@@ -12,53 +12,113 @@ public sealed class ManifestOutputTests
 
     private const string Pod = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b}]\n";
 
-    private static ManifestRun Run(string text) => ManifestRun.Inject([new ManifestSource("m.yaml", text)], Engine);
+    private static ManifestRun Run(string text, string name = "m.yaml") => new([ManifestSource.FromText(name, text)], new ManifestInjector(Engine));
 
     [Fact]
     public void Yaml_copies_unchanged_documents_verbatim_and_leaves_unreadable_ones_out()
     {
         const string untouched = "# keep me\nkind: Service   # and me\nmetadata: {name: s}\n";
 
-        var yaml = ManifestOutput.Yaml(Run(untouched + "---\nkind: ConfigMap\nmetadata: {name: [oops\n---\n" + untouched));
+        var yaml = ManifestWriter.Render(Run(untouched + "---\nkind: ConfigMap\nmetadata: {name: [oops\n---\n" + untouched), "yaml");
 
         Assert.Equal(untouched + "---\n" + untouched, yaml);
     }
 
     [Fact]
-    public void Yaml_rewrites_an_injected_document_keeping_its_leading_comments()
+    public void Yaml_writes_what_injection_adds_into_the_document_keeping_comments_and_quoting()
     {
-        var yaml = ManifestOutput.Yaml(Run("# the pod\n" + Pod));
+        const string input = """
+            # the pod
+            kind: Pod
+            metadata:
+              name: p     # its name
+              labels:
+                app: "p"
+            spec:
+              containers:
+                - name: a   # indented sequence
+                  image: 'b'
+            """;
 
-        Assert.StartsWith("# the pod\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n", yaml);
+        var yaml = ManifestWriter.Render(Run(input + "\n"), "yaml");
+
+        Assert.StartsWith("# the pod\nkind: Pod\nmetadata:\n  name: p     # its name\n  labels:\n    app: \"p\"\n  annotations:\n    appmesh.k8s.aws/mesh: demo\n", yaml);
+        Assert.Contains("    - name: a   # indented sequence\n      image: 'b'\n    - name: envoy\n", yaml);
+        Cli.AssertJsonEqual(new ManifestInjector(Engine).InjectDocument(YamlJson.Read(input)).Output, YamlJson.Read(yaml));
     }
 
     [Fact]
-    public void Json_of_several_documents_is_a_v1_list_of_them()
+    public void Json_of_several_documents_is_a_v1_list_of_them_written_as_system_text_json_indents_it()
     {
-        var json = JsonNode.Parse(ManifestOutput.Json(Run("kind: Service\nmetadata: {name: s}\n---\nkind: ConfigMap\nmetadata: {name: c}\n")))!;
+        var json = ManifestWriter.Render(Run("kind: Service\nmetadata: {name: s}\n---\nkind: ConfigMap\nmetadata: {name: c}\n"), "json");
 
-        Assert.Equal("""{"apiVersion":"v1","kind":"List","items":[{"kind":"Service","metadata":{"name":"s"}},{"kind":"ConfigMap","metadata":{"name":"c"}}]}""", json.ToJsonString());
+        Assert.Equal("""
+            {
+              "apiVersion": "v1",
+              "kind": "List",
+              "items": [
+                {
+                  "kind": "Service",
+                  "metadata": {
+                    "name": "s"
+                  }
+                },
+                {
+                  "kind": "ConfigMap",
+                  "metadata": {
+                    "name": "c"
+                  }
+                }
+              ]
+            }
+
+            """, json);
     }
 
     [Fact]
     public void The_patch_entry_of_a_bare_pod_has_an_empty_template_path_and_applies_to_the_pod()
     {
-        var run = Run(Pod);
+        var entry = Assert.Single(JsonNode.Parse(ManifestWriter.Render(Run(Pod), "patch"))!.AsArray())!;
 
-        var entry = Assert.Single(JsonNode.Parse(ManifestOutput.Patch(run))!.AsArray())!;
         Assert.Equal(("m.yaml", 1, "Pod", "default", "p", ""),
             (entry["source"]!.GetValue<string>(), entry["line"]!.GetValue<int>(), entry["kind"]!.GetValue<string>(), entry["namespace"]!.GetValue<string>(), entry["name"]!.GetValue<string>(), entry["template"]!.GetValue<string>()));
-        var document = run.Sources[0].Chunks[0].Documents[0];
-        Assert.True(JsonNode.DeepEquals(document.Result.Output, TestPatch.Apply(document.Input!, entry["patch"]!.ToJsonString())));
+        var expected = new ManifestInjector(Engine).InjectDocument(YamlJson.Read(Pod)).Output;
+        Assert.True(JsonNode.DeepEquals(expected, TestPatch.Apply(YamlJson.Read(Pod)!, entry["patch"]!.ToJsonString())));
+        Assert.Equal("[]\n", ManifestWriter.Render(Run("kind: Service\nmetadata: {name: s}\n"), "patch"));
     }
 
     [Fact]
     public void A_source_without_changes_gives_no_diff_and_one_with_changes_names_both_sides_without_a_leading_slash()
     {
-        Assert.Equal("", ManifestOutput.Diff(Run("kind: Service\nmetadata: {name: s}\n")));
+        Assert.Equal("", ManifestWriter.Render(Run("kind: Service\nmetadata: {name: s}\n"), "diff"));
 
-        var diff = ManifestOutput.Diff(ManifestRun.Inject([new ManifestSource("/abs/m.yaml", Pod)], Engine));
+        var diff = ManifestWriter.Render(Run(Pod, "/abs/m.yaml"), "diff");
 
         Assert.StartsWith("--- a/abs/m.yaml\n+++ b/abs/m.yaml\n@@ ", diff);
+    }
+
+    [Fact]
+    public void The_streaming_diff_splits_hunks_where_changes_are_more_than_six_lines_apart_and_merges_them_otherwise()
+    {
+        var before = string.Concat(Enumerable.Range(1, 30).Select(i => $"line {i}\n"));
+        string After(params int[] changed) => string.Concat(Enumerable.Range(1, 30).Select(i => changed.Contains(i) ? $"line {i}\nnew {i}\n" : $"line {i}\n"));
+
+        string Diff(string after)
+        {
+            using var text = new StringWriter();
+            var diff = new StreamingUnifiedDiff(text, "a/f", "b/f");
+            // Piece by piece, as a run gives them.
+            var a = before.Split('\n')[..^1];
+            var b = after.Split('\n')[..^1];
+            diff.Add(string.Concat(a.Take(10).Select(l => l + "\n")), string.Concat(b.TakeWhile(l => l != "line 11").Select(l => l + "\n")));
+            diff.Add(string.Concat(a.Skip(10).Select(l => l + "\n")), string.Concat(b.SkipWhile(l => l != "line 11").Select(l => l + "\n")));
+            diff.Finish();
+            return text.ToString();
+        }
+
+        Assert.Equal(UnifiedDiff.Create("a/f", "b/f", before, After(5, 12)), Diff(After(5, 12)));
+        Assert.Equal(UnifiedDiff.Create("a/f", "b/f", before, After(5, 11)), Diff(After(5, 11)));
+        Assert.Equal(2, Diff(After(5, 12)).Split('\n').Count(l => l.StartsWith("@@", StringComparison.Ordinal)));
+        Assert.Equal(1, Diff(After(5, 11)).Split('\n').Count(l => l.StartsWith("@@", StringComparison.Ordinal)));
     }
 }

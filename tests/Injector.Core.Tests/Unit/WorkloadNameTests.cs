@@ -195,7 +195,7 @@ public class WorkloadNameTests
             [
                 "appmesh.k8s.aws/mesh=demo",
                 "appmesh.k8s.aws/virtualNode=web-shop",
-                """appmesh.k8s.aws/sidecarInjectorStatus={"containers":["envoy"],"initContainers":["proxyinit"],"volumes":[],"version":"0.1.0"}""",
+                """appmesh.k8s.aws/sidecarInjectorStatus={"containers":["envoy"],"initContainers":["proxyinit"],"volumes":[],"added":["/metadata/annotations","/metadata/annotations/appmesh.k8s.aws~1mesh","/metadata/annotations/appmesh.k8s.aws~1virtualNode","/spec/initContainers","/spec/securityContext","/spec/securityContext/fsGroup"],"version":"0.1.0"}""",
             ],
             TestPods.Annotations(result));
     }
@@ -211,7 +211,8 @@ public class WorkloadNameTests
             [
                 "appmesh.k8s.aws/mesh=payments",
                 "appmesh.k8s.aws/virtualNode=Web_v2",
-                """appmesh.k8s.aws/sidecarInjectorStatus={"containers":["envoy"],"initContainers":["proxyinit"],"volumes":[],"version":"0.1.0"}""",
+                // The two annotations were there already: only what the injection created is recorded.
+                """appmesh.k8s.aws/sidecarInjectorStatus={"containers":["envoy"],"initContainers":["proxyinit"],"volumes":[],"added":["/spec/initContainers","/spec/securityContext","/spec/securityContext/fsGroup"],"version":"0.1.0"}""",
             ],
             TestPods.Annotations(result));
     }

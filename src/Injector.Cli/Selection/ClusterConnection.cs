@@ -1,0 +1,100 @@
+using k8s;
+using k8s.Autorest;
+using k8s.Exceptions;
+
+namespace Injector.Cli.Selection;
+
+/// <summary>The cluster in the kubeconfig, found as kubectl finds it: <c>--kubeconfig</c>, else the
+/// <c>KUBECONFIG</c> variable (a list of files, merged), else <c>~/.kube/config</c> where a command needs a cluster.</summary>
+internal sealed class ClusterConnection(IKubernetes client, string server, string source) : IDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public IKubernetes Client { get; } = client;
+
+    /// <summary>The API server's URL.</summary>
+    public string Server { get; } = server;
+
+    /// <summary>Where the configuration came from, for messages (<c>--kubeconfig x</c>, <c>KUBECONFIG</c>).</summary>
+    public string Source { get; } = source;
+
+    /// <summary>The connection, or null when no kubeconfig is named and <paramref name="required"/> is false.</summary>
+    /// <exception cref="UsageException">The kubeconfig cannot be read.</exception>
+    public static ClusterConnection? Open(string? kubeconfigFlag, IReadOnlyDictionary<string, string> environment, bool required)
+    {
+        string? paths;
+        string source;
+        if (kubeconfigFlag is { Length: > 0 })
+        {
+            paths = kubeconfigFlag;
+            source = $"--kubeconfig {kubeconfigFlag}";
+        }
+        else if (environment.TryGetValue("KUBECONFIG", out var variable) && variable.Length > 0)
+        {
+            paths = variable;
+            source = $"KUBECONFIG={variable}";
+        }
+        else if (required && environment.TryGetValue("HOME", out var home) && File.Exists(Path.Combine(home, ".kube", "config")))
+        {
+            paths = Path.Combine(home, ".kube", "config");
+            source = paths;
+        }
+        else
+        {
+            if (required) throw new UsageException("no cluster: give --kubeconfig FILE or set KUBECONFIG", pointToHelp: false);
+            return null;
+        }
+        try
+        {
+            var files = paths.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(p => new FileInfo(p)).Where(f => f.Exists).ToArray();
+            if (files.Length == 0) throw new UsageException($"cannot read the kubeconfig ({source}): no such file", pointToHelp: false);
+            // The first file of the list holds the current context (merging the rest is not supported).
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(files[0]);
+            var client = new Kubernetes(config);
+            client.HttpClient.Timeout = Timeout;
+            return new ClusterConnection(client, config.Host ?? "", source);
+        }
+        catch (Exception ex) when (ex is KubeConfigException or IOException or InvalidOperationException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+        {
+            throw new UsageException($"cannot read the kubeconfig ({source}): {ex.Message}", pointToHelp: false);
+        }
+    }
+
+    /// <summary>Runs an API call; a failure becomes a message that names the server and what failed.</summary>
+    public async Task<T> CallAsync<T>(string what, Func<IKubernetes, CancellationToken, Task<T>> call)
+    {
+        using var cancel = new CancellationTokenSource(Timeout);
+        try
+        {
+            return await call(Client, cancel.Token).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex)
+        {
+            throw new ClusterException($"{what}: {Status(ex)}", ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException or IOException)
+        {
+            throw new ClusterException($"{what}: {(ex is OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:0} s" : ex.Message)} ({Server})", ex);
+        }
+    }
+
+    public static bool IsNotFound(ClusterException ex) => ex.InnerException is HttpOperationException { Response.StatusCode: System.Net.HttpStatusCode.NotFound };
+
+    private static string Status(HttpOperationException ex)
+    {
+        var body = ex.Response?.Content;
+        try
+        {
+            if (body is not null && System.Text.Json.Nodes.JsonNode.Parse(body)?["message"]?.GetValue<string>() is { } message) return message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return $"HTTP {(int?)ex.Response?.StatusCode}";
+    }
+
+    public void Dispose() => Client.Dispose();
+}
+
+/// <summary>A Kubernetes API call failed; the message says which and why.</summary>
+internal sealed class ClusterException(string message, Exception? inner = null) : Exception(message, inner);

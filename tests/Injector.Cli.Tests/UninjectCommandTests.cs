@@ -1,0 +1,226 @@
+namespace Injector.Cli.Tests;
+
+/// <summary><c>appmesh-inject uninject</c> (issue 12, item 4): exact output, report and exit code for pods
+/// injected by this injector, by the App Mesh controller and by the archived aws-app-mesh-inject.</summary>
+public sealed class UninjectCommandTests
+{
+    // A pod as the App Mesh controller injects it (aws-app-mesh-controller-for-k8s pkg/inject: envoy.go adds
+    // "envoy" with APPMESH_VIRTUAL_NODE_NAME, proxy.go/init_proxy.go "proxyinit" with APPMESH_START_ENABLED,
+    // xray.go "xray-daemon" with its "xray" UDP port, jaeger.go the "inject-jaeger-config" init container and
+    // the "envoy-tracing-config" volume, cloudmap_healthy_readiness_gate.go the Cloud Map readiness gate,
+    // inject.go fsGroup 1337 and the appmesh-ecr-secret pull secret; envoy.go mounts secretMounts' secrets).
+    private const string ControllerPod = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web-7d9f-x2x
+          namespace: shop
+          annotations:
+            appmesh.k8s.aws/secretMounts: web-tls:/certs
+        spec:
+          readinessGates:
+          - conditionType: conditions.appmesh.k8s.aws/aws-cloudmap-healthy
+          securityContext:
+            fsGroup: 1337
+          imagePullSecrets:
+          - name: appmesh-ecr-secret
+          initContainers:
+          - name: proxyinit
+            image: 840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-proxy-route-manager:v7-prod
+            env:
+            - name: APPMESH_START_ENABLED
+              value: "1"
+          - name: inject-jaeger-config
+            image: public.ecr.aws/docker/library/busybox
+            volumeMounts:
+            - mountPath: /tmp/envoy
+              name: envoy-tracing-config
+          containers:
+          - name: web
+            image: web:1
+            volumeMounts:
+            - name: data
+              mountPath: /data
+          - name: envoy
+            image: public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.1-prod
+            env:
+            - name: APPMESH_RESOURCE_ARN
+              value: arn:aws:appmesh:us-west-2:111122223333:mesh/m/virtualNode/web
+            volumeMounts:
+            - name: web-tls
+              mountPath: /certs
+              readOnly: true
+            - name: envoy-tracing-config
+              mountPath: /tmp/envoy
+          - name: xray-daemon
+            image: public.ecr.aws/xray/aws-xray-daemon
+            ports:
+            - containerPort: 2000
+              name: xray
+              protocol: UDP
+          volumes:
+          - name: data
+            emptyDir: {}
+          - name: web-tls
+            secret:
+              secretName: web-tls
+          - name: envoy-tracing-config
+            emptyDir: {}
+        """;
+
+    [Fact]
+    public void A_pod_injected_by_the_controller_loses_its_sidecars_and_keeps_what_cannot_be_told_apart()
+    {
+        var result = Cli.Run(ControllerPod + "\n", "uninject", "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: web-7d9f-x2x
+              namespace: shop
+              annotations:
+                appmesh.k8s.aws/secretMounts: web-tls:/certs
+            spec:
+              securityContext:
+                fsGroup: 1337
+              imagePullSecrets:
+              - name: appmesh-ecr-secret
+              containers:
+              - name: web
+                image: web:1
+                volumeMounts:
+                - name: data
+                  mountPath: /data
+              volumes:
+              - name: data
+                emptyDir: {}
+
+            """, result.Stdout);
+        Assert.Equal(
+        [
+            "<stdin>:1: Pod shop/web-7d9f-x2x: uninjected (removed container envoy, container xray-daemon, init container proxyinit, init container inject-jaeger-config, volume web-tls, volume envoy-tracing-config, readiness gate conditions.appmesh.k8s.aws/aws-cloudmap-healthy)",
+            "<stdin>:1: Pod shop/web-7d9f-x2x: warning: securityContext.fsGroup 1337 is kept: App Mesh injectors set it when a pod had none; remove it if you did not set it",
+            "<stdin>:1: Pod shop/web-7d9f-x2x: warning: image pull secret appmesh-ecr-secret is kept: App Mesh injectors add it with their ECR secret option; remove it if your own images do not need it",
+            "<stdin>:1: Pod shop/web-7d9f-x2x: warning: no status annotation of this injector: the sidecars were recognised by name and content (App Mesh controller or aws-app-mesh-inject)",
+            "1 uninjected, 0 not injected, 0 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public void A_pod_of_the_archived_injector_in_cni_mode_loses_the_annotations_only_injectors_write()
+    {
+        // aws-app-mesh-inject pkg/patch/patch.go: CNI annotations; sidecar.go: envoy with APPMESH_VIRTUAL_NODE_NAME.
+        const string input = """
+            kind: Deployment
+            metadata: {name: api, namespace: web}
+            spec:
+              template:
+                metadata:
+                  annotations:
+                    appmesh.k8s.aws/sidecarInjectorWebhook: enabled
+                    appmesh.k8s.aws/ports: "8080"
+                    appmesh.k8s.aws/proxyEgressPort: "15001"
+                    appmesh.k8s.aws/proxyIngressPort: "15000"
+                    appmesh.k8s.aws/ignoredUID: "1337"
+                spec:
+                  containers:
+                  - name: api
+                    image: api:1
+                  - name: envoy
+                    image: envoy
+                    env:
+                    - name: APPMESH_VIRTUAL_NODE_NAME
+                      value: mesh/m/virtualNode/api
+            """;
+
+        var result = Cli.Run(input + "\n", "uninject", "-q", "-f", "-");
+
+        Assert.Equal((0, ""), (result.ExitCode, result.Stderr));
+        Assert.Equal("""
+            kind: Deployment
+            metadata: {name: api, namespace: web}
+            spec:
+              template:
+                metadata:
+                  annotations:
+                    appmesh.k8s.aws/sidecarInjectorWebhook: enabled
+                    appmesh.k8s.aws/ports: "8080"
+                spec:
+                  containers:
+                  - name: api
+                    image: api:1
+
+            """, result.Stdout);
+    }
+
+    [Fact]
+    public void Pods_without_an_injected_sidecar_are_left_alone_and_a_user_container_named_envoy_is_not_taken_for_one()
+    {
+        const string input = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: envoy   # the user's own proxy\n    image: envoyproxy/envoy:v1.31\n";
+
+        var result = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal((0, input), (result.ExitCode, result.Stdout));
+        Assert.Equal(["<stdin>:1: Pod default/p: skipped (not-injected): no sidecar from an App Mesh injector", "0 uninjected, 1 not injected, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
+    }
+
+    [Fact]
+    public void A_status_annotation_that_is_not_json_fails_the_document_and_nothing_is_written()
+    {
+        const string input = "kind: Pod\nmetadata:\n  name: p\n  annotations: {appmesh.k8s.aws/sidecarInjectorStatus: injected}\nspec:\n  containers: [{name: a, image: b}]\n";
+
+        var result = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: Pod default/p: failed (invalid-status): annotation appmesh.k8s.aws/sidecarInjectorStatus is not the JSON object this injector writes; remove the sidecars by hand",
+            "0 uninjected, 0 not injected, 0 passed through, 1 failed, 0 unreadable",
+            "appmesh-inject: 1 document failed, so nothing was written to standard output; fix it, or pass --continue-on-error to write the others",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public void A_status_written_before_the_record_existed_removes_the_named_sidecars_and_says_what_it_keeps()
+    {
+        const string input = """
+            kind: Pod
+            metadata:
+              name: p
+              annotations:
+                appmesh.k8s.aws/mesh: demo
+                appmesh.k8s.aws/virtualNode: p-default
+                appmesh.k8s.aws/sidecarInjectorStatus: '{"containers":["envoy"],"initContainers":["proxyinit"],"volumes":[],"version":"0.1.0"}'
+            spec:
+              containers:
+              - name: a
+                image: b
+              - name: envoy
+                image: e
+              initContainers:
+              - name: proxyinit
+                image: i
+            """;
+
+        var result = Cli.Run(input + "\n", "uninject", "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    appmesh.k8s.aws/mesh: demo\n    appmesh.k8s.aws/virtualNode: p-default\nspec:\n  containers:\n  - name: a\n    image: b\n", result.Stdout);
+        Assert.Contains("<stdin>:1: Pod default/p: warning: the status annotation does not say which fields the injection created (injector version 0.1.0); the annotations appmesh.k8s.aws/mesh and appmesh.k8s.aws/virtualNode and securityContext.fsGroup are kept: remove them if you did not set them", result.ReportLines);
+    }
+
+    [Fact]
+    public void Uninject_patch_output_gives_the_operations_per_resource()
+    {
+        var injected = Cli.Inject("kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b}]\n", "-q", "-f", "-");
+
+        var patch = Cli.Run(injected.Stdout, "uninject", "-q", "-o", "patch", "-f", "-");
+
+        var entry = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(patch.Stdout)!.AsArray())!;
+        Assert.Equal(
+            """[{"op":"remove","path":"/metadata/annotations"},{"op":"remove","path":"/spec/initContainers"},{"op":"remove","path":"/spec/securityContext"},{"op":"replace","path":"/spec/containers","value":[{"name":"a","image":"b"}]}]""",
+            entry["patch"]!.ToJsonString());
+    }
+}
