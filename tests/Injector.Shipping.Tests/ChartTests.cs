@@ -332,6 +332,17 @@ public class ChartTests
         Assert.Equal(deployment.Spec.Selector.MatchLabels, pdb.Spec.Selector.MatchLabels);
     }
 
+    [Theory]
+    [InlineData(new string[0], 30)]
+    [InlineData(new[] { "--set", "shutdownDelaySeconds=60" }, 80)]
+    [InlineData(new[] { "--set", "shutdownDelaySeconds=15" }, 35)]
+    public void The_grace_period_outlasts_the_shutdown_delay_and_the_reviews_in_flight(string[] values, long grace)
+    {
+        var pod = Helm.Render(values).Deployment.Spec.Template.Spec;
+
+        Assert.Equal(grace, pod.TerminationGracePeriodSeconds);
+    }
+
     [Fact]
     public void Probes_and_port_match_the_webhook_endpoints()
     {
