@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Load test: the real webhook (Release) against a bare Kestrel HTTPS baseline, measured in the same run.
 #
-#   bench/load.sh                 3 runs of each server: start-up, wrk at 1, 8 and 64 connections, peak RSS
+#   bench/load.sh                 3 runs of each server, alternating: start-up, HTTP/1.1 (wrk) at 1, 8 and 64
+#                                 connections, HTTP/2 (h2load) on 2 connections x 32 streams, peak RSS
 #   bench/load.sh --aot           also both servers published with Native AOT
 #   bench/load.sh --soak 5        then 5 minutes of steady load on the webhook, RSS sampled every slice
 #   options: --runs N (3) --duration SECONDS per wrk run (10) --port N (18443) --out DIR (a temp dir)
 #            --skip-build (reuse the binaries published into --out DIR)
 #
-# Traffic goes to 127.0.0.1 only. Every loop is bounded in count and time. Needs wrk, openssl and curl
-# (installed with apt-get when missing) and the .NET SDK.
+# Traffic goes to 127.0.0.1 only. Every loop is bounded in count and time. Needs wrk, h2load (nghttp2-client),
+# openssl and curl (installed with apt-get when missing) and the .NET SDK. Ratios are medians of the per-run
+# ratios: each run measures both servers one after the other, so a ratio compares like with like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,7 +33,7 @@ done
   { echo "load.sh: --runs 1-99, --duration 1-999 s, --soak 0-99 min, --port 1000-65535" >&2; exit 2; }
 
 missing=()
-for tool in wrk openssl curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in wrk h2load openssl curl; do command -v "$tool" >/dev/null || missing+=("${tool/h2load/nghttp2-client}"); done
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "installing ${missing[*]}" >&2
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -125,6 +127,27 @@ drive() { # connections seconds bodies
     "https://127.0.0.1:$PORT/mutate" | grep '^RESULT'
 }
 
+# Runs h2load as the API server calls a webhook (few connections, many concurrent streams on each) and prints
+# a RESULT line like drive's; percentiles come from h2load's per-request log. One body (h2load sends one).
+drive_h2() { # connections streams seconds body
+  local c=$1 m=$2 d=$3 body=$4 log out
+  log=$(mktemp "$OUT/h2load-log.XXXXXX")
+  out=$(timeout $((d + 30)) h2load -c"$c" -m"$m" -t"$c" -D"$d" --log-file="$log" -d "$body" \
+    -H 'content-type: application/json' "https://127.0.0.1:$PORT/mutate" 2>&1) || true
+  local requests rps ok errored timedout failed
+  rps=$(sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
+  read -r requests failed errored timedout < <(sed -n 's/^requests: \([0-9]*\) total, [0-9]* started, [0-9]* done, [0-9]* succeeded, \([0-9]*\) failed, \([0-9]*\) errored, \([0-9]*\) timeout.*/\1 \2 \3 \4/p' <<<"$out")
+  ok=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' <<<"$out")
+  [[ -n $rps && -n $requests && -n $ok ]] || { echo "h2load failed:" >&2; echo "$out" >&2; exit 1; }
+  # The log holds one line per request: start time, status, duration in microseconds.
+  awk -F'\t' '{ print $3 }' "$log" | sort -n | awk -v r="$requests" -v rps="$rps" -v f="$failed" -v e="$errored" -v t="$timedout" -v ok="$ok" '
+    { v[NR] = $1 }
+    function pct(p) { return NR ? v[int((NR - 1) * p / 100) + 1] : 0 }
+    END { printf "RESULT requests=%d rps=%s p50=%d p90=%d p99=%d connect=0 read=%d write=0 status=%d timeout=%d\n",
+      NR, rps, pct(50), pct(90), pct(99), f + e, NR - ok, t }'
+  rm -f "$log"
+}
+
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -151,10 +174,18 @@ measure() { # server run
   record "$server" "$run" large_c64_rps "$(field rps "$line")"
   record "$server" "$run" large_c64_p99_us "$(field p99 "$line")"
   errors=$((errors + $(field status "$line") + $(field timeout "$line")))
+  # HTTP/2 as the API server speaks it: 2 connections x 32 concurrent streams, the productpage review.
+  drive_h2 2 32 3 "$PROBE" >/dev/null  # warm-up of the HTTP/2 code
+  ticks=$(cpu_ticks "$SERVER_PID")
+  line=$(drive_h2 2 32 "$DURATION" "$PROBE")
+  record "$server" "$run" h2_cpu_us "$(( ($(cpu_ticks "$SERVER_PID") - ticks) * 1000000 / $(getconf CLK_TCK) / $(field requests "$line") ))"
+  record "$server" "$run" h2_rps "$(field rps "$line")"
+  for p in p50 p90 p99; do record "$server" "$run" "h2_${p}_us" "$(field "$p" "$line")"; done
+  errors=$((errors + $(field read "$line") + $(field status "$line") + $(field timeout "$line")))
   record "$server" "$run" peak_rss_mb "$(( $(kb_of "$SERVER_PID" VmHWM) / 1024 ))"
   record "$server" "$run" errors "$errors"
   stop_server
-  echo "run $run $server: start-up ${ms} ms, c64 $(grep -P "^$server\t$run\tc64_rps" "$RESULTS" | cut -f4) req/s, errors $errors" >&2
+  echo "run $run $server: start-up ${ms} ms, HTTP/1.1 c64 $(grep -P "^$server\t$run\tc64_rps" "$RESULTS" | cut -f4) req/s, HTTP/2 2x32 $(grep -P "^$server\t$run\th2_rps" "$RESULTS" | cut -f4) req/s, errors $errors" >&2
 }
 
 for run in $(seq "$RUNS"); do
@@ -164,42 +195,54 @@ done
 # --- table -------------------------------------------------------------------------------------------------
 table() { # subject baseline
   awk -F'\t' -v s="$1" -v b="$2" '
-    function median(key,   n, i, j, t, v) {
-      n = split(vals[key], v, " ")
+    function median(list,   n, i, j, t, v) {
+      n = split(list, v, " ")
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
       return n == 0 ? "" : (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
     }
-    { vals[$1 SUBSEP $3] = vals[$1 SUBSEP $3] " " $4 }
+    { vals[$1 SUBSEP $3] = vals[$1 SUBSEP $3] " " $4; at[$1 SUBSEP $2 SUBSEP $3] = $4; runs[$2] = 1 }
+    # The ratio is the median of the per-run ratios (each run measures both servers back to back).
+    function ratio(metric,   r, list, x, y) {
+      list = ""
+      for (r in runs) {
+        x = at[b SUBSEP r SUBSEP metric]; y = at[s SUBSEP r SUBSEP metric]
+        if (x != "" && y != "" && x + 0 != 0) list = list " " y / x
+      }
+      return median(list)
+    }
     function row(label, metric, scale, fmt, target, higher_is_better,   x, y, r, ok) {
-      x = median(b SUBSEP metric); y = median(s SUBSEP metric)
+      x = median(vals[b SUBSEP metric]); y = median(vals[s SUBSEP metric])
       if (x == "" || y == "") return
-      r = (x == 0) ? 0 : y / x
+      r = ratio(metric)
       ok = ""
       if (target != "") ok = (higher_is_better ? r >= target : r <= target) ? "yes" : "NO"
-      printf "| %-30s | " fmt " | " fmt " | %5.2f | %-6s | %-3s |\n", label, x / scale, y / scale, r,
+      printf "| %-32s | " fmt " | " fmt " | %5.2f | %-6s | %-3s |\n", label, x / scale, y / scale, r,
         target == "" ? "" : (higher_is_better ? ">= " : "<= ") target, ok
     }
     END {
-      printf "| %-30s | %10s | %10s | %5s | %-6s | %-3s |\n", "median of runs", b, s, "ratio", "target", "met"
-      print "|--------------------------------|-----------:|-----------:|------:|--------|-----|"
-      row("req/s, 1 connection", "c1_rps", 1, "%10.0f", "", 1)
-      row("req/s, 8 connections", "c8_rps", 1, "%10.0f", "", 1)
-      row("req/s, 64 connections", "c64_rps", 1, "%10.0f", 0.5, 1)
-      row("p50 ms, 1 connection", "c1_p50_us", 1000, "%10.3f", "", 0)
-      row("p99 ms, 1 connection", "c1_p99_us", 1000, "%10.3f", "", 0)
-      row("p50 ms, 8 connections", "c8_p50_us", 1000, "%10.3f", "", 0)
-      row("p90 ms, 8 connections", "c8_p90_us", 1000, "%10.3f", "", 0)
-      row("p99 ms, 8 connections", "c8_p99_us", 1000, "%10.3f", 2, 0)
-      row("p50 ms, 64 connections", "c64_p50_us", 1000, "%10.3f", "", 0)
-      row("p90 ms, 64 connections", "c64_p90_us", 1000, "%10.3f", "", 0)
-      row("p99 ms, 64 connections", "c64_p99_us", 1000, "%10.3f", "", 0)
-      row("server CPU us/review, 8 conn.", "c8_cpu_us", 1, "%10.0f", "", 0)
-      row("server CPU us/review, 64 conn.", "c64_cpu_us", 1, "%10.0f", "", 0)
+      printf "| %-32s | %10s | %10s | %5s | %-6s | %-3s |\n", "medians of runs", b, s, "ratio", "target", "met"
+      print "|----------------------------------|-----------:|-----------:|------:|--------|-----|"
+      row("HTTP/1.1 req/s, 1 connection", "c1_rps", 1, "%10.0f", "", 1)
+      row("HTTP/1.1 req/s, 8 connections", "c8_rps", 1, "%10.0f", "", 1)
+      row("HTTP/1.1 req/s, 64 connections", "c64_rps", 1, "%10.0f", 0.7, 1)
+      row("HTTP/2 req/s, 2 conn. x 32", "h2_rps", 1, "%10.0f", 0.7, 1)
+      row("HTTP/1.1 p50 ms, 1 connection", "c1_p50_us", 1000, "%10.3f", "", 0)
+      row("HTTP/1.1 p99 ms, 1 connection", "c1_p99_us", 1000, "%10.3f", "", 0)
+      row("HTTP/1.1 p50 ms, 8 connections", "c8_p50_us", 1000, "%10.3f", "", 0)
+      row("HTTP/1.1 p90 ms, 8 connections", "c8_p90_us", 1000, "%10.3f", "", 0)
+      row("HTTP/1.1 p99 ms, 8 connections", "c8_p99_us", 1000, "%10.3f", 1.5, 0)
+      row("HTTP/1.1 p50 ms, 64 connections", "c64_p50_us", 1000, "%10.3f", "", 0)
+      row("HTTP/1.1 p99 ms, 64 connections", "c64_p99_us", 1000, "%10.3f", "", 0)
+      row("HTTP/2 p50 ms, 2 conn. x 32", "h2_p50_us", 1000, "%10.3f", "", 0)
+      row("HTTP/2 p99 ms, 2 conn. x 32", "h2_p99_us", 1000, "%10.3f", "", 0)
+      row("CPU us/review, HTTP/1.1 8 conn.", "c8_cpu_us", 1, "%10.0f", 1.6, 0)
+      row("CPU us/review, HTTP/1.1 64 conn.", "c64_cpu_us", 1, "%10.0f", 1.6, 0)
+      row("CPU us/review, HTTP/2 2 x 32", "h2_cpu_us", 1, "%10.0f", 1.6, 0)
       row("large pod req/s, 64 conn.", "large_c64_rps", 1, "%10.0f", "", 1)
       row("large pod p99 ms, 64 conn.", "large_c64_p99_us", 1000, "%10.3f", "", 0)
       row("start-up to 1st review ms", "startup_ms", 1, "%10.0f", 1.5, 0)
       row("peak RSS MB", "peak_rss_mb", 1, "%10.0f", 1.3, 0)
-      printf "| %-30s | %10s | %10s |       |        |     |\n", "errors (sum of runs)", sum(b), sum(s)
+      printf "| %-32s | %10s | %10s |       |        |     |\n", "errors (sum of runs)", sum(b), sum(s)
     }
     function sum(server,   n, i, v, t) { n = split(vals[server SUBSEP "errors"], v, " "); t = 0; for (i = 1; i <= n; i++) t += v[i]; return t }
   ' "$RESULTS"
@@ -207,7 +250,9 @@ table() { # subject baseline
 
 echo
 echo "appmesh-inject load test: $RUNS runs x ${DURATION}s per wrk run, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "bodies: bookinfo pods (6 reviews, $(cat ${BOOKINFO//,/ } | wc -c) bytes in all), large pod ($(wc -c <"$LARGE") bytes)"
+echo "bodies: HTTP/1.1 the bookinfo pods (6 reviews, $(cat ${BOOKINFO//,/ } | wc -c) bytes in all) in rotation, large pod ($(wc -c <"$LARGE") bytes);"
+echo "HTTP/2 the productpage review ($(wc -c <"$PROBE") bytes). Ratios: median of the per-run ratios."
+
 echo
 table webhook baseline
 if [[ $AOT == 1 ]]; then

@@ -1,8 +1,10 @@
-// Baseline for bench/load.sh: reads the body, parses it with JsonDocument, returns a fixed ~2.5 KB
-// AdmissionReview response. Usage: appmesh-inject-baseline --port N --cert tls.crt --key tls.key
+// Baseline for bench/load.sh: a bare Kestrel HTTPS endpoint serving HTTP/1.1 and HTTP/2 (chosen by ALPN, as
+// the webhook's), that reads the body, parses it with JsonDocument and returns a fixed ~2.5 KB AdmissionReview
+// response. Usage: appmesh-inject-baseline --port N --cert tls.crt --key tls.key
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 string Arg(string name) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"missing {name}");
@@ -16,7 +18,11 @@ builder.Logging.ClearProviders();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
-    kestrel.ListenLocalhost(port, listen => listen.UseHttps(certificate));
+    kestrel.ListenLocalhost(port, listen =>
+    {
+        listen.Protocols = HttpProtocols.Http1AndHttp2;
+        listen.UseHttps(certificate);
+    });
 });
 var app = builder.Build();
 

@@ -81,8 +81,9 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             KubernetesVersion = _cluster.KubernetesVersion,
             WorkloadKind = workload.Kind,
         };
-        // The request's pod is not needed afterwards: inject into it rather than into a copy.
-        var result = Injector.Inject(request.Object, context, inPlace: true);
+        // The request's pod is not needed afterwards: inject into it rather than into a copy, and keep the added
+        // containers as the JSON text they are written into the answer as.
+        var result = Injector.Inject(request.Object, context, patchOnly: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
         var decision = result.Outcome switch

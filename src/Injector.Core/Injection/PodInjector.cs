@@ -32,16 +32,19 @@ public sealed class PodInjector(InjectorSettings settings)
     /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/>. The pod is left unchanged
     /// unless <paramref name="inPlace"/>: then it becomes the injected pod and the patch's values are its
     /// nodes (the webhook's choice: the request's pod is used for nothing else, and not copying it halves
-    /// the garbage of a review).</summary>
-    public InjectionResult Inject(JsonObject pod, PodContext context, bool inPlace = false)
+    /// the garbage of a review). <paramref name="patchOnly"/> (implies in place): the caller keeps only the
+    /// patch, so the containers added are kept as their JSON text (<see cref="RawJson"/>), not parsed into
+    /// nodes; the injected pod then holds them as raw values that can be written but not read into.</summary>
+    public InjectionResult Inject(JsonObject pod, PodContext context, bool inPlace = false, bool patchOnly = false)
     {
+        inPlace |= patchOnly;
         if (!SelectionGate.TrySelect(pod, context, Settings.InjectDefault, out var selected, out var refusal)) return refusal;
         if (!InjectionPlan.TryResolve(Settings, selected, context, out var plan, out refusal)) return refusal;
 
         // The webhook edits the request's own copy of the pod; other callers keep their input.
         var injected = inPlace ? pod : pod.DeepClone().AsObject();
         var edit = new JsonEdit(injected);
-        PodPlacement.Apply(plan, edit);
+        PodPlacement.Apply(plan, edit, containersAsText: patchOnly);
         var patch = edit.Operations();
         return new InjectionResult
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Injector.Core.Json;
 using Injector.Core.Settings;
 
 namespace Injector.Core.Injection;
@@ -20,7 +21,7 @@ internal static class SidecarRenderer
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    public static JsonObject ProxyInit(InjectionPlan plan)
+    public static JsonNode ProxyInit(InjectionPlan plan, bool asText = false)
     {
         var s = plan.Settings;
         var w = BeginObject();
@@ -44,7 +45,7 @@ internal static class SidecarRenderer
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndObject();
-        return EndAsNode(w);
+        return EndAsNode(w, asText);
     }
 
     /// <summary>The environment variable of the X-Ray sampling rate, which a pod's <c>sidecarEnv</c> may set.</summary>
@@ -55,7 +56,7 @@ internal static class SidecarRenderer
 
     /// <summary>Envoy; a <c>sidecarEnv</c> entry that would replace one of the injector's variables is
     /// dropped with a warning in <see cref="InjectionPlan.Warnings"/>.</summary>
-    public static JsonObject Envoy(InjectionPlan plan)
+    public static JsonNode Envoy(InjectionPlan plan, bool asText = false)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
         var env = EnvoyEnvironment(plan);
@@ -124,10 +125,10 @@ internal static class SidecarRenderer
             w.WriteString("restartPolicy", "Always");
             WriteLiveProbe(w, s.EnvoyAdminPort, "startupProbe", initialDelay: 1, period: 1, failureThreshold: 120);
         }
-        return EndAsNode(w);
+        return EndAsNode(w, asText);
     }
 
-    public static JsonObject Xray(InjectionPlan plan)
+    public static JsonNode Xray(InjectionPlan plan, bool asText = false)
     {
         var s = plan.Settings;
         var w = BeginObject();
@@ -171,14 +172,14 @@ internal static class SidecarRenderer
             w.WriteEndArray();
         }
         if (plan.Native) w.WriteString("restartPolicy", "Always");
-        return EndAsNode(w);
+        return EndAsNode(w, asText);
     }
 
     /// <summary>The status annotation's value: the names of the containers and volumes the injection added
     /// (the sidecars are init containers when native), the pull secret it added, the fields it created
     /// (<c>added</c>, JSON pointers) and the values it replaced (<c>replaced</c>, pointer → old value) — all
     /// that undoing the injection needs (<c>appmesh-inject uninject</c>) — and the injector's version.</summary>
-    public static string Status(bool native, List<(string Name, JsonObject Container)> initContainers, List<(string Name, JsonObject Container)> sidecars, List<string> volumes, InjectionRecord record)
+    public static string Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
     {
         var w = BeginObject();
         w.WriteStartArray("containers");
@@ -393,5 +394,8 @@ internal static class SidecarRenderer
         return t_buffer!.WrittenSpan;
     }
 
-    private static JsonObject EndAsNode(Utf8JsonWriter writer) => JsonNode.Parse(End(writer))!.AsObject();
+    /// <summary>The object as a node read lazily from its text, or (<paramref name="asText"/>) as the text
+    /// itself, for a caller that only writes it out (<see cref="RawJson"/>).</summary>
+    private static JsonNode EndAsNode(Utf8JsonWriter writer, bool asText) =>
+        asText ? RawJson.Node(End(writer)) : JsonNode.Parse(End(writer))!.AsObject();
 }

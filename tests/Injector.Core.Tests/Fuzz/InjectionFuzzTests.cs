@@ -204,12 +204,15 @@ public sealed partial class InjectionFuzzTests
     }
 
     /// <summary>The engine records its patch while editing; it must be exactly the diff of the two pods
-    /// (operations, order and values), and injecting in place must give the same patch.</summary>
+    /// (operations, order and values), and injecting in place (with nodes, or with the added containers as
+    /// their JSON text, the webhook's way) must give the same patch.</summary>
     private static void AssertRecordedPatchIsTheDiff(PodInjector injector, JsonObject pod, InjectionResult result, PodContext? context = null)
     {
         Assert.Equal(JsonPatch.ToJson(JsonPatch.Diff(pod, result.Pod)), JsonPatch.ToJson(result.Patch));
         var inPlace = injector.Inject(pod.DeepClone().AsObject(), context ?? new PodContext("shop", WorkloadName: "web"), inPlace: true);
         Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(inPlace.Patch));
+        var patchOnly = injector.Inject(pod.DeepClone().AsObject(), context ?? new PodContext("shop", WorkloadName: "web"), patchOnly: true);
+        Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(patchOnly.Patch));
     }
 
     [Fact]

@@ -9,11 +9,11 @@ public class GoldenTests
 {
     public static TheoryData<string> Cases => GoldenCases.Names();
 
-    internal static async Task<InjectionResult> InjectAsync(string name, JsonObject pod, bool inPlace = false)
+    internal static async Task<InjectionResult> InjectAsync(string name, JsonObject pod, bool inPlace = false, bool patchOnly = false)
     {
         var @namespace = JsonNodes.Str(pod["metadata"]?["namespace"]) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, lookup: null, CancellationToken.None);
-        return new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name), inPlace);
+        return new PodInjector(GoldenCases.Settings(name)).Inject(pod, new PodContext(@namespace, workload.Name), inPlace, patchOnly);
     }
 
     [Theory]
@@ -53,6 +53,13 @@ public class GoldenTests
         Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(inPlace.Patch));
         Assert.Same(pod, inPlace.Pod);
         Assert.Equal(GoldenCases.ReadGolden(name).ToJsonString(), pod.ToJsonString());
+
+        // The webhook's way: the added containers kept as their JSON text give the same patch, byte for byte,
+        // and a pod that writes out as the golden one.
+        var textPod = input.DeepClone().AsObject();
+        var patchOnly = await InjectAsync(name, textPod, patchOnly: true);
+        Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(patchOnly.Patch));
+        Assert.Equal(GoldenCases.ReadGolden(name).ToJsonString(), textPod.ToJsonString());
     }
 
     [Theory]
