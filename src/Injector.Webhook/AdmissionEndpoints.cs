@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Injector.Core.Admission;
+using Injector.Webhook.Observability;
 using Microsoft.Net.Http.Headers;
 
 namespace Injector.Webhook;
@@ -109,6 +110,7 @@ public static class AdmissionEndpoints
                 // for at most 5 s first, so that the client can read the answer); HTTP/2 resets just the stream.
                 return;
             case not BodyOutcome.Read:
+                RequestOutcomes.MarkGone(http);
                 return;
         }
         var bytes = body.Buffer.AsMemory(0, body.Length);

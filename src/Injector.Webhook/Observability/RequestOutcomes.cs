@@ -71,10 +71,18 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
 
     private const string RefusedKey = "appmesh-inject refused";
 
+    /// <summary>Marks a review the endpoint returns from without an answer because its client left (the body
+    /// ended early or the connection broke), so that it is counted as aborted.</summary>
+    public static void MarkGone(HttpContext http) => http.Items[GoneKey] = true;
+
+    private const string GoneKey = "appmesh-inject gone";
+
     private void Count(HttpContext http)
     {
-        // The endpoint answers every review it has read; returning without an answer means the client left.
-        if (!http.Response.HasStarted && (http.RequestAborted.IsCancellationRequested || http.Response.StatusCode == StatusCodes.Status200OK))
+        // An answer may still sit unflushed in the response pipe (Kestrel sends it, with its Content-Length, when
+        // the endpoint returns), so "not started" alone is no sign that the client left; an aborted request or the
+        // endpoint's own mark is.
+        if (!http.Response.HasStarted && (http.RequestAborted.IsCancellationRequested || http.Items.ContainsKey(GoneKey)))
         {
             metrics.RecordAborted();
             Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", "connection closed");

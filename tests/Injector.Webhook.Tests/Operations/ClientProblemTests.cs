@@ -98,6 +98,33 @@ public sealed class ClientProblemTests
         Assert.Equal(("warning", "body-timeout"), ((string?)line["level"], (string?)line["problem"]));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Reviews_answered_over_either_protocol_are_not_counted_as_aborted(int major)
+    {
+        await using var webhook = await LoggedWebhook.StartAsync();
+        using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
+        {
+            DefaultRequestVersion = major == 2 ? HttpVersion.Version20 : HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        var review = Reviews.For(Reviews.SimplePod(), uid: "answered").ToJsonString();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var answer = await client.PostAsync($"https://localhost:{webhook.Port}/mutate", new StringContent(review, Encoding.UTF8, "application/json"));
+            Assert.Equal((HttpStatusCode.OK, new Version(major, major == 2 ? 0 : 1)), (answer.StatusCode, answer.Version));
+            Assert.Contains("\"uid\":\"answered\"", await answer.Content.ReadAsStringAsync());
+        }
+
+        var scrape = await webhook.ScrapeAsync();
+        Assert.Equal(3, scrape.Family("appmesh_inject_admission_requests").Samples.Sum(s => s.Value));
+        Assert.Equal(0, scrape.Value("appmesh_inject_requests_aborted_total"));
+        await webhook.LinesOf("Injector.Webhook.DecisionLog", count: 3);
+        Assert.DoesNotContain(webhook.Lines(), l => l.Contains($"\"category\":\"{Category}\"", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Clients_that_go_away_mid_body_are_counted_as_aborted_and_logged_as_information()
     {
