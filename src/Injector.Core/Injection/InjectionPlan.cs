@@ -83,7 +83,18 @@ public sealed class InjectionPlan
     public string? MemoryLimit { get; }
     /// <summary><c>APPMESH_APP_PORTS</c>: the <c>ports</c> annotation, else <see cref="ContainerPorts"/>.</summary>
     public string AppPorts { get; }
-    public string EgressIgnoredIps => Overrides.EgressIgnoredIps ?? IptablesLists.ReadAddresses(Settings.IgnoredIps).Value;
+    public string EgressIgnoredIps => Overrides.EgressIgnoredIps ?? CanonicalIgnoredIps(Settings.IgnoredIps);
+
+    // --ignored-ips in canonical form: the same for every pod, so read once per value rather than per review.
+    private static Tuple<string, string>? s_ignoredIps;
+
+    private static string CanonicalIgnoredIps(string flag)
+    {
+        if (Volatile.Read(ref s_ignoredIps) is { } cached && cached.Item1 == flag) return cached.Item2;
+        var canonical = IptablesLists.ReadAddresses(flag).Value;
+        Volatile.Write(ref s_ignoredIps, Tuple.Create(flag, canonical));
+        return canonical;
+    }
     public string EgressIgnoredPorts => Overrides.EgressIgnoredPorts ?? PodInjector.DefaultEgressIgnoredPorts;
     /// <summary>Envoy's <c>APPMESH_VIRTUAL_NODE_NAME</c> and <c>APPMESH_RESOURCE_ARN</c>.</summary>
     public string ResourceArn => $"mesh/{Mesh}/virtualNode/{VirtualNode}";
