@@ -5,7 +5,7 @@
 #                                 connections, HTTP/2 (h2load) on 2 connections x 32 streams, peak RSS
 #   bench/load.sh --aot           also both servers published with Native AOT
 #   bench/load.sh --soak 5        then 5 minutes of steady load on the webhook, RSS sampled every slice
-#   options: --runs N (3) --duration SECONDS per wrk run (10) --port N (18443) --out DIR (a temp dir)
+#   options: --runs N (3) --duration SECONDS per wrk and h2load run (10) --port N (18443) --out DIR (a temp dir)
 #            --skip-build (reuse the binaries published into --out DIR)
 #
 # Traffic goes to 127.0.0.1 only. Every loop is bounded in count and time. Needs wrk, h2load (nghttp2-client),
@@ -25,7 +25,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --skip-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "load.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
