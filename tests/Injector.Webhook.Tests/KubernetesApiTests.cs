@@ -379,7 +379,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             await Eventually(() => state.ServerVersion == "v1.29.8", "the version is read");
             Assert.True(state.NativeSidecarsSupported);
             var decision = await Handler(Lookup(), state).HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "p")));
-            var initContainers = decision.Response.Patch.Single(op => op.Path == "/spec/initContainers").Value!.AsArray();
+            // As the API server reads the patch (the added containers are JSON text, not objects).
+            var initContainers = JsonNode.Parse(decision.Response.Patch.Single(op => op.Path == "/spec/initContainers").Value!.ToJsonString())!.AsArray();
             Assert.Equal(["proxyinit", "envoy"], initContainers.Select(c => c!["name"]!.GetValue<string>()));
             Assert.Equal("Always", initContainers[1]!["restartPolicy"]!.GetValue<string>());
         }

@@ -42,7 +42,9 @@ public static class PodReviews
     {
         foreach (var op in response.Patch)
         {
-            var node = op.Value;
+            // Read back from the patch's JSON, as the API server reads it: the webhook keeps the containers it
+            // adds as their JSON text, not as objects.
+            var node = op.Value is null ? null : JsonNode.Parse(op.Value.ToJsonString());
             foreach (var candidate in node is JsonArray a ? a.ToList() : [node])
             {
                 if (candidate is JsonObject c && c["name"]?.GetValue<string>() == "envoy" && c["env"] is JsonArray env)
