@@ -11,18 +11,7 @@ public sealed class AlertRuleTests : IDisposable
 {
     private readonly TempDir _temp = new("alerts");
 
-    private static string Promtool
-    {
-        get
-        {
-            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-            {
-                var candidate = Path.Combine(dir, "promtool");
-                if (dir.Length > 0 && File.Exists(candidate)) return candidate;
-            }
-            throw new InvalidOperationException("promtool not found on PATH: apt-get install prometheus (.ci/run does this).");
-        }
-    }
+    private static string Promtool => Repo.OnPath("promtool", "apt-get install prometheus");
 
     /// <summary>The rendered rule groups as a Prometheus rule file.</summary>
     private string RuleFile()

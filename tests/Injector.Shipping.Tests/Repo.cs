@@ -34,16 +34,16 @@ internal static class Repo
         }
     }
 
-    public static string Openssl
+    public static string Openssl => OnPath("openssl", "apt-get install -y openssl");
+
+    /// <summary>The path of <paramref name="tool"/> on PATH; a missing tool fails the test with how to install it.</summary>
+    public static string OnPath(string tool, string install)
     {
-        get
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
         {
-            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-            {
-                var candidate = Path.Combine(dir, "openssl");
-                if (dir.Length > 0 && File.Exists(candidate)) return candidate;
-            }
-            throw new InvalidOperationException("openssl not found on PATH: apt-get install -y openssl (.ci/run does this).");
+            var candidate = Path.Combine(dir, tool);
+            if (dir.Length > 0 && File.Exists(candidate)) return candidate;
         }
+        throw new InvalidOperationException($"{tool} not found on PATH: {install} (.ci/run does this).");
     }
 }
