@@ -139,7 +139,8 @@ public sealed class ReviewFuzzer(int seed)
         return text[..at] + Pick(["\\ud800", "\\udfff", "\\ud83d", "\\ud83d\\ude00", "\\u0041"]) + text[at..];
     }
 
-    private static IEnumerable<JsonNode> Walk(JsonNode node)
+    /// <summary>Every node under <paramref name="node"/>, itself first, depth first.</summary>
+    public static IEnumerable<JsonNode> Walk(JsonNode node)
     {
         yield return node;
         IEnumerable<JsonNode?> children = node switch

@@ -45,7 +45,7 @@ public class AdmissionFuzzTests
         var cases = Gen.Select(ValidReviews, Gen.Int[0, 1000], Junk).Array[Iterations, Iterations].Single();
         foreach (var (review, position, junk) in cases)
         {
-            var nodes = Walk(review).Where(n => n.Parent is not null).ToList();
+            var nodes = ReviewFuzzer.Walk(review).Where(n => n.Parent is not null).ToList();
             var target = nodes[position % nodes.Count];
             switch (target.Parent)
             {
@@ -116,19 +116,5 @@ public class AdmissionFuzzTests
         // Envoy is a container, or an init container in native sidecar mode.
         var containers = patched["spec"]!["containers"]!.AsArray().Concat(patched["spec"]!["initContainers"] as JsonArray ?? []);
         Assert.True(containers.Any(c => c is JsonObject o && o["name"] is JsonValue name && name.TryGetValue<string>(out var n) && n == "envoy"), $"no envoy after patching {Encoding.UTF8.GetString(body)}\nwith {patch}");
-    }
-
-    private static IEnumerable<JsonNode> Walk(JsonNode node)
-    {
-        yield return node;
-        IEnumerable<JsonNode?> children = node switch
-        {
-            JsonObject o => o.Select(p => p.Value),
-            JsonArray a => a,
-            _ => [],
-        };
-        foreach (var child in children.ToList())
-            if (child is not null)
-                foreach (var n in Walk(child)) yield return n;
     }
 }
