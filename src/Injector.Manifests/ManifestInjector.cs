@@ -55,6 +55,10 @@ public sealed record ManifestOptions
     /// far as this run can tell.</summary>
     public Func<string, NamespaceSelection>? Selection { get; init; }
 
+    /// <summary>Why the webhook configuration never sends this pod (a pod template or a bare pod) although the
+    /// engine would inject it — an opt-out label, the injector's own pods; null: it is sent.</summary>
+    public Func<JsonObject, NamespaceSelection?>? PodSelection { get; init; }
+
     /// <summary>The cluster runs Kubernetes ≥ 1.29 (what <c>--sidecar-mode auto</c> asks).</summary>
     public bool NativeSidecarsSupported { get; init; }
 }
@@ -115,6 +119,8 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
         basic = basic with { Selection = selection };
         if (selection.Outcome == SelectionOutcome.NotSelected)
             return basic with { Outcome = ResourceOutcome.Skipped, Reason = selection.Reason, Message = selection.Message };
+        if ((path.Count == 0 ? resource : PodTemplates.Find(resource, path)) is { } sent && _options.PodSelection?.Invoke(sent) is { } notSent)
+            return basic with { Outcome = ResourceOutcome.Skipped, Reason = notSent.Reason, Message = notSent.Message, Selection = notSent };
 
         var warnings = new List<string>();
         InjectionResult injection;
@@ -174,7 +180,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
         var known = _options.Namespaces.GetValueOrDefault(@namespace);
         return new PodContext(@namespace, workload, known?.Annotations, _options.NativeSidecarsSupported)
         {
-            NamespaceLabels = known?.Labels ?? new Dictionary<string, string>(),
+            NamespaceLabels = known?.Labels ?? PodContext.NoLabels,
             WorkloadKind = kind,
         };
     }

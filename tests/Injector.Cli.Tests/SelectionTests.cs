@@ -121,14 +121,43 @@ public sealed class SelectionTests
     }
 
     [Fact]
-    public void Explain_names_the_object_selector_and_the_condition_that_keep_the_injectors_own_pod_away()
+    public void A_pod_the_object_selector_keeps_away_would_not_be_injected_and_explain_names_both_rules_that_keep_it_away()
     {
         var input = Namespace("shop", "enabled") + Deployment("shop").Replace("metadata:\n      annotations", "metadata:\n      labels: {app.kubernetes.io/name: appmesh-inject, appmesh.k8s.aws/sidecarInjectorWebhook: disabled}\n      annotations", StringComparison.Ordinal);
 
         var lines = Explain(input);
 
+        Assert.Equal("  would be injected: no (skipped: pod-not-sent): the pod is labelled appmesh.k8s.aws/sidecarInjectorWebhook=disabled (object selector), so the webhook never sees it", lines[1]);
         Assert.Contains("  not sent to the webhook: the pod is labelled appmesh.k8s.aws/sidecarInjectorWebhook=disabled (object selector), so such pods are created even while the injector is down", lines);
         Assert.Contains("  not sent to the webhook: the pod is the injector's own (app.kubernetes.io/name: appmesh-inject) (match condition not-the-injector), so such pods are created even while the injector is down", lines);
+    }
+
+    [Fact]
+    public void Inject_leaves_the_injectors_own_pods_as_they_are_because_the_webhook_never_sees_them()
+    {
+        var own = Deployment("shop").Replace("metadata:\n      annotations", "metadata:\n      labels: {app.kubernetes.io/name: appmesh-inject}\n      annotations", StringComparison.Ordinal);
+
+        var result = Cli.Run(Namespace("shop", "enabled") + own, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+        [
+            "<stdin>:1: Namespace shop: passed through",
+            "<stdin>:8: Deployment shop/web: skipped (pod-not-sent): the pod is the injector's own (app.kubernetes.io/name: appmesh-inject) (match condition not-the-injector), so the webhook never sees it",
+            "0 injected, 1 skipped, 1 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+        Assert.Equal(Namespace("shop", "enabled") + own, result.Stdout);
+    }
+
+    [Fact]
+    public void Explain_shows_the_namespace_label_as_the_switch_when_the_namespace_also_has_the_annotation_as_the_engine_reads_them()
+    {
+        var input = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    appmesh.k8s.aws/sidecarInjectorWebhook: enabled\n  annotations:\n    appmesh.k8s.aws/sidecarInjectorWebhook: disabled\n---\n" + Deployment("shop");
+
+        var lines = Explain(input);
+
+        Assert.Equal("  would be injected: yes (injected into mesh demo as virtual node web-shop)", lines[2]);
+        Assert.Matches(@"^    injection +enabled +\(namespace label appmesh\.k8s\.aws/sidecarInjectorWebhook=enabled\)$", lines.Single(l => l.StartsWith("    injection ", StringComparison.Ordinal)));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Injector.Core;
 using Injector.Core.Injection;
 using Injector.Core.Json;
 using Injector.Core.Settings;
@@ -49,10 +50,16 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
         }
         static string OnOff(object? v) => v is true ? "enabled" : "disabled";
 
-        if (!annotations.TryGet(AnnotationKeys.SidecarInjectorWebhook, out _, out _) && context.NamespaceLabels.TryGetValue(AnnotationKeys.SidecarInjectorWebhook, out var label))
-            list.Add(new("injection", label.ToLowerInvariant(), $"namespace label {AnnotationKeys.SidecarInjectorWebhook}={label}"));
+        // Where the engine's switch reads its value (InjectionSwitch): an invalid value leaves --inject-default to decide.
+        if (InjectionSwitch.Source(annotations, context.NamespaceLabels) is var (switchValue, switchWhere) && Formats.ParseEnabled(switchValue) is { } switchOn)
+        {
+            var where = switchWhere == "namespace label" ? $"namespace label {AnnotationKeys.SidecarInjectorWebhook}={switchValue}" : $"{switchWhere} {AnnotationKeys.SidecarInjectorWebhook}";
+            list.Add(new("injection", OnOff(switchOn), where));
+        }
         else
-            Add("injection", AnnotationKeys.SidecarInjectorWebhook, PodOverrides.ReadInjectSwitch(annotations, out _), "inject-default", x => x.InjectDefault, OnOff);
+        {
+            list.Add(new("injection", OnOff(s.InjectDefault), FlagSource("inject-default")));
+        }
         Add("mesh", AnnotationKeys.Mesh, o.Mesh, "mesh-name", x => x.MeshName);
         if (annotations.TryGet(AnnotationKeys.VirtualNode, out var vnRaw, out var vnSource))
             list.Add(new("virtual node", o.VirtualNode ?? vnRaw, (vnSource == AnnotationSource.Namespace ? "namespace annotation " : "annotation ") + AnnotationKeys.VirtualNode + (o.VirtualNode is null ? " (invalid)" : "")));

@@ -43,7 +43,7 @@ public static class ExplainReport
                         output.Write($"  would be injected: no (failed: {Reasons.InvalidPod}): {kind} has no pod template at {PodTemplates.Describe(path)}\n\n");
                         continue;
                     }
-                    var selection = documents.SelectionOf(@namespace);
+                    var selection = WebhookSelection.PodNotSent(pod) ?? documents.SelectionOf(@namespace);
                     var explanation = explainer.Explain(pod, context);
                     var result = explanation.Result;
                     var engine = result.Outcome switch

@@ -62,6 +62,7 @@ internal static partial class NamespaceSources
             DefaultNamespace = defaultNamespace,
             Namespaces = namespaces,
             Selection = ns => WebhookSelection.Evaluate(ns, namespaces.GetValueOrDefault(ns)?.Labels, injectorNamespace, selector),
+            PodSelection = WebhookSelection.PodNotSent,
             NativeSidecarsSupported = native ?? false,
         };
     }

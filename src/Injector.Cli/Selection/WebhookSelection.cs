@@ -10,7 +10,8 @@ namespace Injector.Cli.Selection;
 /// <param name="Expression">The CEL expression the API server evaluates (<c>object</c> is the pod).</param>
 /// <param name="Sends">Whether a pod passes the condition (is sent to the webhook), as the expression says.</param>
 /// <param name="Why">Why a pod that fails it is not sent, for <c>explain</c>.</param>
-public sealed record MatchCondition(string Name, string Expression, Func<JsonObject, bool> Sends, string Why);
+/// <param name="EngineSkipsToo">Whether the engine would skip such a pod anyway (so the condition only spares the call).</param>
+public sealed record MatchCondition(string Name, string Expression, Func<JsonObject, bool> Sends, string Why, bool EngineSkipsToo);
 
 /// <summary>Which pods the API server sends to the injector (SPEC §1): the one definition that the
 /// MutatingWebhookConfiguration renderer writes and that <c>explain</c>, <c>inject</c> and <c>check</c>
@@ -46,15 +47,15 @@ public static class WebhookSelection
         new("not-opted-out",
             $"!has(object.metadata.annotations) || !('{Label}' in object.metadata.annotations) || object.metadata.annotations['{Label}'] != 'disabled'",
             pod => JsonNodes.Str(pod["metadata"]?["annotations"]?[Label]) != "disabled",
-            $"the pod opts out ({Label}: disabled)"),
+            $"the pod opts out ({Label}: disabled)", EngineSkipsToo: true),
         new("not-host-network",
             "!has(object.spec.hostNetwork) || !object.spec.hostNetwork",
             pod => JsonNodes.Bool(pod["spec"]?["hostNetwork"]) != true,
-            "the pod uses the host network"),
+            "the pod uses the host network", EngineSkipsToo: true),
         new("not-the-injector",
             $"!has(object.metadata.labels) || !('{InjectorNameLabel}' in object.metadata.labels) || object.metadata.labels['{InjectorNameLabel}'] != '{InjectorName}'",
             pod => JsonNodes.Str(pod["metadata"]?["labels"]?[InjectorNameLabel]) != InjectorName,
-            $"the pod is the injector's own ({InjectorNameLabel}: {InjectorName})"),
+            $"the pod is the injector's own ({InjectorNameLabel}: {InjectorName})", EngineSkipsToo: false),
     ];
 
     /// <summary>The object selector of the webhook configuration: a pod labelled
@@ -68,6 +69,20 @@ public static class WebhookSelection
             ["values"] = new JsonArray("disabled"),
         }),
     };
+
+    public const string PodNotSentReason = "pod-not-sent";
+
+    /// <summary>Why the API server never sends <paramref name="pod"/> although the engine would inject it — the
+    /// object selector's opt-out label, a match condition the engine does not apply itself —; null when it does
+    /// (pods the engine skips anyway keep the engine's reason).</summary>
+    public static NamespaceSelection? PodNotSent(JsonObject pod)
+    {
+        if (JsonNodes.Str(pod["metadata"]?["labels"]?[Label]) == "disabled")
+            return new(SelectionOutcome.NotSelected, PodNotSentReason, $"the pod is labelled {Label}=disabled (object selector), so the webhook never sees it");
+        return MatchConditions.FirstOrDefault(c => !c.EngineSkipsToo && !c.Sends(pod)) is { } condition
+            ? new(SelectionOutcome.NotSelected, PodNotSentReason, $"{condition.Why} (match condition {condition.Name}), so the webhook never sees it")
+            : null;
+    }
 
     /// <summary>The namespace selector of the webhook configuration.</summary>
     public static JsonObject NamespaceSelector(string injectorNamespace) => new()

@@ -77,7 +77,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         var namespaceAnnotations = await _cluster.NamespaceAnnotationsAsync(@namespace, cancellationToken);
         var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported)
         {
-            NamespaceLabels = _cluster.NamespaceLabels(@namespace) ?? new Dictionary<string, string>(),
+            NamespaceLabels = _cluster.NamespaceLabels(@namespace) ?? PodContext.NoLabels,
             KubernetesVersion = _cluster.KubernetesVersion,
             WorkloadKind = workload.Kind,
         };

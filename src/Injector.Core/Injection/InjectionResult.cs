@@ -59,11 +59,12 @@ public sealed record PodContext(
     IReadOnlyDictionary<string, string>? NamespaceAnnotations = null,
     bool NativeSidecarsSupported = false)
 {
-    private static readonly IReadOnlyDictionary<string, string> None = new Dictionary<string, string>();
+    /// <summary>No labels known (one shared empty map).</summary>
+    public static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
 
     /// <summary>Labels of the namespace: its <c>appmesh.k8s.aws/sidecarInjectorWebhook</c> label is the
     /// namespace's injection default (<see cref="InjectionSwitch"/>). Empty when unknown.</summary>
-    public IReadOnlyDictionary<string, string> NamespaceLabels { get; init; } = None;
+    public IReadOnlyDictionary<string, string> NamespaceLabels { get; init; } = NoLabels;
 
     /// <summary>The API server's <c>gitVersion</c> (Envoy's <c>APPMESH_PLATFORM_K8S_VERSION</c>); null when unknown.</summary>
     public string? KubernetesVersion { get; init; }

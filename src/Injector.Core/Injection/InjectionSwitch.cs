@@ -12,18 +12,19 @@ public readonly record struct SwitchDecision(bool Inject, string? SkipReason, st
 /// warning and <c>--inject-default</c> decides.</summary>
 public static class InjectionSwitch
 {
+    /// <summary>The value that decides and where it is set (<c>annotation</c>, <c>namespace label</c> or
+    /// <c>namespace annotation</c>), in the switch's order; null when none is set and <c>--inject-default</c> decides.</summary>
+    public static (string Value, string Where)? Source(EffectiveAnnotations annotations, IReadOnlyDictionary<string, string>? namespaceLabels)
+    {
+        if (annotations.TryGetFromPod(AnnotationKeys.SidecarInjectorWebhook, out var value)) return (value, "annotation");
+        if (namespaceLabels is not null && namespaceLabels.TryGetValue(AnnotationKeys.SidecarInjectorWebhook, out var label)) return (label, "namespace label");
+        if (annotations.TryGet(AnnotationKeys.SidecarInjectorWebhook, out value, out _)) return (value, "namespace annotation");
+        return null;
+    }
+
     public static SwitchDecision Decide(EffectiveAnnotations annotations, IReadOnlyDictionary<string, string>? namespaceLabels, bool injectDefault)
     {
-        string value;
-        string where;
-        if (annotations.TryGetFromPod(AnnotationKeys.SidecarInjectorWebhook, out value))
-            where = "annotation";
-        else if (namespaceLabels is not null && namespaceLabels.TryGetValue(AnnotationKeys.SidecarInjectorWebhook, out value!))
-            where = "namespace label";
-        else if (annotations.TryGet(AnnotationKeys.SidecarInjectorWebhook, out value, out _))
-            where = "namespace annotation";
-        else
-            return Default(injectDefault, null);
+        if (Source(annotations, namespaceLabels) is not var (value, where)) return Default(injectDefault, null);
 
         switch (Formats.ParseEnabled(value))
         {

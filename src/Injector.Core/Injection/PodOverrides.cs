@@ -54,15 +54,6 @@ public sealed class PodOverrides
     public const string EnvListFormat = "a comma-separated list of KEY=value, such as ENVOY_STATS_FLUSH_INTERVAL=10s,FOO=bar";
     public const string EnvJsonFormat = "a JSON object of variable names to non-empty strings, such as {\"DD_ENV\":\"prod\",\"TAGS\":\"a,b\"}";
 
-    /// <summary>Reads only the injection switch: enabled, disabled, or null when absent or unrecognised
-    /// (<paramref name="error"/> is kept for callers of the earlier signature and is always null: an
-    /// unrecognised value is no longer an error, see <see cref="InjectionSwitch"/>).</summary>
-    public static bool? ReadInjectSwitch(EffectiveAnnotations annotations, out string? error)
-    {
-        error = null;
-        return annotations.TryGet(AnnotationKeys.SidecarInjectorWebhook, out var value, out _) ? Formats.ParseEnabled(value) : null;
-    }
-
     /// <summary>Parses every annotation; problems go to <see cref="Errors"/> (deny) and
     /// <see cref="Warnings"/> (admit with the controller's reading).</summary>
     public static PodOverrides Parse(EffectiveAnnotations annotations)

@@ -209,6 +209,23 @@ public class ControllerCompatibilityTests
         Assert.Equal((outcome, reason), (result.Outcome.ToString().ToLowerInvariant(), result.Reason));
     }
 
+    // The label wins over a namespace annotation of the same key; the namespace annotation applies only without a label.
+    [Theory]
+    [InlineData("enabled", "disabled", "injected", "injected")]
+    [InlineData("disabled", "enabled", "skipped", "disabled-by-annotation")]
+    [InlineData(null, "disabled", "skipped", "disabled-by-annotation")]
+    public void The_namespace_label_wins_over_the_namespace_annotation(string? label, string namespaceAnnotation, string outcome, string reason)
+    {
+        var context = new PodContext(TestPods.Namespace, NamespaceAnnotations: new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = namespaceAnnotation })
+        {
+            NamespaceLabels = label is null ? PodContext.NoLabels : new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = label },
+        };
+
+        var result = TestPods.Inject(TestPods.Web(), TestPods.Settings, context);
+
+        Assert.Equal((outcome, reason), (result.Outcome.ToString().ToLowerInvariant(), result.Reason));
+    }
+
     [Fact]
     public void A_pod_skipped_by_its_namespaces_label_says_so()
     {
