@@ -243,7 +243,7 @@ public sealed class ManifestUninjector : IDocumentTransform
         };
         if (path is null) return basic;
         var template = PodTemplates.Find(resource, path);
-        if (template is null) return basic with { Outcome = ResourceOutcome.Failed, Reason = "invalid-pod", Message = $"{kind} has no pod template at {PodTemplates.Describe(path)}" };
+        if (template is null) return basic with { Outcome = ResourceOutcome.Failed, Reason = Reasons.InvalidPod, Message = $"{kind} has no pod template at {PodTemplates.Describe(path)}" };
 
         var result = PodUninjector.Uninject(template);
         basic = basic with { Outcome = result.Outcome, Reason = result.Reason, Message = result.Message, Warnings = result.Warnings };

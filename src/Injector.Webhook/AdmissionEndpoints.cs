@@ -18,6 +18,9 @@ public interface IDecisionObserver
 /// review may take, reads the review, answers in the version it received. The engine never sees HTTP.</summary>
 public static class AdmissionEndpoints
 {
+    /// <summary>The paths reviews are posted to (the chart's and <c>webhook-config</c>'s <c>/mutate</c>, and <c>/</c>).</summary>
+    public static readonly IReadOnlyList<string> Paths = ["/mutate", "/"];
+
     /// <summary>The largest review body accepted. The API server reads at most 3 MiB of a pod as its client
     /// wrote it (<c>--max-resource-write-bytes</c>) and etcd stores at most 1.5 MiB; the review of a pod it
     /// can create, re-encoded as JSON with its defaults, managedFields and the caller's userInfo, stays
@@ -46,8 +49,7 @@ public static class AdmissionEndpoints
             app.ServiceProvider.GetRequiredService<ReviewMemory>(),
             app.ServiceProvider.GetRequiredService<FailurePolicy>());
         RequestDelegate endpoint = http => HandleAsync(http, review);
-        app.MapPost("/mutate", endpoint);
-        app.MapPost("/", endpoint);
+        foreach (var path in Paths) app.MapPost(path, endpoint);
         return app;
     }
 

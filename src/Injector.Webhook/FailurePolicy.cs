@@ -23,13 +23,7 @@ public sealed class FailurePolicy(WebhookOptions options, ILogger<FailurePolicy>
     {
         var error = $"{exception.GetType().Name}: {exception.Message}";
         var (response, outcome) = Mode == FailurePolicyMode.Fail
-            ? (new AdmissionResponse
-            {
-                Allowed = false,
-                Code = StatusCodes.Status500InternalServerError,
-                Reason = "InternalError",
-                Message = $"appmesh-inject could not process this pod ({error}); it is refused because the webhook's failure policy is Fail",
-            }, "the pod is refused")
+            ? (AdmissionResponse.InternalError($"appmesh-inject could not process this pod ({error}); it is refused because the webhook's failure policy is Fail"), "the pod is refused")
             : (AdmissionResponse.Allow([$"appmesh-inject could not process this pod ({error}); it was admitted without a sidecar because the webhook's failure policy is Ignore"]),
                 "the pod is admitted without a sidecar");
         // One cause: the same exception type thrown from the same place.

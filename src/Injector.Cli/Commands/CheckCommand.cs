@@ -154,11 +154,15 @@ internal static class CheckCommand
         {
             authorities = [];
             authorities.ImportFromPem(Encoding.UTF8.GetString(caBundle));
-            if (authorities.Count == 0) throw new CryptographicExceptionWrapper("no certificate in it");
         }
-        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or CryptographicExceptionWrapper)
+        catch (System.Security.Cryptography.CryptographicException ex)
         {
             report.Fail($"{what}: the caBundle is not a PEM certificate ({ex.Message})", "set it to the base64 of the CA certificate's PEM text");
+            return;
+        }
+        if (authorities.Count == 0)
+        {
+            report.Fail($"{what}: the caBundle is not a PEM certificate (no certificate in it)", "set it to the base64 of the CA certificate's PEM text");
             return;
         }
 
@@ -234,7 +238,6 @@ internal static class CheckCommand
             report.Pass($"the serving certificate is valid until {served.NotAfter.ToUniversalTime():yyyy-MM-dd} UTC ({Math.Floor(left.TotalDays)} days)");
     }
 
-    private sealed class CryptographicExceptionWrapper(string message) : Exception(message);
 
     private static async Task<int> TargetPort(ClusterConnection cluster, string ns, string serviceName, int servicePort, V1Pod pod)
     {

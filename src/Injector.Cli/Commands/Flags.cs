@@ -41,8 +41,6 @@ public sealed class ParsedArgs
 
     public void Add(string flag, string value) => (_values.TryGetValue(flag, out var list) ? list : _values[flag] = []).Add(value);
 
-    public bool Has(string flag) => _values.ContainsKey(flag);
-
     public IReadOnlyList<string> All(string flag) => _values.TryGetValue(flag, out var list) ? list : [];
 
     /// <summary>The last value given for the flag (a later flag wins, as kubectl does), or the default.</summary>

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Injector.Cli.Selection;
 using Injector.Core;
 
@@ -27,14 +26,8 @@ public sealed record WebhookConfigurationOptions
 /// <summary>Renders the MutatingWebhookConfiguration for installs without Helm. The chart renders the same
 /// webhook (a test compares the two), so what reaches the API server does not depend on how it was installed.
 /// See <see href="https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#configure-admission-webhooks-on-the-fly">configuring admission webhooks</see>.</summary>
-public static partial class WebhookConfiguration
+public static class WebhookConfiguration
 {
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\z", RegexOptions.CultureInvariant)]
-    private static partial Regex DnsLabel();
-
-    /// <summary>Namespaces never sent to the injector (SPEC §1), besides the injector's own.</summary>
-    public static IReadOnlyList<string> ExcludedNamespaces => WebhookSelection.ExcludedNamespaces;
-
     /// <summary>The webhook's name, as the API server reports it in "failed calling webhook" errors: the Service it calls.</summary>
     public static string WebhookName(string serviceName, string serviceNamespace) => $"{serviceName}.{serviceNamespace}.svc";
 
@@ -43,8 +36,8 @@ public static partial class WebhookConfiguration
     {
         var errors = new List<string>();
         if (!Formats.IsDnsSubdomain(o.Name)) errors.Add($"--name: '{o.Name}' is not a valid object name (a DNS subdomain)");
-        if (!DnsLabel().IsMatch(o.ServiceName)) errors.Add($"--service-name: '{o.ServiceName}' is not a valid Service name (a DNS label)");
-        if (!DnsLabel().IsMatch(o.ServiceNamespace)) errors.Add($"--service-namespace: '{o.ServiceNamespace}' is not a valid namespace name (a DNS label)");
+        if (!Formats.IsDnsLabel(o.ServiceName)) errors.Add($"--service-name: '{o.ServiceName}' is not a valid Service name (a DNS label)");
+        if (!Formats.IsDnsLabel(o.ServiceNamespace)) errors.Add($"--service-namespace: '{o.ServiceNamespace}' is not a valid namespace name (a DNS label)");
         if (!o.Path.StartsWith('/')) errors.Add($"--path: '{o.Path}' must start with '/'");
         if (o.Port is < 1 or > 65535) errors.Add($"--service-port: {o.Port} is not a port from 1 to 65535");
         if (o.FailurePolicy is not ("Fail" or "Ignore")) errors.Add($"--failure-policy: '{o.FailurePolicy}' is not Fail or Ignore");

@@ -56,6 +56,10 @@ public sealed record AdmissionResponse
     public static AdmissionResponse TooLarge(string message) =>
         new() { Allowed = false, Code = 413, Reason = "RequestEntityTooLarge", Message = message };
 
+    /// <summary>Refused because the webhook failed on this review (its failure policy is Fail).</summary>
+    public static AdmissionResponse InternalError(string message) =>
+        new() { Allowed = false, Code = 500, Reason = "InternalError", Message = message };
+
     /// <summary>Refused for now (the webhook is at its capacity): the caller may retry.</summary>
     public static AdmissionResponse TooManyRequests(string message) =>
         new() { Allowed = false, Code = 429, Reason = "TooManyRequests", Message = message };

@@ -161,31 +161,17 @@ public sealed class InjectorMetrics
     /// <summary>Where the certificate expiry gauge reads the serving certificate's end of validity.</summary>
     public void ObserveCertificate(Func<DateTimeOffset?> notAfter) => _certificateNotAfter = notAfter;
 
-    public long AdmissionCount(string result, string reason) => (long)_admissions.WithLabels(result, reason).Value;
-
     public long ApiCallCount(string operation) => (long)_apiRequests.WithLabels(operation).Value;
 
     public long ApiFailureCount(string operation) => (long)_apiFailures.WithLabels(operation).Value;
 
     public long EventCount(string outcome) => (long)_events.WithLabels(outcome).Value;
 
-    public long HandshakeFailureCount(string reason) => (long)_handshakeFailures.WithLabels(reason).Value;
-
     public long RefusedCount(int status) => (long)_refused.WithLabels(Code(status)).Value;
-
-    public long AbortedCount => (long)_aborted.Value;
 
     /// <summary>Writes the Prometheus text exposition format (0.0.4) to <paramref name="output"/>.</summary>
     public Task WriteAsync(Stream output, CancellationToken cancellationToken = default) =>
         _registry.CollectAndExportAsTextAsync(output, cancellationToken);
-
-    /// <summary>The exposition text.</summary>
-    public string Render()
-    {
-        using var buffer = new MemoryStream();
-        WriteAsync(buffer).GetAwaiter().GetResult();
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
 
     private static string Code(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

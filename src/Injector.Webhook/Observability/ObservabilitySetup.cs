@@ -18,7 +18,6 @@ public static class ObservabilitySetup
     {
         // The decision line is the per-request record; the framework's own per-request lines only add noise,
         // and its four start-up lines are replaced by the webhook's one (StartupReport).
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         // Kestrel reports failed TLS handshakes only as debug events: those reach KestrelHandshakeEvents (added
         // to the logger factory in UseObservability, so that no ClearProviders removes it), no other provider.

@@ -16,7 +16,7 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
 
     private readonly LogRateLimiter _lines = new(LogWindow, time);
 
-    public static bool IsAdmissionPath(PathString path) => path.Value is "/mutate" or "/";
+    public static bool IsAdmissionPath(PathString path) => path.Value is { } value && AdmissionEndpoints.Paths.Contains(value);
 
     public Task InvokeAsync(HttpContext http, RequestDelegate next)
     {

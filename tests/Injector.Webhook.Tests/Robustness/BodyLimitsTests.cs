@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Core.Admission;
+using Injector.Webhook.Observability;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests.Robustness;
@@ -70,7 +71,8 @@ public class BodyLimitsTests
         // Room for one small body arriving: the first holds it by stalling, the second waits behind it.
         var budget = new ReviewBudget(ReviewMemory.ArrivalCharge(Review.Length));
         var memory = new ReviewMemory(budget, new ReviewBudget(64 * 1024 * 1024));
-        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory));
+        var metrics = new InjectorMetrics();
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory).AddSingleton(metrics));
         var (tcp, tls) = await webhook.ConnectTlsAsync();
         using var _ = tcp;
         await using var __ = tls;
@@ -90,6 +92,7 @@ public class BodyLimitsTests
             """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"waited","allowed":false,"status":{"code":429,"reason":"TooManyRequests","message":"""
             + "\"appmesh-inject is busy: bodies arriving hold its whole memory budget for them (0 MiB) and this review waited 0.8 s of its 1 s timeout; retry\"" + "}}}",
             await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, metrics.RefusedCount(429));
 
         // Once the stalled review has been cut at its own deadline, the budget is free again.
         await ReadToEndAsync(tls, TimeSpan.FromSeconds(10));
@@ -104,7 +107,8 @@ public class BodyLimitsTests
     public async Task A_large_body_of_more_tokens_than_the_budget_can_take_is_refused_at_once_with_its_uid()
     {
         var memory = new ReviewMemory(new ReviewBudget(64 * 1024 * 1024), new ReviewBudget(8 * 1024 * 1024));
-        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory));
+        var metrics = new InjectorMetrics();
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory).AddSingleton(metrics));
         using var client = webhook.CreateClient(http2: true);
         var review = Reviews.For(Reviews.SimplePod(), uid: "dense").ToJsonString();
         var dense = review.Replace("\"spec\":{", "\"spec\":{\"x\":[" + string.Concat(Enumerable.Repeat("[],", 70_000)) + "[]],", StringComparison.Ordinal);
@@ -120,6 +124,7 @@ public class BodyLimitsTests
             + $"\"this review has {tokens} JSON values in {dense.Length} bytes; reading them would take about {mib} MiB, more than the memory budget of appmesh-inject for reviews in flight (8 MiB). No pod the API server can store has that many.\"" + "}}}",
             await response.Content.ReadAsStringAsync());
         Assert.Equal(0, memory.Processing.InUse);
+        Assert.Equal(1, metrics.RefusedCount(413));
     }
 
     [Fact]
