@@ -156,11 +156,12 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
         AddShopPod("cart-6f7d-q1w2e", injected: true);
     }
 
-    private void AddShopPod(string name, bool injected, string? owner = null)
+    private void AddShopPod(string name, bool injected, string? owner = null, string? optOutLabel = null)
     {
         var containers = new JsonArray(new JsonObject { ["name"] = "cart", ["image"] = "cart:1" });
         if (injected) containers.Add(new JsonObject { ["name"] = "envoy", ["image"] = "envoy" });
         var meta = Meta(name, "shop");
+        if (optOutLabel is not null) meta["labels"] = new JsonObject { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = optOutLabel };
         if (owner is not null) meta["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["name"] = owner, ["uid"] = FakeApiServer.Uid(owner), ["controller"] = true });
         Put($"/api/v1/namespaces/shop/pods/{name}", new JsonObject
         {
@@ -330,6 +331,7 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
         Install();
         AddShopPod("orders-7c8d-z9y8x", injected: false, owner: "orders-7c8d");
         AddShopPod("legacy", injected: false);
+        AddShopPod("batch-opted-out", injected: false, optOutLabel: "disabled"); // the webhook never sees it: not named
         Put("/api/v1/namespaces/shop/events/orders.1", new JsonObject
         {
             ["kind"] = "Event",

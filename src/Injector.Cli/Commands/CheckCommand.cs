@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
 using Injector.Cli.Selection;
 using Injector.Core.Injection;
 using k8s;
@@ -130,7 +131,8 @@ internal static class CheckCommand
         }
 
         await CheckServingCertificate(cluster, report, ns, serviceName, configuration, webhookPod, warningDays);
-        await CheckNamespacesAndPods(cluster, report, ns);
+        var namespaceSelector = configuration?.Webhooks?.FirstOrDefault()?.NamespaceSelector is { } found ? JsonNode.Parse(KubernetesJson.Serialize(found)) as JsonObject : null;
+        await CheckNamespacesAndPods(cluster, report, ns, namespaceSelector);
     }
 
     private static async Task CheckServingCertificate(ClusterConnection cluster, Report report, string ns, string serviceName, V1MutatingWebhookConfiguration? configuration, V1Pod? pod, int warningDays)
@@ -250,7 +252,8 @@ internal static class CheckCommand
             ?? throw new ClusterException($"pod {pod.Metadata.Name} has no container port named {target}");
     }
 
-    private static async Task CheckNamespacesAndPods(ClusterConnection cluster, Report report, string injectorNamespace)
+    // selector: the configuration's namespace selector as read from the cluster (null: the one appmesh-inject installs).
+    private static async Task CheckNamespacesAndPods(ClusterConnection cluster, Report report, string injectorNamespace, JsonObject? selector)
     {
         V1NamespaceList namespaces;
         try
@@ -263,7 +266,7 @@ internal static class CheckCommand
             return;
         }
         var selected = namespaces.Items
-            .Where(n => WebhookSelection.Evaluate(n.Metadata.Name, new Dictionary<string, string>(n.Metadata.Labels ?? new Dictionary<string, string>()), injectorNamespace).Outcome == Manifests.SelectionOutcome.Selected)
+            .Where(n => WebhookSelection.Evaluate(n.Metadata.Name, new Dictionary<string, string>(n.Metadata.Labels ?? new Dictionary<string, string>()), injectorNamespace, selector).Outcome == Manifests.SelectionOutcome.Selected)
             .ToList();
         if (selected.Count == 0)
         {
@@ -300,6 +303,8 @@ internal static class CheckCommand
                 annotations.TryGetValue(AnnotationKeys.SidecarInjectorWebhook, out var optIn);
                 if (string.Equals(optIn, "disabled", StringComparison.OrdinalIgnoreCase) || pod.Spec.HostNetwork == true) continue;
                 if (label == "disabled" && !string.Equals(optIn, "enabled", StringComparison.OrdinalIgnoreCase)) continue;
+                // Pods the webhook never sees (the object selector's opt-out label, the injector's own pods).
+                if (WebhookSelection.PodNotSent(JsonNode.Parse(KubernetesJson.Serialize(pod))!.AsObject()) is not null) continue;
                 missing.Add(($"{name}/{pod.Metadata.Name}", Why(pod, events)));
             }
         }
