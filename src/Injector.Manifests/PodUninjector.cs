@@ -31,7 +31,7 @@ public static class PodUninjector
 
     // Init containers and volumes the controller and the old injector add for Jaeger and Datadog tracing and SDS.
     private static readonly string[] TracingInitContainers = ["inject-jaeger-config", "inject-datadog-config"];
-    private static readonly string[] InjectorVolumes = ["envoy-tracing-config", "appmesh-sds-socket-volume"];
+    private static readonly string[] InjectorVolumes = ["envoy-tracing-config", PodInjector.SdsVolumeName];
 
     // Annotations only injectors write (CNI mode), never a user.
     private static readonly string[] InjectorOnlyAnnotations = [AnnotationKeys.ProxyEgressPort, AnnotationKeys.ProxyIngressPort, AnnotationKeys.IgnoredUid];
@@ -141,7 +141,7 @@ public static class PodUninjector
     private static bool IsProxyInit(JsonNode? c) => Name(c) == PodInjector.ProxyInitName && HasEnv(c, "APPMESH_START_ENABLED");
 
     private static bool IsXray(JsonNode? c) =>
-        Name(c) == PodInjector.XrayName && JsonNodes.Field(c, "ports") is JsonArray ports && ports.Any(p => JsonNodes.Str(JsonNodes.Field(p, "name")) == "xray");
+        Name(c) == PodInjector.XrayName && JsonNodes.Field(c, "ports") is JsonArray ports && ports.Any(p => JsonNodes.Str(JsonNodes.Field(p, "name")) == PodInjector.XrayPortName);
 
     private static HashSet<string> MountedVolumes(JsonObject? spec)
     {

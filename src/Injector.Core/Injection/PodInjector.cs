@@ -18,6 +18,8 @@ public sealed class PodInjector(InjectorSettings settings)
     public const string EnvoyName = "envoy";
     public const string ProxyInitName = "proxyinit";
     public const string XrayName = "xray-daemon";
+    /// <summary>The name of the X-Ray daemon's UDP port.</summary>
+    public const string XrayPortName = "xray";
     public const string EcrSecretName = "appmesh-ecr-secret";
     /// <summary>The hostPath volume of the SDS (SPIRE agent) socket, named as the controller names it (utils.go).</summary>
     public const string SdsVolumeName = "appmesh-sds-socket-volume";

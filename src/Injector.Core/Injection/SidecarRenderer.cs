@@ -155,7 +155,7 @@ internal static class SidecarRenderer
             }
             w.WriteEndArray();
         }
-        WritePort(w, "xray", s.XrayDaemonPort, "UDP");
+        WritePort(w, PodInjector.XrayPortName, s.XrayDaemonPort, "UDP");
         w.WriteStartArray("env");
         WriteEnv(w, new EnvVar("AWS_REGION", s.Region));
         w.WriteEndArray();

@@ -130,7 +130,8 @@ public class BodyLimitsTests
     [Fact]
     public async Task A_large_review_is_decided_on_its_own_thread_with_the_same_answer_as_a_small_one()
     {
-        await using var webhook = await LoopbackWebhook.StartAsync();
+        var threads = new ThreadsSeen();
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton<IDecisionObserver>(threads));
         using var client = webhook.CreateClient();
         var small = Reviews.For(Reviews.SimplePod(new JsonObject { ["note"] = "x" }), uid: "same");
         var large = Reviews.For(Reviews.SimplePod(new JsonObject { ["note"] = new string('x', ReviewMemory.SmallBodyBytes) }), uid: "same");
@@ -138,8 +139,22 @@ public class BodyLimitsTests
         using var smallAnswer = await client.PostAsync(webhook.MutateUri, LoopbackWebhook.Json(small));
         using var largeAnswer = await client.PostAsync(webhook.MutateUri, LoopbackWebhook.Json(large));
 
-        Assert.Equal(await smallAnswer.Content.ReadAsStringAsync(), await largeAnswer.Content.ReadAsStringAsync());
+        var answer = await largeAnswer.Content.ReadAsStringAsync();
+        Assert.Equal(await smallAnswer.Content.ReadAsStringAsync(), answer);
         Assert.Equal("application/json", largeAnswer.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(JsonNode.Parse(answer)!["response"]!["patch"]);
+        Assert.Equal([".NET TP Worker", "appmesh-inject large review"], threads.Names);
+    }
+
+    /// <summary>The name of the thread each decision was made on.</summary>
+    private sealed class ThreadsSeen : IDecisionObserver
+    {
+        public List<string?> Names { get; } = [];
+
+        public void OnDecision(AdmissionRequest request, AdmissionDecision decision)
+        {
+            lock (Names) Names.Add(Thread.CurrentThread.Name);
+        }
     }
 
     [Fact]
