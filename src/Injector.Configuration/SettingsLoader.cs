@@ -279,5 +279,10 @@ public static class SettingsLoader
         {
             errors.Add($"config file '{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}): {ex.Message}");
         }
+        catch (InvalidOperationException ex) when (ex.Source == "YamlDotNet")
+        {
+            // YamlDotNet's scanner fails this way when the text ends inside a flow collection.
+            errors.Add($"config file '{path}' is not valid YAML: it ends before a flow mapping or sequence ({{ … }} or [ … ]) is closed");
+        }
     }
 }

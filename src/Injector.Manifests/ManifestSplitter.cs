@@ -148,6 +148,13 @@ public static partial class ManifestSplitter
                 : $"; this looks like an unrendered Helm template ({{{{ … }}}} on line {Position(chunk.Text, template).Line + chunk.Line - 1}): render it with 'helm template' and give the result to appmesh-inject";
             return new ParsedChunk(chunk, [], "invalid YAML: " + message + inner + hint, errorLine + chunk.Line - 1, (int)ex.Start.Column);
         }
+        catch (InvalidOperationException ex) when (ex.Source == "YamlDotNet")
+        {
+            // YamlDotNet's scanner fails this way, without a position, when a document ends inside a flow collection.
+            var end = Position(chunk.Text, chunk.Text.TrimEnd().Length);
+            return new ParsedChunk(chunk, [], "invalid YAML: the document ends before a flow mapping or sequence ({ … } or [ … ]) is closed",
+                end.Line + chunk.Line - 1, end.Column);
+        }
     }
 
     /// <summary>The first line whose indentation holds a tab, and the tab's column (1-based); the parser's own

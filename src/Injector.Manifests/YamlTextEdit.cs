@@ -88,7 +88,7 @@ public static class YamlTextEdit
             stream.Load(new StringReader(text));
             return stream.Documents.Count == 1 && YamlJson.Matches(stream.Documents[0].RootNode, expected);
         }
-        catch (YamlException)
+        catch (Exception ex) when (ex is YamlException || (ex is InvalidOperationException && ex.Source == "YamlDotNet"))
         {
             return false;
         }

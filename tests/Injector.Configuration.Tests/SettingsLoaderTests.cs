@@ -285,6 +285,13 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void A_config_file_that_ends_inside_a_flow_mapping_is_reported_not_thrown()
+    {
+        AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = "mesh-name: demo\nsidecar: {image: x\nregion: [\n" }),
+            "config file '/c.yaml' is not valid YAML: it ends before a flow mapping or sequence ({ … } or [ … ]) is closed");
+    }
+
+    [Fact]
     public void A_config_file_with_a_duplicate_key_is_reported_with_the_position()
     {
         AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = "port: 9443\nport: 10443\n" }),

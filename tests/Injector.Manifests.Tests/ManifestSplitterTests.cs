@@ -34,6 +34,16 @@ public sealed class ManifestSplitterTests
     }
 
     [Fact]
+    public void A_document_that_ends_inside_a_flow_mapping_is_an_error_at_its_end_not_a_crash()
+    {
+        var chunks = ManifestSplitter.Split("a: 1\n---\nkind: Pod\nmetadata: {name: broken\nspec: [\n").Select(ManifestSplitter.Parse).ToList();
+
+        Assert.False(chunks[0].Failed);
+        Assert.Equal("invalid YAML: the document ends before a flow mapping or sequence ({ … } or [ … ]) is closed", chunks[1].Error);
+        Assert.Equal((5, 8), (chunks[1].ErrorLine, chunks[1].ErrorColumn));
+    }
+
+    [Fact]
     public void Duplicate_keys_are_reported_as_errors_with_their_position()
     {
         var parsed = ManifestSplitter.Parse(ManifestSplitter.Split("---\nkind: Pod\nkind: Service\n")[0]);
