@@ -1,5 +1,7 @@
 using System.Text;
+using System.Text.Json;
 using Injector.Core.Admission;
+using Injector.Core.Json;
 
 namespace Injector.Core.Tests.Unit;
 
@@ -43,4 +45,65 @@ public class ReviewEnvelopeTests
     [InlineData("not json")]
     public void Without_both_a_known_apiVersion_and_the_request_uid_there_is_no_envelope(string start) =>
         Assert.False(AdmissionReview.TryReadEnvelope(Encoding.UTF8.GetBytes(start), out _, out _));
+
+    private const string Envelope = """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","namespace":"ns","object":POD}}""";
+
+    // Each object the engine reads, and a key written twice in it; the review is refused with where it is.
+    [Theory]
+    [InlineData("""{"metadata":{},"metadata":{}}""", "request.object has the key \"metadata\" twice")]
+    [InlineData("""{"metadata":{"name":"a","name":"b"}}""", "request.object.metadata has the key \"name\" twice")]
+    [InlineData("""{"metadata":{"annotations":{"appmesh.k8s.aws/mesh":"a","appmesh.k8s.aws/mesh":"b"}}}""", "request.object.metadata.annotations has the key \"appmesh.k8s.aws/mesh\" twice")]
+    [InlineData("""{"metadata":{"labels":{"app":"a","\u0061pp":"b"}}}""", "request.object.metadata.labels has the key \"app\" twice")]
+    [InlineData("""{"metadata":{"ownerReferences":[{"kind":"ReplicaSet"},{"kind":"a","name":"b","kind":"c"}]}}""", "request.object.metadata.ownerReferences[1] has the key \"kind\" twice")]
+    [InlineData("""{"spec":{"containers":[],"containers":[]}}""", "request.object.spec has the key \"containers\" twice")]
+    [InlineData("""{"spec":{"securityContext":{"fsGroup":1,"fsGroup":2}}}""", "request.object.spec.securityContext has the key \"fsGroup\" twice")]
+    [InlineData("""{"spec":{"containers":[{"name":"a","image":"i","name":"envoy"}]}}""", "request.object.spec.containers[0] has the key \"name\" twice")]
+    [InlineData("""{"spec":{"containers":[{"name":"a","ports":[{"containerPort":80},{"containerPort":1,"containerPort":2}]}]}}""", "request.object.spec.containers[0].ports[1] has the key \"containerPort\" twice")]
+    [InlineData("""{"spec":{"initContainers":[{"name":"a"},{"name":"b","name":"c"}]}}""", "request.object.spec.initContainers[1] has the key \"name\" twice")]
+    [InlineData("""{"spec":{"volumes":[{"name":"v","hostPath":{"path":"/a","path":"/b"}}]}}""", "request.object.spec.volumes[0].hostPath has the key \"path\" twice")]
+    [InlineData("""{"spec":{"imagePullSecrets":[{"name":"a","name":"b"}]}}""", "request.object.spec.imagePullSecrets[0] has the key \"name\" twice")]
+    public void A_key_twice_where_the_engine_reads_is_refused_with_where_it_is(string pod, string where)
+    {
+        var error = Assert.Throws<AdmissionReviewException>(() => AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Envelope.Replace("POD", pod, StringComparison.Ordinal))));
+        Assert.Equal("the body is not valid JSON: " + where, error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"apiVersion":"admission.k8s.io/v1","apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}""", "the review has the key \"apiVersion\" twice")]
+    [InlineData("""{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"a","uid":"b"}}""", "request has the key \"uid\" twice")]
+    [InlineData("""{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"a","resource":{"resource":"pods","resource":"x"}}}""", "request.resource has the key \"resource\" twice")]
+    public void A_key_twice_in_the_envelope_is_refused(string review, string where)
+    {
+        var error = Assert.Throws<AdmissionReviewException>(() => AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(review)));
+        Assert.Equal("the body is not valid JSON: " + where, error.Message);
+    }
+
+    // Where the engine neither reads nor writes, a key written twice changes nothing it does: the pod is read
+    // (the API server never sends one; its own decoder keeps the last).
+    [Theory]
+    [InlineData("""{"metadata":{"name":"p","managedFields":[{"manager":"a","manager":"b"}]},"spec":{"containers":[{"name":"app","image":"i"}]}}""")]
+    [InlineData("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"i","env":[{"name":"A","value":"1","value":"2"}]}]}}""")]
+    [InlineData("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"i"}]},"status":{"phase":"a","phase":"b"}}""")]
+    public void A_key_twice_where_the_engine_does_not_read_is_left_alone(string pod)
+    {
+        var request = AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Envelope.Replace("POD", pod, StringComparison.Ordinal)));
+        Assert.Equal("p", (string?)request.Object!["metadata"]!["name"]);
+    }
+
+    [Fact]
+    public void Keys_are_compared_as_text_whatever_their_number_or_escapes()
+    {
+        static string? Find(string json)
+        {
+            using var document = JsonDocument.Parse(json);
+            return DuplicateKeys.In(document.RootElement);
+        }
+        var many = string.Join(",", Enumerable.Range(0, 100).Select(i => $"\"k{i}\":{i}"));
+        Assert.Null(Find("{" + many + "}"));
+        Assert.Equal("k7", Find("{" + many + ",\"k7\":0}"));
+        Assert.Equal("k7", Find("{\"k7\":1,\"\\u006b7\":2}"));
+        Assert.Equal("ab/cdefghijklmnop", Find("{\"ab/cdefghijklmnop\":1,\"ab\\/cdefghijklmnop\":2}"));
+        Assert.Null(Find("{\"abcdefgh-x-ijklmnop\":1,\"abcdefgh-y-ijklmnop\":2,\"a\":1,\"b\":2}"));
+        Assert.Null(Find("[1,1]"));
+    }
 }

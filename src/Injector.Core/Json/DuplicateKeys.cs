@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace Injector.Core.Json;
+
+/// <summary>Finds a key that appears twice in one JSON object, in the objects a reader is about to use. A
+/// <see cref="System.Text.Json.Nodes.JsonObject"/> throws when it first reads such an object, and
+/// <see cref="JsonElement.GetProperty(string)"/> silently takes the last: either way the key must be refused
+/// before it is read. Checking only what is read, rather than the whole document while parsing it, was a
+/// third of the parser's time per review (docs/performance.md); the API server never sends a duplicate key.</summary>
+public static class DuplicateKeys
+{
+    /// <summary>The first key of <paramref name="obj"/> (when it is an object) that appears in it again, or null.</summary>
+    public static string? In(JsonElement obj)
+    {
+        if (obj.ValueKind != JsonValueKind.Object) return null;
+        // The usual object has a few keys: each key's hash (of its text as written, or of its unescaped text
+        // when written with an escape, since "\u0061" and "a" are one key) against the earlier ones', and the
+        // keys themselves compared only when two hashes are equal.
+        Span<uint> hashes = stackalloc uint[MaxPairwise];
+        var count = 0;
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (count == MaxPairwise) return InLarge(obj);
+            var hash = Hash(property);
+            for (var i = 0; i < count; i++)
+            {
+                if (hashes[i] == hash && SameKey(obj, i, property)) return property.Name;
+            }
+            hashes[count++] = hash;
+        }
+        return null;
+    }
+
+    private const int MaxPairwise = 64;
+
+    private static uint Hash(JsonProperty property)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        // A key written with an escape is hashed as the UTF-8 of its text, which is what a key without one is written as.
+        if (raw.Contains((byte)'\\')) raw = System.Text.Encoding.UTF8.GetBytes(property.Name);
+        // Not a strong hash, a quick one: its first and last eight bytes and its length. Keys that share those
+        // are compared in full (SameKey).
+        ulong head = 0, tail = 0;
+        if (raw.Length >= 8)
+        {
+            head = MemoryMarshal.Read<ulong>(raw);
+            tail = MemoryMarshal.Read<ulong>(raw[^8..]);
+        }
+        else
+        {
+            foreach (var b in raw) head = head << 8 | b;
+        }
+        var mixed = (head * 0x9E3779B97F4A7C15UL) ^ (tail * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)raw.Length;
+        return (uint)(mixed ^ mixed >> 32);
+    }
+
+    private static bool SameKey(JsonElement obj, int index, JsonProperty property)
+    {
+        foreach (var earlier in obj.EnumerateObject())
+        {
+            if (index-- == 0) return earlier.NameEquals(property.Name);
+        }
+        return false;
+    }
+
+    private static string? InLarge(JsonElement obj)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (!names.Add(property.Name)) return property.Name;
+        }
+        return null;
+    }
+
+    /// <summary>The first duplicate key in any object element of <paramref name="list"/> (when it is an array),
+    /// with the element's index, or null.</summary>
+    public static (int Index, string Key)? InElements(JsonElement list)
+    {
+        if (list.ValueKind != JsonValueKind.Array) return null;
+        var index = 0;
+        foreach (var item in list.EnumerateArray())
+        {
+            if (In(item) is { } key) return (index, key);
+            index++;
+        }
+        return null;
+    }
+}
