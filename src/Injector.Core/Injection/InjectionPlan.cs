@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -97,7 +98,8 @@ public sealed class InjectionPlan
     }
     public string EgressIgnoredPorts => Overrides.EgressIgnoredPorts ?? PodInjector.DefaultEgressIgnoredPorts;
     /// <summary>Envoy's <c>APPMESH_VIRTUAL_NODE_NAME</c> and <c>APPMESH_RESOURCE_ARN</c>.</summary>
-    public string ResourceArn => $"mesh/{Mesh}/virtualNode/{VirtualNode}";
+    public string ResourceArn => _resourceArn ??= $"mesh/{Mesh}/virtualNode/{VirtualNode}";
+    private string? _resourceArn;
     /// <summary>X-Ray is on and the pod has no container of the daemon's name yet.</summary>
     public bool AddXrayDaemon { get; }
     /// <summary>SDS is on for the pod (<c>--enable-sds</c>, unless the pod says <c>sds: disabled</c>).</summary>
@@ -255,7 +257,10 @@ public sealed class InjectionPlan
     /// app cannot bind it; admitted (the API server accepts it) with a warning that says what moves which.</summary>
     private void WarnAboutPorts()
     {
-        var ports = IptablesLists.ReadPorts(AppPorts).Entries.Where(e => e.Kind is EntryKind.Canonical or EntryKind.Rewritten).Select(e => e.Written!);
+        // Most pods: no range and none of the three numbers in the list, so nothing to read.
+        if (!AppPorts.Contains(':') && !AppPorts.Contains(Settings.EnvoyAdminPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            && !AppPorts.Contains("1500", StringComparison.Ordinal)) return;
+        var ports = IptablesLists.ReadPorts(AppPorts).Entries.Where(e => e.Kind is EntryKind.Canonical or EntryKind.Rewritten).Select(e => e.Written!).ToList();
         var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
         foreach (var (port, what, moves) in new[]
         {

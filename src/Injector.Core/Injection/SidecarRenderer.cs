@@ -25,9 +25,9 @@ internal static class SidecarRenderer
     {
         var s = plan.Settings;
         var w = BeginObject();
-        w.WriteString("name", PodInjector.ProxyInitName);
-        w.WriteString("image", s.InitImage);
-        w.WriteStartArray("env");
+        w.WriteString("name"u8, PodInjector.ProxyInitName);
+        w.WriteString("image"u8, s.InitImage);
+        w.WriteStartArray("env"u8);
         WriteEnv(w, "APPMESH_START_ENABLED", "1");
         WriteEnv(w, "APPMESH_IGNORE_UID", ProxyUidText);
         WriteEnv(w, "APPMESH_ENVOY_INGRESS_PORT", IngressPortText);
@@ -38,10 +38,10 @@ internal static class SidecarRenderer
         WriteEnv(w, "APPMESH_ENABLE_IPV6", plan.Overrides.Ipv6 == false ? "0" : "1");
         w.WriteEndArray();
         WriteResources(w, s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits);
-        w.WriteStartObject("securityContext");
-        w.WriteStartObject("capabilities");
-        w.WriteStartArray("add");
-        w.WriteStringValue("NET_ADMIN");
+        w.WriteStartObject("securityContext"u8);
+        w.WriteStartObject("capabilities"u8);
+        w.WriteStartArray("add"u8);
+        w.WriteStringValue("NET_ADMIN"u8);
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndObject();
@@ -61,37 +61,37 @@ internal static class SidecarRenderer
         var (s, o) = (plan.Settings, plan.Overrides);
         var env = EnvoyEnvironment(plan);
         var w = BeginObject();
-        w.WriteString("name", PodInjector.EnvoyName);
-        w.WriteString("image", o.SidecarImage ?? s.SidecarImage);
+        w.WriteString("name"u8, PodInjector.EnvoyName);
+        w.WriteString("image"u8, o.SidecarImage ?? s.SidecarImage);
         WritePort(w, "stats", s.EnvoyAdminPort, "TCP");
-        w.WriteStartArray("env");
+        w.WriteStartArray("env"u8);
         foreach (var variable in env) WriteEnv(w, variable);
         w.WriteEndArray();
         WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
         WriteRunAsProxyUser(w);
         WriteLiveProbe(w, s.EnvoyAdminPort, "readinessProbe", initialDelay: s.ReadinessProbeInitialDelay, period: s.ReadinessProbePeriod, failureThreshold: 3);
-        w.WriteStartObject("lifecycle");
+        w.WriteStartObject("lifecycle"u8);
         if (s.WaitUntilProxyReady)
         {
             // As the controller's (sidecar_builder.go): the App Mesh agent in the Envoy image polls Envoy until
             // it is ready; the kubelet starts the next container only when this hook returns. The controller
             // gates on `envoy --version` >= 1.22.2.1; the agent ships from that version, so this checks for it.
-            w.WriteStartObject("postStart");
-            w.WriteStartObject("exec");
-            w.WriteStartArray("command");
-            w.WriteStringValue("sh");
-            w.WriteStringValue("-c");
+            w.WriteStartObject("postStart"u8);
+            w.WriteStartObject("exec"u8);
+            w.WriteStartArray("command"u8);
+            w.WriteStringValue("sh"u8);
+            w.WriteStringValue("-c"u8);
             w.WriteStringValue(string.Create(CultureInfo.InvariantCulture,
                 $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi"));
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
         }
-        w.WriteStartObject("preStop");
-        w.WriteStartObject("exec");
-        w.WriteStartArray("command");
-        w.WriteStringValue("sh");
-        w.WriteStringValue("-c");
+        w.WriteStartObject("preStop"u8);
+        w.WriteStartObject("exec"u8);
+        w.WriteStartArray("command"u8);
+        w.WriteStringValue("sh"u8);
+        w.WriteStringValue("-c"u8);
         w.WriteStringValue($"sleep {s.PrestopDelay}");
         w.WriteEndArray();
         w.WriteEndObject();
@@ -100,21 +100,21 @@ internal static class SidecarRenderer
         var sdsVolume = plan.SdsVolumeName;
         if (o.SecretMounts.Count + o.VolumeMounts.Count > 0 || sdsVolume is not null)
         {
-            w.WriteStartArray("volumeMounts");
+            w.WriteStartArray("volumeMounts"u8);
             foreach (var mount in o.SecretMounts.Concat(o.VolumeMounts))
             {
                 w.WriteStartObject();
-                w.WriteString("name", mount.Name);
-                w.WriteString("mountPath", mount.MountPath);
-                w.WriteBoolean("readOnly", true);
+                w.WriteString("name"u8, mount.Name);
+                w.WriteString("mountPath"u8, mount.MountPath);
+                w.WriteBoolean("readOnly"u8, true);
                 w.WriteEndObject();
             }
             if (sdsVolume is not null)
             {
                 // Envoy talks to the SPIRE agent over the socket: not read-only (utils.go mutateSDSMounts).
                 w.WriteStartObject();
-                w.WriteString("name", sdsVolume);
-                w.WriteString("mountPath", s.SdsUdsPath);
+                w.WriteString("name"u8, sdsVolume);
+                w.WriteString("mountPath"u8, s.SdsUdsPath);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -122,7 +122,7 @@ internal static class SidecarRenderer
         if (plan.Native)
         {
             // A native sidecar restarts with the pod and gates the next init container on its startup probe.
-            w.WriteString("restartPolicy", "Always");
+            w.WriteString("restartPolicy"u8, "Always");
             WriteLiveProbe(w, s.EnvoyAdminPort, "startupProbe", initialDelay: 1, period: 1, failureThreshold: 120);
         }
         return EndAsNode(w, asText);
@@ -132,46 +132,46 @@ internal static class SidecarRenderer
     {
         var s = plan.Settings;
         var w = BeginObject();
-        w.WriteString("name", PodInjector.XrayName);
-        w.WriteString("image", s.XrayImage);
+        w.WriteString("name"u8, PodInjector.XrayName);
+        w.WriteString("image"u8, s.XrayImage);
         if (plan.XrayConfigMount is { } mount)
         {
             // xray.go: a config file overrides every command-line setting.
-            w.WriteStartArray("command");
-            w.WriteStringValue("/xray");
-            w.WriteStringValue("--config");
+            w.WriteStartArray("command"u8);
+            w.WriteStringValue("/xray"u8);
+            w.WriteStringValue("--config"u8);
             w.WriteStringValue(mount.ConfigFile);
             w.WriteEndArray();
         }
         else
         {
-            w.WriteStartArray("args");
-            w.WriteStringValue("--log-level");
+            w.WriteStartArray("args"u8);
+            w.WriteStringValue("--log-level"u8);
             w.WriteStringValue(s.XrayLogLevel);
             if (s.XrayConfigRoleArn is { } arn)
             {
-                w.WriteStringValue("--role-arn");
+                w.WriteStringValue("--role-arn"u8);
                 w.WriteStringValue(arn);
             }
             w.WriteEndArray();
         }
         WritePort(w, PodInjector.XrayPortName, s.XrayDaemonPort, "UDP");
-        w.WriteStartArray("env");
+        w.WriteStartArray("env"u8);
         WriteEnv(w, new EnvVar("AWS_REGION", s.Region));
         w.WriteEndArray();
         WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
         WriteRunAsProxyUser(w);
         if (plan.XrayConfigMount is { } config)
         {
-            w.WriteStartArray("volumeMounts");
+            w.WriteStartArray("volumeMounts"u8);
             w.WriteStartObject();
-            w.WriteString("name", config.VolumeName);
-            w.WriteString("mountPath", config.MountPath);
-            w.WriteBoolean("readOnly", true);
+            w.WriteString("name"u8, config.VolumeName);
+            w.WriteString("mountPath"u8, config.MountPath);
+            w.WriteBoolean("readOnly"u8, true);
             w.WriteEndObject();
             w.WriteEndArray();
         }
-        if (plan.Native) w.WriteString("restartPolicy", "Always");
+        if (plan.Native) w.WriteString("restartPolicy"u8, "Always");
         return EndAsNode(w, asText);
     }
 
@@ -182,28 +182,28 @@ internal static class SidecarRenderer
     public static string Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
     {
         var w = BeginObject();
-        w.WriteStartArray("containers");
+        w.WriteStartArray("containers"u8);
         if (!native) foreach (var (name, _) in sidecars) w.WriteStringValue(name);
         w.WriteEndArray();
-        w.WriteStartArray("initContainers");
+        w.WriteStartArray("initContainers"u8);
         foreach (var (name, _) in initContainers) w.WriteStringValue(name);
         if (native) foreach (var (name, _) in sidecars) w.WriteStringValue(name);
         w.WriteEndArray();
-        w.WriteStartArray("volumes");
+        w.WriteStartArray("volumes"u8);
         foreach (var volume in volumes) w.WriteStringValue(volume);
         w.WriteEndArray();
         if (record.AddedPullSecret)
         {
-            w.WriteStartArray("imagePullSecrets");
+            w.WriteStartArray("imagePullSecrets"u8);
             w.WriteStringValue(PodInjector.EcrSecretName);
             w.WriteEndArray();
         }
-        w.WriteStartArray("added");
+        w.WriteStartArray("added"u8);
         foreach (var pointer in record.Added) w.WriteStringValue(pointer);
         w.WriteEndArray();
         if (record.Replaced.Count > 0)
         {
-            w.WriteStartObject("replaced");
+            w.WriteStartObject("replaced"u8);
             foreach (var (pointer, old) in record.Replaced)
             {
                 w.WritePropertyName(pointer);
@@ -212,7 +212,7 @@ internal static class SidecarRenderer
             }
             w.WriteEndObject();
         }
-        w.WriteString("version", PodInjector.Version);
+        w.WriteString("version"u8, PodInjector.Version);
         return Encoding.UTF8.GetString(End(w));
     }
 
@@ -232,7 +232,7 @@ internal static class SidecarRenderer
     private static List<EnvVar> EnvoyEnvironment(InjectionPlan plan)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
-        var env = new List<EnvVar>
+        var env = new List<EnvVar>(32)
         {
             new("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
             new("APPMESH_RESOURCE_ARN", plan.ResourceArn),
@@ -301,35 +301,35 @@ internal static class SidecarRenderer
     private static void WriteLiveProbe(Utf8JsonWriter w, int adminPort, string name, int initialDelay, int period, int failureThreshold)
     {
         w.WriteStartObject(name);
-        w.WriteStartObject("exec");
-        w.WriteStartArray("command");
-        w.WriteStringValue("sh");
-        w.WriteStringValue("-c");
+        w.WriteStartObject("exec"u8);
+        w.WriteStartArray("command"u8);
+        w.WriteStringValue("sh"u8);
+        w.WriteStringValue("-c"u8);
         w.WriteStringValue($"curl -s http://localhost:{adminPort}/server_info | grep state | grep -q LIVE");
         w.WriteEndArray();
         w.WriteEndObject();
-        w.WriteNumber("initialDelaySeconds", initialDelay);
-        w.WriteNumber("timeoutSeconds", 1);
-        w.WriteNumber("periodSeconds", period);
-        w.WriteNumber("failureThreshold", failureThreshold);
+        w.WriteNumber("initialDelaySeconds"u8, initialDelay);
+        w.WriteNumber("timeoutSeconds"u8, 1);
+        w.WriteNumber("periodSeconds"u8, period);
+        w.WriteNumber("failureThreshold"u8, failureThreshold);
         w.WriteEndObject();
     }
 
     private static void WritePort(Utf8JsonWriter w, string name, int port, string protocol)
     {
-        w.WriteStartArray("ports");
+        w.WriteStartArray("ports"u8);
         w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WriteNumber("containerPort", port);
-        w.WriteString("protocol", protocol);
+        w.WriteString("name"u8, name);
+        w.WriteNumber("containerPort"u8, port);
+        w.WriteString("protocol"u8, protocol);
         w.WriteEndObject();
         w.WriteEndArray();
     }
 
     private static void WriteRunAsProxyUser(Utf8JsonWriter w)
     {
-        w.WriteStartObject("securityContext");
-        w.WriteNumber("runAsUser", PodInjector.ProxyUid);
+        w.WriteStartObject("securityContext"u8);
+        w.WriteNumber("runAsUser"u8, PodInjector.ProxyUid);
         w.WriteEndObject();
     }
 
@@ -338,37 +338,37 @@ internal static class SidecarRenderer
     private static void WriteEnv(Utf8JsonWriter w, EnvVar variable)
     {
         w.WriteStartObject();
-        w.WriteString("name", variable.Name);
+        w.WriteString("name"u8, variable.Name);
         if (variable.FieldPath is { } field)
         {
-            w.WriteStartObject("valueFrom");
-            w.WriteStartObject("fieldRef");
-            w.WriteString("fieldPath", field);
+            w.WriteStartObject("valueFrom"u8);
+            w.WriteStartObject("fieldRef"u8);
+            w.WriteString("fieldPath"u8, field);
             w.WriteEndObject();
             w.WriteEndObject();
         }
         else
         {
-            w.WriteString("value", variable.Value);
+            w.WriteString("value"u8, variable.Value);
         }
         w.WriteEndObject();
     }
 
     private static void WriteResources(Utf8JsonWriter w, string? cpuRequest, string? memoryRequest, string? cpuLimit, string? memoryLimit)
     {
-        w.WriteStartObject("resources");
+        w.WriteStartObject("resources"u8);
         if (cpuRequest is not null || memoryRequest is not null)
         {
-            w.WriteStartObject("requests");
-            if (cpuRequest is not null) w.WriteString("cpu", cpuRequest);
-            if (memoryRequest is not null) w.WriteString("memory", memoryRequest);
+            w.WriteStartObject("requests"u8);
+            if (cpuRequest is not null) w.WriteString("cpu"u8, cpuRequest);
+            if (memoryRequest is not null) w.WriteString("memory"u8, memoryRequest);
             w.WriteEndObject();
         }
         if (cpuLimit is not null || memoryLimit is not null)
         {
-            w.WriteStartObject("limits");
-            if (cpuLimit is not null) w.WriteString("cpu", cpuLimit);
-            if (memoryLimit is not null) w.WriteString("memory", memoryLimit);
+            w.WriteStartObject("limits"u8);
+            if (cpuLimit is not null) w.WriteString("cpu"u8, cpuLimit);
+            if (memoryLimit is not null) w.WriteString("memory"u8, memoryLimit);
             w.WriteEndObject();
         }
         w.WriteEndObject();

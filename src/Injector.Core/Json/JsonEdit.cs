@@ -62,11 +62,26 @@ public sealed class JsonEdit(JsonObject root)
     /// <summary>The recorded operations in document order (the order <see cref="JsonPatch.Diff"/> uses; edits
     /// of one array keep the order they were made in); each value is the node in the edited document, so
     /// it shows that node's final content.</summary>
-    public List<PatchOperation> Operations() =>
-        [.. _operations.Select((entry, made) => (entry, made))
-            .OrderBy(e => e.entry.Position, DocumentOrder.Instance)
-            .ThenBy(e => e.made)
-            .Select(e => e.entry.Operation)];
+    public List<PatchOperation> Operations()
+    {
+        // A handful of operations, mostly recorded in order already: an insertion sort, stable, so that edits at
+        // one position keep the order they were made in.
+        var sorted = new (PatchOperation Operation, int[] Position)[_operations.Count];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            var entry = _operations[i];
+            var at = i;
+            while (at > 0 && DocumentOrder.Instance.Compare(sorted[at - 1].Position, entry.Position) > 0)
+            {
+                sorted[at] = sorted[at - 1];
+                at--;
+            }
+            sorted[at] = entry;
+        }
+        var operations = new List<PatchOperation>(sorted.Length);
+        foreach (var (operation, _) in sorted) operations.Add(operation);
+        return operations;
+    }
 
     /// <summary>The values this edit replaced, by pointer, in the order replaced (what undoing the edit restores).</summary>
     public IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced => _replaced ?? [];
