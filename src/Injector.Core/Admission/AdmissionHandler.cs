@@ -86,13 +86,13 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         var result = Injector.Inject(request.Object, context, patchOnly: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
-        var decision = result.Outcome switch
+        var (response, outcome) = result.Outcome switch
         {
-            InjectionOutcome.Injected => Done(AdmissionResponse.Patched(result.Patch, warnings), AdmissionDecision.ResultInjected, result.Reason, result.Message),
-            InjectionOutcome.Skipped => Done(AdmissionResponse.Allow(warnings), AdmissionDecision.ResultSkipped, result.Reason, result.Message),
-            _ => Done(AdmissionResponse.Deny(result.Message, warnings), AdmissionDecision.ResultDenied, result.Reason, result.Message),
+            InjectionOutcome.Injected => (AdmissionResponse.Patched(result.Patch, warnings), AdmissionDecision.ResultInjected),
+            InjectionOutcome.Skipped => (AdmissionResponse.Allow(warnings), AdmissionDecision.ResultSkipped),
+            _ => (AdmissionResponse.Deny(result.Message, warnings), AdmissionDecision.ResultDenied),
         };
-        return decision with
+        return new AdmissionDecision(response, outcome, result.Reason, result.Message, Stopwatch.GetElapsedTime(started))
         {
             Workload = workload.Name,
             OwnerKind = workload.Kind,

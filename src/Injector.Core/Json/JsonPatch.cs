@@ -129,11 +129,11 @@ public static class JsonPatch
         foreach (var op in operations)
         {
             writer.WriteStartObject();
-            writer.WriteString("op", op.Op);
-            writer.WriteString("path", op.Path);
+            writer.WriteString("op"u8, op.Op);
+            writer.WriteString("path"u8, op.Path);
             if (op.Op != "remove")
             {
-                writer.WritePropertyName("value");
+                writer.WritePropertyName("value"u8);
                 if (op.Value is null) writer.WriteNullValue();
                 else op.Value.WriteTo(writer);
             }

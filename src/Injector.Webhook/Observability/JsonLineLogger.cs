@@ -75,9 +75,14 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         _lines.Writer.TryWrite(line);
     }
 
+    /// <summary>Each field's name as written (first letter lower case), made once per name rather than per line.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonEncodedText> FieldNames = new(StringComparer.Ordinal);
+
     private static void WriteField(Utf8JsonWriter json, string key, object? value)
     {
-        var name = key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key;
+        var name = FieldNames.GetOrAdd(key, static key => JsonEncodedText.Encode(
+            key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key,
+            System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         switch (value)
         {
             case null: json.WriteNull(name); break;
