@@ -61,6 +61,21 @@ public sealed record ManifestOptions
 
     /// <summary>The cluster runs Kubernetes ≥ 1.29 (what <c>--sidecar-mode auto</c> asks).</summary>
     public bool NativeSidecarsSupported { get; init; }
+
+    /// <summary>The engine's context for a pod of <paramref name="namespace"/>: that namespace's labels and
+    /// annotations as far as they are known here (<see cref="Namespaces"/>), as the webhook has them.</summary>
+    /// <param name="namespace">The namespace the pod runs in.</param>
+    /// <param name="workload">The pod's top controller; null: the pod's own name.</param>
+    /// <param name="kind">The kind of that controller, when known.</param>
+    public PodContext ContextFor(string @namespace, string? workload = null, string? kind = null)
+    {
+        var known = Namespaces.GetValueOrDefault(@namespace);
+        return new PodContext(@namespace, workload, known?.Annotations, NativeSidecarsSupported)
+        {
+            NamespaceLabels = known?.Labels ?? PodContext.NoLabels,
+            WorkloadKind = kind,
+        };
+    }
 }
 
 /// <summary>Injects the pod templates of Kubernetes manifests with the same engine, and the same names, as
@@ -87,10 +102,10 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
         if (path.Count == 0)
         {
             var workload = ResolvePodWorkload(resource, @namespace);
-            return (resource, ContextFor(@namespace, workload.Name, workload.Kind));
+            return (resource, _options.ContextFor(@namespace, workload.Name, workload.Kind));
         }
         var template = PodTemplates.Find(resource, path);
-        return template is null ? (null, null) : (PodFromTemplate(template), ContextFor(@namespace, JsonNodes.Str(resource["metadata"]?["name"]), kind));
+        return template is null ? (null, null) : (PodFromTemplate(template), _options.ContextFor(@namespace, JsonNodes.Str(resource["metadata"]?["name"]), kind));
     }
 
     /// <summary>Whether the webhook would see pods of <paramref name="namespace"/>.</summary>
@@ -129,7 +144,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
             // A bare pod: named as the webhook names it (its owner, else itself).
             var workload = ResolvePodWorkload(resource, @namespace);
             if (workload.Warning is not null) warnings.Add(workload.Warning);
-            injection = Injector.Inject(resource, ContextFor(@namespace, workload.Name, workload.Kind));
+            injection = Injector.Inject(resource, _options.ContextFor(@namespace, workload.Name, workload.Kind));
         }
         else
         {
@@ -146,7 +161,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
             warnings.AddRange(MisplacedAnnotations(resource, path, kind!));
             // The webhook names a workload's pods after the workload: the document's own name. The pod is this
             // run's own copy, so the engine may inject into it rather than into another copy.
-            injection = Injector.Inject(PodFromTemplate(template), ContextFor(@namespace, name, kind), inPlace: true);
+            injection = Injector.Inject(PodFromTemplate(template), _options.ContextFor(@namespace, name, kind), inPlace: true);
         }
         warnings.AddRange(injection.Warnings);
 
@@ -174,16 +189,6 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     /// <summary>The namespace the resource's pods run in: its own, else the default one.</summary>
     public string NamespaceOf(JsonObject resource) =>
         JsonNodes.Str(resource["metadata"]?["namespace"]) is { Length: > 0 } ns ? ns : _options.DefaultNamespace;
-
-    private PodContext ContextFor(string @namespace, string? workload, string? kind)
-    {
-        var known = _options.Namespaces.GetValueOrDefault(@namespace);
-        return new PodContext(@namespace, workload, known?.Annotations, _options.NativeSidecarsSupported)
-        {
-            NamespaceLabels = known?.Labels ?? PodContext.NoLabels,
-            WorkloadKind = kind,
-        };
-    }
 
     private static WorkloadName ResolvePodWorkload(JsonObject pod, string @namespace)
     {

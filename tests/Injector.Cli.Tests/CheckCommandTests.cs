@@ -173,6 +173,26 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
         });
     }
 
+    /// <summary>A running pod of <paramref name="ns"/> with one app container, and what else a test gives it.</summary>
+    private void AddPod(string ns, string name, JsonObject? annotations = null, bool hostNetwork = false, JsonArray? initContainers = null)
+    {
+        var meta = Meta(name, ns);
+        if (annotations is not null) meta["annotations"] = annotations;
+        var spec = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "app:1" }) };
+        if (hostNetwork) spec["hostNetwork"] = true;
+        if (initContainers is not null) spec["initContainers"] = initContainers;
+        Put($"/api/v1/namespaces/{ns}/pods/{name}", new JsonObject
+        {
+            ["kind"] = "Pod",
+            ["apiVersion"] = "v1",
+            ["metadata"] = meta,
+            ["spec"] = spec,
+            ["status"] = new JsonObject { ["phase"] = "Running" },
+        });
+    }
+
+    private const string NoEventWhy = "no injector Event: it was probably created before the injector ran, or while it was down with failurePolicy Ignore";
+
     private CliResult Check(params string[] args) => Cli.Run(null, ["check", "--kubeconfig", _kubeconfig, .. args]);
 
     private string Header => $"Checking the appmesh-inject installation in namespace appmesh-system of {_api.Url} (--kubeconfig {_kubeconfig})";
@@ -348,6 +368,78 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("[FAIL] 2 running pods of labelled namespaces without a sidecar: shop/legacy (no injector Event: it was probably created before the injector ran, or while it was down with failurePolicy Ignore); shop/orders-7c8d-z9y8x (InjectionFailed: annotation appmesh.k8s.aws/ports: \"http\" is not valid)\n       fix: fix the reason shown, then re-create the pods: kubectl -n NAMESPACE rollout restart deployment/NAME (pods are injected only when created)\n", result.Stdout);
+    }
+
+    // Which pods are meant to be without a sidecar is the engine's decision (SelectionGate), as the webhook makes it.
+    [Fact]
+    public void Pods_the_engine_skips_are_not_named()
+    {
+        Install();
+        AddPod("shop", "opted-out-any-case", annotations: new JsonObject { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "Disabled" });
+        AddPod("shop", "node-agent", hostNetwork: true);
+        AddPod("shop", "marked-injected", annotations: new JsonObject { ["appmesh.k8s.aws/sidecarInjectorStatus"] = "{}" });
+        AddPod("shop", "native-envoy", initContainers: new JsonArray(new JsonObject { ["name"] = "envoy", ["image"] = "envoy", ["restartPolicy"] = "Always" }));
+        AddPod("shop", "init-only", initContainers: new JsonArray(new JsonObject { ["name"] = "proxyinit", ["image"] = "proxyinit" }));
+        _api.SetNamespace("legacy", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" });
+        AddPod("legacy", "not-opted-in");
+        AddPod("legacy", "opted-in", annotations: new JsonObject { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "ENABLED" });
+
+        var result = Check();
+
+        Assert.Equal(1, result.ExitCode);
+        // init-only: a pod with the injector's init container is injected already for the engine (the old check named it).
+        Assert.Equal(
+        [
+            "[ok]   2 namespaces are labelled for injection: legacy (disabled), shop (enabled)",
+            $"[FAIL] 1 running pod of labelled namespaces without a sidecar: legacy/opted-in ({NoEventWhy})",
+            "       fix: fix the reason shown, then re-create the pods: kubectl -n NAMESPACE rollout restart deployment/NAME (pods are injected only when created)",
+            "6 passed, 1 failed",
+            "",
+        ], result.Stdout.Split('\n')[6..]);
+    }
+
+    // The old check read the namespace label "disabled" as "leave the pod alone" unless it was annotated enabled;
+    // the engine reads an invalid pod value as unset, as the App Mesh controller does, so --inject-default (true)
+    // decides and the webhook injects the pod: without a sidecar, it is named.
+    [Fact]
+    public void A_pod_with_an_invalid_switch_value_in_a_disabled_namespace_is_expected_to_be_injected()
+    {
+        Install();
+        _api.SetNamespace("shop", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" });
+        AddPod("shop", "reports", annotations: new JsonObject { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "true" });
+
+        var result = Check();
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("[ok]   1 namespace is labelled for injection: shop (disabled)\n", result.Stdout);
+        Assert.Contains($"\n[FAIL] 1 running pod of labelled namespaces without a sidecar: shop/reports ({NoEventWhy})\n", result.Stdout);
+        Assert.EndsWith("6 passed, 1 failed\n", result.Stdout);
+    }
+
+    // A webhook configuration whose namespace selector is the cluster's own (here: a mesh label) selects namespaces
+    // without the injection label; the engine then reads the namespace's annotation, which opts this one out. The
+    // old check read the label of every selected namespace and stopped with an exception.
+    [Fact]
+    public void A_namespace_selected_without_the_label_and_opted_out_by_its_annotation_passes()
+    {
+        Install();
+        var configuration = _api.Objects["/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/appmesh-inject"];
+        configuration["webhooks"]![0]!["namespaceSelector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["mesh"] = "demo" } };
+        _api.SetNamespace("shop", labels: new() { ["mesh"] = "demo" });
+        _api.SetNamespace("legacy", labelledForInjection: false, labels: new() { ["mesh"] = "demo" },
+            annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" });
+        AddPod("legacy", "batch");
+
+        var result = Check();
+
+        Assert.Equal((0, ""), (result.ExitCode, result.Stderr));
+        Assert.Equal(
+        [
+            "[ok]   2 namespaces are labelled for injection: legacy (no appmesh.k8s.aws/sidecarInjectorWebhook label), shop (enabled)",
+            "[ok]   every running pod of the labelled namespaces has its sidecar",
+            "7 passed, 0 failed",
+            "",
+        ], result.Stdout.Split('\n')[6..]);
     }
 
     [Fact]

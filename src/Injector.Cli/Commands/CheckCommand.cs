@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Cli.Selection;
 using Injector.Core.Injection;
+using Injector.Core.Settings;
+using Injector.Manifests;
 using k8s;
 using k8s.Models;
 
@@ -38,6 +40,10 @@ internal static class CheckCommand
         ],
         TakesFiles: false,
         TakesSettings: false);
+
+    // check reads no engine settings: the pods it expects injected are those the webhook injects with its
+    // default --inject-default.
+    private static readonly bool InjectDefault = new InjectorSettings().InjectDefault;
 
     private sealed class Report(TextWriter output)
     {
@@ -266,20 +272,23 @@ internal static class CheckCommand
             return;
         }
         var selected = namespaces.Items
-            .Where(n => WebhookSelection.Evaluate(n.Metadata.Name, new Dictionary<string, string>(n.Metadata.Labels ?? new Dictionary<string, string>()), injectorNamespace, selector).Outcome == Manifests.SelectionOutcome.Selected)
+            .Where(n => WebhookSelection.Evaluate(n.Metadata.Name, new Dictionary<string, string>(n.Metadata.Labels ?? new Dictionary<string, string>()), injectorNamespace, selector).Outcome == SelectionOutcome.Selected)
             .ToList();
         if (selected.Count == 0)
         {
             report.Fail($"a namespace is labelled {WebhookSelection.Label}=enabled (or disabled), so that the webhook sees its pods", $"label the namespaces to mesh: kubectl label namespace NAMESPACE {WebhookSelection.Label}=enabled");
             return;
         }
-        report.Pass($"{selected.Count} namespace{(selected.Count == 1 ? " is" : "s are")} labelled for injection: {string.Join(", ", selected.Select(n => $"{n.Metadata.Name} ({n.Metadata.Labels![WebhookSelection.Label]})"))}");
+        // A namespace selector of the cluster's own may select namespaces without the label.
+        static string LabelOf(V1Namespace n) => n.Metadata.Labels?.TryGetValue(WebhookSelection.Label, out var value) == true ? value : $"no {WebhookSelection.Label} label";
+        report.Pass($"{selected.Count} namespace{(selected.Count == 1 ? " is" : "s are")} labelled for injection: {string.Join(", ", selected.Select(n => $"{n.Metadata.Name} ({LabelOf(n)})"))}");
 
+        // The engine's context for each pod, from its namespace's labels and annotations as the webhook reads them.
+        var options = new ManifestOptions { Namespaces = selected.ToDictionary(n => n.Metadata.Name, NamespaceSources.InfoOf, StringComparer.Ordinal) };
         var missing = new List<(string Pod, string Why)>();
         foreach (var ns in selected)
         {
             var name = ns.Metadata.Name;
-            var label = ns.Metadata.Labels![WebhookSelection.Label];
             V1PodList pods;
             Corev1EventList events;
             try
@@ -295,16 +304,12 @@ internal static class CheckCommand
             foreach (var pod in pods.Items)
             {
                 if (pod.Status?.Phase is "Succeeded" or "Failed") continue;
-                var annotations = pod.Metadata.Annotations ?? new Dictionary<string, string>();
-                var injected = annotations.ContainsKey(AnnotationKeys.Status)
-                    || pod.Spec.Containers.Concat(pod.Spec.InitContainers ?? new List<V1Container>()).Any(c => c.Name == PodInjector.EnvoyName);
-                if (injected) continue;
-                // Pods that are meant to be without a sidecar.
-                annotations.TryGetValue(AnnotationKeys.SidecarInjectorWebhook, out var optIn);
-                if (string.Equals(optIn, "disabled", StringComparison.OrdinalIgnoreCase) || pod.Spec.HostNetwork == true) continue;
-                if (label == "disabled" && !string.Equals(optIn, "enabled", StringComparison.OrdinalIgnoreCase)) continue;
+                var podJson = JsonNode.Parse(KubernetesJson.Serialize(pod))!.AsObject();
+                // Pods the engine skips: injected already, opted out (by the pod, its namespace's label or
+                // annotation), on the host network.
+                if (!SelectionGate.TrySelect(podJson, options.ContextFor(name), InjectDefault, out _, out var refusal) && refusal.Outcome == InjectionOutcome.Skipped) continue;
                 // Pods the webhook never sees (the object selector's opt-out label, the injector's own pods).
-                if (WebhookSelection.PodNotSent(JsonNode.Parse(KubernetesJson.Serialize(pod))!.AsObject()) is not null) continue;
+                if (WebhookSelection.PodNotSent(podJson) is not null) continue;
                 missing.Add(($"{name}/{pod.Metadata.Name}", Why(pod, events)));
             }
         }

@@ -5,6 +5,7 @@ using Injector.Cli.Commands;
 using Injector.Core;
 using Injector.Manifests;
 using k8s;
+using k8s.Models;
 
 namespace Injector.Cli.Selection;
 
@@ -83,12 +84,7 @@ internal static partial class NamespaceSources
     private static void ReadCluster(ClusterConnection cluster, string webhookConfigName, Dictionary<string, NamespaceInfo> namespaces, ref JsonObject? selector, ref bool? native, List<string> notes)
     {
         var list = cluster.CallAsync("list namespaces", (c, t) => c.CoreV1.ListNamespaceAsync(cancellationToken: t)).GetAwaiter().GetResult();
-        foreach (var ns in list.Items)
-        {
-            namespaces[ns.Metadata.Name] = new NamespaceInfo(
-                new Dictionary<string, string>(ns.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
-                new Dictionary<string, string>(ns.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal));
-        }
+        foreach (var ns in list.Items) namespaces[ns.Metadata.Name] = InfoOf(ns);
         if (native is null)
         {
             var version = cluster.CallAsync("read the version", (c, t) => c.Version.GetCodeAsync(t)).GetAwaiter().GetResult();
@@ -107,6 +103,11 @@ internal static partial class NamespaceSources
         }
         notes.Add($"namespaces, version and webhook configuration read from {cluster.Server} ({cluster.Source})");
     }
+
+    /// <summary>A namespace's labels and annotations as the cluster has them (empty, not unknown, when it has none).</summary>
+    public static NamespaceInfo InfoOf(V1Namespace ns) => new(
+        new Dictionary<string, string>(ns.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+        new Dictionary<string, string>(ns.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal));
 
     /// <summary>Whether a Kubernetes version runs native sidecars (≥ 1.29); null when not given.</summary>
     public static bool? ParseVersion(string? version)

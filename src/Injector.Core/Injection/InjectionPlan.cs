@@ -248,9 +248,8 @@ public sealed class InjectionPlan
             else if (!PodVolumes().Contains(mount.VolumeName))
                 errors.Add($"annotation {AnnotationKeys.XrayAgentConfigMount}: the pod has no volume named \"{mount.VolumeName}\"");
         }
-        if (Settings.EnableXrayTracing && Overrides.SidecarEnv.FirstOrDefault(e => e.Key == SidecarRenderer.XraySamplingRate) is { Key: not null } rate
-            && XraySampling.Format(rate.Value) is null)
-            errors.Add($"annotation {AnnotationKeys.SidecarEnv}: {SidecarRenderer.XraySamplingRate} \"{rate.Value}\" is not a number from 0 to 1");
+        if (Settings.EnableXrayTracing && Overrides.XraySamplingRate is { } rate && XraySampling.Format(rate.Value) is null)
+            errors.Add($"{rate.Where}: {SidecarRenderer.XraySamplingRate} {PodOverrides.Quote(rate.Value)} is not a number from 0 to 1");
     }
 
     /// <summary>SPEC issue 13 B.6: an app port that is one of Envoy's own ports gives a pod whose Envoy or

@@ -32,6 +32,9 @@ public sealed class PodOverrides
     public IReadOnlyList<Mount> VolumeMounts { get; private set; } = [];
     /// <summary><c>sidecarEnv</c>, then <c>sidecarEnvJson</c>, one entry per name (a later value wins).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> SidecarEnv { get; private set; } = [];
+    /// <summary>The X-Ray sampling rate (<c>XRAY_SAMPLING_RATE</c>) as <see cref="SidecarEnv"/> holds it, with the
+    /// annotation that set it; null when the pod does not set it.</summary>
+    public SidecarEnvValue? XraySamplingRate { get; private set; }
     public string? SidecarImage { get; private set; }
     public string? SidecarLogLevel { get; private set; }
     public bool? Cni { get; private set; }
@@ -282,6 +285,7 @@ public sealed class PodOverrides
                     o.Warnings.Add($"{Where(key, source)}: {name} is set more than once; the last value is used, as the App Mesh controller uses it");
                 }
                 env.Add(new(name, value));
+                if (name == SidecarRenderer.XraySamplingRate) o.XraySamplingRate = new SidecarEnvValue(value, key, source);
             }
 
             // envoy.go getCustomEnv: KEY=value entries split on ',' and '=', trimmed. The controller also
@@ -355,6 +359,14 @@ public sealed class PodOverrides
                 : new XrayConfigMount("", "", source, error);
         }
     }
+}
+
+/// <summary>A variable a pod sets for Envoy, and the annotation that sets it (<c>sidecarEnv</c> or
+/// <c>sidecarEnvJson</c>, of the pod or its namespace).</summary>
+public sealed record SidecarEnvValue(string Value, string Annotation, AnnotationSource Source)
+{
+    /// <summary>"annotation K" or "namespace annotation K", for messages.</summary>
+    public string Where => PodOverrides.Where(Annotation, Source);
 }
 
 /// <summary>The X-Ray daemon's config volume (<c>xrayAgentConfigMount</c>), or why it is malformed.</summary>

@@ -248,8 +248,8 @@ internal static class SidecarRenderer
             case Tracer.XRay:
                 env.Add(new("ENABLE_ENVOY_XRAY_TRACING", "1"));
                 env.Add(new("XRAY_DAEMON_PORT", Number(s.XrayDaemonPort)));
-                // A pod's sidecarEnv may set the rate: the controller lets it win over the flag.
-                var rate = o.SidecarEnv.FirstOrDefault(e => e.Key == XraySamplingRate).Value ?? s.XraySamplingRate;
+                // A pod's sidecarEnv or sidecarEnvJson may set the rate: the controller lets it win over the flag.
+                var rate = o.XraySamplingRate?.Value ?? s.XraySamplingRate;
                 env.Add(new(XraySamplingRate, XraySampling.Format(rate) ?? rate));
                 break;
             case Tracer.Jaeger:
@@ -286,7 +286,8 @@ internal static class SidecarRenderer
         if (plan.ResourceCluster is { } cluster) env.Add(new("APPMESH_RESOURCE_CLUSTER", cluster));
         foreach (var (key, value) in o.SidecarEnv)
         {
-            if (key == XraySamplingRate && s.Tracer == Tracer.XRay) continue;
+            // With X-Ray on, the pod's rate (o.XraySamplingRate) is written above, in the tracer's place.
+            if (s.Tracer == Tracer.XRay && key == XraySamplingRate) continue;
             if (env.Any(e => e.Name == key))
             {
                 plan.Warnings.Add($"annotation {AnnotationKeys.SidecarEnv}: {key} is set by the injector and cannot be overridden; ignored");

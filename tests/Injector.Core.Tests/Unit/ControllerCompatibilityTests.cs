@@ -181,6 +181,49 @@ public class ControllerCompatibilityTests
         Assert.Equal([.. TestPods.DefaultEnvoyEnv(), "XRAY_SAMPLING_RATE=2"], TestPods.Env(withoutXray, "envoy"));
     }
 
+    // The denial names the annotation the rate came from: sidecarEnv, sidecarEnvJson (which wins where both set it),
+    // or the namespace's annotation.
+    [Theory]
+    [InlineData("appmesh.k8s.aws/sidecarEnv", "XRAY_SAMPLING_RATE=2", null,
+        "annotation appmesh.k8s.aws/sidecarEnv: XRAY_SAMPLING_RATE \"2\" is not a number from 0 to 1")]
+    [InlineData("appmesh.k8s.aws/sidecarEnvJson", """{"XRAY_SAMPLING_RATE":"1.5"}""", null,
+        "annotation appmesh.k8s.aws/sidecarEnvJson: XRAY_SAMPLING_RATE \"1.5\" is not a number from 0 to 1")]
+    [InlineData("appmesh.k8s.aws/sidecarEnvJson", """{"XRAY_SAMPLING_RATE":"half"}""", "XRAY_SAMPLING_RATE=0.5",
+        "annotation appmesh.k8s.aws/sidecarEnvJson: XRAY_SAMPLING_RATE \"half\" is not a number from 0 to 1")]
+    [InlineData("appmesh.k8s.aws/sidecarEnv", "XRAY_SAMPLING_RATE=a\"b", null,
+        "annotation appmesh.k8s.aws/sidecarEnv: XRAY_SAMPLING_RATE \"a\\\"b\" is not a number from 0 to 1")]
+    public void An_invalid_XRAY_SAMPLING_RATE_is_denied_naming_the_annotation_it_came_from(string key, string value, string? sidecarEnv, string message)
+    {
+        var pod = sidecarEnv is null ? TestPods.Web((key, value)) : TestPods.Web(("appmesh.k8s.aws/sidecarEnv", sidecarEnv), (key, value));
+
+        var result = TestPods.Inject(pod, XRay);
+
+        Assert.Equal((InjectionOutcome.Denied, Reasons.InvalidAnnotation, message), (result.Outcome, result.Reason, result.Message));
+    }
+
+    [Fact]
+    public void An_invalid_XRAY_SAMPLING_RATE_of_the_namespace_is_denied_naming_the_namespace_annotation()
+    {
+        var context = new PodContext("shop", NamespaceAnnotations: new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarEnvJson"] = """{"XRAY_SAMPLING_RATE":"-1"}""" });
+
+        var result = TestPods.Inject(TestPods.Web(), XRay, context);
+
+        Assert.Equal((InjectionOutcome.Denied, "namespace annotation appmesh.k8s.aws/sidecarEnvJson: XRAY_SAMPLING_RATE \"-1\" is not a number from 0 to 1"), (result.Outcome, result.Message));
+    }
+
+    // sidecarEnvJson's rate wins over sidecarEnv's (a later value wins), and is the one written in the tracer's place.
+    [Fact]
+    public void The_XRAY_SAMPLING_RATE_of_sidecarEnvJson_wins_over_sidecarEnv_and_is_written_once()
+    {
+        var pod = TestPods.Web(("appmesh.k8s.aws/sidecarEnv", "XRAY_SAMPLING_RATE=0.5"), ("appmesh.k8s.aws/sidecarEnvJson", """{"XRAY_SAMPLING_RATE":"0.25"}"""));
+
+        var result = TestPods.Inject(pod, XRay);
+
+        Assert.Equal(InjectionOutcome.Injected, result.Outcome);
+        Assert.Equal(["annotation appmesh.k8s.aws/sidecarEnvJson: XRAY_SAMPLING_RATE is set more than once; the last value is used, as the App Mesh controller uses it"], result.Warnings);
+        Assert.Equal(["XRAY_SAMPLING_RATE=0.25"], TestPods.Env(result, "envoy").Where(line => line.StartsWith("XRAY_SAMPLING_RATE=", StringComparison.Ordinal)));
+    }
+
     // ---- item 4: the namespace label is the namespace's default ------------------------------------
 
     // inject.go determineSidecarInjectMode: the namespace's label, overridden by the pod's annotation; enabled and
