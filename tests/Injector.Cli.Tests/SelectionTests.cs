@@ -218,6 +218,44 @@ public sealed class ClusterSelectionTests
         ], result.ReportLines);
     }
 
+    // kubectl's merge of a KUBECONFIG list: the first file that names a current context names it, the first file
+    // that defines a name defines it; a file that does not exist is passed over.
+    [Fact]
+    public async Task A_KUBECONFIG_list_is_merged_as_kubectl_merges_it()
+    {
+        await using var api = await FakeApiServer.StartAsync();
+        using var dir = new TempDir("cluster");
+        api.SetNamespace("shop", new() { ["appmesh.k8s.aws/sidecarLogLevel"] = "debug" }, labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
+        var real = api.WriteKubeconfig(dir.Path);
+        // The first file chooses the context and defines only it; the cluster and user come from the second, whose
+        // own current-context ("fake") is not the one used. A third file defines "fake" again, pointing nowhere.
+        var first = dir.Write("first", "apiVersion: v1\nkind: Config\ncontexts:\n- name: mine\n  context: {cluster: fake, user: tester}\ncurrent-context: mine\n");
+        var third = dir.Write("third", "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {server: 'http://127.0.0.1:1'}\n");
+        var list = string.Join(Path.PathSeparator, first, Path.Combine(dir.Path, "missing"), real, third);
+        var env = new Dictionary<string, string> { ["KUBECONFIG"] = list };
+
+        var result = Cli.RunWith(env, Job, ["explain", .. Cli.BaseArgs, "-f", "-"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"appmesh-inject: note: namespaces, version and webhook configuration read from {api.Url} (KUBECONFIG={list})", result.ReportLines);
+        Assert.Matches(@"^    envoy log level +debug +\(namespace annotation appmesh\.k8s\.aws/sidecarLogLevel\)$", result.Stdout.Split('\n').Single(l => l.StartsWith("    envoy log level", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_relative_certificate_path_in_a_kubeconfig_is_read_from_that_files_folder()
+    {
+        using var dir = new TempDir("cluster");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "team"));
+        var file = dir.Write(Path.Combine("team", "config"), "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://10.0.0.1', certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {client-certificate: /abs/client.crt, client-key: keys/client.key}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
+
+        var merged = Injector.Cli.Selection.KubeconfigList.Merge([new FileInfo(file)]);
+
+        Assert.Equal(Path.Combine(dir.Path, "team", "ca.crt"), merged.Clusters.Single().ClusterEndpoint.CertificateAuthority);
+        Assert.Equal("/abs/client.crt", merged.Users.Single().UserCredentials.ClientCertificate);
+        Assert.Equal(Path.Combine(dir.Path, "team", "keys", "client.key"), merged.Users.Single().UserCredentials.ClientKey);
+        Assert.Equal("x", merged.CurrentContext);
+    }
+
     [Fact]
     public async Task The_clusters_own_namespace_selector_is_the_one_followed()
     {

@@ -48,8 +48,10 @@ internal sealed class ClusterConnection(IKubernetes client, string server, strin
         {
             var files = paths.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(p => new FileInfo(p)).Where(f => f.Exists).ToArray();
             if (files.Length == 0) throw new UsageException($"cannot read the kubeconfig ({source}): no such file", pointToHelp: false);
-            // The first file of the list holds the current context (merging the rest is not supported).
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(files[0]);
+            var merged = KubeconfigList.Merge(files);
+            if (string.IsNullOrEmpty(merged.CurrentContext))
+                throw new UsageException($"cannot read the kubeconfig ({source}): no current-context", pointToHelp: false);
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(merged);
             var client = new Kubernetes(config);
             client.HttpClient.Timeout = Timeout;
             return new ClusterConnection(client, config.Host ?? "", source);
