@@ -31,7 +31,7 @@ public sealed class PodOverrides
     public IReadOnlyList<Mount> SecretMounts { get; private set; } = [];
     public IReadOnlyList<Mount> VolumeMounts { get; private set; } = [];
     /// <summary><c>sidecarEnv</c>, then <c>sidecarEnvJson</c>, one entry per name (a later value wins).</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> SidecarEnv { get; private set; } = [];
+    public IReadOnlyList<KeyValuePair<string, SidecarEnvValue>> SidecarEnv { get; private set; } = [];
     /// <summary>The X-Ray sampling rate (<c>XRAY_SAMPLING_RATE</c>) as <see cref="SidecarEnv"/> holds it, with the
     /// annotation that set it; null when the pod does not set it.</summary>
     public SidecarEnvValue? XraySamplingRate { get; private set; }
@@ -269,9 +269,9 @@ public sealed class PodOverrides
             return mounts;
         }
 
-        public List<KeyValuePair<string, string>> Env()
+        public List<KeyValuePair<string, SidecarEnvValue>> Env()
         {
-            var env = new List<KeyValuePair<string, string>>();
+            var env = new List<KeyValuePair<string, SidecarEnvValue>>();
             void Put(string key, AnnotationSource source, string name, string value)
             {
                 if (Formats.HasControlCharacter(value))
@@ -284,8 +284,9 @@ public sealed class PodOverrides
                     env.RemoveAt(earlier);
                     o.Warnings.Add($"{Where(key, source)}: {name} is set more than once; the last value is used, as the App Mesh controller uses it");
                 }
-                env.Add(new(name, value));
-                if (name == SidecarRenderer.XraySamplingRate) o.XraySamplingRate = new SidecarEnvValue(value, key, source);
+                var set = new SidecarEnvValue(value, key, source);
+                env.Add(new(name, set));
+                if (name == SidecarRenderer.XraySamplingRate) o.XraySamplingRate = set;
             }
 
             // envoy.go getCustomEnv: KEY=value entries split on ',' and '=', trimmed. The controller also

@@ -290,10 +290,10 @@ internal static class SidecarRenderer
             if (s.Tracer == Tracer.XRay && key == XraySamplingRate) continue;
             if (env.Any(e => e.Name == key))
             {
-                plan.Warnings.Add($"annotation {AnnotationKeys.SidecarEnv}: {key} is set by the injector and cannot be overridden; ignored");
+                plan.Warnings.Add($"{value.Where}: {key} is set by the injector and cannot be overridden; ignored");
                 continue;
             }
-            env.Add(new(key, value));
+            env.Add(new(key, value.Value));
         }
         return env;
     }

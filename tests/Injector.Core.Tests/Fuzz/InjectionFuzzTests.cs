@@ -239,7 +239,7 @@ public sealed partial class InjectionFuzzTests
             if (o.XdsEndpoint is not null) Assert.True(Formats.IsXdsEndpoint(o.XdsEndpoint));
             // Issue 13 B.4: nothing read from an annotation carries a control character into the pod.
             var values = new[] { o.Mesh, o.VirtualNode, o.Ports, o.EgressIgnoredPorts, o.EgressIgnoredIps, o.SidecarImage, o.SidecarLogLevel, o.XdsEndpoint, o.SigningName, o.ResourceCluster }
-                .Concat(o.SidecarEnv.Select(e => e.Value)).Concat(o.SecretMounts.Concat(o.VolumeMounts).Select(m => m.MountPath));
+                .Concat(o.SidecarEnv.Select(e => e.Value.Value)).Concat(o.SecretMounts.Concat(o.VolumeMounts).Select(m => m.MountPath));
             Assert.All(values, v => Assert.False(Formats.HasControlCharacter(v), v));
             // Every value that is not taken as given is reported (denied or warned), never dropped in silence.
             var reports = o.Errors.Concat(o.Warnings).ToList();

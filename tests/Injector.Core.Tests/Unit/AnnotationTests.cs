@@ -361,6 +361,20 @@ public class AnnotationTests
         Assert.Equal([.. TestPods.DefaultEnvoyEnv(), "FOO=bar"], TestPods.Env(result, "envoy"));
     }
 
+    // The warning names the annotation the variable came from: sidecarEnvJson, or the namespace's.
+    [Fact]
+    public void An_injector_key_from_sidecarEnvJson_or_the_namespace_is_named_where_it_came_from()
+    {
+        var fromJson = TestPods.Inject(TestPods.Web(("appmesh.k8s.aws/sidecarEnvJson", """{"AWS_REGION":"eu-west-1","FOO":"bar"}""")));
+        var fromNamespace = TestPods.Inject(TestPods.Web(), context: new PodContext(TestPods.Namespace,
+            NamespaceAnnotations: new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarEnv"] = "ENVOY_LOG_LEVEL=trace" }));
+
+        Assert.Equal(["annotation appmesh.k8s.aws/sidecarEnvJson: AWS_REGION is set by the injector and cannot be overridden; ignored"], fromJson.Warnings);
+        Assert.Equal([.. TestPods.DefaultEnvoyEnv(), "FOO=bar"], TestPods.Env(fromJson, "envoy"));
+        Assert.Equal(["namespace annotation appmesh.k8s.aws/sidecarEnv: ENVOY_LOG_LEVEL is set by the injector and cannot be overridden; ignored"], fromNamespace.Warnings);
+        Assert.Equal(TestPods.DefaultEnvoyEnv(), TestPods.Env(fromNamespace, "envoy"));
+    }
+
     [Fact]
     public void SidecarEnv_with_a_duplicate_key_keeps_the_last_value_with_a_warning()
     {
