@@ -79,12 +79,4 @@ public static partial class Formats
 
     /// <summary>Whether the text holds a control character (C0, DEL or C1), which never goes into a pod.</summary>
     public static bool HasControlCharacter(string? text) => text is not null && text.Any(char.IsControl);
-
-    /// <summary>Port list "80, 443" → "80,443"; an empty or blank text is the empty list; null when an entry
-    /// is not a port iptables reads, or is written differently from how iptables reads it (see <see cref="IptablesLists"/>).</summary>
-    public static string? NormalizePortList(string? text) => IptablesLists.ReadPorts(text) is { IsCanonical: true } reading ? reading.Value : null;
-
-    /// <summary>Address list "10.0.0.0/8, ::1" → "10.0.0.0/8,::1"; an empty or blank text is the empty list; null
-    /// when an entry is not an address or CIDR block, or is written differently from how iptables reads it.</summary>
-    public static string? NormalizeAddressList(string? text) => IptablesLists.ReadAddresses(text) is { IsCanonical: true } reading ? reading.Value : null;
 }

@@ -194,17 +194,8 @@ public static class PodUninjector
 
     private static (JsonNode? Parent, string Key) Locate(JsonObject root, string pointer)
     {
-        var tokens = pointer.Split('/')[1..].Select(t => t.Replace("~1", "/").Replace("~0", "~")).ToArray();
-        JsonNode? node = root;
-        foreach (var token in tokens[..^1])
-        {
-            node = node switch
-            {
-                JsonObject o => o[token],
-                JsonArray a when int.TryParse(token, out var i) && i >= 0 && i < a.Count => a[i],
-                _ => null,
-            };
-        }
+        var tokens = JsonPatch.PointerTokens(pointer);
+        var node = tokens.Length == 0 ? null : JsonPatch.Resolve(root, tokens[..^1]);
         return (node, tokens.Length == 0 ? "" : tokens[^1]);
     }
 

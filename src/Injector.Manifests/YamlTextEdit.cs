@@ -70,8 +70,8 @@ public static class YamlTextEdit
         var expected = after?.DeepClone();
         foreach (var op in operations.Where(o => o.Op == "add"))
         {
-            var tokens = op.Path.Split('/')[1..].Select(Unescape).ToArray();
-            switch (ResolveJson(expected, tokens[..^1]))
+            var tokens = JsonPatch.PointerTokens(op.Path);
+            switch (JsonPatch.Resolve(expected, tokens[..^1]))
             {
                 case JsonObject obj: obj[tokens[^1]] = 0; break;
                 case JsonArray array when int.TryParse(tokens[^1], out var i) && i < array.Count: array[i] = 0; break;
@@ -111,10 +111,10 @@ public static class YamlTextEdit
 
     private static bool TryPlan(string text, YamlNode root, JsonNode? after, PatchOperation op, string newline, Dictionary<string, int> addedPerArray, Dictionary<YamlMappingNode, List<int>> flowRemovals, List<Cut> splices)
     {
-        var tokens = op.Path.Split('/')[1..].Select(Unescape).ToArray();
+        var tokens = JsonPatch.PointerTokens(op.Path);
         if (tokens.Length == 0) return false;
         var parent = Resolve(root, tokens[..^1]);
-        var afterParent = ResolveJson(after, tokens[..^1]);
+        var afterParent = JsonPatch.Resolve(after, tokens[..^1]);
         var key = tokens[^1];
         var order = splices.Count;
         switch (op.Op, parent)
@@ -164,7 +164,6 @@ public static class YamlTextEdit
         return true;
     }
 
-    private static string Unescape(string token) => token.Replace("~1", "/").Replace("~0", "~");
 
     private static YamlNode? Resolve(YamlNode root, IEnumerable<string> tokens)
     {
@@ -179,21 +178,6 @@ public static class YamlTextEdit
         YamlSequenceNode seq when int.TryParse(token, out var i) && i >= 0 && i < seq.Children.Count => seq.Children[i],
         _ => null,
     };
-
-    private static JsonNode? ResolveJson(JsonNode? root, IEnumerable<string> tokens)
-    {
-        var node = root;
-        foreach (var token in tokens)
-        {
-            node = node switch
-            {
-                JsonObject o => o[token],
-                JsonArray a when int.TryParse(token, out var i) && i >= 0 && i < a.Count => a[i],
-                _ => null,
-            };
-        }
-        return node;
-    }
 
     private static bool IsString(YamlScalarNode scalar) => scalar.Style is not ScalarStyle.Plain || YamlJson.ToJson(scalar) is JsonValue v && v.TryGetValue<string>(out _);
 

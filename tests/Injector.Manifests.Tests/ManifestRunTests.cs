@@ -133,15 +133,52 @@ public sealed class ManifestRunTests
     [Fact]
     public void Sources_are_read_a_piece_at_a_time_as_the_run_is_enumerated()
     {
-        var reads = 0;
-        var source = new ManifestSource("big.yaml", () => { reads++; return new StringReader(string.Concat(Enumerable.Repeat("kind: Service\nmetadata: {name: s}\n---\n", 1000))); });
+        var opened = 0;
+        const string Piece = "kind: Service\nmetadata: {name: s}\n---\n";
+        CountingReader? reader = null;
+        var source = new ManifestSource("big.yaml", () => { opened++; return reader = new CountingReader(string.Concat(Enumerable.Repeat(Piece, 10_000))); });
         var run = new ManifestRun([source], Injector());
 
         using var pieces = run.Process().GetEnumerator();
         Assert.True(pieces.MoveNext());
 
-        Assert.Equal(1, reads);
+        // The first piece comes back after at most the pieces in work at once have been read (and one read buffer),
+        // not after the whole input: a run that read everything first fails here.
+        Assert.Equal(1, opened);
         Assert.Equal(new ManifestCounts(0, 0, 1, 0, 0), run.Counts);
+        Assert.InRange(reader!.Consumed, Piece.Length, (ManifestRun.Window + 1) * Piece.Length + 64 * 1024);
+        Assert.True(reader.Consumed < 10_000 * Piece.Length / 2, $"{reader.Consumed} characters read before the first piece");
+    }
+
+    /// <summary>A reader that counts the characters it has handed out.</summary>
+    private sealed class CountingReader(string text) : StringReader(text)
+    {
+        public long Consumed { get; private set; }
+
+        public override int Read(char[] buffer, int index, int count) => Count(base.Read(buffer, index, count));
+
+        public override int Read(Span<char> buffer) => Count(base.Read(buffer));
+
+        public override int Read()
+        {
+            var c = base.Read();
+            if (c >= 0) Consumed++;
+            return c;
+        }
+
+        public override string? ReadLine() => base.ReadLine() is { } line ? Counted(line) : null;
+
+        private string Counted(string line)
+        {
+            Consumed += line.Length + 1;
+            return line;
+        }
+
+        private int Count(int read)
+        {
+            Consumed += Math.Max(read, 0);
+            return read;
+        }
     }
 
     [Fact]

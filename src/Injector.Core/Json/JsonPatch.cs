@@ -112,6 +112,29 @@ public static class JsonPatch
     public static string EscapeToken(string token) =>
         token.AsSpan().IndexOfAny('~', '/') < 0 ? token : token.Replace("~", "~0").Replace("/", "~1");
 
+    /// <summary>The reference tokens of a JSON Pointer, unescaped (<c>~1</c> → <c>/</c>, then <c>~0</c> → <c>~</c>);
+    /// none for the whole document (<c>""</c>).</summary>
+    public static string[] PointerTokens(string pointer) =>
+        pointer.Length == 0 ? [] : [.. pointer[1..].Split('/').Select(t => t.Replace("~1", "/").Replace("~0", "~"))];
+
+    /// <summary>The node reached from <paramref name="root"/> through <paramref name="tokens"/> (object keys, array
+    /// indexes), or null when a step is missing or of another kind.</summary>
+    public static JsonNode? Resolve(JsonNode? root, IEnumerable<string> tokens)
+    {
+        var node = root;
+        foreach (var token in tokens)
+        {
+            node = node switch
+            {
+                JsonObject o => o[token],
+                // RFC 6901: an index is digits without a leading zero.
+                JsonArray a when (token is "0" || !token.StartsWith('0')) && int.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i < a.Count => a[i],
+                _ => null,
+            };
+        }
+        return node;
+    }
+
     /// <summary>The patch as a JSON array, as the API server expects it.</summary>
     public static byte[] Serialize(IReadOnlyList<PatchOperation> operations)
     {

@@ -262,8 +262,8 @@ public sealed partial class InjectionFuzzTests
     {
         Gen.Frequency((1, Chars), (1, Gen.String)).Sample(text =>
         {
-            _ = Formats.NormalizePortList(text);
-            _ = Formats.NormalizeAddressList(text);
+            _ = CanonicalPorts(text);
+            _ = CanonicalAddresses(text);
             _ = Formats.ParseEnabled(text);
             _ = Formats.IsImage(text);
             _ = Formats.IsMeshName(text);
@@ -428,4 +428,9 @@ public sealed partial class InjectionFuzzTests
 
     [GeneratedRegex("^[-._a-zA-Z][-._a-zA-Z0-9]*$")]
     private static partial Regex EnvName();
+
+    // A list as iptables reads it, or null when an entry is not one or is written otherwise (IptablesLists).
+    private static string? CanonicalPorts(string? text) => IptablesLists.ReadPorts(text) is { IsCanonical: true } reading ? reading.Value : null;
+
+    private static string? CanonicalAddresses(string? text) => IptablesLists.ReadAddresses(text) is { IsCanonical: true } reading ? reading.Value : null;
 }

@@ -152,4 +152,19 @@ public class JsonPatchTests
     {
         Assert.Equal(expected, JsonPatch.EscapeToken(token));
     }
+
+    [Fact]
+    public void A_pointer_is_read_into_unescaped_tokens_and_followed_through_objects_and_arrays()
+    {
+        Assert.Equal(["metadata", "annotations", "appmesh.k8s.aws/mesh"], JsonPatch.PointerTokens("/metadata/annotations/appmesh.k8s.aws~1mesh"));
+        Assert.Equal(["a~1b", ""], JsonPatch.PointerTokens("/a~01b/"));
+        Assert.Empty(JsonPatch.PointerTokens(""));
+
+        var doc = JsonNode.Parse("""{"spec":{"containers":[{"name":"app"},{"name":"envoy"}]},"a/b":{"~":1}}""");
+        Assert.Equal("envoy", (string?)JsonPatch.Resolve(doc, JsonPatch.PointerTokens("/spec/containers/1/name")));
+        Assert.Equal(1, (int?)JsonPatch.Resolve(doc, JsonPatch.PointerTokens("/a~1b/~0")));
+        Assert.Same(doc, JsonPatch.Resolve(doc, []));
+        foreach (var missing in new[] { "/spec/containers/2", "/spec/containers/01", "/spec/containers/-1", "/spec/containers/+1", "/spec/containers/name", "/spec/x/y" })
+            Assert.Null(JsonPatch.Resolve(doc, JsonPatch.PointerTokens(missing)));
+    }
 }

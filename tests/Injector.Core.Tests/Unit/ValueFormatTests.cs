@@ -58,8 +58,8 @@ public class ValueFormatTests
         Assert.False(Formats.IsEnvName("FOO\n"));
         Assert.False(Formats.IsXdsEndpoint("xds:18000\n"));
         // Whitespace around a list entry is trimmed, as before; a control character inside one is refused.
-        Assert.Equal("80,443", Formats.NormalizePortList("80\n,443"));
-        Assert.Null(Formats.NormalizePortList("8\u00070,443"));
+        Assert.Equal("80,443", CanonicalPorts("80\n,443"));
+        Assert.Null(CanonicalPorts("8\u00070,443"));
     }
 
     [Theory]
@@ -80,7 +80,7 @@ public class ValueFormatTests
     [InlineData("123456", null)]
     public void Port_lists_are_normalised_or_refused(string text, string? expected)
     {
-        Assert.Equal(expected, Formats.NormalizePortList(text));
+        Assert.Equal(expected, CanonicalPorts(text));
     }
 
     [Theory]
@@ -105,7 +105,7 @@ public class ValueFormatTests
     [InlineData("10.0.0.1,", null)]
     public void Address_lists_are_normalised_or_refused(string text, string? expected)
     {
-        Assert.Equal(expected, Formats.NormalizeAddressList(text));
+        Assert.Equal(expected, CanonicalAddresses(text));
     }
 
     [Theory]
@@ -221,4 +221,9 @@ public class ValueFormatTests
     {
         Assert.Null(Suggest.Closest("mesh", []));
     }
+
+    // A list as iptables reads it, or null when an entry is not one or is written otherwise (IptablesLists).
+    private static string? CanonicalPorts(string? text) => IptablesLists.ReadPorts(text) is { IsCanonical: true } reading ? reading.Value : null;
+
+    private static string? CanonicalAddresses(string? text) => IptablesLists.ReadAddresses(text) is { IsCanonical: true } reading ? reading.Value : null;
 }
