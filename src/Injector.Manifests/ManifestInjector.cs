@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Injector.Core.Admission;
 using Injector.Core.Injection;
 using Injector.Core.Json;
 using Injector.Core.Naming;

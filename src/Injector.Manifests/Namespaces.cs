@@ -1,11 +1,8 @@
 using System.Text.Json.Nodes;
+using Injector.Core.Admission;
 using Injector.Core.Json;
 
 namespace Injector.Manifests;
-
-/// <summary>What is known of a namespace: its labels (which decide whether the webhook sees its pods) and its
-/// annotations (namespace-wide defaults); null where that is not known.</summary>
-public sealed record NamespaceInfo(IReadOnlyDictionary<string, string>? Labels, IReadOnlyDictionary<string, string>? Annotations);
 
 /// <summary>Whether the webhook configuration sends a namespace's pods to the injector at all.</summary>
 public enum SelectionOutcome { Selected, NotSelected, Unknown }

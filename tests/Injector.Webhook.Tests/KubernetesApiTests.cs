@@ -228,11 +228,11 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             var fromPod = await handler.HandleAsync(PodReviews.Request(own));
             Assert.Equal(("shop-mesh", "debug"), (fromNamespace.Mesh, PodReviews.EnvoyEnv(fromNamespace.Response, "ENVOY_LOG_LEVEL")));
             Assert.Equal(("pod-mesh", "debug"), (fromPod.Mesh, PodReviews.EnvoyEnv(fromPod.Response, "ENVOY_LOG_LEVEL")));
-            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh", ["appmesh.k8s.aws/sidecarLogLevel"] = "debug" }, state.NamespaceAnnotations("shop"));
+            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh", ["appmesh.k8s.aws/sidecarLogLevel"] = "debug" }, state.CachedNamespace("shop")?.Annotations);
 
             // A change arrives through the watch, a deletion removes the defaults.
             _server.SetNamespace("shop", new() { ["appmesh.k8s.aws/mesh"] = "new-mesh" });
-            await Eventually(() => state.NamespaceAnnotations("shop")?.GetValueOrDefault("appmesh.k8s.aws/mesh") == "new-mesh", "the modified namespace is seen");
+            await Eventually(() => state.CachedNamespace("shop")?.Annotations?.GetValueOrDefault("appmesh.k8s.aws/mesh") == "new-mesh", "the modified namespace is seen");
             Assert.Equal(("new-mesh", "info"), ((await handler.HandleAsync(PodReviews.Request(plain))).Mesh, PodReviews.EnvoyEnv((await handler.HandleAsync(PodReviews.Request(plain))).Response, "ENVOY_LOG_LEVEL")));
 
             // Cached, not fetched per admission: one list, the watch, and no GET of a namespace.
@@ -240,7 +240,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             Assert.DoesNotContain(_server.Requests, r => r.Path.StartsWith("/api/v1/namespaces/", StringComparison.Ordinal));
 
             _server.DeleteNamespace("shop");
-            await Eventually(() => state.NamespaceAnnotations("shop") is null, "the deleted namespace is forgotten");
+            await Eventually(() => state.CachedNamespace("shop") is null, "the deleted namespace is forgotten");
             Assert.Equal("demo", (await handler.HandleAsync(PodReviews.Request(plain))).Mesh);
         }
         finally
@@ -267,14 +267,78 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             Assert.Equal(("skipped", "disabled-by-annotation"), (skipped.Result, skipped.Reason));
             Assert.Equal("namespace label appmesh.k8s.aws/sidecarInjectorWebhook is disabled and the pod is not annotated enabled", skipped.Message);
             Assert.Equal("injected", (await handler.HandleAsync(PodReviews.Request(optedIn))).Result);
-            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" }, state.NamespaceLabels("legacy"));
+            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" }, state.CachedNamespace("legacy")?.Labels);
 
             // Relabelled enabled: plain pods are injected, and a pod can still opt out.
             _server.SetNamespace("legacy", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
-            await Eventually(() => state.NamespaceLabels("legacy")?.GetValueOrDefault("appmesh.k8s.aws/sidecarInjectorWebhook") == "enabled", "the relabelled namespace is seen");
+            await Eventually(() => state.CachedNamespace("legacy")?.Labels?.GetValueOrDefault("appmesh.k8s.aws/sidecarInjectorWebhook") == "enabled", "the relabelled namespace is seen");
             Assert.Equal("injected", (await handler.HandleAsync(PodReviews.Request(plain))).Result);
             var optedOut = PodReviews.Pod("legacy", name: "opted-out", annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" });
             Assert.Equal("skipped", (await handler.HandleAsync(PodReviews.Request(optedOut))).Result);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_namespace_changing_under_admissions_is_seen_with_the_labels_and_annotations_of_one_version()
+    {
+        // Every version differs in both parts and names itself in both; deletions come in between. A reader must never
+        // get the labels of one version with the annotations of another, nor one part without the other.
+        const string Switch = "appmesh.k8s.aws/sidecarInjectorWebhook", Version = "appmesh.k8s.aws/test-version", Mesh = "appmesh.k8s.aws/mesh";
+        static string State(int version) => version % 2 == 0 ? "enabled" : "disabled";
+        void Publish(int version) => _server.SetNamespace("shop", new() { [Mesh] = $"mesh-{State(version)}-{version}" },
+            labels: new() { [Switch] = State(version), [Version] = $"{version}" });
+        const int Versions = 150;
+        Publish(0);
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            var handler = Handler(Lookup(), state);
+            var mixed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var (reads, admissions) = (0, 0);
+            using var done = new CancellationTokenSource();
+            var reader = Task.Run(async () =>
+            {
+                for (; !done.IsCancellationRequested; reads++)
+                {
+                    var known = await state.NamespaceAsync("shop", CancellationToken.None);
+                    if (known is null) continue;
+                    var (labels, annotations) = (known.Labels?.GetValueOrDefault(Version), known.Annotations?.GetValueOrDefault(Mesh));
+                    if (labels is null || annotations is null || !annotations.EndsWith($"-{labels}", StringComparison.Ordinal))
+                        mixed.Enqueue($"read labels of version {labels ?? "(none)"} with annotations {annotations ?? "(none)"}");
+                    await Task.Yield();
+                }
+            });
+            var admitter = Task.Run(async () =>
+            {
+                for (; !done.IsCancellationRequested; admissions++)
+                {
+                    // Injected only under an enabled version (with its mesh), or with no namespace at all (the default mesh).
+                    var decision = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "web")));
+                    if (decision.Result == "injected" && decision.Mesh != "demo" && decision.Mesh?.StartsWith("mesh-enabled-", StringComparison.Ordinal) != true)
+                        mixed.Enqueue($"admission injected with mesh {decision.Mesh}");
+                }
+            });
+
+            for (var version = 1; version <= Versions; version++)
+            {
+                if (version % 10 == 0) _server.DeleteNamespace("shop");
+                Publish(version);
+                if (version % 5 == 0) await Task.Delay(5);
+            }
+            await Eventually(() => state.CachedNamespace("shop")?.Labels?.GetValueOrDefault(Version) == $"{Versions}", "the last version is seen");
+            await done.CancelAsync();
+            await Task.WhenAll(reader, admitter);
+
+            Assert.Empty(mixed);
+            Assert.True(reads > 0 && admissions > 0, $"{reads} reads and {admissions} admissions ran during the changes");
+            var last = state.CachedNamespace("shop");
+            Assert.Equal(new Dictionary<string, string> { [Switch] = "enabled", [Version] = $"{Versions}" }, last?.Labels);
+            Assert.Equal(new Dictionary<string, string> { [Mesh] = $"mesh-enabled-{Versions}" }, last?.Annotations);
         }
         finally
         {
@@ -320,7 +384,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
             Assert.Equal(Enumerable.Repeat("fresh-mesh", 6), burst.Append(later).Select(d => d.Mesh ?? "(none)"));
             Assert.Equal(1, _server.Count("GET", "/api/v1/namespaces/fresh"));
-            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "fresh-mesh" }, state.NamespaceAnnotations("fresh"));
+            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "fresh-mesh" }, state.CachedNamespace("fresh")?.Annotations);
 
             // A namespace the API does not know either: no defaults, and no error for the pod.
             var unknown = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("gone", name: "c")));
@@ -345,10 +409,10 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         try
         {
             await Eventually(() => _metrics.ApiFailureCount("list-namespaces") >= 2, "two failed lists");
-            Assert.Null(state.NamespaceAnnotations("shop"));
+            Assert.Null(state.CachedNamespace("shop"));
             _server.Failing = _ => false;
             await state.NamespacesSynced.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.Equal("shop-mesh", state.NamespaceAnnotations("shop")?["appmesh.k8s.aws/mesh"]);
+            Assert.Equal("shop-mesh", state.CachedNamespace("shop")?.Annotations?["appmesh.k8s.aws/mesh"]);
         }
         finally
         {

@@ -27,7 +27,7 @@ public sealed class RealClusterTests
         using var stop = new CancellationTokenSource();
         await state.StartAsync(stop.Token);
         await state.NamespacesSynced.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.NotNull(state.NamespaceAnnotations("kube-system"));
+        Assert.NotNull(state.CachedNamespace("kube-system")?.Annotations);
         Assert.Equal(0, metrics.ApiFailureCount("list-namespaces"));
         await stop.CancelAsync();
         await state.StopAsync(CancellationToken.None);

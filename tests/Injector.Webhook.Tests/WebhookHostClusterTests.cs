@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Injector.Webhook.Kubernetes;
 using Injector.Webhook.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -141,7 +142,7 @@ public sealed class WebhookHostClusterTests
         using var ready = await client.GetAsync($"https://localhost:{Port(app)}/readyz");
         Assert.Equal((HttpStatusCode.OK, "ready\n"), (ready.StatusCode, await ready.Content.ReadAsStringAsync()));
         Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh" },
-            app.Services.GetRequiredService<Injector.Core.Admission.IClusterState>().NamespaceAnnotations("shop"));
+            app.Services.GetRequiredService<KubernetesClusterState>().CachedNamespace("shop")?.Annotations);
         await app.StopAsync();
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Injector.Cli.Commands;
 using Injector.Core;
+using Injector.Core.Admission;
 using Injector.Manifests;
 using k8s;
 using k8s.Models;

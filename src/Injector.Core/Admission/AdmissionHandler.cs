@@ -5,24 +5,22 @@ using Injector.Core.Naming;
 
 namespace Injector.Core.Admission;
 
-/// <summary>What the cluster looks like, from caches kept by the host; answers without I/O.</summary>
+/// <summary>What is known of one namespace, taken from one version of it: its labels (which decide whether the
+/// webhook sees its pods, and hold its injection default) and its annotations (namespace-wide defaults); null
+/// where that part is not known. Immutable, so that a reader never sees the labels of one version with the
+/// annotations of another.</summary>
+public sealed record NamespaceInfo(IReadOnlyDictionary<string, string>? Labels, IReadOnlyDictionary<string, string>? Annotations);
+
+/// <summary>What the cluster looks like, from caches kept by the host.</summary>
 public interface IClusterState
 {
-    /// <summary>The namespace's annotations, or null when unknown.</summary>
-    IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace);
-
-    /// <summary>The namespace's annotations for an admission: a host with a cache may ask the API about a
-    /// namespace its cache has not seen yet (one created a moment before its first pod).</summary>
-    ValueTask<IReadOnlyDictionary<string, string>?> NamespaceAnnotationsAsync(string @namespace, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(NamespaceAnnotations(@namespace));
+    /// <summary>The namespace's labels and annotations (at least their <c>appmesh.k8s.aws/*</c> ones) as one
+    /// record, or null when unknown. A host with a cache answers from it without I/O, and may ask the API about
+    /// a namespace its cache has not seen yet (one created a moment before its first pod).</summary>
+    ValueTask<NamespaceInfo?> NamespaceAsync(string @namespace, CancellationToken cancellationToken);
 
     /// <summary>Whether the API server supports native sidecars (Kubernetes ≥ 1.29).</summary>
     bool NativeSidecarsSupported { get; }
-
-    /// <summary>The namespace's labels (at least its <c>appmesh.k8s.aws/*</c> ones, which hold the namespace's
-    /// injection default), or null when unknown. Read after <see cref="NamespaceAnnotationsAsync"/>, which
-    /// may have fetched the namespace.</summary>
-    IReadOnlyDictionary<string, string>? NamespaceLabels(string @namespace) => null;
 
     /// <summary>The API server's <c>gitVersion</c>, or null when unknown.</summary>
     string? KubernetesVersion => null;
@@ -32,7 +30,7 @@ public interface IClusterState
 public sealed class NoClusterState : IClusterState
 {
     public static readonly NoClusterState Instance = new();
-    public IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace) => null;
+    public ValueTask<NamespaceInfo?> NamespaceAsync(string @namespace, CancellationToken cancellationToken) => ValueTask.FromResult<NamespaceInfo?>(null);
     public bool NativeSidecarsSupported => false;
 }
 
@@ -74,10 +72,11 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
 
         var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonNodes.Str(JsonNodes.Field(request.Object["metadata"], "namespace")) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
-        var namespaceAnnotations = await _cluster.NamespaceAnnotationsAsync(@namespace, cancellationToken);
-        var context = new PodContext(@namespace, workload.Name, namespaceAnnotations, _cluster.NativeSidecarsSupported)
+        // One read: the labels and the annotations come from the same version of the namespace.
+        var known = await _cluster.NamespaceAsync(@namespace, cancellationToken);
+        var context = new PodContext(@namespace, workload.Name, known?.Annotations, _cluster.NativeSidecarsSupported)
         {
-            NamespaceLabels = _cluster.NamespaceLabels(@namespace) ?? PodContext.NoLabels,
+            NamespaceLabels = known?.Labels ?? PodContext.NoLabels,
             KubernetesVersion = _cluster.KubernetesVersion,
             WorkloadKind = workload.Kind,
         };

@@ -18,8 +18,8 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     /// <summary>The server ends a watch after this long; the client then resumes from the last resourceVersion.</summary>
     public const int WatchSeconds = 300;
 
-    private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _namespaces = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _labels = new(StringComparer.Ordinal);
+    // One immutable record per namespace, replaced whole: labels and annotations always of the same version.
+    private readonly ConcurrentDictionary<string, NamespaceInfo> _namespaces = new(StringComparer.Ordinal);
     private volatile bool _nativeSidecars;
     private volatile string? _serverVersion;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,24 +29,25 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
-    public IReadOnlyDictionary<string, string>? NamespaceAnnotations(string @namespace) =>
-        _namespaces.TryGetValue(@namespace, out var annotations) ? annotations : null;
+    /// <summary>The namespace's <c>appmesh.k8s.aws/*</c> labels and annotations as the cache holds them now, or
+    /// null when the cache does not know it.</summary>
+    public NamespaceInfo? CachedNamespace(string @namespace) =>
+        _namespaces.TryGetValue(@namespace, out var known) ? known : null;
 
     /// <summary>From the cache; a namespace the cache does not know although it has been listed (created
     /// after the list, its watch event not here yet) is read from the API, within the admission's deadline,
     /// and remembered; concurrent admissions in that namespace share one read. Without an answer the pod
     /// gets no namespace defaults, and the log says so.</summary>
-    public async ValueTask<IReadOnlyDictionary<string, string>?> NamespaceAnnotationsAsync(string @namespace, CancellationToken cancellationToken)
+    public async ValueTask<NamespaceInfo?> NamespaceAsync(string @namespace, CancellationToken cancellationToken)
     {
-        var cached = NamespaceAnnotations(@namespace);
+        var cached = CachedNamespace(@namespace);
         if (cached is not null || !NamespacesSynced.IsCompleted) return cached;
         // The shared read is bounded by the API timeout; each admission also stops at its own deadline.
         var read = _reads.GetOrAdd(@namespace, ns => new Lazy<Task<V1Namespace>>(() =>
             api.CallAsync("get-namespace", (c, ct) => c.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct), CancellationToken.None)));
         try
         {
-            Store(await read.Value.WaitAsync(cancellationToken));
-            return NamespaceAnnotations(@namespace);
+            return Store(await read.Value.WaitAsync(cancellationToken));
         }
         catch (Exception ex) when (ex is KubernetesApiException || ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
@@ -58,10 +59,6 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
             if (read.Value.IsCompleted) _reads.TryRemove(new KeyValuePair<string, Lazy<Task<V1Namespace>>>(@namespace, read));
         }
     }
-
-    /// <summary>The namespace's <c>appmesh.k8s.aws/*</c> labels (its injection default), from the same cache.</summary>
-    public IReadOnlyDictionary<string, string>? NamespaceLabels(string @namespace) =>
-        _labels.TryGetValue(@namespace, out var labels) ? labels : null;
 
     public bool NativeSidecarsSupported => _nativeSidecars;
 
@@ -184,20 +181,16 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
         return resourceVersion;
     }
 
-    private void Store(V1Namespace ns)
+    private NamespaceInfo Store(V1Namespace ns)
     {
         static FrozenDictionary<string, string> Ours(IDictionary<string, string>? map) =>
             (map ?? new Dictionary<string, string>())
                 .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
                 .ToFrozenDictionary(StringComparer.Ordinal);
-        // Labels first: a reader that finds the annotations finds the labels too.
-        _labels[ns.Metadata.Name] = Ours(ns.Metadata.Labels);
-        _namespaces[ns.Metadata.Name] = Ours(ns.Metadata.Annotations);
+        var known = new NamespaceInfo(Ours(ns.Metadata.Labels), Ours(ns.Metadata.Annotations));
+        _namespaces[ns.Metadata.Name] = known;
+        return known;
     }
 
-    private void Forget(string @namespace)
-    {
-        _namespaces.TryRemove(@namespace, out _);
-        _labels.TryRemove(@namespace, out _);
-    }
+    private void Forget(string @namespace) => _namespaces.TryRemove(@namespace, out _);
 }
