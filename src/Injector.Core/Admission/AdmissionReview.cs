@@ -116,7 +116,7 @@ public static class AdmissionReview
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw new AdmissionReviewException($"the body is not valid JSON: {ex.Message}");
+            throw NotJson(ex.Message);
         }
     }
 
@@ -178,7 +178,7 @@ public static class AdmissionReview
         }
         catch (JsonException ex)
         {
-            throw new AdmissionReviewException($"the body is not valid JSON: {ex.Message}");
+            throw NotJson(ex.Message);
         }
         return tokens;
     }
@@ -264,8 +264,8 @@ public static class AdmissionReview
         RefuseDuplicate(DuplicateKeys.In(kind), "request.kind");
         RefuseDuplicate(DuplicateKeys.In(resource), "request.resource");
         if (obj.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined)) throw new AdmissionReviewException("request.object must be a JSON object");
-        var pod = obj.ValueKind == JsonValueKind.Object ? obj : default;
-        if (pod.ValueKind == JsonValueKind.Object) RefuseDuplicate(DuplicateKeysInPod(pod), null);
+        var hasPod = obj.ValueKind == JsonValueKind.Object;
+        if (hasPod && DuplicateKeysInPod(obj) is { } twice) throw NotJson(twice);
         return new AdmissionRequest
         {
             Uid = uidText,
@@ -278,7 +278,7 @@ public static class AdmissionReview
             Name = Text(name, "name"),
             Namespace = Text(@namespace, "namespace") ?? "",
             Operation = Text(operation, "operation") ?? "",
-            Object = pod.ValueKind == JsonValueKind.Object ? JsonObject.Create(owned ? pod : pod.Clone()) : null,
+            Object = hasPod ? JsonObject.Create(owned ? obj : obj.Clone()) : null,
             DryRun = dryRun.ValueKind == JsonValueKind.True,
         };
     }
@@ -294,11 +294,14 @@ public static class AdmissionReview
     private static string? String(JsonElement obj, ReadOnlySpan<byte> utf8Name, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(utf8Name, out var value) ? Text(value, name) : null;
 
-    private static void RefuseDuplicate(string? key, string? where)
+    private static void RefuseDuplicate(string? key, string where)
     {
-        if (key is null) return;
-        throw new AdmissionReviewException(where is null ? $"the body is not valid JSON: {key}" : $"the body is not valid JSON: {where} has the key \"{key}\" twice");
+        if (key is not null) throw NotJson(Twice(where, key));
     }
+
+    private static AdmissionReviewException NotJson(string why) => new($"the body is not valid JSON: {why}");
+
+    private static string Twice(string where, string key) => $"{where} has the key \"{key}\" twice";
 
     /// <summary>Where in the pod a key appears twice, among the objects the engine reads (an object it reads
     /// becomes a <c>JsonObject</c>, which would throw mid-injection): metadata, its annotations, labels and owner
@@ -334,13 +337,10 @@ public static class AdmissionReview
             }
         }
         return null;
-
-        static string Twice(string where, string key) => $"{where} has the key \"{key}\" twice";
     }
 
     private static JsonElement? Property(JsonElement? obj, string name) =>
         obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var value) ? value : null;
-
 
     /// <summary>Writes the response envelope, echoing the request's apiVersion and uid.</summary>
     public static void WriteResponse(Utf8JsonWriter writer, string apiVersion, string uid, AdmissionResponse response)

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
@@ -256,9 +255,7 @@ public sealed class InjectionPlan
     /// app cannot bind it; admitted (the API server accepts it) with a warning that says what moves which.</summary>
     private void WarnAboutPorts()
     {
-        // Most pods: no range and none of the three numbers in the list, so nothing to read.
-        if (!AppPorts.Contains(':') && !AppPorts.Contains(Settings.EnvoyAdminPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            && !AppPorts.Contains("1500", StringComparison.Ordinal)) return;
+        if (AppPorts.Length == 0) return;
         var ports = IptablesLists.ReadPorts(AppPorts).Entries.Where(e => e.Kind is EntryKind.Canonical or EntryKind.Rewritten).Select(e => e.Written!).ToList();
         var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
         foreach (var (port, what, moves) in new[]

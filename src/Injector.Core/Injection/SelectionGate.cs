@@ -55,15 +55,8 @@ public static class SelectionGate
     internal static bool HasContainer(JsonObject spec, string name) =>
         ContainsNamed(spec["containers"], name) || ContainsNamed(spec["initContainers"], name);
 
-    private static bool ContainsNamed(JsonNode? list, string name)
-    {
-        if (list is not JsonArray array) return false;
-        foreach (var container in array)
-        {
-            if (JsonNodes.Str(JsonNodes.Field(container, "name")) == name) return true;
-        }
-        return false;
-    }
+    private static bool ContainsNamed(JsonNode? list, string name) =>
+        list is JsonArray array && array.Any(c => JsonNodes.Str(JsonNodes.Field(c, "name")) == name);
 
     // The fields the engine adds to must be of their kind (or absent): writing into a field of another kind
     // would replace the user's value instead of adding to it. The API server never sends such a pod (it

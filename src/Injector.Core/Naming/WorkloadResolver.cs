@@ -67,13 +67,7 @@ public static class WorkloadResolver
     public static OwnerReference? ControllerOf(JsonObject? metadata)
     {
         if (metadata?["ownerReferences"] is not JsonArray refs || refs.Count == 0) return null;
-        var chosen = refs[0];
-        foreach (var reference in refs)
-        {
-            if (JsonNodes.Bool(JsonNodes.Field(reference, "controller")) != true) continue;
-            chosen = reference;
-            break;
-        }
+        var chosen = refs.FirstOrDefault(r => JsonNodes.Bool(JsonNodes.Field(r, "controller")) == true) ?? refs[0];
         var kind = JsonNodes.Str(JsonNodes.Field(chosen, "kind"));
         var name = JsonNodes.Str(JsonNodes.Field(chosen, "name"));
         if (string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(name)) return null;
