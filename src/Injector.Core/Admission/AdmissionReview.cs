@@ -24,8 +24,19 @@ public sealed record AdmissionRequest
     public string? Name { get; init; }
     public string Namespace { get; init; } = "";
     public string Operation { get; init; } = "";
-    /// <summary>The pod; <see cref="AdmissionHandler"/> injects into it rather than into a copy.</summary>
-    public JsonObject? Object { get; init; }
+    /// <summary>The pod as parsed; <see cref="AdmissionHandler"/> reads it without making nodes of it. From
+    /// <see cref="AdmissionReview.ParseBorrowed"/> it is valid only as long as the document it was read from.</summary>
+    public JsonElement? Pod { get; init; }
+
+    /// <summary>The pod as nodes, made from <see cref="Pod"/> when first asked for (or given); for a caller that
+    /// edits the pod. Only the pod as parsed is answered for: <see cref="AdmissionHandler"/> reads <see cref="Pod"/>.</summary>
+    public JsonObject? Object
+    {
+        get => _object ??= Pod is { } pod ? JsonObject.Create(pod) : null;
+        init => _object = value;
+    }
+
+    private JsonObject? _object;
     public bool DryRun { get; init; }
 
     public bool IsPod => Group.Length == 0 && Resource == "pods" && string.IsNullOrEmpty(SubResource);
@@ -278,7 +289,7 @@ public static class AdmissionReview
             Name = Text(name, "name"),
             Namespace = Text(@namespace, "namespace") ?? "",
             Operation = Text(operation, "operation") ?? "",
-            Object = hasPod ? JsonObject.Create(owned ? obj : obj.Clone()) : null,
+            Pod = hasPod ? (owned ? obj : obj.Clone()) : null,
             DryRun = dryRun.ValueKind == JsonValueKind.True,
         };
     }

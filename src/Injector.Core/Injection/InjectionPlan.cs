@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Injector.Core.Json;
 using Injector.Core.Settings;
 
@@ -20,7 +20,7 @@ public sealed class InjectionPlan
         VirtualNode = virtualNode;
         Workload = workload;
         KubernetesVersion = context.KubernetesVersion;
-        Cni = overrides.Cni ?? (JsonNodes.TryReadStringMap(pod.Metadata?["labels"], out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel));
+        Cni = overrides.Cni ?? HasFargateLabel(pod.Metadata);
         Native = overrides.NativeSidecar ?? settings.SidecarMode switch
         {
             SidecarMode.Native => true,
@@ -46,13 +46,12 @@ public sealed class InjectionPlan
     /// adds; none, with a warning, when the pod holds another volume of that name.</summary>
     private (string?, bool) FindSdsVolume()
     {
-        var volumes = Pod.Spec["volumes"] as JsonArray ?? [];
-        foreach (var volume in volumes)
+        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"))
         {
-            if (JsonNodes.Str(JsonNodes.Field(JsonNodes.Field(volume, "hostPath"), "path")) == Settings.SdsUdsPath && JsonNodes.Str(JsonNodes.Field(volume, "name")) is { } name)
+            if (JsonElements.IsString(JsonElements.Field(JsonElements.Field(volume, "hostPath"), "path"), Settings.SdsUdsPath) && JsonElements.Str(JsonElements.Field(volume, "name")) is { } name)
                 return (name, false);
         }
-        if (volumes.Any(v => JsonNodes.Str(JsonNodes.Field(v, "name")) == PodInjector.SdsVolumeName))
+        if (PodVolumes().Contains(PodInjector.SdsVolumeName))
         {
             Warnings.Add($"the pod has a volume named {PodInjector.SdsVolumeName} that is not the SDS socket {Settings.SdsUdsPath}; the socket is not mounted into Envoy");
             return (null, false);
@@ -128,7 +127,7 @@ public sealed class InjectionPlan
             return false;
         }
 
-        var workload = context.WorkloadName ?? JsonNodes.Str(pod.Metadata?["name"]);
+        var workload = context.WorkloadName ?? JsonElements.Str(JsonElements.Field(pod.Metadata, "name"));
         var mesh = overrides.Mesh ?? settings.MeshName;
         var virtualNode = overrides.VirtualNode;
         string? nameWarning = null;
@@ -202,8 +201,19 @@ public sealed class InjectionPlan
     }
 
     /// <summary>The pod's volume names, read once.</summary>
-    private HashSet<string> PodVolumes() =>
-        Pod.Spec["volumes"] is JsonArray list ? list.Select(v => JsonNodes.Str(JsonNodes.Field(v, "name"))).OfType<string>().ToHashSet() : [];
+    private HashSet<string> PodVolumes()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"))
+        {
+            if (JsonElements.Str(JsonElements.Field(volume, "name")) is { } name) names.Add(name);
+        }
+        return names;
+    }
+
+    // A Fargate pod's labels name its profile: the App Mesh CNI plugin redirects its traffic.
+    private static bool HasFargateLabel(JsonElement? metadata) =>
+        JsonElements.TryReadStringMap(JsonElements.Field(metadata, "labels"), out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel);
 
     private void CheckMounts(List<string> errors)
     {
@@ -278,16 +288,14 @@ public sealed class InjectionPlan
 
     /// <summary>Every containerPort of the app containers, in order, without repeats, comma-joined:
     /// <c>APPMESH_APP_PORTS</c> when the pod has no <c>ports</c> annotation.</summary>
-    public static string ContainerPorts(JsonObject spec)
+    public static string ContainerPorts(JsonElement spec)
     {
         var ports = new List<int>();
-        if (spec["containers"] is not JsonArray containers) return "";
-        foreach (var container in containers)
+        foreach (var container in JsonElements.Items(spec, "containers"))
         {
-            if (JsonNodes.Field(container, "ports") is not JsonArray list) continue;
-            foreach (var port in list)
+            foreach (var port in JsonElements.Items(container, "ports"))
             {
-                if (JsonNodes.Int(JsonNodes.Field(port, "containerPort")) is { } number && !ports.Contains(number)) ports.Add(number);
+                if (JsonElements.Int(JsonElements.Field(port, "containerPort")) is { } number && !ports.Contains(number)) ports.Add(number);
             }
         }
         return string.Join(',', ports);

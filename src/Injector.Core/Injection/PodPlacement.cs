@@ -4,7 +4,7 @@ using Injector.Core.Json;
 
 namespace Injector.Core.Injection;
 
-/// <summary>Writes a plan into the pod through a <see cref="JsonEdit"/>, which records each change as a
+/// <summary>Writes a plan into the pod's patch through a <see cref="JsonEdit"/>, which records each change as a
 /// patch operation: where each container goes (classic or native), the added volumes, the pod's security
 /// context and pull secret, and the annotations (names, CNI settings, status).</summary>
 internal static class PodPlacement
@@ -76,13 +76,13 @@ internal static class PodPlacement
         if (s.EnableIamForServiceAccounts)
         {
             var securityContext = edit.Object(podSpec, "securityContext");
-            if (securityContext.Object["fsGroup"] is null) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
+            if (!JsonEdit.Has(securityContext, "fsGroup")) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
         }
         var addedSecret = false;
         if (s.EnableEcrSecret)
         {
             var secrets = edit.Array(podSpec, "imagePullSecrets");
-            if (!secrets.Array.Any(x => JsonNodes.Str(JsonNodes.Field(x, "name")) == PodInjector.EcrSecretName))
+            if (!JsonEdit.HasNamed(secrets, PodInjector.EcrSecretName))
             {
                 edit.Append(secrets, new JsonObject { ["name"] = PodInjector.EcrSecretName });
                 addedSecret = true;
