@@ -46,7 +46,7 @@ public class InjectionBenchmarks : IDisposable
     /// <summary>The engine as the webhook runs it: decide from the parsed pod and record the patch, the added
     /// containers kept as their JSON text.</summary>
     [Benchmark]
-    public InjectionResult Inject() => _injector.Inject(_parsed.RootElement, _context, containersAsText: true);
+    public InjectionResult Inject() => _injector.Inject(_parsed.RootElement, _context, deferContainers: true);
 
     /// <summary>The command-line tool's way: the pod as nodes, read through a parsed copy, and the patch applied
     /// to a copy of it (the input is left unchanged).</summary>

@@ -9,10 +9,10 @@ namespace Injector.Core.Injection;
 /// context and pull secret, and the annotations (names, CNI settings, status).</summary>
 internal static class PodPlacement
 {
-    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="containersAsText"/>
-    /// the added containers go into the pod as their JSON text (<see cref="RawJson"/>), for a caller that keeps
+    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="deferContainers"/>
+    /// the added containers are written only when the patch is (<see cref="DeferredJson"/>), for a caller that keeps
     /// only the patch.</summary>
-    public static void Apply(InjectionPlan plan, JsonEdit edit, bool containersAsText = false)
+    public static void Apply(InjectionPlan plan, JsonEdit edit, bool deferContainers = false)
     {
         var s = plan.Settings;
         var podSpec = edit.Object(edit.Root, "spec");
@@ -20,10 +20,10 @@ internal static class PodPlacement
         var initContainers = new List<(string Name, JsonNode Container)>();
         var sidecars = new List<(string Name, JsonNode Container)>();
 
-        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, containersAsText)));
-        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, containersAsText)));
+        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, deferContainers)));
+        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, deferContainers)));
         // A pod never gets two containers of one name (the API server refuses it): a taken name is not added again.
-        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan, containersAsText)));
+        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan, deferContainers)));
         else if (s.EnableXrayTracing)
             plan.Warnings.Add($"the pod already has a container named {PodInjector.XrayName}; the X-Ray daemon is not added again (Envoy still reports to port {s.XrayDaemonPort})");
 
