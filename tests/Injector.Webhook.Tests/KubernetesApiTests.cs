@@ -547,6 +547,20 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("1001", "1000", true)]
+    [InlineData("10", "9", true)] // as numbers, not as text
+    [InlineData("18446744073709551615", "18446744073709551614", true)]
+    [InlineData("1000", "1000", false)]
+    [InlineData("999", "1000", false)]
+    [InlineData("abc", "5", false)] // not an integer: nothing is provable, the watch wins
+    [InlineData("5", "abc", false)]
+    [InlineData("+6", "5", false)]
+    [InlineData("6", "", false)]
+    [InlineData("6", null, false)]
+    public void ResourceVersions_are_ordered_only_when_both_are_unsigned_integers(string version, string? than, bool newer) =>
+        Assert.Equal(newer, KubernetesClusterState.ProvablyNewer(version, than));
+
     [Fact]
     public async Task The_namespace_watch_recovers_from_api_errors_by_listing_again()
     {

@@ -214,11 +214,12 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     /// <summary>A namespace's cached state with the resourceVersion it was read at.</summary>
     private sealed record CachedEntry(NamespaceInfo Info, string? ResourceVersion);
 
-    // The cache never goes back in time. Kubernetes calls resourceVersions opaque, but the one order clients rely on in
-    // practice is etcd's revision, an integer: when both versions parse as unsigned integers they are compared. When
-    // either does not, the watch (an ordered stream) wins over a direct read: watch and list store unless the cache
-    // holds a provably newer version, a read stores only over nothing or a provably older version.
-    private static bool ProvablyNewer(string? version, string? than) =>
+    /// <summary>Whether resourceVersion <paramref name="version"/> is known to be newer than <paramref name="than"/>.</summary>
+    /// <remarks>The cache never goes back in time. Kubernetes calls resourceVersions opaque, but the one order clients
+    /// rely on in practice is etcd's revision, an integer: when both versions parse as unsigned integers they are
+    /// compared. When either does not, the watch (an ordered stream) wins over a direct read: watch and list store unless
+    /// the cache holds a provably newer version, a read stores only over nothing or a provably older version.</remarks>
+    public static bool ProvablyNewer(string? version, string? than) =>
         ulong.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
         && ulong.TryParse(than, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
         && a > b;
