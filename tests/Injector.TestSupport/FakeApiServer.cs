@@ -42,6 +42,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     private readonly List<(long Rv, string Type, JsonObject Object)> _namespaceHistory = [];
     private readonly Dictionary<string, JsonObject> _namespaces = new(StringComparer.Ordinal);
     private readonly List<Channel<string>> _watchers = [];
+    private readonly Queue<(long Rv, string Type, JsonObject Object)> _held = new();
     private readonly CancellationTokenSource _stopping = new();
     private long _resourceVersion = 1000;
 
@@ -55,6 +56,9 @@ public sealed class FakeApiServer : IAsyncDisposable
     public TimeSpan Delay { get; set; }
     /// <summary>Requests whose path this matches get a 500 with a Status body.</summary>
     public Func<string, bool> Failing { get; set; } = _ => false;
+    /// <summary>A GET of a namespace takes its answer when it arrives, then waits for the task this returns (given
+    /// the name) before sending it: the namespace can change in between, as under a real server's concurrent writes.</summary>
+    public Func<string, Task> HoldNamespaceAnswer { get; set; } = _ => Task.CompletedTask;
 
     public string GitVersion { get; set; } = "v1.30.4-eks-a737599";
     public string Major { get; set; } = "1";
@@ -106,11 +110,12 @@ public sealed class FakeApiServer : IAsyncDisposable
         }));
         _app.MapMethods("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}", ["PATCH"], PatchWebhookConfiguration);
         _app.MapGet("/api/v1/namespaces", ListOrWatchNamespaces);
-        _app.MapGet("/api/v1/namespaces/{name}", (HttpContext h, string name) =>
+        _app.MapGet("/api/v1/namespaces/{name}", async (HttpContext h, string name) =>
         {
             JsonObject? ns;
             lock (_namespaceLock) ns = _namespaces.GetValueOrDefault(name)?.DeepClone().AsObject();
-            return ns is null ? WriteStatus(h, 404, "NotFound", $"namespaces \"{name}\" not found") : WriteJson(h, 200, ns);
+            await HoldNamespaceAnswer(name).WaitAsync(_stopping.Token);
+            await (ns is null ? WriteStatus(h, 404, "NotFound", $"namespaces \"{name}\" not found") : WriteJson(h, 200, ns));
         });
         _app.MapPost("/api/v1/namespaces/{ns}/events", CreateEvent);
         _app.MapMethods("/api/v1/namespaces/{ns}/events/{name}", ["PATCH"], PatchEvent);
@@ -312,9 +317,10 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     // ---- namespaces: list and watch ---------------------------------------------------------------
 
-    /// <param name="name"></param>
-
-    /// <param name="annotations"></param>    /// <param name="announce">False: the namespace exists for GET and LIST but no watch event is sent (yet).</param>
+    /// <summary>Creates or replaces a namespace (a new resourceVersion) and sends its ADDED or MODIFIED watch event.</summary>
+    /// <param name="name">The namespace's name.</param>
+    /// <param name="annotations">Its annotations.</param>
+    /// <param name="announce">False: the namespace exists for GET and LIST but its watch event is held until <see cref="AnnounceHeld"/>.</param>
     /// <param name="labels">Labels over the defaults (the name label, and appmesh.k8s.aws/sidecarInjectorWebhook=enabled).</param>
     /// <param name="labelledForInjection">False: without the default appmesh.k8s.aws/sidecarInjectorWebhook label.</param>
     public void SetNamespace(string name, Dictionary<string, string>? annotations = null, bool announce = true, Dictionary<string, string>? labels = null, bool labelledForInjection = true)
@@ -338,6 +344,17 @@ public sealed class FakeApiServer : IAsyncDisposable
             };
             _namespaces[name] = ns;
             if (announce) Publish(long.Parse(rv, CultureInfo.InvariantCulture), type, ns);
+            else _held.Enqueue((long.Parse(rv, CultureInfo.InvariantCulture), type, (JsonObject)ns.DeepClone()));
+        }
+    }
+
+    /// <summary>Sends up to <paramref name="events"/> of the watch events <see cref="SetNamespace"/> held, oldest first:
+    /// a watch that lags behind the API's reads.</summary>
+    public void AnnounceHeld(int events = int.MaxValue)
+    {
+        lock (_namespaceLock)
+        {
+            for (var i = 0; i < events && _held.TryDequeue(out var held); i++) Publish(held.Rv, held.Type, held.Object);
         }
     }
 

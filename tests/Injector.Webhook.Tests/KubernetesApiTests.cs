@@ -8,6 +8,7 @@ using Injector.Webhook.Kubernetes;
 using Injector.Webhook.Observability;
 using Injector.Webhook.Tests.Fakes;
 using k8s;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Injector.Webhook.Tests;
@@ -194,9 +195,9 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
     // ---- namespace defaults and version ---------------------------------------------------------
 
-    private async Task<(KubernetesClusterState State, CancellationTokenSource Stop)> StartClusterStateAsync()
+    private async Task<(KubernetesClusterState State, CancellationTokenSource Stop)> StartClusterStateAsync(ILogger<KubernetesClusterState>? logger = null)
     {
-        var state = new KubernetesClusterState(Api(), NullLogger<KubernetesClusterState>.Instance) { MinBackoff = TimeSpan.FromMilliseconds(50) };
+        var state = new KubernetesClusterState(Api(), logger ?? NullLogger<KubernetesClusterState>.Instance) { MinBackoff = TimeSpan.FromMilliseconds(50) };
         var stop = new CancellationTokenSource();
         await state.StartAsync(stop.Token);
         await state.NamespacesSynced.WaitAsync(TimeSpan.FromSeconds(10));
@@ -287,7 +288,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     public async Task A_namespace_changing_under_admissions_is_seen_with_the_labels_and_annotations_of_one_version()
     {
         // Every version differs in both parts and names itself in both; deletions come in between. A reader must never
-        // get the labels of one version with the annotations of another, nor one part without the other.
+        // get the labels of one version with the annotations of another, nor one part without the other; and never a
+        // version older than one already seen in the cache (deleted in between, a namespace may be unknown for a while).
         const string Switch = "appmesh.k8s.aws/sidecarInjectorWebhook", Version = "appmesh.k8s.aws/test-version", Mesh = "appmesh.k8s.aws/mesh";
         static string State(int version) => version % 2 == 0 ? "enabled" : "disabled";
         void Publish(int version) => _server.SetNamespace("shop", new() { [Mesh] = $"mesh-{State(version)}-{version}" },
@@ -301,15 +303,27 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             var mixed = new System.Collections.Concurrent.ConcurrentQueue<string>();
             var (reads, admissions) = (0, 0);
             using var done = new CancellationTokenSource();
+            int? VersionOf(NamespaceInfo? known) => int.TryParse(known?.Labels?.GetValueOrDefault(Version), out var v) ? v : null;
             var reader = Task.Run(async () =>
             {
+                var newest = 0; // the newest version this reader has seen, in the cache or from a read
                 for (; !done.IsCancellationRequested; reads++)
                 {
+                    if (VersionOf(state.CachedNamespace("shop")) is { } cachedNow)
+                    {
+                        if (cachedNow < newest) mixed.Enqueue($"the cache went back from version {newest} to {cachedNow}");
+                        newest = Math.Max(newest, cachedNow);
+                    }
                     var known = await state.NamespaceAsync("shop", CancellationToken.None);
                     if (known is null) continue;
                     var (labels, annotations) = (known.Labels?.GetValueOrDefault(Version), known.Annotations?.GetValueOrDefault(Mesh));
                     if (labels is null || annotations is null || !annotations.EndsWith($"-{labels}", StringComparison.Ordinal))
                         mixed.Enqueue($"read labels of version {labels ?? "(none)"} with annotations {annotations ?? "(none)"}");
+                    if (VersionOf(known) is { } read)
+                    {
+                        if (read < newest) mixed.Enqueue($"read version {read} after version {newest} was seen");
+                        newest = Math.Max(newest, read);
+                    }
                     await Task.Yield();
                 }
             });
@@ -317,10 +331,14 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             {
                 for (; !done.IsCancellationRequested; admissions++)
                 {
-                    // Injected only under an enabled version (with its mesh), or with no namespace at all (the default mesh).
+                    // Injected only under an enabled version (with its mesh), or with no namespace at all (the default mesh);
+                    // never under a version older than the cache held when the admission started.
+                    var cachedBefore = VersionOf(state.CachedNamespace("shop")) ?? 0;
                     var decision = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "web")));
                     if (decision.Result == "injected" && decision.Mesh != "demo" && decision.Mesh?.StartsWith("mesh-enabled-", StringComparison.Ordinal) != true)
                         mixed.Enqueue($"admission injected with mesh {decision.Mesh}");
+                    if (decision.Mesh?.StartsWith("mesh-enabled-", StringComparison.Ordinal) == true && int.Parse(decision.Mesh["mesh-enabled-".Length..]) < cachedBefore)
+                        mixed.Enqueue($"admission injected with {decision.Mesh} after version {cachedBefore} was cached");
                 }
             });
 
@@ -397,6 +415,151 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             await state.StopAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>Holds the fake's answer to a GET of one namespace: <see cref="Arrived"/> completes once the GET has
+    /// taken its answer, which is sent when <see cref="Release"/> is called.</summary>
+    private sealed class HeldRead
+    {
+        private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeldRead(FakeApiServer server, string name) => server.HoldNamespaceAnswer = n =>
+        {
+            if (n != name) return Task.CompletedTask;
+            _arrived.TrySetResult();
+            return _released.Task;
+        };
+
+        public Task Arrived => _arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        public void Release() => _released.TrySetResult();
+    }
+
+    private sealed class CapturedLog : ILogger<KubernetesClusterState>
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception));
+    }
+
+    private static Dictionary<string, string> MeshAnnotation(string mesh) => new() { ["appmesh.k8s.aws/mesh"] = mesh };
+    private static string? MeshOf(NamespaceInfo? known) => known?.Annotations?.GetValueOrDefault("appmesh.k8s.aws/mesh");
+
+    /// <summary>Waits until the watch has delivered every event sent so far: one more event comes after them.</summary>
+    private async Task WatchCaughtUp(KubernetesClusterState state, string marker)
+    {
+        _server.SetNamespace(marker);
+        await Eventually(() => state.CachedNamespace(marker) is not null, $"the watch delivers {marker}");
+    }
+
+    [Fact]
+    public async Task A_read_answering_with_an_older_version_than_the_watch_stored_meanwhile_leaves_the_newer_one()
+    {
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            _server.SetNamespace("fresh", MeshAnnotation("old-mesh"), announce: false);
+            var held = new HeldRead(_server, "fresh");
+            var read = state.NamespaceAsync("fresh", CancellationToken.None).AsTask();
+            await held.Arrived; // the GET's answer is the old version
+
+            _server.AnnounceHeld();
+            _server.SetNamespace("fresh", MeshAnnotation("new-mesh"));
+            await Eventually(() => MeshOf(state.CachedNamespace("fresh")) == "new-mesh", "the watch stores the newer version");
+            held.Release();
+
+            Assert.Equal("new-mesh", MeshOf(await read));
+            Assert.Equal("new-mesh", MeshOf(state.CachedNamespace("fresh")));
+            Assert.Equal(1, _server.Count("GET", "/api/v1/namespaces/fresh"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_delete_the_watch_sees_while_a_read_is_in_flight_is_not_undone_by_the_reads_answer()
+    {
+        var log = new CapturedLog();
+        var (state, stop) = await StartClusterStateAsync(log);
+        try
+        {
+            _server.SetNamespace("fresh", MeshAnnotation("fresh-mesh"), announce: false);
+            var held = new HeldRead(_server, "fresh");
+            var read = state.NamespaceAsync("fresh", CancellationToken.None).AsTask();
+            await held.Arrived; // the GET's answer is the namespace as it was before the delete
+
+            _server.AnnounceHeld();
+            _server.DeleteNamespace("fresh");
+            await WatchCaughtUp(state, "marker");
+            held.Release();
+
+            Assert.Null(await read);
+            Assert.Null(state.CachedNamespace("fresh"));
+            Assert.Equal(["namespace fresh is not cached and cannot be read (the watch saw it deleted while it was being read): its appmesh.k8s.aws annotations are not applied to this pod"], log.Lines);
+
+            // Nothing was remembered: the next pod reads again, and the API no longer knows the namespace.
+            _server.HoldNamespaceAnswer = _ => Task.CompletedTask;
+            Assert.Null(await state.NamespaceAsync("fresh", CancellationToken.None));
+            Assert.Equal(2, _server.Count("GET", "/api/v1/namespaces/fresh"));
+            Assert.Null(state.CachedNamespace("fresh"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_read_answering_with_a_newer_version_than_the_watch_has_stored_replaces_it()
+    {
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            // Two versions the watch has not delivered yet; the GET answers with the second.
+            _server.SetNamespace("fresh", MeshAnnotation("old-mesh"), announce: false);
+            _server.SetNamespace("fresh", MeshAnnotation("new-mesh"), announce: false);
+            var held = new HeldRead(_server, "fresh");
+            var read = state.NamespaceAsync("fresh", CancellationToken.None).AsTask();
+            await held.Arrived;
+
+            _server.AnnounceHeld(1);
+            await Eventually(() => MeshOf(state.CachedNamespace("fresh")) == "old-mesh", "the lagging watch stores the first version");
+            held.Release();
+
+            Assert.Equal("new-mesh", MeshOf(await read));
+            Assert.Equal("new-mesh", MeshOf(state.CachedNamespace("fresh")));
+
+            // The watch then delivers the version the read already stored: nothing changes.
+            _server.AnnounceHeld();
+            await WatchCaughtUp(state, "marker");
+            Assert.Equal("new-mesh", MeshOf(state.CachedNamespace("fresh")));
+            Assert.Equal(1, _server.Count("GET", "/api/v1/namespaces/fresh"));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [InlineData("1001", "1000", true)]
+    [InlineData("10", "9", true)] // as numbers, not as text
+    [InlineData("18446744073709551615", "18446744073709551614", true)]
+    [InlineData("1000", "1000", false)]
+    [InlineData("999", "1000", false)]
+    [InlineData("abc", "5", false)] // not an integer: nothing is provable, the watch wins
+    [InlineData("5", "abc", false)]
+    [InlineData("+6", "5", false)]
+    [InlineData("6", "", false)]
+    [InlineData("6", null, false)]
+    public void ResourceVersions_are_ordered_only_when_both_are_unsigned_integers(string version, string? than, bool newer) =>
+        Assert.Equal(newer, KubernetesClusterState.ProvablyNewer(version, than));
 
     [Fact]
     public async Task The_namespace_watch_recovers_from_api_errors_by_listing_again()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Injector.Core.Admission;
 using Injector.Core.Injection;
@@ -18,13 +19,15 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     /// <summary>The server ends a watch after this long; the client then resumes from the last resourceVersion.</summary>
     public const int WatchSeconds = 300;
 
-    // One immutable record per namespace, replaced whole: labels and annotations always of the same version.
-    private readonly ConcurrentDictionary<string, NamespaceInfo> _namespaces = new(StringComparer.Ordinal);
+    // One immutable entry per namespace, replaced whole: labels and annotations always of the same version, with
+    // that version's resourceVersion. Admissions read without a lock; every change is made under _storing.
+    private readonly ConcurrentDictionary<string, CachedEntry> _namespaces = new(StringComparer.Ordinal);
+    private readonly Lock _storing = new();
     private volatile bool _nativeSidecars;
     private volatile string? _serverVersion;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstVersionAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentDictionary<string, Lazy<Task<V1Namespace>>> _reads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingRead> _reads = new(StringComparer.Ordinal);
 
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
@@ -32,22 +35,27 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
     /// <summary>The namespace's <c>appmesh.k8s.aws/*</c> labels and annotations as the cache holds them now, or
     /// null when the cache does not know it.</summary>
     public NamespaceInfo? CachedNamespace(string @namespace) =>
-        _namespaces.TryGetValue(@namespace, out var known) ? known : null;
+        _namespaces.TryGetValue(@namespace, out var known) ? known.Info : null;
 
     /// <summary>From the cache; a namespace the cache does not know although it has been listed (created
     /// after the list, its watch event not here yet) is read from the API, within the admission's deadline,
-    /// and remembered; concurrent admissions in that namespace share one read. Without an answer the pod
-    /// gets no namespace defaults, and the log says so.</summary>
+    /// and remembered unless the watch has meanwhile stored a newer version or seen it deleted; concurrent
+    /// admissions in that namespace share one read. Without an answer the pod gets no namespace defaults,
+    /// and the log says so.</summary>
     public async ValueTask<NamespaceInfo?> NamespaceAsync(string @namespace, CancellationToken cancellationToken)
     {
         var cached = CachedNamespace(@namespace);
         if (cached is not null || !NamespacesSynced.IsCompleted) return cached;
-        // The shared read is bounded by the API timeout; each admission also stops at its own deadline.
-        var read = _reads.GetOrAdd(@namespace, ns => new Lazy<Task<V1Namespace>>(() =>
-            api.CallAsync("get-namespace", (c, ct) => c.CoreV1.ReadNamespaceAsync(ns, cancellationToken: ct), CancellationToken.None)));
+        // The shared read (and its store) is bounded by the API timeout; each admission also stops at its own deadline.
+        PendingRead read;
+        // A finished read is not joined: its answer is in the cache already, or was older than what the cache knows.
+        while ((read = _reads.GetOrAdd(@namespace, ns => new PendingRead(pending => ReadAndStoreAsync(ns, pending)))).Task is { IsValueCreated: true, Value.IsCompleted: true })
+            _reads.TryRemove(new KeyValuePair<string, PendingRead>(@namespace, read));
         try
         {
-            return Store(await read.Value.WaitAsync(cancellationToken));
+            if (await read.Task.Value.WaitAsync(cancellationToken) is { } known) return known;
+            WebhookLog.NamespaceNotRead(logger, @namespace, "the watch saw it deleted while it was being read");
+            return null;
         }
         catch (Exception ex) when (ex is KubernetesApiException || ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
@@ -56,8 +64,29 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
         }
         finally
         {
-            if (read.Value.IsCompleted) _reads.TryRemove(new KeyValuePair<string, Lazy<Task<V1Namespace>>>(@namespace, read));
+            if (read.Task.Value.IsCompleted) _reads.TryRemove(new KeyValuePair<string, PendingRead>(@namespace, read));
         }
+    }
+
+    /// <summary>One GET of a namespace the cache does not know, shared by the admissions that wait for it. A GET
+    /// without a resourceVersion is a quorum read: a read sent after the watch has seen a delete answers with the
+    /// state after it.</summary>
+    private sealed class PendingRead
+    {
+        public PendingRead(Func<PendingRead, Task<NamespaceInfo?>> start) =>
+            Task = new Lazy<Task<NamespaceInfo?>>(() => start(this));
+
+        public Lazy<Task<NamespaceInfo?>> Task { get; }
+
+        /// <summary>Set (under the store lock) when the watch or a list removes the namespace while this read is in
+        /// flight: the version of the delete, "" when it carried none.</summary>
+        public string? DeletedAt { get; set; }
+    }
+
+    private async Task<NamespaceInfo?> ReadAndStoreAsync(string @namespace, PendingRead pending)
+    {
+        var answer = await api.CallAsync("get-namespace", (c, ct) => c.CoreV1.ReadNamespaceAsync(@namespace, cancellationToken: ct), CancellationToken.None);
+        return StoreRead(answer, pending);
     }
 
     public bool NativeSidecarsSupported => _nativeSidecars;
@@ -125,9 +154,10 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
                 {
                     var list = await api.CallAsync("list-namespaces", (c, token) => c.CoreV1.ListNamespaceAsync(cancellationToken: token), ct);
                     var seen = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var ns in list.Items) { Store(ns); seen.Add(ns.Metadata.Name); }
-                    foreach (var gone in _namespaces.Keys.Where(k => !seen.Contains(k)).ToList()) Forget(gone);
                     resourceVersion = list.Metadata?.ResourceVersion ?? "";
+                    foreach (var ns in list.Items) { StoreWatched(ns); seen.Add(ns.Metadata.Name); }
+                    // Cached or being read but not in the list: deleted as of the list's version (a read's newer answer stays).
+                    foreach (var gone in _namespaces.Keys.Concat(_reads.Keys).Where(k => !seen.Contains(k)).Distinct().ToList()) Forget(gone, resourceVersion);
                     _synced.TrySetResult();
                 }
                 resourceVersion = await WatchOnceAsync(resourceVersion, ct);
@@ -162,10 +192,10 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
                 {
                     case WatchEventType.Added:
                     case WatchEventType.Modified:
-                        Store(ns);
+                        StoreWatched(ns);
                         break;
                     case WatchEventType.Deleted:
-                        Forget(ns.Metadata.Name);
+                        Forget(ns.Metadata.Name, ns.Metadata.ResourceVersion);
                         break;
                     case WatchEventType.Error:
                         throw new ResourceExpiredException("the watch ended with an error event (resourceVersion too old)");
@@ -181,16 +211,67 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
         return resourceVersion;
     }
 
-    private NamespaceInfo Store(V1Namespace ns)
+    /// <summary>A namespace's cached state with the resourceVersion it was read at.</summary>
+    private sealed record CachedEntry(NamespaceInfo Info, string? ResourceVersion);
+
+    /// <summary>Whether resourceVersion <paramref name="version"/> is known to be newer than <paramref name="than"/>.</summary>
+    /// <remarks>The cache never goes back in time. Kubernetes calls resourceVersions opaque, but the one order clients
+    /// rely on in practice is etcd's revision, an integer: when both versions parse as unsigned integers they are
+    /// compared. When either does not, the watch (an ordered stream) wins over a direct read: watch and list store unless
+    /// the cache holds a provably newer version, a read stores only over nothing or a provably older version.</remarks>
+    public static bool ProvablyNewer(string? version, string? than) =>
+        ulong.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+        && ulong.TryParse(than, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+        && a > b;
+
+    private static CachedEntry Entry(V1Namespace ns)
     {
         static FrozenDictionary<string, string> Ours(IDictionary<string, string>? map) =>
             (map ?? new Dictionary<string, string>())
                 .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
                 .ToFrozenDictionary(StringComparer.Ordinal);
-        var known = new NamespaceInfo(Ours(ns.Metadata.Labels), Ours(ns.Metadata.Annotations));
-        _namespaces[ns.Metadata.Name] = known;
-        return known;
+        return new CachedEntry(new NamespaceInfo(Ours(ns.Metadata.Labels), Ours(ns.Metadata.Annotations)), ns.Metadata.ResourceVersion);
     }
 
-    private void Forget(string @namespace) => _namespaces.TryRemove(@namespace, out _);
+    /// <summary>A namespace from the list or the watch.</summary>
+    private void StoreWatched(V1Namespace ns)
+    {
+        var entry = Entry(ns);
+        lock (_storing)
+        {
+            if (_namespaces.TryGetValue(ns.Metadata.Name, out var current) && ProvablyNewer(current.ResourceVersion, entry.ResourceVersion)) return;
+            _namespaces[ns.Metadata.Name] = entry;
+        }
+    }
+
+    /// <summary>A read's answer: stored when it is newer than what the cache holds and than a delete seen while it was
+    /// in flight; returns what the cache holds afterwards (null: deleted).</summary>
+    private NamespaceInfo? StoreRead(V1Namespace ns, PendingRead pending)
+    {
+        var entry = Entry(ns);
+        lock (_storing)
+        {
+            _namespaces.TryGetValue(ns.Metadata.Name, out var current);
+            if (current is not null && !ProvablyNewer(entry.ResourceVersion, current.ResourceVersion)
+                || pending.DeletedAt is { } deletedAt && !ProvablyNewer(entry.ResourceVersion, deletedAt))
+                return current?.Info;
+            _namespaces[ns.Metadata.Name] = entry;
+            return entry.Info;
+        }
+    }
+
+    /// <summary>A delete seen by the watch, or a namespace missing from a list, at <paramref name="resourceVersion"/>.</summary>
+    /// <remarks>Instead of tombstones kept for a while, the delete is written on the read of that namespace in flight,
+    /// if any: only a read sent before the watch saw the delete can answer with the namespace as it was, and such a
+    /// read is still in <c>_reads</c> until it has stored. So nothing to expire, no timer, nothing kept per deleted
+    /// name, and it holds whatever the resourceVersions look like.</remarks>
+    private void Forget(string @namespace, string? resourceVersion)
+    {
+        lock (_storing)
+        {
+            if (_reads.TryGetValue(@namespace, out var pending)) pending.DeletedAt = resourceVersion ?? "";
+            if (_namespaces.TryGetValue(@namespace, out var current) && !ProvablyNewer(current.ResourceVersion, resourceVersion))
+                _namespaces.TryRemove(@namespace, out _);
+        }
+    }
 }
