@@ -70,7 +70,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         if (request.Pod is not { } pod)
             return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
 
-        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonElements.Str(JsonElements.Field(JsonElements.Field(pod, "metadata"), "namespace")) ?? "default";
+        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonElements.Str(JsonElements.Field(JsonElements.Field(pod, "metadata"u8), "namespace"u8)) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, owners, cancellationToken);
         // One read: the labels and the annotations come from the same version of the namespace.
         var known = await _cluster.NamespaceAsync(@namespace, cancellationToken);

@@ -46,9 +46,9 @@ public sealed class InjectionPlan
     /// adds; none, with a warning, when the pod holds another volume of that name.</summary>
     private (string?, bool) FindSdsVolume()
     {
-        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"))
+        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"u8))
         {
-            if (JsonElements.IsString(JsonElements.Field(JsonElements.Field(volume, "hostPath"), "path"), Settings.SdsUdsPath) && JsonElements.Str(JsonElements.Field(volume, "name")) is { } name)
+            if (JsonElements.IsString(JsonElements.Field(JsonElements.Field(volume, "hostPath"u8), "path"u8), Settings.SdsUdsPath) && JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name)
                 return (name, false);
         }
         if (PodVolumes().Contains(PodInjector.SdsVolumeName))
@@ -120,14 +120,15 @@ public sealed class InjectionPlan
     {
         plan = null;
         var overrides = PodOverrides.Parse(pod.Annotations);
-        List<string> warnings = [.. pod.Warnings ?? [], .. overrides.Warnings];
+        // The warnings so far, for a refusal (a resolved plan keeps its own list).
+        List<string> Warnings() => [.. pod.Warnings ?? [], .. overrides.Warnings];
         if (overrides.Errors.Count > 0)
         {
-            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), warnings);
+            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), Warnings());
             return false;
         }
 
-        var workload = context.WorkloadName ?? JsonElements.Str(JsonElements.Field(pod.Metadata, "name"));
+        var workload = context.WorkloadName ?? JsonElements.Str(JsonElements.Field(pod.Metadata, "name"u8));
         var mesh = overrides.Mesh ?? settings.MeshName;
         var virtualNode = overrides.VirtualNode;
         string? nameWarning = null;
@@ -135,7 +136,7 @@ public sealed class InjectionPlan
         {
             if (string.IsNullOrEmpty(workload))
             {
-                refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", warnings);
+                refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", Warnings());
                 return false;
             }
             virtualNode = $"{workload}-{context.Namespace}";
@@ -204,16 +205,16 @@ public sealed class InjectionPlan
     private HashSet<string> PodVolumes()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"))
+        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"u8))
         {
-            if (JsonElements.Str(JsonElements.Field(volume, "name")) is { } name) names.Add(name);
+            if (JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name) names.Add(name);
         }
         return names;
     }
 
     // A Fargate pod's labels name its profile: the App Mesh CNI plugin redirects its traffic.
     private static bool HasFargateLabel(JsonElement? metadata) =>
-        JsonElements.TryReadStringMap(JsonElements.Field(metadata, "labels"), out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel);
+        JsonElements.TryReadStringMap(JsonElements.Field(metadata, "labels"u8), out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel);
 
     private void CheckMounts(List<string> errors)
     {
@@ -266,18 +267,24 @@ public sealed class InjectionPlan
     private void WarnAboutPorts()
     {
         if (AppPorts.Length == 0) return;
-        var ports = IptablesLists.ReadPorts(AppPorts).Entries.Where(e => e.Kind is EntryKind.Canonical or EntryKind.Rewritten).Select(e => e.Written!).ToList();
-        var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
-        foreach (var (port, what, moves) in new[]
+        // One pass over the entries; the warnings in the order of Envoy's ports.
+        bool admin = false, ingress = false, egress = false;
+        foreach (var entry in IptablesLists.ReadPorts(AppPorts).Entries)
         {
-            (Settings.EnvoyAdminPort, "Envoy's admin port", "--envoy-admin-port (the controller's --envoy-admin-access-port) moves Envoy's"),
-            (PodInjector.IngressPort, "Envoy's ingress port", "Envoy's is fixed: move the app's port"),
-            (PodInjector.EgressPort, "Envoy's egress port", "Envoy's is fixed: move the app's port"),
-        })
-        {
-            if (ports.Any(p => Contains(p, port)))
-                Warnings.Add($"app port {port} ({source}) is {what}: Envoy and the app cannot both listen on it; {moves}");
+            if (entry.Kind is not (EntryKind.Canonical or EntryKind.Rewritten)) continue;
+            admin |= Contains(entry.Written!, Settings.EnvoyAdminPort);
+            ingress |= Contains(entry.Written!, PodInjector.IngressPort);
+            egress |= Contains(entry.Written!, PodInjector.EgressPort);
         }
+        if (admin) WarnAboutPort(Settings.EnvoyAdminPort, "Envoy's admin port", "--envoy-admin-port (the controller's --envoy-admin-access-port) moves Envoy's");
+        if (ingress) WarnAboutPort(PodInjector.IngressPort, "Envoy's ingress port", "Envoy's is fixed: move the app's port");
+        if (egress) WarnAboutPort(PodInjector.EgressPort, "Envoy's egress port", "Envoy's is fixed: move the app's port");
+    }
+
+    private void WarnAboutPort(int port, string what, string moves)
+    {
+        var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
+        Warnings.Add($"app port {port} ({source}) is {what}: Envoy and the app cannot both listen on it; {moves}");
     }
 
     private static bool Contains(string entry, int port)
@@ -291,11 +298,11 @@ public sealed class InjectionPlan
     public static string ContainerPorts(JsonElement spec)
     {
         var ports = new List<int>();
-        foreach (var container in JsonElements.Items(spec, "containers"))
+        foreach (var container in JsonElements.Items(spec, "containers"u8))
         {
-            foreach (var port in JsonElements.Items(container, "ports"))
+            foreach (var port in JsonElements.Items(container, "ports"u8))
             {
-                if (JsonElements.Int(JsonElements.Field(port, "containerPort")) is { } number && !ports.Contains(number)) ports.Add(number);
+                if (JsonElements.Int(JsonElements.Field(port, "containerPort"u8)) is { } number && !ports.Contains(number)) ports.Add(number);
             }
         }
         return string.Join(',', ports);

@@ -26,14 +26,14 @@ public static class SelectionGate
     private static InjectionResult? Check(JsonElement pod, PodContext context, bool injectDefault, out SelectedPod selected)
     {
         selected = default;
-        var metadata = JsonElements.Object(pod, "metadata");
-        if (JsonElements.Object(pod, "spec") is not { } spec || JsonElements.Array(spec, "containers") is not { } containers || containers.GetArrayLength() == 0)
+        var metadata = JsonElements.Object(pod, "metadata"u8);
+        if (JsonElements.Object(pod, "spec"u8) is not { } spec || JsonElements.Array(spec, "containers"u8) is not { } containers || containers.GetArrayLength() == 0)
             return InjectionResult.Denied(Reasons.InvalidPod, "the pod has no spec.containers");
         if (WrongKind(pod, metadata, spec) is { } wrongKind)
             return InjectionResult.Denied(Reasons.InvalidPod, wrongKind);
         if ((NotAnObject(spec, "containers") ?? NotAnObject(spec, "initContainers")) is { } notAnObject)
             return InjectionResult.Denied(Reasons.InvalidPod, notAnObject);
-        if (!JsonElements.TryReadStringMap(JsonElements.Field(metadata, "annotations"), out var podAnnotations))
+        if (!JsonElements.TryReadStringMap(JsonElements.Field(metadata, "annotations"u8), out var podAnnotations))
             return InjectionResult.Denied(Reasons.InvalidPod, "metadata.annotations must map strings to strings");
         var annotations = new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
 
@@ -43,7 +43,7 @@ public static class SelectionGate
             return InjectionResult.Skipped(decision.SkipReason!, decision.Message, warnings);
         if (podAnnotations.ContainsKey(AnnotationKeys.Status) || HasContainer(spec, PodInjector.EnvoyName) || HasContainer(spec, PodInjector.ProxyInitName))
             return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected", warnings);
-        if (JsonElements.Bool(JsonElements.Field(spec, "hostNetwork")) == true)
+        if (JsonElements.Bool(JsonElements.Field(spec, "hostNetwork"u8)) == true)
             return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's", warnings);
 
         selected = new SelectedPod(spec, metadata, annotations, warnings);
@@ -52,13 +52,13 @@ public static class SelectionGate
 
     /// <summary>Whether a container or init container of the pod has this name.</summary>
     internal static bool HasContainer(JsonElement spec, string name) =>
-        ContainsNamed(spec, "containers", name) || ContainsNamed(spec, "initContainers", name);
+        ContainsNamed(spec, "containers"u8, name) || ContainsNamed(spec, "initContainers"u8, name);
 
-    private static bool ContainsNamed(JsonElement spec, string list, string name)
+    private static bool ContainsNamed(JsonElement spec, ReadOnlySpan<byte> list, string name)
     {
         foreach (var item in JsonElements.Items(spec, list))
         {
-            if (JsonElements.IsString(JsonElements.Field(item, "name"), name)) return true;
+            if (JsonElements.IsString(JsonElements.Field(item, "name"u8), name)) return true;
         }
         return false;
     }

@@ -71,7 +71,7 @@ public sealed class JsonEdit(JsonElement root)
         if (array.Node is JsonArray added) return added.Any(item => JsonNodes.Str(JsonNodes.Field(item, "name")) == name);
         foreach (var item in array.Element.EnumerateArray())
         {
-            if (JsonElements.IsString(JsonElements.Field(item, "name"), name)) return true;
+            if (JsonElements.IsString(JsonElements.Field(item, "name"u8), name)) return true;
         }
         return false;
     }

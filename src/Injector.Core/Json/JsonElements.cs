@@ -14,11 +14,22 @@ public static class JsonElements
     public static JsonElement? Field(JsonElement? element, string name) =>
         element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
+    /// <inheritdoc cref="Field(JsonElement?, string)"/>
+    public static JsonElement? Field(JsonElement? element, ReadOnlySpan<byte> utf8Name) =>
+        element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(utf8Name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
     /// <summary>The property when it is an object, else null.</summary>
-    public static JsonElement? Object(JsonElement? element, string name) => Field(element, name) is { ValueKind: JsonValueKind.Object } value ? value : null;
+    public static JsonElement? Object(JsonElement? element, ReadOnlySpan<byte> utf8Name) => Field(element, utf8Name) is { ValueKind: JsonValueKind.Object } value ? value : null;
 
     /// <summary>The property when it is an array, else null.</summary>
     public static JsonElement? Array(JsonElement? element, string name) => Field(element, name) is { ValueKind: JsonValueKind.Array } value ? value : null;
+
+    /// <summary>The property when it is an array, else null.</summary>
+    public static JsonElement? Array(JsonElement? element, ReadOnlySpan<byte> utf8Name) => Field(element, utf8Name) is { ValueKind: JsonValueKind.Array } value ? value : null;
+
+    /// <summary>The elements of the property when it is an array; none otherwise.</summary>
+    public static JsonElement.ArrayEnumerator Items(JsonElement? element, ReadOnlySpan<byte> utf8Name) =>
+        (Array(element, utf8Name) ?? EmptyArray).EnumerateArray();
 
     /// <summary>The elements of the property when it is an array; none otherwise.</summary>
     public static JsonElement.ArrayEnumerator Items(JsonElement? element, string name) =>

@@ -30,14 +30,14 @@ public static class WorkloadResolver
     /// a ReplicaSet without the pod-template-hash suffix and a Job stand for themselves.</summary>
     public static async ValueTask<WorkloadName> ResolveAsync(JsonElement pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
     {
-        var metadata = JsonElements.Object(pod, "metadata");
+        var metadata = JsonElements.Object(pod, "metadata"u8);
         var owner = ControllerOf(metadata);
-        if (owner is null) return new WorkloadName(JsonElements.Str(JsonElements.Field(metadata, "name")), "Pod");
+        if (owner is null) return new WorkloadName(JsonElements.Str(JsonElements.Field(metadata, "name"u8)), "Pod");
 
         switch (owner.Kind)
         {
             case "ReplicaSet":
-                var hash = JsonElements.Str(JsonElements.Field(JsonElements.Field(metadata, "labels"), PodTemplateHashLabel));
+                var hash = JsonElements.Str(JsonElements.Field(JsonElements.Field(metadata, "labels"u8), PodTemplateHashLabel));
                 if (!string.IsNullOrEmpty(hash) && owner.Name.Length > hash.Length + 1 && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal))
                     return new WorkloadName(owner.Name[..^(hash.Length + 1)], "Deployment");
                 return await ParentOrSelfAsync(owner, @namespace, lookup, _ => true, cancellationToken);
@@ -66,18 +66,18 @@ public static class WorkloadResolver
     /// <summary>The owner reference marked <c>controller: true</c>, else the first one.</summary>
     public static OwnerReference? ControllerOf(JsonElement? metadata)
     {
-        if (JsonElements.Array(metadata, "ownerReferences") is not { } refs || refs.GetArrayLength() == 0) return null;
+        if (JsonElements.Array(metadata, "ownerReferences"u8) is not { } refs || refs.GetArrayLength() == 0) return null;
         JsonElement? chosen = null;
         foreach (var reference in refs.EnumerateArray())
         {
-            if (JsonElements.Bool(JsonElements.Field(reference, "controller")) != true) continue;
+            if (JsonElements.Bool(JsonElements.Field(reference, "controller"u8)) != true) continue;
             chosen = reference;
             break;
         }
         chosen ??= refs[0];
-        var kind = JsonElements.Str(JsonElements.Field(chosen, "kind"));
-        var name = JsonElements.Str(JsonElements.Field(chosen, "name"));
+        var kind = JsonElements.Str(JsonElements.Field(chosen, "kind"u8));
+        var name = JsonElements.Str(JsonElements.Field(chosen, "name"u8));
         if (string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(name)) return null;
-        return new OwnerReference(JsonElements.Str(JsonElements.Field(chosen, "apiVersion")) ?? "", kind, name);
+        return new OwnerReference(JsonElements.Str(JsonElements.Field(chosen, "apiVersion"u8)) ?? "", kind, name);
     }
 }

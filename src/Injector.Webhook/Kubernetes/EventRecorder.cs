@@ -186,7 +186,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     }
 
     private static JsonObject? OwnerReferencesOnly(JsonElement? pod) =>
-        JsonElements.Array(JsonElements.Object(pod, "metadata"), "ownerReferences") is { } references
+        JsonElements.Array(JsonElements.Object(pod, "metadata"u8), "ownerReferences"u8) is { } references
             ? new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = JsonElements.ToNode(references) } }
             : null;
 
