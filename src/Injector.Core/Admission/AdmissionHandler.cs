@@ -82,7 +82,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         };
         // Only the patch is needed: the pod is read as parsed, and the added containers are kept as the JSON text they
         // are written into the answer as.
-        var result = Injector.Inject(pod, context, deferContainers: true);
+        var result = Injector.Inject(pod, context, writeOnly: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
         var (response, outcome) = result.Outcome switch

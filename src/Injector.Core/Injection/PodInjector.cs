@@ -34,15 +34,16 @@ public sealed class PodInjector(InjectorSettings settings)
 
     /// <summary>Decides for <paramref name="pod"/> (as parsed, read only) in <paramref name="context"/> and, when it
     /// is injected, gives the patch that injects it; the result holds no pod. The webhook's way: nothing the engine
-    /// only reads is materialised as nodes. With <paramref name="deferContainers"/> the containers added are written
-    /// only when the patch is written out (<see cref="DeferredJson"/>), for a caller that only writes the patch.</summary>
-    public InjectionResult Inject(JsonElement pod, PodContext context, bool deferContainers = false)
+    /// only reads is materialised as nodes. With <paramref name="writeOnly"/> (a caller that only writes the patch
+    /// out) the containers added are written when the patch is, and the status annotation is kept as UTF-8
+    /// (<see cref="DeferredJson"/>): the patch's values can then be written but not read into.</summary>
+    public InjectionResult Inject(JsonElement pod, PodContext context, bool writeOnly = false)
     {
         if (!SelectionGate.TrySelect(pod, context, Settings.InjectDefault, out var selected, out var refusal)) return refusal;
         if (!InjectionPlan.TryResolve(Settings, selected, context, out var plan, out refusal)) return refusal;
 
         var edit = new JsonEdit(pod);
-        PodPlacement.Apply(plan, edit, deferContainers);
+        PodPlacement.Apply(plan, edit, writeOnly);
         return new InjectionResult
         {
             Outcome = InjectionOutcome.Injected,

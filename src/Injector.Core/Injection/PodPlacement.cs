@@ -9,10 +9,10 @@ namespace Injector.Core.Injection;
 /// context and pull secret, and the annotations (names, CNI settings, status).</summary>
 internal static class PodPlacement
 {
-    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="deferContainers"/>
-    /// the added containers are written only when the patch is (<see cref="DeferredJson"/>), for a caller that keeps
+    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="writeOnly"/>
+    /// the added containers and the status are values written only when the patch is (<see cref="DeferredJson"/>), for a caller that keeps
     /// only the patch.</summary>
-    public static void Apply(InjectionPlan plan, JsonEdit edit, bool deferContainers = false)
+    public static void Apply(InjectionPlan plan, JsonEdit edit, bool writeOnly = false)
     {
         var s = plan.Settings;
         var podSpec = edit.Object(edit.Root, "spec");
@@ -20,10 +20,10 @@ internal static class PodPlacement
         var initContainers = new List<(string Name, JsonNode Container)>();
         var sidecars = new List<(string Name, JsonNode Container)>();
 
-        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, deferContainers)));
-        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, deferContainers)));
+        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, writeOnly)));
+        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, writeOnly)));
         // A pod never gets two containers of one name (the API server refuses it): a taken name is not added again.
-        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan, deferContainers)));
+        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan, writeOnly)));
         else if (s.EnableXrayTracing)
             plan.Warnings.Add($"the pod already has a container named {PodInjector.XrayName}; the X-Ray daemon is not added again (Envoy still reports to port {s.XrayDaemonPort})");
 
@@ -103,7 +103,7 @@ internal static class PodPlacement
             edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
         }
         var record = new InjectionRecord(Added(edit), edit.Replaced, addedSecret);
-        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record));
+        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
     }
 
     /// <summary>The fields this injection created (new object keys, and the keys inside objects it created),

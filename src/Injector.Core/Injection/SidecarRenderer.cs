@@ -194,7 +194,9 @@ internal static class SidecarRenderer
     /// (the sidecars are init containers when native), the pull secret it added, the fields it created
     /// (<c>added</c>, JSON pointers) and the values it replaced (<c>replaced</c>, pointer → old value) — all
     /// that undoing the injection needs (<c>appmesh-inject uninject</c>) — and the injector's version.</summary>
-    public static string Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
+    /// <remarks>With <paramref name="deferred"/> the value is kept as UTF-8 (<see cref="DeferredJson.String"/>), for
+    /// a caller that only writes the patch out.</remarks>
+    public static JsonNode Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record, bool deferred)
     {
         var w = BeginObject();
         w.WriteStartArray("containers"u8);
@@ -228,7 +230,8 @@ internal static class SidecarRenderer
             w.WriteEndObject();
         }
         w.WriteString("version"u8, PodInjector.Version);
-        return Encoding.UTF8.GetString(End(w));
+        var status = End(w);
+        return deferred ? DeferredJson.String(status) : JsonValue.Create(Encoding.UTF8.GetString(status));
     }
 
     /// <summary>One environment variable: a value, or a field of the pod (the downward API).</summary>
@@ -247,7 +250,8 @@ internal static class SidecarRenderer
     private static List<EnvVar> EnvoyEnvironment(InjectionPlan plan)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
-        var env = new List<EnvVar>(32)
+        // Room for the variables of the default settings and a few more.
+        var env = new List<EnvVar>(20)
         {
             new("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
             new("APPMESH_RESOURCE_ARN", plan.ResourceArn),

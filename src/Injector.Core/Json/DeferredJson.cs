@@ -19,6 +19,14 @@ public static class DeferredJson
     /// time it is called).</summary>
     public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Writer(write), TypeInfo)!;
 
+    /// <summary>A node whose value is the JSON string of <paramref name="utf8"/> (copied): a string written out as
+    /// UTF-8, never held as UTF-16.</summary>
+    public static JsonNode String(ReadOnlySpan<byte> utf8)
+    {
+        var text = utf8.ToArray();
+        return Node(writer => writer.WriteStringValue(text));
+    }
+
     private sealed record Writer(Action<Utf8JsonWriter> Write);
 
     private sealed class WriterConverter : JsonConverter<Writer>

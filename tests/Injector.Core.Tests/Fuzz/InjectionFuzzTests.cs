@@ -212,7 +212,7 @@ public sealed partial class InjectionFuzzTests
         var inPlace = injector.Inject(pod.DeepClone().AsObject(), context ?? new PodContext("shop", WorkloadName: "web"), inPlace: true);
         Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(inPlace.Patch));
         using var parsed = JsonElements.Parse(pod);
-        var patchOnly = injector.Inject(parsed.RootElement, context ?? new PodContext("shop", WorkloadName: "web"), deferContainers: true);
+        var patchOnly = injector.Inject(parsed.RootElement, context ?? new PodContext("shop", WorkloadName: "web"), writeOnly: true);
         Assert.Equal(JsonPatch.ToJson(result.Patch), JsonPatch.ToJson(patchOnly.Patch));
     }
 

@@ -20,7 +20,7 @@ public class GoldenTests
     {
         var (injector, context) = await EngineFor(name, pod);
         using var parsed = JsonElements.Parse(pod);
-        return injector.Inject(parsed.RootElement, context, deferContainers: true);
+        return injector.Inject(parsed.RootElement, context, writeOnly: true);
     }
 
     private static async Task<(PodInjector, PodContext)> EngineFor(string name, JsonObject pod)
