@@ -194,7 +194,8 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     private static WorkloadName ResolvePodWorkload(JsonObject pod, string @namespace)
     {
         // Without an owner lookup the resolver never waits.
-        var pending = WorkloadResolver.ResolveAsync(pod, @namespace, lookup: null, CancellationToken.None);
+        using var parsed = JsonElements.Parse(pod);
+        var pending = WorkloadResolver.ResolveAsync(parsed.RootElement, @namespace, lookup: null, CancellationToken.None);
         return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Cli.Selection;
 using Injector.Core.Injection;
+using Injector.Core.Json;
 using Injector.Core.Settings;
 using Injector.Manifests;
 using k8s;
@@ -307,7 +308,10 @@ internal static class CheckCommand
                 var podJson = JsonNode.Parse(KubernetesJson.Serialize(pod))!.AsObject();
                 // Pods the engine skips: injected already, opted out (by the pod, its namespace's label or
                 // annotation), on the host network.
-                if (!SelectionGate.TrySelect(podJson, options.ContextFor(name), InjectDefault, out _, out var refusal) && refusal.Outcome == InjectionOutcome.Skipped) continue;
+                using (var parsed = JsonElements.Parse(podJson))
+                {
+                    if (!SelectionGate.TrySelect(parsed.RootElement, options.ContextFor(name), InjectDefault, out _, out var refusal) && refusal.Outcome == InjectionOutcome.Skipped) continue;
+                }
                 // Pods the webhook never sees (the object selector's opt-out label, the injector's own pods).
                 if (WebhookSelection.PodNotSent(podJson) is not null) continue;
                 missing.Add(($"{name}/{pod.Metadata.Name}", Why(pod, events)));

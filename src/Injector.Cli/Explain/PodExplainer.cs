@@ -104,7 +104,10 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
         if (annotations.TryGet(AnnotationKeys.Ports, out _, out _))
             Add("app ports", AnnotationKeys.Ports, o.Ports, "", _ => null);
         else
-            list.Add(new("app ports", InjectionPlan.ContainerPorts(pod["spec"] as JsonObject ?? new JsonObject()) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
+        {
+            using var spec = JsonElements.Parse(pod["spec"] as JsonObject ?? new JsonObject());
+            list.Add(new("app ports", InjectionPlan.ContainerPorts(spec.RootElement) is { Length: > 0 } ports ? ports : "(none: egress only)", "containerPorts of the app containers"));
+        }
         Add("egress ignored IPs", AnnotationKeys.EgressIgnoredIPs, o.EgressIgnoredIps, "ignored-ips", x => x.IgnoredIps);
         if (annotations.TryGet(AnnotationKeys.EgressIgnoredPorts, out _, out _))
             Add("egress ignored ports", AnnotationKeys.EgressIgnoredPorts, o.EgressIgnoredPorts, "", _ => null);

@@ -67,11 +67,11 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotAPod, $"{request.Resource} is not a pod");
         if (request.Operation != "CREATE")
             return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotCreate, $"operation {request.Operation} is not CREATE");
-        if (request.Object is null)
+        if (request.Pod is not { } pod)
             return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
 
-        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonNodes.Str(JsonNodes.Field(request.Object["metadata"], "namespace")) ?? "default";
-        var workload = await WorkloadResolver.ResolveAsync(request.Object, @namespace, owners, cancellationToken);
+        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonElements.Str(JsonElements.Field(JsonElements.Field(pod, "metadata"u8), "namespace"u8)) ?? "default";
+        var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, owners, cancellationToken);
         // One read: the labels and the annotations come from the same version of the namespace.
         var known = await _cluster.NamespaceAsync(@namespace, cancellationToken);
         var context = new PodContext(@namespace, workload.Name, known?.Annotations, _cluster.NativeSidecarsSupported)
@@ -80,9 +80,9 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             KubernetesVersion = _cluster.KubernetesVersion,
             WorkloadKind = workload.Kind,
         };
-        // The request's pod is not needed afterwards: inject into it rather than into a copy, and keep the added
-        // containers as the JSON text they are written into the answer as.
-        var result = Injector.Inject(request.Object, context, patchOnly: true);
+        // Only the patch is needed: the pod is read as parsed, and the added containers are kept as the JSON text they
+        // are written into the answer as.
+        var result = Injector.Inject(pod, context, writeOnly: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
         var (response, outcome) = result.Outcome switch

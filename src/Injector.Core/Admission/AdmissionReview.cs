@@ -24,8 +24,19 @@ public sealed record AdmissionRequest
     public string? Name { get; init; }
     public string Namespace { get; init; } = "";
     public string Operation { get; init; } = "";
-    /// <summary>The pod; <see cref="AdmissionHandler"/> injects into it rather than into a copy.</summary>
-    public JsonObject? Object { get; init; }
+    /// <summary>The pod as parsed; <see cref="AdmissionHandler"/> reads it without making nodes of it. From
+    /// <see cref="AdmissionReview.ParseBorrowed"/> it is valid only as long as the document it was read from.</summary>
+    public JsonElement? Pod { get; init; }
+
+    /// <summary>The pod as nodes, made from <see cref="Pod"/> when first asked for (or given); for a caller that
+    /// edits the pod. Only the pod as parsed is answered for: <see cref="AdmissionHandler"/> reads <see cref="Pod"/>.</summary>
+    public JsonObject? Object
+    {
+        get => _object ??= Pod is { } pod ? JsonObject.Create(pod) : null;
+        init => _object = value;
+    }
+
+    private JsonObject? _object;
     public bool DryRun { get; init; }
 
     public bool IsPod => Group.Length == 0 && Resource == "pods" && string.IsNullOrEmpty(SubResource);
@@ -278,7 +289,7 @@ public static class AdmissionReview
             Name = Text(name, "name"),
             Namespace = Text(@namespace, "namespace") ?? "",
             Operation = Text(operation, "operation") ?? "",
-            Object = hasPod ? JsonObject.Create(owned ? obj : obj.Clone()) : null,
+            Pod = hasPod ? (owned ? obj : obj.Clone()) : null,
             DryRun = dryRun.ValueKind == JsonValueKind.True,
         };
     }
@@ -310,17 +321,17 @@ public static class AdmissionReview
     internal static string? DuplicateKeysInPod(JsonElement pod)
     {
         if (DuplicateKeys.In(pod) is { } atTop) return Twice("request.object", atTop);
-        var metadata = Property(pod, "metadata");
+        var metadata = Property(pod, "metadata"u8);
         if (metadata is { } m && DuplicateKeys.In(m) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
         foreach (var map in (ReadOnlySpan<string>)["annotations", "labels"])
         {
             if (Property(metadata, map) is { } value && DuplicateKeys.In(value) is { } key) return Twice($"request.object.metadata.{map}", key);
         }
-        if (Property(metadata, "ownerReferences") is { } owners && DuplicateKeys.InElements(owners) is { } owner)
+        if (Property(metadata, "ownerReferences"u8) is { } owners && DuplicateKeys.InElements(owners) is { } owner)
             return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
-        if (Property(pod, "spec") is not { } spec) return null;
+        if (Property(pod, "spec"u8) is not { } spec) return null;
         if (DuplicateKeys.In(spec) is { } inSpec) return Twice("request.object.spec", inSpec);
-        if (Property(spec, "securityContext") is { } securityContext && DuplicateKeys.In(securityContext) is { } inContext)
+        if (Property(spec, "securityContext"u8) is { } securityContext && DuplicateKeys.In(securityContext) is { } inContext)
             return Twice("request.object.spec.securityContext", inContext);
         foreach (var list in (ReadOnlySpan<string>)["containers", "initContainers", "volumes", "imagePullSecrets"])
         {
@@ -330,9 +341,9 @@ public static class AdmissionReview
             {
                 index++;
                 if (DuplicateKeys.In(element) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
-                if (list == "volumes" && Property(element, "hostPath") is { } hostPath && DuplicateKeys.In(hostPath) is { } inHostPath)
+                if (list == "volumes" && Property(element, "hostPath"u8) is { } hostPath && DuplicateKeys.In(hostPath) is { } inHostPath)
                     return Twice($"request.object.spec.volumes[{index}].hostPath", inHostPath);
-                if (list is "containers" or "initContainers" && Property(element, "ports") is { } ports && DuplicateKeys.InElements(ports) is { } port)
+                if (list is "containers" or "initContainers" && Property(element, "ports"u8) is { } ports && DuplicateKeys.InElements(ports) is { } port)
                     return Twice($"request.object.spec.{list}[{index}].ports[{port.Index}]", port.Key);
             }
         }
@@ -341,6 +352,9 @@ public static class AdmissionReview
 
     private static JsonElement? Property(JsonElement? obj, string name) =>
         obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var value) ? value : null;
+
+    private static JsonElement? Property(JsonElement? obj, ReadOnlySpan<byte> utf8Name) =>
+        obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(utf8Name, out var value) ? value : null;
 
     /// <summary>Writes the response envelope, echoing the request's apiVersion and uid.</summary>
     public static void WriteResponse(Utf8JsonWriter writer, string apiVersion, string uid, AdmissionResponse response)

@@ -13,6 +13,20 @@ public sealed class EffectiveAnnotations
     {
         _pod = pod ?? EmptyMap;
         _namespace = @namespace ?? EmptyMap;
+        _noneOfOurs = !AnyOfOurs(_pod) && !AnyOfOurs(_namespace);
+    }
+
+    // Most pods carry no appmesh.k8s.aws/* annotation, nor do their namespaces: then the two dozen keys the
+    // engine asks for are answered without a lookup each.
+    private readonly bool _noneOfOurs;
+
+    private static bool AnyOfOurs(IReadOnlyDictionary<string, string> map)
+    {
+        foreach (var (key, _) in map)
+        {
+            if (key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal)) return true;
+        }
+        return false;
     }
 
     // A namespace-wide virtual node would give every workload the same identity; it is read from pods only.
@@ -25,6 +39,12 @@ public sealed class EffectiveAnnotations
 
     public bool TryGet(string key, out string value, out AnnotationSource source)
     {
+        if (_noneOfOurs && key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
+        {
+            value = "";
+            source = default;
+            return false;
+        }
         if (_pod.TryGetValue(key, out value!))
         {
             source = AnnotationSource.Pod;

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Injector.Core.Json;
 using Injector.Core.Settings;
 
@@ -20,7 +20,7 @@ public sealed class InjectionPlan
         VirtualNode = virtualNode;
         Workload = workload;
         KubernetesVersion = context.KubernetesVersion;
-        Cni = overrides.Cni ?? (JsonNodes.TryReadStringMap(pod.Metadata?["labels"], out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel));
+        Cni = overrides.Cni ?? HasFargateLabel(pod.Metadata);
         Native = overrides.NativeSidecar ?? settings.SidecarMode switch
         {
             SidecarMode.Native => true,
@@ -46,13 +46,12 @@ public sealed class InjectionPlan
     /// adds; none, with a warning, when the pod holds another volume of that name.</summary>
     private (string?, bool) FindSdsVolume()
     {
-        var volumes = Pod.Spec["volumes"] as JsonArray ?? [];
-        foreach (var volume in volumes)
+        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"u8))
         {
-            if (JsonNodes.Str(JsonNodes.Field(JsonNodes.Field(volume, "hostPath"), "path")) == Settings.SdsUdsPath && JsonNodes.Str(JsonNodes.Field(volume, "name")) is { } name)
+            if (JsonElements.IsString(JsonElements.Field(JsonElements.Field(volume, "hostPath"u8), "path"u8), Settings.SdsUdsPath) && JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name)
                 return (name, false);
         }
-        if (volumes.Any(v => JsonNodes.Str(JsonNodes.Field(v, "name")) == PodInjector.SdsVolumeName))
+        if (PodVolumes().Contains(PodInjector.SdsVolumeName))
         {
             Warnings.Add($"the pod has a volume named {PodInjector.SdsVolumeName} that is not the SDS socket {Settings.SdsUdsPath}; the socket is not mounted into Envoy");
             return (null, false);
@@ -121,14 +120,15 @@ public sealed class InjectionPlan
     {
         plan = null;
         var overrides = PodOverrides.Parse(pod.Annotations);
-        List<string> warnings = [.. pod.Warnings ?? [], .. overrides.Warnings];
+        // The warnings so far, for a refusal (a resolved plan keeps its own list).
+        List<string> Warnings() => [.. pod.Warnings ?? [], .. overrides.Warnings];
         if (overrides.Errors.Count > 0)
         {
-            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), warnings);
+            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), Warnings());
             return false;
         }
 
-        var workload = context.WorkloadName ?? JsonNodes.Str(pod.Metadata?["name"]);
+        var workload = context.WorkloadName ?? JsonElements.Str(JsonElements.Field(pod.Metadata, "name"u8));
         var mesh = overrides.Mesh ?? settings.MeshName;
         var virtualNode = overrides.VirtualNode;
         string? nameWarning = null;
@@ -136,7 +136,7 @@ public sealed class InjectionPlan
         {
             if (string.IsNullOrEmpty(workload))
             {
-                refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", warnings);
+                refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", Warnings());
                 return false;
             }
             virtualNode = $"{workload}-{context.Namespace}";
@@ -202,8 +202,19 @@ public sealed class InjectionPlan
     }
 
     /// <summary>The pod's volume names, read once.</summary>
-    private HashSet<string> PodVolumes() =>
-        Pod.Spec["volumes"] is JsonArray list ? list.Select(v => JsonNodes.Str(JsonNodes.Field(v, "name"))).OfType<string>().ToHashSet() : [];
+    private HashSet<string> PodVolumes()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"u8))
+        {
+            if (JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name) names.Add(name);
+        }
+        return names;
+    }
+
+    // A Fargate pod's labels name its profile: the App Mesh CNI plugin redirects its traffic.
+    private static bool HasFargateLabel(JsonElement? metadata) =>
+        JsonElements.TryReadStringMap(JsonElements.Field(metadata, "labels"u8), out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel);
 
     private void CheckMounts(List<string> errors)
     {
@@ -256,18 +267,24 @@ public sealed class InjectionPlan
     private void WarnAboutPorts()
     {
         if (AppPorts.Length == 0) return;
-        var ports = IptablesLists.ReadPorts(AppPorts).Entries.Where(e => e.Kind is EntryKind.Canonical or EntryKind.Rewritten).Select(e => e.Written!).ToList();
-        var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
-        foreach (var (port, what, moves) in new[]
+        // One pass over the entries; the warnings in the order of Envoy's ports.
+        bool admin = false, ingress = false, egress = false;
+        foreach (var entry in IptablesLists.ReadPorts(AppPorts).Entries)
         {
-            (Settings.EnvoyAdminPort, "Envoy's admin port", "--envoy-admin-port (the controller's --envoy-admin-access-port) moves Envoy's"),
-            (PodInjector.IngressPort, "Envoy's ingress port", "Envoy's is fixed: move the app's port"),
-            (PodInjector.EgressPort, "Envoy's egress port", "Envoy's is fixed: move the app's port"),
-        })
-        {
-            if (ports.Any(p => Contains(p, port)))
-                Warnings.Add($"app port {port} ({source}) is {what}: Envoy and the app cannot both listen on it; {moves}");
+            if (entry.Kind is not (EntryKind.Canonical or EntryKind.Rewritten)) continue;
+            admin |= Contains(entry.Written!, Settings.EnvoyAdminPort);
+            ingress |= Contains(entry.Written!, PodInjector.IngressPort);
+            egress |= Contains(entry.Written!, PodInjector.EgressPort);
         }
+        if (admin) WarnAboutPort(Settings.EnvoyAdminPort, "Envoy's admin port", "--envoy-admin-port (the controller's --envoy-admin-access-port) moves Envoy's");
+        if (ingress) WarnAboutPort(PodInjector.IngressPort, "Envoy's ingress port", "Envoy's is fixed: move the app's port");
+        if (egress) WarnAboutPort(PodInjector.EgressPort, "Envoy's egress port", "Envoy's is fixed: move the app's port");
+    }
+
+    private void WarnAboutPort(int port, string what, string moves)
+    {
+        var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
+        Warnings.Add($"app port {port} ({source}) is {what}: Envoy and the app cannot both listen on it; {moves}");
     }
 
     private static bool Contains(string entry, int port)
@@ -278,16 +295,14 @@ public sealed class InjectionPlan
 
     /// <summary>Every containerPort of the app containers, in order, without repeats, comma-joined:
     /// <c>APPMESH_APP_PORTS</c> when the pod has no <c>ports</c> annotation.</summary>
-    public static string ContainerPorts(JsonObject spec)
+    public static string ContainerPorts(JsonElement spec)
     {
         var ports = new List<int>();
-        if (spec["containers"] is not JsonArray containers) return "";
-        foreach (var container in containers)
+        foreach (var container in JsonElements.Items(spec, "containers"u8))
         {
-            if (JsonNodes.Field(container, "ports") is not JsonArray list) continue;
-            foreach (var port in list)
+            foreach (var port in JsonElements.Items(container, "ports"u8))
             {
-                if (JsonNodes.Int(JsonNodes.Field(port, "containerPort")) is { } number && !ports.Contains(number)) ports.Add(number);
+                if (JsonElements.Int(JsonElements.Field(port, "containerPort"u8)) is { } number && !ports.Contains(number)) ports.Add(number);
             }
         }
         return string.Join(',', ports);

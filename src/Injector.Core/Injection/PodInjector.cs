@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
 using Injector.Core.Settings;
@@ -31,35 +32,41 @@ public sealed class PodInjector(InjectorSettings settings)
 
     public InjectorSettings Settings { get; } = settings;
 
-    /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/>. The pod is left unchanged
-    /// unless <paramref name="inPlace"/>: then it becomes the injected pod and the patch's values are its
-    /// nodes (the webhook's choice: the request's pod is used for nothing else, and not copying it halves
-    /// the garbage of a review). <paramref name="patchOnly"/> (implies in place): the caller keeps only the
-    /// patch, so the containers added are kept as their JSON text (<see cref="RawJson"/>), not parsed into
-    /// nodes; the injected pod then holds them as raw values that can be written but not read into.</summary>
-    public InjectionResult Inject(JsonObject pod, PodContext context, bool inPlace = false, bool patchOnly = false)
+    /// <summary>Decides for <paramref name="pod"/> (as parsed, read only) in <paramref name="context"/> and, when it
+    /// is injected, gives the patch that injects it; the result holds no pod. The webhook's way: nothing the engine
+    /// only reads is materialised as nodes. With <paramref name="writeOnly"/> (a caller that only writes the patch
+    /// out) the containers added are written when the patch is, and the status annotation is kept as UTF-8
+    /// (<see cref="DeferredJson"/>): the patch's values can then be written but not read into.</summary>
+    public InjectionResult Inject(JsonElement pod, PodContext context, bool writeOnly = false)
     {
-        inPlace |= patchOnly;
         if (!SelectionGate.TrySelect(pod, context, Settings.InjectDefault, out var selected, out var refusal)) return refusal;
         if (!InjectionPlan.TryResolve(Settings, selected, context, out var plan, out refusal)) return refusal;
 
-        // The webhook edits the request's own copy of the pod; other callers keep their input.
-        var injected = inPlace ? pod : pod.DeepClone().AsObject();
-        var edit = new JsonEdit(injected);
-        PodPlacement.Apply(plan, edit, containersAsText: patchOnly);
-        var patch = edit.Operations();
+        var edit = new JsonEdit(pod);
+        PodPlacement.Apply(plan, edit, writeOnly);
         return new InjectionResult
         {
             Outcome = InjectionOutcome.Injected,
             Reason = Reasons.Injected,
             Message = $"injected into mesh {plan.Mesh} as virtual node {plan.VirtualNode}",
-            Pod = injected,
-            // Values are nodes of the injected pod; a caller that keeps the pod gets its own copy of them.
-            Patch = inPlace ? patch : patch.ConvertAll(op => op with { Value = op.Value?.DeepClone() }),
+            Patch = edit.Operations(),
             Warnings = plan.Warnings,
             Mesh = plan.Mesh,
             VirtualNode = plan.VirtualNode,
             Workload = plan.Workload,
         };
+    }
+
+    /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/> and gives the injected pod too (the
+    /// command-line tool's way): the patch applied to a copy, or to <paramref name="pod"/> itself when
+    /// <paramref name="inPlace"/>. The patch's values are the engine's own, not nodes of the injected pod.</summary>
+    public InjectionResult Inject(JsonObject pod, PodContext context, bool inPlace = false)
+    {
+        InjectionResult result;
+        using (var parsed = JsonElements.Parse(pod)) result = Inject(parsed.RootElement, context);
+        if (result.Outcome != InjectionOutcome.Injected) return result;
+        var injected = inPlace ? pod : pod.DeepClone().AsObject();
+        JsonPatch.Apply(injected, result.Patch);
+        return result with { Pod = injected };
     }
 }

@@ -53,6 +53,7 @@ public sealed class PodOverrides
 
     private readonly HashSet<string> _cleared = new(StringComparer.Ordinal);
 
+    private static readonly string EnvoyLogLevelFormat = "one of " + string.Join(", ", Formats.EnvoyLogLevels);
     public const string XrayConfigMountFormat = "one volumeName:mountPath, such as xray-config:/etc/xray";
     public const string EnvListFormat = "a comma-separated list of KEY=value, such as ENVOY_STATS_FLUSH_INTERVAL=10s,FOO=bar";
     public const string EnvJsonFormat = "a JSON object of variable names to non-empty strings, such as {\"DD_ENV\":\"prod\",\"TAGS\":\"a,b\"}";
@@ -84,7 +85,7 @@ public sealed class PodOverrides
         o.Preview = reader.Preview();
         o.SidecarImage = reader.Checked(AnnotationKeys.SidecarImage, v => Formats.IsImage(v) ? v : null, Formats.ImageFormat, "--sidecar-image applies");
         o.SidecarLogLevel = reader.Checked(AnnotationKeys.SidecarLogLevel, v => Formats.IsEnvoyLogLevel(v.ToLowerInvariant()) ? v.ToLowerInvariant() : null,
-            "one of " + string.Join(", ", Formats.EnvoyLogLevels), "--envoy-log-level applies");
+            EnvoyLogLevelFormat, "--envoy-log-level applies");
         o.XdsEndpoint = reader.Checked(AnnotationKeys.XdsEndpoint, v => Formats.IsXdsEndpoint(v) ? v : null, Formats.XdsEndpointFormat, "--xds-endpoint applies");
         o.SigningName = reader.Checked(AnnotationKeys.SigningName, v => Formats.IsSigningName(v) ? v : null, Formats.SigningNameFormat, "--signing-name applies");
         o.ResourceCluster = reader.Checked(AnnotationKeys.ResourceCluster, v => Formats.IsResourceCluster(v) ? v : null, Formats.ResourceClusterFormat, "--resource-cluster applies");

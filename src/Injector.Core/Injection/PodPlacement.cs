@@ -4,15 +4,15 @@ using Injector.Core.Json;
 
 namespace Injector.Core.Injection;
 
-/// <summary>Writes a plan into the pod through a <see cref="JsonEdit"/>, which records each change as a
+/// <summary>Writes a plan into the pod's patch through a <see cref="JsonEdit"/>, which records each change as a
 /// patch operation: where each container goes (classic or native), the added volumes, the pod's security
 /// context and pull secret, and the annotations (names, CNI settings, status).</summary>
 internal static class PodPlacement
 {
-    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="containersAsText"/>
-    /// the added containers go into the pod as their JSON text (<see cref="RawJson"/>), for a caller that keeps
+    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="writeOnly"/>
+    /// the added containers and the status are values written only when the patch is (<see cref="DeferredJson"/>), for a caller that keeps
     /// only the patch.</summary>
-    public static void Apply(InjectionPlan plan, JsonEdit edit, bool containersAsText = false)
+    public static void Apply(InjectionPlan plan, JsonEdit edit, bool writeOnly = false)
     {
         var s = plan.Settings;
         var podSpec = edit.Object(edit.Root, "spec");
@@ -20,10 +20,10 @@ internal static class PodPlacement
         var initContainers = new List<(string Name, JsonNode Container)>();
         var sidecars = new List<(string Name, JsonNode Container)>();
 
-        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, containersAsText)));
-        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, containersAsText)));
+        if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, writeOnly)));
+        sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, writeOnly)));
         // A pod never gets two containers of one name (the API server refuses it): a taken name is not added again.
-        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan, containersAsText)));
+        if (plan.AddXrayDaemon) sidecars.Add((PodInjector.XrayName, SidecarRenderer.Xray(plan, writeOnly)));
         else if (s.EnableXrayTracing)
             plan.Warnings.Add($"the pod already has a container named {PodInjector.XrayName}; the X-Ray daemon is not added again (Envoy still reports to port {s.XrayDaemonPort})");
 
@@ -76,13 +76,13 @@ internal static class PodPlacement
         if (s.EnableIamForServiceAccounts)
         {
             var securityContext = edit.Object(podSpec, "securityContext");
-            if (securityContext.Object["fsGroup"] is null) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
+            if (!JsonEdit.Has(securityContext, "fsGroup")) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
         }
         var addedSecret = false;
         if (s.EnableEcrSecret)
         {
             var secrets = edit.Array(podSpec, "imagePullSecrets");
-            if (!secrets.Array.Any(x => JsonNodes.Str(JsonNodes.Field(x, "name")) == PodInjector.EcrSecretName))
+            if (!JsonEdit.HasNamed(secrets, PodInjector.EcrSecretName))
             {
                 edit.Append(secrets, new JsonObject { ["name"] = PodInjector.EcrSecretName });
                 addedSecret = true;
@@ -103,7 +103,7 @@ internal static class PodPlacement
             edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
         }
         var record = new InjectionRecord(Added(edit), edit.Replaced, addedSecret);
-        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record));
+        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
     }
 
     /// <summary>The fields this injection created (new object keys, and the keys inside objects it created),

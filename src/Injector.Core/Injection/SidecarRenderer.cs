@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using Injector.Core.Json;
 using Injector.Core.Settings;
 
@@ -21,10 +22,12 @@ internal static class SidecarRenderer
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    public static JsonNode ProxyInit(InjectionPlan plan, bool asText = false)
+    public static JsonNode ProxyInit(InjectionPlan plan, bool asText = false) => Container(w => WriteProxyInit(w, plan), asText);
+
+    private static void WriteProxyInit(Utf8JsonWriter w, InjectionPlan plan)
     {
         var s = plan.Settings;
-        var w = BeginObject();
+        w.WriteStartObject();
         w.WriteString("name"u8, PodInjector.ProxyInitName);
         w.WriteString("image"u8, s.InitImage);
         w.WriteStartArray("env"u8);
@@ -45,7 +48,7 @@ internal static class SidecarRenderer
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndObject();
-        return EndAsNode(w, asText);
+        w.WriteEndObject();
     }
 
     /// <summary>The environment variable of the X-Ray sampling rate, which a pod's <c>sidecarEnv</c> may set.</summary>
@@ -58,9 +61,15 @@ internal static class SidecarRenderer
     /// dropped with a warning in <see cref="InjectionPlan.Warnings"/>.</summary>
     public static JsonNode Envoy(InjectionPlan plan, bool asText = false)
     {
-        var (s, o) = (plan.Settings, plan.Overrides);
+        // The variables are chosen now, so that their warnings are the plan's before anything is written.
         var env = EnvoyEnvironment(plan);
-        var w = BeginObject();
+        return Container(w => WriteEnvoy(w, plan, env), asText);
+    }
+
+    private static void WriteEnvoy(Utf8JsonWriter w, InjectionPlan plan, List<EnvVar> env)
+    {
+        var (s, o) = (plan.Settings, plan.Overrides);
+        w.WriteStartObject();
         w.WriteString("name"u8, PodInjector.EnvoyName);
         w.WriteString("image"u8, o.SidecarImage ?? s.SidecarImage);
         WritePort(w, "stats", s.EnvoyAdminPort, "TCP");
@@ -81,8 +90,11 @@ internal static class SidecarRenderer
             w.WriteStartArray("command"u8);
             w.WriteStringValue("sh"u8);
             w.WriteStringValue("-c"u8);
-            w.WriteStringValue(string.Create(CultureInfo.InvariantCulture,
-                $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi"));
+            Span<byte> hook = stackalloc byte[512];
+            var written = Utf8.TryWrite(hook, CultureInfo.InvariantCulture,
+                $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi",
+                out var length);
+            w.WriteStringValue(Written(written, hook, length));
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
@@ -92,7 +104,8 @@ internal static class SidecarRenderer
         w.WriteStartArray("command"u8);
         w.WriteStringValue("sh"u8);
         w.WriteStringValue("-c"u8);
-        w.WriteStringValue($"sleep {s.PrestopDelay}");
+        Span<byte> sleep = stackalloc byte[32];
+        w.WriteStringValue(Written(Utf8.TryWrite(sleep, CultureInfo.InvariantCulture, $"sleep {s.PrestopDelay}", out var sleepLength), sleep, sleepLength));
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndObject();
@@ -125,13 +138,15 @@ internal static class SidecarRenderer
             w.WriteString("restartPolicy"u8, "Always");
             WriteLiveProbe(w, s.EnvoyAdminPort, "startupProbe", initialDelay: 1, period: 1, failureThreshold: 120);
         }
-        return EndAsNode(w, asText);
+        w.WriteEndObject();
     }
 
-    public static JsonNode Xray(InjectionPlan plan, bool asText = false)
+    public static JsonNode Xray(InjectionPlan plan, bool asText = false) => Container(w => WriteXray(w, plan), asText);
+
+    private static void WriteXray(Utf8JsonWriter w, InjectionPlan plan)
     {
         var s = plan.Settings;
-        var w = BeginObject();
+        w.WriteStartObject();
         w.WriteString("name"u8, PodInjector.XrayName);
         w.WriteString("image"u8, s.XrayImage);
         if (plan.XrayConfigMount is { } mount)
@@ -172,14 +187,16 @@ internal static class SidecarRenderer
             w.WriteEndArray();
         }
         if (plan.Native) w.WriteString("restartPolicy"u8, "Always");
-        return EndAsNode(w, asText);
+        w.WriteEndObject();
     }
 
     /// <summary>The status annotation's value: the names of the containers and volumes the injection added
     /// (the sidecars are init containers when native), the pull secret it added, the fields it created
     /// (<c>added</c>, JSON pointers) and the values it replaced (<c>replaced</c>, pointer → old value) — all
     /// that undoing the injection needs (<c>appmesh-inject uninject</c>) — and the injector's version.</summary>
-    public static string Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
+    /// <remarks>With <paramref name="deferred"/> the value is kept as UTF-8 (<see cref="DeferredJson.String"/>), for
+    /// a caller that only writes the patch out.</remarks>
+    public static JsonNode Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record, bool deferred)
     {
         var w = BeginObject();
         w.WriteStartArray("containers"u8);
@@ -213,7 +230,8 @@ internal static class SidecarRenderer
             w.WriteEndObject();
         }
         w.WriteString("version"u8, PodInjector.Version);
-        return Encoding.UTF8.GetString(End(w));
+        var status = End(w);
+        return deferred ? DeferredJson.String(status) : JsonValue.Create(Encoding.UTF8.GetString(status));
     }
 
     /// <summary>One environment variable: a value, or a field of the pod (the downward API).</summary>
@@ -232,7 +250,8 @@ internal static class SidecarRenderer
     private static List<EnvVar> EnvoyEnvironment(InjectionPlan plan)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
-        var env = new List<EnvVar>(32)
+        // Room for the variables of the default settings and a few more.
+        var env = new List<EnvVar>(20)
         {
             new("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
             new("APPMESH_RESOURCE_ARN", plan.ResourceArn),
@@ -306,7 +325,8 @@ internal static class SidecarRenderer
         w.WriteStartArray("command"u8);
         w.WriteStringValue("sh"u8);
         w.WriteStringValue("-c"u8);
-        w.WriteStringValue($"curl -s http://localhost:{adminPort}/server_info | grep state | grep -q LIVE");
+        Span<byte> probe = stackalloc byte[96];
+        w.WriteStringValue(Written(Utf8.TryWrite(probe, CultureInfo.InvariantCulture, $"curl -s http://localhost:{adminPort}/server_info | grep state | grep -q LIVE", out var length), probe, length));
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteNumber("initialDelaySeconds"u8, initialDelay);
@@ -315,6 +335,10 @@ internal static class SidecarRenderer
         w.WriteNumber("failureThreshold"u8, failureThreshold);
         w.WriteEndObject();
     }
+
+    // Commands are formatted into stack space as UTF-8: no string per review. The spaces fit any int.
+    private static ReadOnlySpan<byte> Written(bool written, Span<byte> text, int length) =>
+        written ? text[..length] : throw new InvalidOperationException("a sidecar command outgrew its buffer");
 
     private static void WritePort(Utf8JsonWriter w, string name, int port, string protocol)
     {
@@ -379,11 +403,17 @@ internal static class SidecarRenderer
     /// at a time per thread: each ends with <see cref="End"/> before the next begins.</summary>
     private static Utf8JsonWriter BeginObject()
     {
+        var writer = BeginWriter();
+        writer.WriteStartObject();
+        return writer;
+    }
+
+    private static Utf8JsonWriter BeginWriter()
+    {
         var buffer = t_buffer is { Capacity: <= 64 * 1024 } reused ? reused : t_buffer = new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
         var writer = t_writer ??= new Utf8JsonWriter(buffer);
         writer.Reset(buffer);
-        writer.WriteStartObject();
         return writer;
     }
 
@@ -391,12 +421,23 @@ internal static class SidecarRenderer
     private static ReadOnlySpan<byte> End(Utf8JsonWriter writer)
     {
         writer.WriteEndObject();
+        return Flushed(writer);
+    }
+
+    private static ReadOnlySpan<byte> Flushed(Utf8JsonWriter writer)
+    {
         writer.Flush();
         return t_buffer!.WrittenSpan;
     }
 
-    /// <summary>The object as a node read lazily from its text, or (<paramref name="asText"/>) as the text
-    /// itself, for a caller that only writes it out (<see cref="RawJson"/>).</summary>
-    private static JsonNode EndAsNode(Utf8JsonWriter writer, bool asText) =>
-        asText ? RawJson.Node(End(writer)) : JsonNode.Parse(End(writer))!.AsObject();
+    /// <summary>A container as nodes, or (<paramref name="asText"/>) as a value that <paramref name="write"/>s it when
+    /// the patch is written out, for a caller that only writes it (<see cref="DeferredJson"/>): the webhook's
+    /// containers go straight into its answer, never held as nodes or as text of their own.</summary>
+    private static JsonNode Container(Action<Utf8JsonWriter> write, bool asText)
+    {
+        if (asText) return DeferredJson.Node(write);
+        var writer = BeginWriter();
+        write(writer);
+        return JsonNode.Parse(Flushed(writer))!.AsObject();
+    }
 }

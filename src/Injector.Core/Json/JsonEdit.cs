@@ -1,67 +1,104 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Injector.Core.Json;
 
-/// <summary>A place in the document being edited: a node, its JSON Pointer and its position in document
-/// order (property or element index at each level), or no pointer when the node was itself added by this
-/// edit (its content goes out in the operation that added it).</summary>
-public readonly struct JsonPlace
+/// <summary>A place in the document being edited. Either a value of the parsed input, with its JSON Pointer
+/// and its position in document order (property or element index at each level), or a node this edit added
+/// (its content goes out in the operation that added it, so it has no pointer).</summary>
+public sealed class JsonPlace
 {
-    internal JsonPlace(JsonNode node, string? pointer, int[] position) => (Node, Pointer, Position) = (node, pointer, position);
+    private JsonPlace(JsonElement element, JsonNode? node, string? pointer, int[] position) =>
+        (Element, Node, Pointer, Position) = (element, node, pointer, position);
 
-    public JsonNode Node { get; }
+    internal static JsonPlace Existing(JsonElement element, string pointer, int[] position) => new(element, null, pointer, position);
+
+    internal static JsonPlace Added(JsonNode node) => new(default, node, null, []);
+
+    /// <summary>The input's value at this place (when <see cref="Node"/> is null).</summary>
+    public JsonElement Element { get; }
+    /// <summary>The node this edit added, or null for a place of the input.</summary>
+    public JsonNode? Node { get; }
     public string? Pointer { get; }
     internal int[] Position { get; }
+    /// <summary>Properties (or elements) this edit added to the input's value here.</summary>
+    internal int AddedCount { get; set; }
 
-    public JsonObject Object => (JsonObject)Node;
-    public JsonArray Array => (JsonArray)Node;
-
-    /// <summary>The place of <c>this[key]</c> (or <c>this[index]</c>), at <paramref name="index"/> in document order.</summary>
-    internal JsonPlace Child(JsonNode node, string token, int index) =>
-        Pointer is null ? new(node, null, []) : new(node, Pointer + "/" + JsonPatch.EscapeToken(token), [.. Position, index]);
+    /// <summary>The place of <c>this[token]</c>, at <paramref name="index"/> in document order.</summary>
+    internal JsonPlace Child(JsonElement element, string token, int index) =>
+        Existing(element, Pointer + "/" + JsonPatch.EscapeToken(token), [.. Position, index]);
 }
 
-/// <summary>Edits a JSON document in place and records each change as an RFC 6902 operation, so that a
-/// caller gets the patch without copying the document and diffing the copy (the webhook's largest cost
-/// per review before this existed). The operations come out in document order with the same shape that
-/// <see cref="JsonPatch.Diff"/> gives for the same change: the patch of one pod never depends on which
-/// of the two produced it.</summary>
-public sealed class JsonEdit(JsonObject root)
+/// <summary>Records changes to a parsed JSON document as RFC 6902 operations without changing or copying it:
+/// the webhook reads the pod as parsed and sends only the patch, so nothing it merely reads becomes a node.
+/// The operations come out in document order with the same shape that <see cref="JsonPatch.Diff"/> gives for
+/// the same change (the patch of one pod never depends on which of the two produced it), and applied in that
+/// order (<see cref="JsonPatch.Apply"/>) they give the edited document.</summary>
+public sealed class JsonEdit(JsonElement root)
 {
     private readonly List<(PatchOperation Operation, int[] Position)> _operations = [];
     private List<(string Pointer, JsonNode? Old)>? _replaced;
 
-    public JsonPlace Root { get; } = new(root, "", []);
+    public JsonPlace Root { get; } = JsonPlace.Existing(root, "", []);
 
     /// <summary>The object at <c>parent[key]</c>; a new empty object when it is absent or not an object.</summary>
-    public JsonPlace Object(JsonPlace parent, string key) =>
-        parent.Object[key] is JsonObject existing ? parent.Child(existing, key, parent.Object.IndexOf(key)) : Put(parent, key, new JsonObject());
+    public JsonPlace Object(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Object) ?? Put(parent, key, new JsonObject());
 
     /// <summary>The array at <c>parent[key]</c>; a new empty array when it is absent or not an array.</summary>
-    public JsonPlace Array(JsonPlace parent, string key) =>
-        parent.Object[key] is JsonArray existing ? parent.Child(existing, key, parent.Object.IndexOf(key)) : Put(parent, key, new JsonArray());
+    public JsonPlace Array(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Array) ?? Put(parent, key, new JsonArray());
 
     /// <summary>Sets <c>parent[key]</c>; nothing is recorded when it already holds an equal value.</summary>
     public void Set(JsonPlace parent, string key, JsonNode value)
     {
-        if (parent.Object.TryGetPropertyValue(key, out var old) && JsonNode.DeepEquals(old, value)) return;
+        if (parent.Node is JsonObject added)
+        {
+            added[key] = value;
+            return;
+        }
+        if (parent.Element.TryGetProperty(key, out var old) && SameValue(old, value)) return;
         Put(parent, key, value);
     }
 
+    /// <summary>Whether <c>parent[key]</c> holds a value other than JSON null.</summary>
+    public static bool Has(JsonPlace parent, string key) => parent.Node is JsonObject added
+        ? added[key] is not null
+        : JsonElements.Field(parent.Element, key) is not null;
+
+    /// <summary>Whether the array holds an object whose <c>name</c> is <paramref name="name"/>.</summary>
+    public static bool HasNamed(JsonPlace array, string name)
+    {
+        if (array.Node is JsonArray added) return added.Any(item => JsonNodes.Str(JsonNodes.Field(item, "name")) == name);
+        foreach (var item in array.Element.EnumerateArray())
+        {
+            if (JsonElements.IsString(JsonElements.Field(item, "name"u8), name)) return true;
+        }
+        return false;
+    }
+
     /// <summary>Adds <paramref name="item"/> at the end of the array.</summary>
-    public void Append(JsonPlace array, JsonNode item) => Insert(array, array.Array.Count, item);
+    public void Append(JsonPlace array, JsonNode item)
+    {
+        if (array.Node is JsonArray added) added.Add(item);
+        else Insert(array, array.Element.GetArrayLength() + array.AddedCount, item);
+    }
 
     /// <summary>Inserts <paramref name="item"/> at <paramref name="index"/>, moving later elements up.</summary>
     public void Insert(JsonPlace array, int index, JsonNode item)
     {
-        array.Array.Insert(index, item);
-        Record(array.Child(item, index.ToString(CultureInfo.InvariantCulture), index), PatchOperation.Add);
+        if (array.Node is JsonArray added)
+        {
+            added.Insert(index, item);
+            return;
+        }
+        array.AddedCount++;
+        var token = index.ToString(CultureInfo.InvariantCulture);
+        _operations.Add((PatchOperation.Add(array.Pointer + "/" + token, item), [.. array.Position, index]));
     }
 
     /// <summary>The recorded operations in document order (the order <see cref="JsonPatch.Diff"/> uses; edits
-    /// of one array keep the order they were made in); each value is the node in the edited document, so
-    /// it shows that node's final content.</summary>
+    /// of one array keep the order they were made in); a value added as a new object or array shows what was
+    /// written into it afterwards.</summary>
     public List<PatchOperation> Operations()
     {
         // A handful of operations, mostly recorded in order already: an insertion sort, stable, so that edits at
@@ -71,7 +108,7 @@ public sealed class JsonEdit(JsonObject root)
         {
             var entry = _operations[i];
             var at = i;
-            while (at > 0 && DocumentOrder.Instance.Compare(sorted[at - 1].Position, entry.Position) > 0)
+            while (at > 0 && DocumentOrder.Compare(sorted[at - 1].Position, entry.Position) > 0)
             {
                 sorted[at] = sorted[at - 1];
                 at--;
@@ -86,31 +123,65 @@ public sealed class JsonEdit(JsonObject root)
     /// <summary>The values this edit replaced, by pointer, in the order replaced (what undoing the edit restores).</summary>
     public IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced => _replaced ?? [];
 
+    // The input's member of that kind, as a place; null when it is absent or of another kind.
+    private static JsonPlace? Member(JsonPlace parent, string key, JsonValueKind kind)
+    {
+        if (parent.Node is JsonObject added)
+            return added[key] is { } node && node.GetValueKind() == kind ? JsonPlace.Added(node) : null;
+        if (!parent.Element.TryGetProperty(key, out var value) || value.ValueKind != kind) return null;
+        return parent.Child(value, key, IndexOf(parent.Element, key));
+    }
+
     private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
     {
-        var existed = parent.Object.TryGetPropertyValue(key, out var old);
-        // The old node is detached by the assignment below, so it can be kept as it is.
-        if (existed && parent.Pointer is not null) (_replaced ??= []).Add((parent.Pointer + "/" + JsonPatch.EscapeToken(key), old));
-        parent.Object[key] = value;
-        // Properties are only added at the end and never removed, so this index is also the final one.
-        var place = parent.Child(value, key, parent.Object.IndexOf(key));
-        Record(place, existed ? PatchOperation.Replace : PatchOperation.Add);
-        // Whatever is written inside the new value goes out with it, not as operations of its own.
-        return new JsonPlace(value, null, []);
-    }
-
-    private void Record(JsonPlace place, Func<string, JsonNode?, PatchOperation> operation)
-    {
-        if (place.Pointer is not null) _operations.Add((operation(place.Pointer, place.Node), place.Position));
-    }
-
-    private sealed class DocumentOrder : IComparer<int[]>
-    {
-        public static readonly DocumentOrder Instance = new();
-
-        public int Compare(int[]? a, int[]? b)
+        if (parent.Node is JsonObject added)
         {
-            for (var i = 0; i < Math.Min(a!.Length, b!.Length); i++)
+            added[key] = value;
+            return JsonPlace.Added(value);
+        }
+        var pointer = parent.Pointer + "/" + JsonPatch.EscapeToken(key);
+        int index;
+        PatchOperation operation;
+        if (parent.Element.TryGetProperty(key, out var old))
+        {
+            // Replaced where it stands.
+            index = IndexOf(parent.Element, key);
+            (_replaced ??= []).Add((pointer, JsonElements.ToNode(old)));
+            operation = PatchOperation.Replace(pointer, value);
+        }
+        else
+        {
+            // A new property goes after the existing ones and those added before it.
+            index = parent.Element.GetPropertyCount() + parent.AddedCount++;
+            operation = PatchOperation.Add(pointer, value);
+        }
+        _operations.Add((operation, [.. parent.Position, index]));
+        // Whatever is written inside the new value goes out with it, not as operations of its own.
+        return JsonPlace.Added(value);
+    }
+
+    private static int IndexOf(JsonElement obj, string key)
+    {
+        var index = 0;
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (property.NameEquals(key)) return index;
+            index++;
+        }
+        return -1;
+    }
+
+    // A string (the annotations) is compared as text; anything else as JSON values.
+    private static bool SameValue(JsonElement old, JsonNode value) =>
+        value is JsonValue text && text.TryGetValue<string>(out var s)
+            ? old.ValueKind == JsonValueKind.String && old.ValueEquals(s)
+            : JsonNode.DeepEquals(JsonElements.ToNode(old), value);
+
+    private static class DocumentOrder
+    {
+        public static int Compare(int[] a, int[] b)
+        {
+            for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
             {
                 if (a[i] != b[i]) return a[i].CompareTo(b[i]);
             }

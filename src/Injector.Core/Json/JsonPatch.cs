@@ -135,6 +135,40 @@ public static class JsonPatch
         return node;
     }
 
+    /// <summary>Applies <paramref name="operations"/> (add, replace and remove, in order) to <paramref name="root"/>
+    /// in place, each value copied in. For patches this engine made: a path that does not lead into the document
+    /// throws <see cref="InvalidOperationException"/>, as it would be a fault of the engine's.</summary>
+    public static void Apply(JsonNode root, IEnumerable<PatchOperation> operations)
+    {
+        foreach (var op in operations)
+        {
+            var tokens = PointerTokens(op.Path);
+            if (tokens.Length == 0) throw new InvalidOperationException($"patch {op.Op} of the whole document is not supported");
+            var last = tokens[^1];
+            var value = op.Value?.DeepClone();
+            switch (Resolve(root, tokens.Take(tokens.Length - 1)))
+            {
+                case JsonObject parent when op.Op == "remove":
+                    parent.Remove(last);
+                    break;
+                case JsonObject parent:
+                    parent[last] = value;
+                    break;
+                case JsonArray list when last == "-" && op.Op == "add":
+                    list.Add(value);
+                    break;
+                case JsonArray list when int.TryParse(last, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) && index <= list.Count:
+                    if (op.Op == "add") list.Insert(index, value);
+                    else if (index == list.Count) throw new InvalidOperationException($"patch {op.Op} {op.Path}: no element {index}");
+                    else if (op.Op == "remove") list.RemoveAt(index);
+                    else list[index] = value;
+                    break;
+                default:
+                    throw new InvalidOperationException($"patch {op.Op} {op.Path}: the path does not lead into the document");
+            }
+        }
+    }
+
     /// <summary>The patch as a JSON array, as the API server expects it.</summary>
     public static byte[] Serialize(IReadOnlyList<PatchOperation> operations)
     {

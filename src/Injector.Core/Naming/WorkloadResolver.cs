@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Injector.Core.Json;
 
 namespace Injector.Core.Naming;
@@ -28,16 +28,16 @@ public static class WorkloadResolver
 
     /// <summary>Resolves the workload. Without <paramref name="lookup"/> (no Kubernetes API configured),
     /// a ReplicaSet without the pod-template-hash suffix and a Job stand for themselves.</summary>
-    public static async ValueTask<WorkloadName> ResolveAsync(JsonObject pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
+    public static async ValueTask<WorkloadName> ResolveAsync(JsonElement pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
     {
-        var metadata = pod["metadata"] as JsonObject;
+        var metadata = JsonElements.Object(pod, "metadata"u8);
         var owner = ControllerOf(metadata);
-        if (owner is null) return new WorkloadName(JsonNodes.Str(metadata?["name"]), "Pod");
+        if (owner is null) return new WorkloadName(JsonElements.Str(JsonElements.Field(metadata, "name"u8)), "Pod");
 
         switch (owner.Kind)
         {
             case "ReplicaSet":
-                var hash = JsonNodes.Str(JsonNodes.Field(metadata?["labels"], PodTemplateHashLabel));
+                var hash = JsonElements.Str(JsonElements.Field(JsonElements.Field(metadata, "labels"u8), PodTemplateHashLabel));
                 if (!string.IsNullOrEmpty(hash) && owner.Name.Length > hash.Length + 1 && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal))
                     return new WorkloadName(owner.Name[..^(hash.Length + 1)], "Deployment");
                 return await ParentOrSelfAsync(owner, @namespace, lookup, _ => true, cancellationToken);
@@ -64,13 +64,20 @@ public static class WorkloadResolver
     }
 
     /// <summary>The owner reference marked <c>controller: true</c>, else the first one.</summary>
-    public static OwnerReference? ControllerOf(JsonObject? metadata)
+    public static OwnerReference? ControllerOf(JsonElement? metadata)
     {
-        if (metadata?["ownerReferences"] is not JsonArray refs || refs.Count == 0) return null;
-        var chosen = refs.FirstOrDefault(r => JsonNodes.Bool(JsonNodes.Field(r, "controller")) == true) ?? refs[0];
-        var kind = JsonNodes.Str(JsonNodes.Field(chosen, "kind"));
-        var name = JsonNodes.Str(JsonNodes.Field(chosen, "name"));
+        if (JsonElements.Array(metadata, "ownerReferences"u8) is not { } refs || refs.GetArrayLength() == 0) return null;
+        JsonElement? chosen = null;
+        foreach (var reference in refs.EnumerateArray())
+        {
+            if (JsonElements.Bool(JsonElements.Field(reference, "controller"u8)) != true) continue;
+            chosen = reference;
+            break;
+        }
+        chosen ??= refs[0];
+        var kind = JsonElements.Str(JsonElements.Field(chosen, "kind"u8));
+        var name = JsonElements.Str(JsonElements.Field(chosen, "name"u8));
         if (string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(name)) return null;
-        return new OwnerReference(JsonNodes.Str(JsonNodes.Field(chosen, "apiVersion")) ?? "", kind, name);
+        return new OwnerReference(JsonElements.Str(JsonElements.Field(chosen, "apiVersion"u8)) ?? "", kind, name);
     }
 }

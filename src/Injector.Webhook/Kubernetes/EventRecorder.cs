@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Injector.Core.Admission;
@@ -60,7 +61,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     {
         if (Describe(request, decision) is null) return;
         // The request's pod lives only as long as the request; the Event needs just its owner references.
-        var kept = request with { Object = OwnerReferencesOnly(request.Object) };
+        var kept = request with { Pod = null, Object = OwnerReferencesOnly(request.Pod) };
         if (!_queue.Writer.TryWrite((kept, decision)))
         {
             metrics.RecordEvent("dropped");
@@ -184,9 +185,9 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         return reference;
     }
 
-    private static JsonObject? OwnerReferencesOnly(JsonObject? pod) =>
-        pod?["metadata"] is JsonObject metadata && metadata["ownerReferences"] is JsonArray references
-            ? new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = references.DeepClone() } }
+    private static JsonObject? OwnerReferencesOnly(JsonElement? pod) =>
+        JsonElements.Array(JsonElements.Object(pod, "metadata"u8), "ownerReferences"u8) is { } references
+            ? new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = JsonElements.ToNode(references) } }
             : null;
 
     private static string? DefaultApiVersion(string kind) => kind switch

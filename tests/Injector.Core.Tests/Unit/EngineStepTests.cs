@@ -14,11 +14,11 @@ public class EngineStepTests
         var pod = TestPods.Web(("appmesh.k8s.aws/ports", "8080"));
         var context = new PodContext("shop", NamespaceAnnotations: new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh" });
 
-        Assert.True(SelectionGate.TrySelect(pod, context, injectDefault: true, out var selected, out var refusal));
+        Assert.True(SelectionGate.TrySelect(TestPods.Parsed(pod), context, injectDefault: true, out var selected, out var refusal));
 
         Assert.Null(refusal);
-        Assert.Same(pod["spec"], selected.Spec);
-        Assert.Same(pod["metadata"], selected.Metadata);
+        Assert.Equal(pod["spec"]!.ToJsonString(), selected.Spec.GetRawText());
+        Assert.Equal(pod["metadata"]!.ToJsonString(), selected.Metadata?.GetRawText());
         Assert.True(selected.Annotations.TryGet("appmesh.k8s.aws/ports", out var ports, out var portsSource));
         Assert.Equal(("8080", AnnotationSource.Pod), (ports, portsSource));
         Assert.True(selected.Annotations.TryGet("appmesh.k8s.aws/mesh", out var mesh, out var meshSource));
@@ -31,11 +31,11 @@ public class EngineStepTests
         var pod = TestPods.Web();
         pod["spec"]!["hostNetwork"] = true;
 
-        Assert.False(SelectionGate.TrySelect(pod, new PodContext("shop"), injectDefault: true, out var selected, out var refusal));
+        Assert.False(SelectionGate.TrySelect(TestPods.Parsed(pod), new PodContext("shop"), injectDefault: true, out var selected, out var refusal));
 
         Assert.Equal((InjectionOutcome.Skipped, Reasons.HostNetwork), (refusal.Outcome, refusal.Reason));
         Assert.Equal("the pod uses the host network; redirecting its traffic would capture the node's", refusal.Message);
-        Assert.Null(selected.Spec);
+        Assert.Equal(default, selected);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public class EngineStepTests
         pod["metadata"]!["labels"] = new JsonObject { ["eks.amazonaws.com/fargate-profile"] = "fp" };
         var settings = TestPods.Settings with { SidecarMemoryLimits = "128Mi", SidecarMode = SidecarMode.Auto };
         var context = new PodContext("shop", WorkloadName: "web-v1", NativeSidecarsSupported: true);
-        Assert.True(SelectionGate.TrySelect(pod, context, settings.InjectDefault, out var selected, out _));
+        Assert.True(SelectionGate.TrySelect(TestPods.Parsed(pod), context, settings.InjectDefault, out var selected, out _));
 
         Assert.True(InjectionPlan.TryResolve(settings, selected, context, out var plan, out var refusal));
 
@@ -68,7 +68,7 @@ public class EngineStepTests
             ("appmesh.k8s.aws/volumeMounts", "certs:/etc/certs/"));
         var settings = TestPods.Settings with { SidecarCpuLimits = "100m" };
         var context = new PodContext("shop");
-        Assert.True(SelectionGate.TrySelect(pod, context, settings.InjectDefault, out var selected, out _));
+        Assert.True(SelectionGate.TrySelect(TestPods.Parsed(pod), context, settings.InjectDefault, out var selected, out _));
 
         Assert.False(InjectionPlan.TryResolve(settings, selected, context, out var plan, out var refusal));
 
@@ -92,7 +92,7 @@ public class EngineStepTests
               {"name":"d","ports":[{"containerPort":7070}]}]}
             """)!.AsObject();
 
-        Assert.Equal("8080,9090,7070", InjectionPlan.ContainerPorts(spec));
-        Assert.Equal("", InjectionPlan.ContainerPorts(new JsonObject()));
+        Assert.Equal("8080,9090,7070", InjectionPlan.ContainerPorts(TestPods.Parsed(spec)));
+        Assert.Equal("", InjectionPlan.ContainerPorts(TestPods.Parsed(new JsonObject())));
     }
 }

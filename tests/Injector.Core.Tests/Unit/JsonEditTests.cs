@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
 
@@ -5,27 +6,36 @@ namespace Injector.Tests.Unit;
 
 public class JsonEditTests
 {
-    private static JsonObject Doc(string json) => JsonNode.Parse(json)!.AsObject();
+    private static JsonElement Doc(string json) => JsonDocument.Parse(json).RootElement;
+
+    // The edit changes nothing it reads: its patch, applied to the input, is the edited document.
+    private static string Applied(string json, JsonEdit edit)
+    {
+        var doc = JsonNode.Parse(json)!;
+        JsonPatch.Apply(doc, edit.Operations());
+        return doc.ToJsonString();
+    }
 
     [Fact]
     public void Writes_inside_an_added_object_go_out_in_the_operation_that_added_it()
     {
-        var doc = Doc("""{"spec":{"containers":[]}}""");
-        var edit = new JsonEdit(doc);
+        const string Input = """{"spec":{"containers":[]}}""";
+        var edit = new JsonEdit(Doc(Input));
 
         var spec = edit.Object(edit.Root, "spec");
         var securityContext = edit.Object(spec, "securityContext");
         edit.Set(securityContext, "fsGroup", 1337);
 
         Assert.Equal("""[{"op":"add","path":"/spec/securityContext","value":{"fsGroup":1337}}]""", JsonPatch.ToJson(edit.Operations()));
-        Assert.Equal("""{"spec":{"containers":[],"securityContext":{"fsGroup":1337}}}""", doc.ToJsonString());
+        Assert.Equal("""{"spec":{"containers":[],"securityContext":{"fsGroup":1337}}}""", Applied(Input, edit));
+        Assert.Empty(edit.Replaced);
     }
 
     [Fact]
     public void A_null_or_wrongly_typed_member_is_replaced_and_an_equal_value_is_not_touched()
     {
-        var doc = Doc("""{"metadata":{"annotations":{"a":"1","b":"2"}},"spec":{"initContainers":null,"volumes":"x"}}""");
-        var edit = new JsonEdit(doc);
+        const string Input = """{"metadata":{"annotations":{"a":"1","b":"2"}},"spec":{"initContainers":null,"volumes":"x","securityContext":{"fsGroup":1337}}}""";
+        var edit = new JsonEdit(Doc(Input));
 
         var annotations = edit.Object(edit.Object(edit.Root, "metadata"), "annotations");
         edit.Set(annotations, "a", "1");
@@ -33,35 +43,59 @@ public class JsonEditTests
         var spec = edit.Object(edit.Root, "spec");
         edit.Append(edit.Array(spec, "initContainers"), new JsonObject { ["name"] = "proxyinit" });
         edit.Append(edit.Array(spec, "volumes"), new JsonObject { ["name"] = "v" });
+        edit.Set(edit.Object(spec, "securityContext"), "fsGroup", 1337);
 
         Assert.Equal(
             """[{"op":"replace","path":"/metadata/annotations/b","value":"3"},""" +
             """{"op":"replace","path":"/spec/initContainers","value":[{"name":"proxyinit"}]},""" +
             """{"op":"replace","path":"/spec/volumes","value":[{"name":"v"}]}]""",
             JsonPatch.ToJson(edit.Operations()));
+        Assert.Equal(
+            ["/metadata/annotations/b=\"2\"", "/spec/initContainers=null", "/spec/volumes=\"x\""],
+            edit.Replaced.Select(r => $"{r.Pointer}={r.Old?.ToJsonString() ?? "null"}"));
     }
 
     [Fact]
     public void Operations_come_out_in_document_order_whatever_order_the_edits_were_made_in()
     {
-        var doc = Doc("""{"metadata":{"annotations":{"z":"0"}},"spec":{"containers":[{"name":"app"}],"initContainers":[{"name":"init"}]}}""");
-        var edit = new JsonEdit(doc);
+        const string Input = """{"metadata":{"annotations":{"z":"0"}},"spec":{"containers":[{"name":"app"}],"initContainers":[{"name":"init"}]}}""";
+        var edit = new JsonEdit(Doc(Input));
 
         var spec = edit.Object(edit.Root, "spec");
         var init = edit.Array(spec, "initContainers");
         edit.Insert(init, 0, new JsonObject { ["name"] = "first" });
         edit.Insert(init, 1, new JsonObject { ["name"] = "second" });
-        edit.Append(edit.Array(spec, "containers"), new JsonObject { ["name"] = "envoy" });
+        var containers = edit.Array(spec, "containers");
+        edit.Append(containers, new JsonObject { ["name"] = "envoy" });
+        edit.Append(containers, new JsonObject { ["name"] = "xray" });
         var annotations = edit.Object(edit.Object(edit.Root, "metadata"), "annotations");
         edit.Set(annotations, "a/b~c", "1");
+        edit.Set(edit.Object(edit.Root, "metadata"), "labels", new JsonObject { ["app"] = "web" });
 
         Assert.Equal(
             """[{"op":"add","path":"/metadata/annotations/a~1b~0c","value":"1"},""" +
+            """{"op":"add","path":"/metadata/labels","value":{"app":"web"}},""" +
             """{"op":"add","path":"/spec/containers/1","value":{"name":"envoy"}},""" +
+            """{"op":"add","path":"/spec/containers/2","value":{"name":"xray"}},""" +
             """{"op":"add","path":"/spec/initContainers/0","value":{"name":"first"}},""" +
             """{"op":"add","path":"/spec/initContainers/1","value":{"name":"second"}}]""",
             JsonPatch.ToJson(edit.Operations()));
-        Assert.Equal(JsonPatch.ToJson(JsonPatch.Diff(Doc("""{"metadata":{"annotations":{"z":"0"}},"spec":{"containers":[{"name":"app"}],"initContainers":[{"name":"init"}]}}"""), doc)),
-            JsonPatch.ToJson(edit.Operations()));
+        var edited = Applied(Input, edit);
+        Assert.Equal(JsonPatch.ToJson(JsonPatch.Diff(JsonNode.Parse(Input), JsonNode.Parse(edited))), JsonPatch.ToJson(edit.Operations()));
+        Assert.Equal(
+            """{"metadata":{"annotations":{"z":"0","a/b~c":"1"},"labels":{"app":"web"}},"spec":""" +
+            """{"containers":[{"name":"app"},{"name":"envoy"},{"name":"xray"}],"initContainers":[{"name":"first"},{"name":"second"},{"name":"init"}]}}""",
+            edited);
+    }
+
+    [Fact]
+    public void Applying_a_patch_whose_path_does_not_lead_into_the_document_throws()
+    {
+        var doc = JsonNode.Parse("""{"spec":{"containers":[]}}""")!;
+
+        var error = Assert.Throws<InvalidOperationException>(() => JsonPatch.Apply(doc, [PatchOperation.Add("/spec/volumes/0", new JsonObject())]));
+
+        Assert.Equal("patch add /spec/volumes/0: the path does not lead into the document", error.Message);
+        Assert.Equal("""{"spec":{"containers":[]}}""", doc.ToJsonString());
     }
 }

@@ -153,7 +153,7 @@ public class SelectionTests
             {"metadata":{"name":"db.primary-0","ownerReferences":[{"apiVersion":"apps/v1","kind":"StatefulSet","name":"db.primary","controller":true}]},
              "spec":{"containers":[{"name":"db","image":"postgres:16"}]}}
             """);
-        var workload = await WorkloadResolver.ResolveAsync(pod, "data", lookup: null, CancellationToken.None);
+        var workload = await WorkloadResolver.ResolveAsync(TestPods.Parsed(pod), "data", lookup: null, CancellationToken.None);
 
         var result = TestPods.Inject(pod, context: new PodContext("data", workload.Name));
 

@@ -13,6 +13,9 @@ internal static class TestPods
     /// <summary>The defaults with the two required settings.</summary>
     public static InjectorSettings Settings { get; } = new() { MeshName = "demo", Region = "us-west-2" };
 
+    /// <summary>The pod as the engine reads it (parsed); the document is left to the garbage collector.</summary>
+    public static System.Text.Json.JsonElement Parsed(JsonObject pod) => JsonElements.Parse(pod).RootElement;
+
     /// <summary>Pod <c>web</c> with one container listening on 8080 and the given annotations.</summary>
     public static JsonObject Web(params (string Key, string Value)[] annotations)
     {

@@ -31,7 +31,7 @@ public class WorkloadNameTests
     }
 
     private static ValueTask<WorkloadName> Resolve(JsonObject pod, IOwnerLookup? lookup) =>
-        WorkloadResolver.ResolveAsync(pod, "shop", lookup, CancellationToken.None);
+        WorkloadResolver.ResolveAsync(TestPods.Parsed(pod), "shop", lookup, CancellationToken.None);
 
     [Fact]
     public async Task A_ReplicaSet_with_the_pod_template_hash_suffix_gives_the_Deployment_without_a_lookup()

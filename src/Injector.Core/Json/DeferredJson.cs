@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Injector.Core.Json;
+
+/// <summary>A JSON value written by a function at the moment its document is written out: a node that holds
+/// neither nodes nor text. For values the caller only copies into output (the sidecars the webhook puts into
+/// its patch): parsing the rendered containers into nodes and writing them out again was a tenth of the
+/// webhook's CPU per review, and keeping them as text a copy of each (docs/performance.md). Reading inside such
+/// a node is not supported: it is a <see cref="JsonValue"/>, not an object.</summary>
+public static class DeferredJson
+{
+    private static readonly JsonTypeInfo<Writer> TypeInfo = JsonMetadataServices.CreateValueInfo<Writer>(
+        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new WriterConverter());
+
+    /// <summary>A node whose value is what <paramref name="write"/> writes (one complete JSON value, the same each
+    /// time it is called).</summary>
+    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Writer(write), TypeInfo)!;
+
+    /// <summary>A node whose value is the JSON string of <paramref name="utf8"/> (copied): a string written out as
+    /// UTF-8, never held as UTF-16.</summary>
+    public static JsonNode String(ReadOnlySpan<byte> utf8)
+    {
+        var text = utf8.ToArray();
+        return Node(writer => writer.WriteStringValue(text));
+    }
+
+    private sealed record Writer(Action<Utf8JsonWriter> Write);
+
+    private sealed class WriterConverter : JsonConverter<Writer>
+    {
+        public override Writer Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("a deferred JSON value is written only");
+
+        public override void Write(Utf8JsonWriter writer, Writer value, JsonSerializerOptions options) => value.Write(writer);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Injector.Core.Json;
+
+namespace Injector.Tests.Unit;
+
+/// <summary>The engine reads the pod through these: a value of the wrong kind, or JSON null, reads as absent,
+/// as <see cref="JsonNodes"/> reads nodes.</summary>
+public class JsonElementsTests
+{
+    private static readonly JsonElement Pod = JsonDocument.Parse("""
+        {"metadata":{"name":"web","labels":null,"annotations":{"a":"1","b":2}},
+         "spec":{"containers":[{"name":"app","ports":[{"containerPort":8080},{"containerPort":80.5},{"containerPort":"x"}]}],
+                 "volumes":"not a list","hostNetwork":true,"dnsPolicy":false}}
+        """).RootElement;
+
+    [Fact]
+    public void Fields_of_the_wrong_kind_or_null_read_as_absent()
+    {
+        var metadata = JsonElements.Object(Pod, "metadata"u8);
+        Assert.Equal("web", JsonElements.Str(JsonElements.Field(metadata, "name"u8)));
+        Assert.Null(JsonElements.Field(metadata, "labels"u8));
+        Assert.Null(JsonElements.Field(metadata, "missing"));
+        Assert.Null(JsonElements.Field(JsonElements.Field(metadata, "name"u8), "x"u8)); // a string has no fields
+        Assert.Null(JsonElements.Object(Pod, "spec"u8) is { } spec ? JsonElements.Array(spec, "volumes"u8) : throw new InvalidOperationException());
+        Assert.Empty(JsonElements.Items(JsonElements.Object(Pod, "spec"u8), "volumes"));
+        Assert.Empty(JsonElements.Items(null, "containers"u8));
+    }
+
+    [Fact]
+    public void Scalars_are_read_only_from_their_own_kind()
+    {
+        var spec = JsonElements.Object(Pod, "spec"u8);
+        var ports = JsonElements.Items(JsonElements.Items(spec, "containers"u8).First(), "ports"u8)
+            .Select(p => JsonElements.Int(JsonElements.Field(p, "containerPort"u8))).ToList();
+        Assert.Equal([8080, null, null], ports);
+        Assert.Equal(true, JsonElements.Bool(JsonElements.Field(spec, "hostNetwork"u8)));
+        Assert.Equal(false, JsonElements.Bool(JsonElements.Field(spec, "dnsPolicy"u8)));
+        Assert.Null(JsonElements.Bool(JsonElements.Field(spec, "volumes"u8)));
+        Assert.True(JsonElements.IsString(JsonElements.Field(JsonElements.Object(Pod, "metadata"u8), "name"u8), "web"));
+        Assert.False(JsonElements.IsString(JsonElements.Field(spec, "hostNetwork"u8), "true"));
+    }
+
+    [Fact]
+    public void String_maps_are_read_strictly_and_absent_reads_as_empty()
+    {
+        var metadata = JsonElements.Object(Pod, "metadata"u8);
+        Assert.False(JsonElements.TryReadStringMap(JsonElements.Field(metadata, "annotations"u8), out _));
+        Assert.True(JsonElements.TryReadStringMap(JsonElements.Field(metadata, "labels"u8), out var none));
+        Assert.Empty(none);
+        Assert.False(JsonElements.TryReadStringMap(JsonElements.Field(metadata, "name"u8), out _));
+        Assert.True(JsonElements.TryReadStringMap(JsonDocument.Parse("""{"x":"1","y":""}""").RootElement, out var map));
+        Assert.Equal(new Dictionary<string, string> { ["x"] = "1", ["y"] = "" }, map);
+    }
+
+    [Fact]
+    public void Nodes_parse_to_the_same_json_and_elements_copy_back_to_nodes()
+    {
+        var node = JsonNode.Parse("""{"a":[1,"two",null],"b":{"c":true}}""")!;
+        using var parsed = JsonElements.Parse(node);
+        Assert.Equal(node.ToJsonString(), parsed.RootElement.GetRawText());
+        Assert.Equal("""[1,"two",null]""", JsonElements.ToNode(parsed.RootElement.GetProperty("a"))!.ToJsonString());
+        Assert.Null(JsonElements.ToNode(parsed.RootElement.GetProperty("a")[2]));
+    }
+}
+
+public class DeferredJsonTests
+{
+    [Fact]
+    public void A_deferred_value_is_written_by_its_function_each_time_its_document_is_written()
+    {
+        var calls = 0;
+        var patch = new JsonArray(new JsonObject
+        {
+            ["value"] = DeferredJson.Node(w =>
+            {
+                calls++;
+                w.WriteStartObject();
+                w.WriteString("name", "envoy");
+                w.WriteEndObject();
+            }),
+            ["status"] = DeferredJson.String("{\"a\":\"<b>\"}"u8),
+        });
+
+        Assert.Equal("""[{"value":{"name":"envoy"},"status":"{\u0022a\u0022:\u0022\u003Cb\u003E\u0022}"}]""", patch.ToJsonString());
+        Assert.Equal(1, calls);
+        // A copy (JsonPatch.Apply copies each value in) is made by writing the value once more: it holds the JSON.
+        var copy = patch.DeepClone();
+        Assert.Equal(2, calls);
+        Assert.Equal(patch.ToJsonString(), copy.ToJsonString());
+        Assert.Equal(3, calls);
+        Assert.Throws<InvalidOperationException>(() => patch[0]!["value"]!.GetValue<string>());
+    }
+}
