@@ -121,10 +121,10 @@ public sealed class InjectionPlan
         plan = null;
         var overrides = PodOverrides.Parse(pod.Annotations);
         // The warnings so far, for a refusal (a resolved plan keeps its own list).
-        List<string> Warnings() => [.. pod.Warnings ?? [], .. overrides.Warnings];
+        List<string> WarningsSoFar() => [.. pod.Warnings ?? [], .. overrides.Warnings];
         if (overrides.Errors.Count > 0)
         {
-            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), Warnings());
+            refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", overrides.Errors), WarningsSoFar());
             return false;
         }
 
@@ -136,7 +136,7 @@ public sealed class InjectionPlan
         {
             if (string.IsNullOrEmpty(workload))
             {
-                refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", Warnings());
+                refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", WarningsSoFar());
                 return false;
             }
             virtualNode = $"{workload}-{context.Namespace}";

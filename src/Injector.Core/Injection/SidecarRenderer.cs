@@ -86,28 +86,16 @@ internal static class SidecarRenderer
             // it is ready; the kubelet starts the next container only when this hook returns. The controller
             // gates on `envoy --version` >= 1.22.2.1; the agent ships from that version, so this checks for it.
             w.WriteStartObject("postStart"u8);
-            w.WriteStartObject("exec"u8);
-            w.WriteStartArray("command"u8);
-            w.WriteStringValue("sh"u8);
-            w.WriteStringValue("-c"u8);
             Span<byte> hook = stackalloc byte[512];
             var written = Utf8.TryWrite(hook, CultureInfo.InvariantCulture,
                 $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi",
                 out var length);
-            w.WriteStringValue(Written(written, hook, length));
-            w.WriteEndArray();
-            w.WriteEndObject();
+            WriteShell(w, Written(written, hook, length));
             w.WriteEndObject();
         }
         w.WriteStartObject("preStop"u8);
-        w.WriteStartObject("exec"u8);
-        w.WriteStartArray("command"u8);
-        w.WriteStringValue("sh"u8);
-        w.WriteStringValue("-c"u8);
         Span<byte> sleep = stackalloc byte[32];
-        w.WriteStringValue(Written(Utf8.TryWrite(sleep, CultureInfo.InvariantCulture, $"sleep {s.PrestopDelay}", out var sleepLength), sleep, sleepLength));
-        w.WriteEndArray();
-        w.WriteEndObject();
+        WriteShell(w, Written(Utf8.TryWrite(sleep, CultureInfo.InvariantCulture, $"sleep {s.PrestopDelay}", out var sleepLength), sleep, sleepLength));
         w.WriteEndObject();
         w.WriteEndObject();
         var sdsVolume = plan.SdsVolumeName;
@@ -321,18 +309,24 @@ internal static class SidecarRenderer
     private static void WriteLiveProbe(Utf8JsonWriter w, int adminPort, string name, int initialDelay, int period, int failureThreshold)
     {
         w.WriteStartObject(name);
-        w.WriteStartObject("exec"u8);
-        w.WriteStartArray("command"u8);
-        w.WriteStringValue("sh"u8);
-        w.WriteStringValue("-c"u8);
         Span<byte> probe = stackalloc byte[96];
-        w.WriteStringValue(Written(Utf8.TryWrite(probe, CultureInfo.InvariantCulture, $"curl -s http://localhost:{adminPort}/server_info | grep state | grep -q LIVE", out var length), probe, length));
-        w.WriteEndArray();
-        w.WriteEndObject();
+        WriteShell(w, Written(Utf8.TryWrite(probe, CultureInfo.InvariantCulture, $"curl -s http://localhost:{adminPort}/server_info | grep state | grep -q LIVE", out var length), probe, length));
         w.WriteNumber("initialDelaySeconds"u8, initialDelay);
         w.WriteNumber("timeoutSeconds"u8, 1);
         w.WriteNumber("periodSeconds"u8, period);
         w.WriteNumber("failureThreshold"u8, failureThreshold);
+        w.WriteEndObject();
+    }
+
+    /// <summary><c>"exec": {"command": ["sh", "-c", command]}</c>: a hook's or a probe's shell command.</summary>
+    private static void WriteShell(Utf8JsonWriter w, ReadOnlySpan<byte> command)
+    {
+        w.WriteStartObject("exec"u8);
+        w.WriteStartArray("command"u8);
+        w.WriteStringValue("sh"u8);
+        w.WriteStringValue("-c"u8);
+        w.WriteStringValue(command);
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 
