@@ -38,8 +38,9 @@ public class InjectionBenchmarks : IDisposable
         _handler = new AdmissionHandler(_injector);
         _review = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", Pod == "large" ? "review-large.json" : "review-productpage-v1.json"));
         var request = AdmissionReview.ParseRequest(_review);
-        _pod = request.Object!;
-        _parsed = JsonDocument.Parse(_pod.ToJsonString());
+        var pod = request.Pod!.Value.GetRawText();
+        _parsed = JsonDocument.Parse(pod);
+        _pod = JsonNode.Parse(pod)!.AsObject();
         _context = new PodContext(request.Namespace, Pod == "large" ? "large-v1" : "productpage-v1");
         foreach (var check in (ReadOnlySpan<InjectionResult>)[_injector.Inject(_parsed.RootElement, _context), InjectCopy()])
         {

@@ -80,8 +80,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             KubernetesVersion = _cluster.KubernetesVersion,
             WorkloadKind = workload.Kind,
         };
-        // Only the patch is needed: the pod is read as parsed, and the added containers are kept as the JSON text they
-        // are written into the answer as.
+        // Only the patch is needed: the pod is read as parsed, and the added containers are written when the answer is.
         var result = Injector.Inject(pod, context, writeOnly: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Injector.Core.Json;
 
 namespace Injector.Core.Admission;
@@ -24,19 +23,10 @@ public sealed record AdmissionRequest
     public string? Name { get; init; }
     public string Namespace { get; init; } = "";
     public string Operation { get; init; } = "";
-    /// <summary>The pod as parsed; <see cref="AdmissionHandler"/> reads it without making nodes of it. From
-    /// <see cref="AdmissionReview.ParseBorrowed"/> it is valid only as long as the document it was read from.</summary>
+    /// <summary>The pod (<c>request.object</c>) as parsed; <see cref="AdmissionHandler"/> reads it without making
+    /// nodes of it. From <see cref="AdmissionReview.ParseBorrowed"/> it is valid only as long as the document it was
+    /// read from: a caller that keeps the request longer keeps what it needs of the pod, not this.</summary>
     public JsonElement? Pod { get; init; }
-
-    /// <summary>The pod as nodes, made from <see cref="Pod"/> when first asked for (or given); for a caller that
-    /// edits the pod. Only the pod as parsed is answered for: <see cref="AdmissionHandler"/> reads <see cref="Pod"/>.</summary>
-    public JsonObject? Object
-    {
-        get => _object ??= Pod is { } pod ? JsonObject.Create(pod) : null;
-        init => _object = value;
-    }
-
-    private JsonObject? _object;
     public bool DryRun { get; init; }
 
     public bool IsPod => Group.Length == 0 && Resource == "pods" && string.IsNullOrEmpty(SubResource);

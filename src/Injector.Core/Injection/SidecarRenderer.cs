@@ -10,9 +10,10 @@ using Injector.Core.Settings;
 namespace Injector.Core.Injection;
 
 /// <summary>Writes the containers a plan adds (<c>proxyinit</c>, <c>envoy</c>, <c>xray-daemon</c>) and the
-/// status annotation. The containers are written as JSON into a reused per-thread buffer and read back as
-/// nodes that stay unparsed until someone looks inside: a review only copies them into its patch, and
-/// building them property by property cost a quarter of the engine's time and garbage (docs/performance.md).</summary>
+/// status annotation, with a <see cref="Utf8JsonWriter"/> rather than property by property (that cost a quarter
+/// of the engine's time and garbage, docs/performance.md). For the webhook, which only writes them into its
+/// answer, they are written there when the answer is (<see cref="DeferredJson"/>); for the command-line tool
+/// into a reused per-thread buffer and read back as nodes.</summary>
 internal static class SidecarRenderer
 {
     private static readonly string ProxyUidText = PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture);
@@ -22,7 +23,7 @@ internal static class SidecarRenderer
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    public static JsonNode ProxyInit(InjectionPlan plan, bool asText = false) => Container(w => WriteProxyInit(w, plan), asText);
+    public static JsonNode ProxyInit(InjectionPlan plan, bool deferred = false) => Container(w => WriteProxyInit(w, plan), deferred);
 
     private static void WriteProxyInit(Utf8JsonWriter w, InjectionPlan plan)
     {
@@ -59,11 +60,11 @@ internal static class SidecarRenderer
 
     /// <summary>Envoy; a <c>sidecarEnv</c> entry that would replace one of the injector's variables is
     /// dropped with a warning in <see cref="InjectionPlan.Warnings"/>.</summary>
-    public static JsonNode Envoy(InjectionPlan plan, bool asText = false)
+    public static JsonNode Envoy(InjectionPlan plan, bool deferred = false)
     {
         // The variables are chosen now, so that their warnings are the plan's before anything is written.
         var env = EnvoyEnvironment(plan);
-        return Container(w => WriteEnvoy(w, plan, env), asText);
+        return Container(w => WriteEnvoy(w, plan, env), deferred);
     }
 
     private static void WriteEnvoy(Utf8JsonWriter w, InjectionPlan plan, List<EnvVar> env)
@@ -129,7 +130,7 @@ internal static class SidecarRenderer
         w.WriteEndObject();
     }
 
-    public static JsonNode Xray(InjectionPlan plan, bool asText = false) => Container(w => WriteXray(w, plan), asText);
+    public static JsonNode Xray(InjectionPlan plan, bool deferred = false) => Container(w => WriteXray(w, plan), deferred);
 
     private static void WriteXray(Utf8JsonWriter w, InjectionPlan plan)
     {
@@ -424,12 +425,12 @@ internal static class SidecarRenderer
         return t_buffer!.WrittenSpan;
     }
 
-    /// <summary>A container as nodes, or (<paramref name="asText"/>) as a value that <paramref name="write"/>s it when
+    /// <summary>A container as nodes, or (<paramref name="deferred"/>) as a value that <paramref name="write"/>s it when
     /// the patch is written out, for a caller that only writes it (<see cref="DeferredJson"/>): the webhook's
     /// containers go straight into its answer, never held as nodes or as text of their own.</summary>
-    private static JsonNode Container(Action<Utf8JsonWriter> write, bool asText)
+    private static JsonNode Container(Action<Utf8JsonWriter> write, bool deferred)
     {
-        if (asText) return DeferredJson.Node(write);
+        if (deferred) return DeferredJson.Node(write);
         var writer = BeginWriter();
         write(writer);
         return JsonNode.Parse(Flushed(writer))!.AsObject();

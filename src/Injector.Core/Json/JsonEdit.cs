@@ -25,6 +25,25 @@ public sealed class JsonPlace
     /// <summary>Properties (or elements) this edit added to the input's value here.</summary>
     internal int AddedCount { get; set; }
 
+    // The members of this input object already asked for or added, so that asking again gives the same place (its
+    // count of what was added, and what was written into a new one), not a second one. A handful per object.
+    private List<(string Key, JsonPlace Place)>? _members;
+
+    internal JsonPlace? Known(string key)
+    {
+        foreach (var (known, place) in _members ?? [])
+        {
+            if (known == key) return place;
+        }
+        return null;
+    }
+
+    internal JsonPlace Remember(string key, JsonPlace place)
+    {
+        (_members ??= []).Add((key, place));
+        return place;
+    }
+
     /// <summary>The place of <c>this[token]</c>, at <paramref name="index"/> in document order.</summary>
     internal JsonPlace Child(JsonElement element, string token, int index) =>
         Existing(element, Pointer + "/" + JsonPatch.EscapeToken(token), [.. Position, index]);
@@ -128,9 +147,12 @@ public sealed class JsonEdit(JsonElement root)
     {
         if (parent.Node is JsonObject added)
             return added[key] is { } node && node.GetValueKind() == kind ? JsonPlace.Added(node) : null;
+        if (parent.Known(key) is { } known) return Kind(known) == kind ? known : null;
         if (!parent.Element.TryGetProperty(key, out var value) || value.ValueKind != kind) return null;
-        return parent.Child(value, key, IndexOf(parent.Element, key));
+        return parent.Remember(key, parent.Child(value, key, IndexOf(parent.Element, key)));
     }
+
+    private static JsonValueKind Kind(JsonPlace place) => place.Node?.GetValueKind() ?? place.Element.ValueKind;
 
     private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
     {
@@ -157,7 +179,7 @@ public sealed class JsonEdit(JsonElement root)
         }
         _operations.Add((operation, [.. parent.Position, index]));
         // Whatever is written inside the new value goes out with it, not as operations of its own.
-        return JsonPlace.Added(value);
+        return value is JsonObject or JsonArray ? parent.Remember(key, JsonPlace.Added(value)) : JsonPlace.Added(value);
     }
 
     private static int IndexOf(JsonElement obj, string key)

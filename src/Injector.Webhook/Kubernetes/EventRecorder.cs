@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Injector.Core.Admission;
@@ -27,8 +26,8 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     private const int MaxAggregated = 1024;
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly Channel<(AdmissionRequest Request, AdmissionDecision Decision)> _queue =
-        Channel.CreateBounded<(AdmissionRequest, AdmissionDecision)>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    private readonly Channel<(AdmissionRequest Request, AdmissionDecision Decision, JsonArray? Owners)> _queue =
+        Channel.CreateBounded<(AdmissionRequest, AdmissionDecision, JsonArray?)>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
     private readonly ConcurrentDictionary<string, (string Name, int Count, DateTimeOffset First)> _recent = new(StringComparer.Ordinal);
 
     /// <summary>Which Event a decision gives, or null for none: dry runs have no side effects, requests
@@ -61,8 +60,10 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     {
         if (Describe(request, decision) is null) return;
         // The request's pod lives only as long as the request; the Event needs just its owner references.
-        var kept = request with { Pod = null, Object = OwnerReferencesOnly(request.Pod) };
-        if (!_queue.Writer.TryWrite((kept, decision)))
+        var owners = JsonElements.Array(JsonElements.Object(request.Pod, "metadata"u8), "ownerReferences"u8) is { } references
+            ? JsonElements.ToNode(references) as JsonArray
+            : null;
+        if (!_queue.Writer.TryWrite((request with { Pod = null }, decision, owners)))
         {
             metrics.RecordEvent("dropped");
             WebhookLog.EventDropped(logger, QueueCapacity, decision.OwnerKind, request.Namespace, decision.OwnerName);
@@ -73,12 +74,12 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
     {
         try
         {
-            await foreach (var (request, decision) in _queue.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var (request, decision, owners) in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 try
                 {
-                    await RecordAsync(request, decision, Describe(request, decision)!.Value, stoppingToken);
-                    if (DescribeWarnings(request, decision) is { } warning) await RecordAsync(request, decision, warning, stoppingToken);
+                    await RecordAsync(request, decision, owners, Describe(request, decision)!.Value, stoppingToken);
+                    if (DescribeWarnings(request, decision) is { } warning) await RecordAsync(request, decision, owners, warning, stoppingToken);
                 }
                 catch (KubernetesApiException ex)
                 {
@@ -92,11 +93,11 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         }
     }
 
-    private async Task RecordAsync(AdmissionRequest request, AdmissionDecision decision, (string Type, string Reason, string Message) @event, CancellationToken stoppingToken)
+    private async Task RecordAsync(AdmissionRequest request, AdmissionDecision decision, JsonArray? owners, (string Type, string Reason, string Message) @event, CancellationToken stoppingToken)
     {
         var (type, reason, message) = @event;
         var ns = request.Namespace;
-        var involved = await InvolvedObjectAsync(request, decision, stoppingToken);
+        var involved = await InvolvedObjectAsync(request, decision, owners, stoppingToken);
         var now = _time.GetUtcNow();
         var key = string.Join('\0', ns, involved.Kind, involved.Name, involved.Uid, type, reason, message);
 
@@ -142,11 +143,11 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
 
     /// <summary>The owner as an object reference with its uid (which <c>kubectl describe</c> matches on):
     /// from the pod's own owner references, else from an earlier API answer, else one GET (cached).</summary>
-    private async Task<V1ObjectReference> InvolvedObjectAsync(AdmissionRequest request, AdmissionDecision decision, CancellationToken stoppingToken)
+    private async Task<V1ObjectReference> InvolvedObjectAsync(AdmissionRequest request, AdmissionDecision decision, JsonArray? owners, CancellationToken stoppingToken)
     {
         var (ns, kind, name) = (request.Namespace, decision.OwnerKind!, decision.OwnerName!);
         var reference = new V1ObjectReference { Kind = kind, Name = name, NamespaceProperty = ns, ApiVersion = DefaultApiVersion(kind) };
-        if ((request.Object?["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>()
+        if (owners?.OfType<JsonObject>()
                 .FirstOrDefault(r => JsonNodes.Str(r["kind"]) == kind && JsonNodes.Str(r["name"]) == name) is { } direct)
         {
             reference.ApiVersion = JsonNodes.Str(direct["apiVersion"]) ?? reference.ApiVersion;
@@ -160,7 +161,7 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         }
         // The top owner's uid is in the owner references of the pod's direct owner (ReplicaSet or Job),
         // which the webhook may read anyway: no permission on Deployments or CronJobs is needed.
-        var child = (request.Object?["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>()
+        var child = owners?.OfType<JsonObject>()
             .FirstOrDefault(r => JsonNodes.Str(r["kind"]) is "ReplicaSet" or "Job");
         V1ObjectMeta? ownerMetadata = null;
         try
@@ -184,11 +185,6 @@ public sealed class EventRecorder(KubernetesApi api, ObjectReferences references
         }
         return reference;
     }
-
-    private static JsonObject? OwnerReferencesOnly(JsonElement? pod) =>
-        JsonElements.Array(JsonElements.Object(pod, "metadata"u8), "ownerReferences"u8) is { } references
-            ? new JsonObject { ["metadata"] = new JsonObject { ["ownerReferences"] = JsonElements.ToNode(references) } }
-            : null;
 
     private static string? DefaultApiVersion(string kind) => kind switch
     {

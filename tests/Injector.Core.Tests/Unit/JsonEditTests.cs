@@ -89,6 +89,25 @@ public class JsonEditTests
     }
 
     [Fact]
+    public void A_member_asked_for_twice_is_one_place_whether_the_input_had_it_or_the_edit_added_it()
+    {
+        const string Input = """{"spec":{"containers":[{"name":"app"}]}}""";
+        var edit = new JsonEdit(Doc(Input));
+
+        edit.Append(edit.Array(edit.Object(edit.Root, "spec"), "containers"), new JsonObject { ["name"] = "envoy" });
+        edit.Append(edit.Array(edit.Object(edit.Root, "spec"), "containers"), new JsonObject { ["name"] = "xray" });
+        edit.Set(edit.Object(edit.Object(edit.Root, "metadata"), "annotations"), "a", "1");
+        edit.Set(edit.Object(edit.Object(edit.Root, "metadata"), "annotations"), "b", "2");
+
+        Assert.Equal(
+            """[{"op":"add","path":"/spec/containers/1","value":{"name":"envoy"}},""" +
+            """{"op":"add","path":"/spec/containers/2","value":{"name":"xray"}},""" +
+            """{"op":"add","path":"/metadata","value":{"annotations":{"a":"1","b":"2"}}}]""",
+            JsonPatch.ToJson(edit.Operations()));
+        Assert.Equal("""{"spec":{"containers":[{"name":"app"},{"name":"envoy"},{"name":"xray"}]},"metadata":{"annotations":{"a":"1","b":"2"}}}""", Applied(Input, edit));
+    }
+
+    [Fact]
     public void Applying_a_patch_whose_path_does_not_lead_into_the_document_throws()
     {
         var doc = JsonNode.Parse("""{"spec":{"containers":[]}}""")!;

@@ -87,7 +87,7 @@ public class ReviewEnvelopeTests
     public void A_key_twice_where_the_engine_does_not_read_is_left_alone(string pod)
     {
         var request = AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Envelope.Replace("POD", pod, StringComparison.Ordinal)));
-        Assert.Equal("p", (string?)request.Object!["metadata"]!["name"]);
+        Assert.Equal("p", request.Pod!.Value.GetProperty("metadata").GetProperty("name").GetString());
     }
 
     [Fact]
