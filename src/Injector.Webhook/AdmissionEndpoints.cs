@@ -173,37 +173,39 @@ public static class AdmissionEndpoints
     // The typical review: parsed into pooled memory without a copy, answered straight into the response.
     private static async Task DecideInPlaceAsync(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
     {
-        // The review is parsed into pooled memory without a copy of the body: both are returned once the
-        // response is written (the request's pod reads from them until then).
-        JsonDocument? document = null;
-        try
+        var reviewed = await ParseAndDecideAsync(http, reviewer, body, deadline);
+        // The request's pod reads from the pooled parse and the body until the answer is written.
+        using (reviewed.Document)
         {
-            AdmissionRequest request;
-            try
+            if (reviewed.NotAReview is { } why)
             {
-                request = AdmissionReview.ParseBorrowed(body, out document);
-            }
-            catch (AdmissionReviewException ex)
-            {
-                await WriteError(http, StatusCodes.Status400BadRequest, ex.Message);
+                await WriteError(http, StatusCodes.Status400BadRequest, why);
                 return;
             }
-            var decision = await DecideAsync(http, reviewer.Handler, reviewer.FailurePolicy, request, deadline);
-            foreach (var observer in reviewer.Observers) observer.OnDecision(request, decision);
-
             http.Response.StatusCode = StatusCodes.Status200OK;
             http.Response.ContentType = "application/json";
             var writer = new Utf8JsonWriter(http.Response.BodyWriter);
-            AdmissionReview.WriteResponse(writer, request.ReviewApiVersion, request.Uid, decision.Response);
+            AdmissionReview.WriteResponse(writer, reviewed.Request!.ReviewApiVersion, reviewed.Request.Uid, reviewed.Decision!.Response);
             await writer.FlushAsync(http.RequestAborted);
-        }
-        finally
-        {
-            document?.Dispose();
         }
     }
 
     private static (int Status, string ContentType, byte[] Answer) DecideOnThisThread(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
+    {
+        var reviewed = ParseAndDecideAsync(http, reviewer, body, deadline).AsTask().GetAwaiter().GetResult();
+        using (reviewed.Document)
+        {
+            if (reviewed.NotAReview is { } why) return (StatusCodes.Status400BadRequest, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(why + "\n"));
+            return (StatusCodes.Status200OK, "application/json", AdmissionReview.SerializeResponse(reviewed.Request!.ReviewApiVersion, reviewed.Request.Uid, reviewed.Decision!.Response));
+        }
+    }
+
+    /// <summary>A review parsed and decided, with the parse its request reads from (the caller disposes it once the
+    /// answer is written), or why the body is not a review (answered 400).</summary>
+    private readonly record struct Reviewed(AdmissionRequest? Request, AdmissionDecision? Decision, JsonDocument? Document, string? NotAReview);
+
+    /// <summary>Parses the review without copying the body, decides it and tells the observers.</summary>
+    private static async ValueTask<Reviewed> ParseAndDecideAsync(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
     {
         AdmissionRequest request;
         JsonDocument document;
@@ -213,13 +215,18 @@ public static class AdmissionEndpoints
         }
         catch (AdmissionReviewException ex)
         {
-            return (StatusCodes.Status400BadRequest, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(ex.Message + "\n"));
+            return new Reviewed(null, null, null, ex.Message);
         }
-        using (document)
+        try
         {
-            var decision = DecideAsync(http, reviewer.Handler, reviewer.FailurePolicy, request, deadline).GetAwaiter().GetResult();
+            var decision = await DecideAsync(http, reviewer.Handler, reviewer.FailurePolicy, request, deadline);
             foreach (var observer in reviewer.Observers) observer.OnDecision(request, decision);
-            return (StatusCodes.Status200OK, "application/json", AdmissionReview.SerializeResponse(request.ReviewApiVersion, request.Uid, decision.Response));
+            return new Reviewed(request, decision, document, null);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
         }
     }
 
