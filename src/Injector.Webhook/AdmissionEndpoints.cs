@@ -320,9 +320,10 @@ public static class AdmissionEndpoints
 
     private static bool IsHttp1(HttpContext http) => HttpProtocol.IsHttp11(http.Request.Protocol) || HttpProtocol.IsHttp10(http.Request.Protocol);
 
+    // What the API server sends is answered without parsing; parameters (charset) and other spellings are parsed.
     private static bool IsJson(string? contentType) =>
-        contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var media) &&
-        media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+        contentType is not null && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+            (MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>The review's timeout: the API server appends <c>?timeout=&lt;seconds&gt;s</c> (1–30 s), e.g. "10s".</summary>
     private static TimeSpan Timeout(string? timeout)

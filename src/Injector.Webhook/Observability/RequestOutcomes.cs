@@ -67,28 +67,29 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
 
     /// <summary>Marks a refusal answered inside an AdmissionReview (HTTP 200 with <c>allowed: false</c> and
     /// <paramref name="code"/>, such as 429 when the memory budget is busy), so that it is counted as refused.</summary>
-    public static void MarkRefused(HttpContext http, int code) => http.Items[RefusedKey] = code;
-
-    private const string RefusedKey = "appmesh-inject refused";
+    public static void MarkRefused(HttpContext http, int code) => http.Features.Set(new Mark(code, Gone: false));
 
     /// <summary>Marks a review the endpoint returns from without an answer because its client left (the body
     /// ended early or the connection broke), so that it is counted as aborted.</summary>
-    public static void MarkGone(HttpContext http) => http.Items[GoneKey] = true;
+    public static void MarkGone(HttpContext http) => http.Features.Set(new Mark(null, Gone: true));
 
-    private const string GoneKey = "appmesh-inject gone";
+    // A request feature rather than an Items entry: reading a feature nobody set allocates nothing, and most
+    // reviews have no mark.
+    private sealed record Mark(int? Refused, bool Gone);
 
     private void Count(HttpContext http)
     {
         // An answer may still sit unflushed in the response pipe (Kestrel sends it, with its Content-Length, when
         // the endpoint returns), so "not started" alone is no sign that the client left; an aborted request or the
         // endpoint's own mark is.
-        if (!http.Response.HasStarted && (http.RequestAborted.IsCancellationRequested || http.Items.ContainsKey(GoneKey)))
+        var mark = http.Features.Get<Mark>();
+        if (!http.Response.HasStarted && (http.RequestAborted.IsCancellationRequested || mark is { Gone: true }))
         {
             metrics.RecordAborted();
             Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", "connection closed");
             return;
         }
-        var status = http.Items.TryGetValue(RefusedKey, out var code) && code is int refused ? refused : http.Response.StatusCode;
+        var status = mark?.Refused ?? http.Response.StatusCode;
         if (status is < 400 or >= 500) return;
         metrics.RecordRefused(status);
         if (status == StatusCodes.Status408RequestTimeout)
