@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
 
@@ -49,23 +52,16 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         if (exception is not null && _drop(category, exception)) return;
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        var json = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var json = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = Escaping });
         json.Reset(buffer);
 
         json.WriteStartObject();
-        json.WriteString("time", _time.GetUtcNow().UtcDateTime);
-        json.WriteString("level", LevelName(level));
-        json.WriteString("category", category);
-        json.WriteString("message", formatter(state, exception));
-        if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
-        {
-            foreach (var (key, value) in fields)
-            {
-                if (key == "{OriginalFormat}") continue;
-                WriteField(json, key, value);
-            }
-        }
-        if (exception is not null) json.WriteString("exception", exception.ToString());
+        json.WriteString(TimeName, _time.GetUtcNow().UtcDateTime);
+        json.WriteString(LevelName, LevelValue(level));
+        json.WriteString(CategoryName, category);
+        json.WriteString(MessageName, formatter(state, exception));
+        FieldsOf<TState>.Write(json, in state);
+        if (exception is not null) json.WriteString(ExceptionName, exception.ToString());
         json.WriteEndObject();
         json.Flush();
 
@@ -75,14 +71,69 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         _lines.Writer.TryWrite(line);
     }
 
-    /// <summary>Each field's name as written (first letter lower case), made once per name rather than per line.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonEncodedText> FieldNames = new(StringComparer.Ordinal);
+    private static readonly JavaScriptEncoder Escaping = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time", Escaping);
+    private static readonly JsonEncodedText LevelName = JsonEncodedText.Encode("level", Escaping);
+    private static readonly JsonEncodedText CategoryName = JsonEncodedText.Encode("category", Escaping);
+    private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("message", Escaping);
+    private static readonly JsonEncodedText ExceptionName = JsonEncodedText.Encode("exception", Escaping);
+    private static readonly JsonEncodedText[] LevelValues = [.. new[] { "trace", "debug", "info", "warning", "error", "critical" }.Select(l => JsonEncodedText.Encode(l, Escaping))];
 
-    private static void WriteField(Utf8JsonWriter json, string key, object? value)
+    /// <summary>Each field's name as written (first letter lower case), made once per name rather than per line.</summary>
+    private static readonly ConcurrentDictionary<string, JsonEncodedText> FieldNames = new(StringComparer.Ordinal);
+
+    private static JsonEncodedText FieldName(string key) => FieldNames.GetOrAdd(key, static key => JsonEncodedText.Encode(
+        key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key, Escaping));
+
+    /// <summary>Writes the fields of one type of entry state. A source-generated state is a struct: read through a
+    /// method constrained to the list interface it is neither boxed nor enumerated through an allocated enumerator.
+    /// Its keys are the same string literals on every line, so the last name written at each position is kept and
+    /// reused while the key there is the very same string.</summary>
+    private static class FieldsOf<TState>
     {
-        var name = FieldNames.GetOrAdd(key, static key => JsonEncodedText.Encode(
-            key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key,
-            System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
+        private delegate void Writer(Utf8JsonWriter json, in TState state, ref KnownName?[] names);
+
+        private static readonly Writer? Fields = typeof(IReadOnlyList<KeyValuePair<string, object?>>).IsAssignableFrom(typeof(TState))
+            ? typeof(FieldsOf<TState>).GetMethod(nameof(WriteList), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(typeof(TState)).CreateDelegate<Writer>()
+            : null;
+
+        private static KnownName?[] Names = [];
+
+        public static void Write(Utf8JsonWriter json, in TState state)
+        {
+            if (Fields is not null) Fields(json, state, ref Names);
+            // A state typed more loosely than what it is (object): found at run time, as before.
+            else if (state is IReadOnlyList<KeyValuePair<string, object?>> fields) WriteList(json, fields, ref Names);
+        }
+
+        private static void WriteList<TList>(Utf8JsonWriter json, in TList fields, ref KnownName?[] names)
+            where TList : IReadOnlyList<KeyValuePair<string, object?>>
+        {
+            var count = fields.Count;
+            var known = names;
+            if (known.Length < count) names = known = new KnownName?[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (key, value) = fields[i];
+                if (key == "{OriginalFormat}") continue;
+                var name = known[i];
+                if (!ReferenceEquals(name?.Key, key))
+                {
+                    // A first line, or another entry sharing this state type (a different message): a new pair,
+                    // so that a line on another thread reads either the old pair or the new one, never half of each.
+                    name = new KnownName(key, FieldName(key));
+                    known[i] = name;
+                }
+                WriteField(json, name!.Name, value);
+            }
+        }
+    }
+
+    private sealed record KnownName(string Key, JsonEncodedText Name);
+
+    private static void WriteField(Utf8JsonWriter json, JsonEncodedText name, object? value)
+    {
         switch (value)
         {
             case null: json.WriteNull(name); break;
@@ -102,15 +153,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         }
     }
 
-    private static string LevelName(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trace",
-        LogLevel.Debug => "debug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warning",
-        LogLevel.Error => "error",
-        _ => "critical",
-    };
+    private static JsonEncodedText LevelValue(LogLevel level) => LevelValues[level is >= LogLevel.Trace and <= LogLevel.Error ? (int)level : 5];
 
     // Lines are written in batches that always end on a line boundary, so other writers to the same
     // stream (the start-up CA bundle) never land inside a line.
