@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Threading.Channels;
 
 namespace Injector.Webhook.Observability;
 
@@ -25,11 +24,16 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
     private readonly Stream _output;
     private readonly TimeProvider _time;
-    private readonly Channel<byte[]> _lines = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
+    /// <summary>Lines for the writer, in order; a lock-free queue, so callers on several threads never wait for
+    /// each other or for the writer.</summary>
+    private readonly ConcurrentQueue<byte[]> _lines = new();
+    /// <summary>Lines queued and not yet taken by the writer: the capacity rule.</summary>
+    private int _queued;
+    /// <summary>1 while the writer waits for a line; the caller that queues the first line wakes it, every other
+    /// line is queued without signalling anyone.</summary>
+    private int _writerIdle;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _closed;
     private readonly Task _writer;
     private readonly Func<string, Exception?, bool> _drop;
 
@@ -68,7 +72,27 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         var line = new byte[buffer.WrittenCount + 1];
         buffer.WrittenSpan.CopyTo(line);
         line[^1] = (byte)'\n';
-        _lines.Writer.TryWrite(line);
+        Enqueue(line);
+    }
+
+    private void Enqueue(byte[] line)
+    {
+        if (_closed) return;
+        if (Interlocked.Increment(ref _queued) > QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            return;
+        }
+        _lines.Enqueue(line);
+        // The line is in the queue before the writer's state is read (the writer says "idle" before it looks at
+        // the queue): one of the two sees the other, so no line waits for the next one to be written.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _writerIdle) == 1) WakeWriter();
+    }
+
+    private void WakeWriter()
+    {
+        if (Interlocked.Exchange(ref _writerIdle, 0) == 1) Volatile.Read(ref _wake).TrySetResult();
     }
 
     private static readonly JavaScriptEncoder Escaping = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
@@ -160,29 +184,47 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
     private async Task WriteLinesAsync()
     {
         var batch = new MemoryStream();
-        var reader = _lines.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (batch.Length < FlushBytes && reader.TryRead(out var line)) batch.Write(line);
-            try
+            var taken = 0;
+            while (batch.Length < FlushBytes && _lines.TryDequeue(out var line))
             {
-                batch.WriteTo(_output);
-                _output.Flush();
+                batch.Write(line);
+                taken++;
             }
-            catch (IOException)
+            if (taken > 0)
             {
-                // stdout closed: nothing left to tell.
+                Interlocked.Add(ref _queued, -taken);
+                try
+                {
+                    batch.WriteTo(_output);
+                    _output.Flush();
+                }
+                catch (IOException)
+                {
+                    // stdout closed: nothing left to tell.
+                }
+                batch.SetLength(0);
+                // Drained: let lines gather for a moment. Not drained (a burst): write on at once.
+                if (_lines.IsEmpty && !_closed) await Task.Delay(BatchWindow).ConfigureAwait(false);
+                continue;
             }
-            batch.SetLength(0);
-            // Drained: let lines gather for a moment. Not drained (a burst): write on at once.
-            if (reader.Count == 0 && !reader.Completion.IsCompleted) await Task.Delay(BatchWindow).ConfigureAwait(false);
+            if (_closed) return;
+            // Nothing queued: wait for the next line. Saying "idle" before looking at the queue once more means a
+            // line queued meanwhile is either seen here or its caller sees the writer idle and wakes it.
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _wake, wake);
+            Interlocked.Exchange(ref _writerIdle, 1);
+            if ((!_lines.IsEmpty || _closed) && Interlocked.Exchange(ref _writerIdle, 0) == 1) continue;
+            await wake.Task.ConfigureAwait(false);
         }
     }
 
-    /// <summary>Writes what is queued (waiting at most two seconds), then stops.</summary>
+    /// <summary>Writes what is queued (waiting at most two seconds), then stops; later lines are dropped.</summary>
     public void Dispose()
     {
-        _lines.Writer.TryComplete();
+        _closed = true;
+        WakeWriter();
         _writer.Wait(TimeSpan.FromSeconds(2));
     }
 
