@@ -13,7 +13,7 @@ namespace Injector.Webhook.Observability;
 public sealed class JsonLineLoggerProvider : ILoggerProvider
 {
     /// <summary>Lines waiting for the writer; beyond this a burst drops lines rather than memory.</summary>
-    private const int QueueCapacity = 16_384;
+    public const int QueueCapacity = 16_384;
     private const int FlushBytes = 64 * 1024;
     /// <summary>After each write the writer waits this long, so that under load one write carries many
     /// lines instead of one wake-up and one system call per review.</summary>
@@ -21,12 +21,18 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
+    /// <summary>The block this thread appends its lines to.</summary>
+    [ThreadStatic] private static Block? t_block;
+    /// <summary>Blocks every line of which is written, for reuse; at most <see cref="FreeBlocksKept"/>.</summary>
+    private static readonly ConcurrentQueue<Block> FreeBlocks = new();
+    private static int FreeBlockCount;
+    private const int FreeBlocksKept = 64;
 
     private readonly Stream _output;
     private readonly TimeProvider _time;
     /// <summary>Lines for the writer, in order; a lock-free queue, so callers on several threads never wait for
     /// each other or for the writer.</summary>
-    private readonly ConcurrentQueue<byte[]> _lines = new();
+    private readonly ConcurrentQueue<Line> _lines = new();
     /// <summary>Lines queued and not yet taken by the writer: the capacity rule.</summary>
     private int _queued;
     /// <summary>1 while the writer waits for a line; the caller that queues the first line wakes it, every other
@@ -69,26 +75,78 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         json.WriteEndObject();
         json.Flush();
 
-        var line = new byte[buffer.WrittenCount + 1];
-        buffer.WrittenSpan.CopyTo(line);
-        line[^1] = (byte)'\n';
-        Enqueue(line);
-    }
-
-    private void Enqueue(byte[] line)
-    {
         if (_closed) return;
         if (Interlocked.Increment(ref _queued) > QueueCapacity)
         {
             Interlocked.Decrement(ref _queued);
             return;
         }
-        _lines.Enqueue(line);
+        _lines.Enqueue(Copy(buffer.WrittenSpan));
         // The line is in the queue before the writer's state is read (the writer says "idle" before it looks at
         // the queue): one of the two sees the other, so no line waits for the next one to be written.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _writerIdle) == 1) WakeWriter();
     }
+
+    /// <summary>The line with its newline, appended to this thread's block (a line longer than a block gets an
+    /// array of its own).</summary>
+    private static Line Copy(ReadOnlySpan<byte> json)
+    {
+        var length = json.Length + 1;
+        byte[] bytes;
+        var start = 0;
+        var block = t_block;
+        if (length > Block.Size)
+        {
+            bytes = new byte[length];
+            block = null;
+        }
+        else
+        {
+            if (block is null || Block.Size - block.Used < length)
+            {
+                if (block is not null) Release(block);
+                t_block = block = TakeBlock();
+            }
+            Interlocked.Increment(ref block.Holders);
+            bytes = block.Bytes;
+            start = block.Used;
+            block.Used += length;
+        }
+        json.CopyTo(bytes.AsSpan(start));
+        bytes[start + length - 1] = (byte)'\n';
+        return new Line(bytes, start, length, block);
+    }
+
+    private static Block TakeBlock()
+    {
+        if (!FreeBlocks.TryDequeue(out var block)) return new Block();
+        Interlocked.Decrement(ref FreeBlockCount);
+        block.Holders = 1;
+        block.Used = 0;
+        return block;
+    }
+
+    private static void Release(Block block)
+    {
+        if (Interlocked.Decrement(ref block.Holders) != 0) return;
+        if (Interlocked.Increment(ref FreeBlockCount) <= FreeBlocksKept) FreeBlocks.Enqueue(block);
+        else Interlocked.Decrement(ref FreeBlockCount);
+    }
+
+    /// <summary>Room for the lines of one thread, one after another: no array per line. It is held by the
+    /// thread filling it and by each of its lines not yet written, and reused when none holds it any more.</summary>
+    private sealed class Block
+    {
+        public const int Size = 16 * 1024;
+        public readonly byte[] Bytes = new byte[Size];
+        /// <summary>Bytes filled, by the one thread filling it.</summary>
+        public int Used;
+        public int Holders = 1;
+    }
+
+    /// <summary>One queued line: <paramref name="Length"/> bytes (newline included) of <paramref name="Bytes"/>.</summary>
+    private readonly record struct Line(byte[] Bytes, int Start, int Length, Block? Block);
 
     private void WakeWriter()
     {
@@ -189,7 +247,8 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
             var taken = 0;
             while (batch.Length < FlushBytes && _lines.TryDequeue(out var line))
             {
-                batch.Write(line);
+                batch.Write(line.Bytes, line.Start, line.Length);
+                if (line.Block is not null) Release(line.Block);
                 taken++;
             }
             if (taken > 0)
