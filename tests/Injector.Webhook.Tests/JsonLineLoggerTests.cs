@@ -79,4 +79,171 @@ public sealed class JsonLineLoggerTests
         Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 499","number":499}""", lines[499]);
         Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"error","category":"Test","message":"failed","exception":"System.InvalidOperationException: boom"}""", lines[500]);
     }
+
+    [Fact]
+    public void A_full_queue_drops_the_newest_lines_and_keeps_the_rest_in_order()
+    {
+        var output = new HeldStream();
+        var provider = new JsonLineLoggerProvider(output, FixedTime.LogTests);
+        var logger = provider.CreateLogger("Test");
+        logger.LogWarning("line {Number}", 0);
+        // The writer has taken line 0 and is stuck writing it: what follows waits in the queue.
+        Assert.True(output.Entered.Wait(TimeSpan.FromSeconds(30)));
+        for (var i = 1; i <= JsonLineLoggerProvider.QueueCapacity + 10; i++) logger.LogWarning("line {Number}", i);
+        output.Release.Set();
+        provider.Dispose();
+
+        var numbers = LogLines.Parse(output.Text).Select(l => (int)l["number"]!).ToList();
+        Assert.Equal(Enumerable.Range(0, JsonLineLoggerProvider.QueueCapacity + 1), numbers);
+    }
+
+    [Fact]
+    public void Lines_from_many_threads_are_each_whole_and_in_each_threads_order()
+    {
+        const int Threads = 4, Lines = 2_500;
+        // Lengths that cross the writer's 16 KB blocks at every offset, and now and then a line longer than a block.
+        static int PaddingOf(int line) => line % 500 == 499 ? 20_000 : line * 37 % 3_000;
+        var text = Capture(f =>
+        {
+            var logger = f.CreateLogger("Test");
+            var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+            {
+                for (var i = 0; i < Lines; i++) logger.LogInformation("thread {Thread} line {Number}: {Padding}", t, i, new string((char)('a' + t), PaddingOf(i)));
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+        });
+
+        var lines = LogLines.Parse(text);
+        Assert.Equal(Threads * Lines, lines.Count);
+        for (var t = 0; t < Threads; t++)
+        {
+            var own = lines.Where(l => (int)l["thread"]! == t).ToList();
+            Assert.Equal(Enumerable.Range(0, Lines), own.Select(l => (int)l["number"]!));
+            Assert.All(own, l => Assert.Equal(new string((char)('a' + t), PaddingOf((int)l["number"]!)), (string?)l["padding"]));
+        }
+    }
+
+    [Fact]
+    public void Two_messages_sharing_a_state_type_each_name_their_own_fields()
+    {
+        var first = LoggerMessage.Define<int, string>(LogLevel.Information, new EventId(1), "first {Alpha} {Gamma}");
+        var second = LoggerMessage.Define<int, string>(LogLevel.Information, new EventId(2), "second {Beta} {Delta}");
+
+        var text = Capture(f =>
+        {
+            var logger = f.CreateLogger("Test");
+            for (var i = 0; i < 2; i++)
+            {
+                first(logger, i, "g", null);
+                second(logger, i, "d", null);
+            }
+        });
+
+        Assert.Equal(
+            """
+            {"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"first 0 g","alpha":0,"gamma":"g"}
+            {"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"second 0 d","beta":0,"delta":"d"}
+            {"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"first 1 g","alpha":1,"gamma":"g"}
+            {"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"second 1 d","beta":1,"delta":"d"}
+
+            """.ReplaceLineEndings("\n"),
+            text);
+    }
+
+    [Fact]
+    public void A_state_typed_as_object_still_has_its_fields_and_a_line_longer_than_a_block_is_written_whole()
+    {
+        var detail = string.Concat(Enumerable.Repeat("0123456789", 4_000));
+        object state = new Fields([new("Count", 3), new("Ratio", 0.12345), new("Detail", detail), new("Missing", null), new("{OriginalFormat}", "ignored")]);
+
+        var text = Capture(f => f.CreateLogger("Test").Log(LogLevel.Debug, new EventId(7), state, null, (_, _) => "custom"));
+
+        Assert.Equal(
+            $$"""{"time":"2026-11-25T20:15:30.123Z","level":"debug","category":"Test","message":"custom","count":3,"ratio":0.123,"detail":"{{detail}}","missing":null}""" + "\n",
+            text);
+    }
+
+    [Fact]
+    public void A_closed_output_loses_the_lines_of_that_write_only_and_never_fails_the_caller()
+    {
+        var output = new ClosedOnceStream();
+        var provider = new JsonLineLoggerProvider(output, FixedTime.LogTests);
+        var logger = provider.CreateLogger("Test");
+        logger.LogWarning("line {Number}", 0);
+        Assert.True(output.Failed.Wait(TimeSpan.FromSeconds(30)));
+        logger.LogWarning("line {Number}", 1);
+        provider.Dispose();
+        logger.LogWarning("line {Number}", 2);
+
+        Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 1","number":1}""" + "\n", output.Text);
+    }
+
+    private sealed class Fields(KeyValuePair<string, object?>[] fields) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public KeyValuePair<string, object?> this[int index] => fields[index];
+        public int Count => fields.Length;
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)fields).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>Output whose first write waits until <see cref="Release"/> is set, as a stdout nobody reads.</summary>
+    private sealed class HeldStream : CollectingStream
+    {
+        public ManualResetEventSlim Entered { get; } = new();
+        public ManualResetEventSlim Release { get; } = new();
+
+        protected override void Accept(ReadOnlySpan<byte> bytes)
+        {
+            Entered.Set();
+            Release.Wait();
+            base.Accept(bytes);
+        }
+    }
+
+    /// <summary>Output whose first write fails as a closed stdout does; later writes arrive.</summary>
+    private sealed class ClosedOnceStream : CollectingStream
+    {
+        public ManualResetEventSlim Failed { get; } = new();
+
+        protected override void Accept(ReadOnlySpan<byte> bytes)
+        {
+            if (!Failed.IsSet)
+            {
+                Failed.Set();
+                throw new IOException("Broken pipe");
+            }
+            base.Accept(bytes);
+        }
+    }
+
+    private abstract class CollectingStream : Stream
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public string Text
+        {
+            get
+            {
+                lock (_bytes) return System.Text.Encoding.UTF8.GetString(_bytes.ToArray());
+            }
+        }
+
+        protected virtual void Accept(ReadOnlySpan<byte> bytes)
+        {
+            lock (_bytes) _bytes.Write(bytes);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Accept(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) => Accept(buffer);
+        public override void Flush() { }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }

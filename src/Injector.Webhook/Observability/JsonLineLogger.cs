@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Threading.Channels;
 
 namespace Injector.Webhook.Observability;
 
@@ -11,7 +13,7 @@ namespace Injector.Webhook.Observability;
 public sealed class JsonLineLoggerProvider : ILoggerProvider
 {
     /// <summary>Lines waiting for the writer; beyond this a burst drops lines rather than memory.</summary>
-    private const int QueueCapacity = 16_384;
+    public const int QueueCapacity = 16_384;
     private const int FlushBytes = 64 * 1024;
     /// <summary>After each write the writer waits this long, so that under load one write carries many
     /// lines instead of one wake-up and one system call per review.</summary>
@@ -19,14 +21,25 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
+    /// <summary>The block this thread appends its lines to.</summary>
+    [ThreadStatic] private static Block? t_block;
+    /// <summary>Blocks every line of which is written, for reuse; at most <see cref="FreeBlocksKept"/>.</summary>
+    private static readonly ConcurrentQueue<Block> FreeBlocks = new();
+    private static int FreeBlockCount;
+    private const int FreeBlocksKept = 64;
 
     private readonly Stream _output;
     private readonly TimeProvider _time;
-    private readonly Channel<byte[]> _lines = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
+    /// <summary>Lines for the writer, in order; a lock-free queue, so callers on several threads never wait for
+    /// each other or for the writer.</summary>
+    private readonly ConcurrentQueue<Line> _lines = new();
+    /// <summary>Lines queued and not yet taken by the writer: the capacity rule.</summary>
+    private int _queued;
+    /// <summary>1 while the writer waits for a line; the caller that queues the first line wakes it, every other
+    /// line is queued without signalling anyone.</summary>
+    private int _writerIdle;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _closed;
     private readonly Task _writer;
     private readonly Func<string, Exception?, bool> _drop;
 
@@ -49,40 +62,160 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         if (exception is not null && _drop(category, exception)) return;
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        var json = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var json = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = Escaping });
         json.Reset(buffer);
 
         json.WriteStartObject();
-        json.WriteString("time", _time.GetUtcNow().UtcDateTime);
-        json.WriteString("level", LevelName(level));
-        json.WriteString("category", category);
-        json.WriteString("message", formatter(state, exception));
-        if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
-        {
-            foreach (var (key, value) in fields)
-            {
-                if (key == "{OriginalFormat}") continue;
-                WriteField(json, key, value);
-            }
-        }
-        if (exception is not null) json.WriteString("exception", exception.ToString());
+        json.WriteString(TimeName, _time.GetUtcNow().UtcDateTime);
+        json.WriteString(LevelName, LevelValue(level));
+        json.WriteString(CategoryName, category);
+        json.WriteString(MessageName, formatter(state, exception));
+        FieldsOf<TState>.Write(json, in state);
+        if (exception is not null) json.WriteString(ExceptionName, exception.ToString());
         json.WriteEndObject();
         json.Flush();
 
-        var line = new byte[buffer.WrittenCount + 1];
-        buffer.WrittenSpan.CopyTo(line);
-        line[^1] = (byte)'\n';
-        _lines.Writer.TryWrite(line);
+        if (_closed) return;
+        if (Interlocked.Increment(ref _queued) > QueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            return;
+        }
+        _lines.Enqueue(Copy(buffer.WrittenSpan));
+        // The line is in the queue before the writer's state is read (the writer says "idle" before it looks at
+        // the queue): one of the two sees the other, so no line waits for the next one to be written.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _writerIdle) == 1) WakeWriter();
     }
 
-    /// <summary>Each field's name as written (first letter lower case), made once per name rather than per line.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonEncodedText> FieldNames = new(StringComparer.Ordinal);
-
-    private static void WriteField(Utf8JsonWriter json, string key, object? value)
+    /// <summary>The line with its newline, appended to this thread's block (a line longer than a block gets an
+    /// array of its own).</summary>
+    private static Line Copy(ReadOnlySpan<byte> json)
     {
-        var name = FieldNames.GetOrAdd(key, static key => JsonEncodedText.Encode(
-            key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key,
-            System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
+        var length = json.Length + 1;
+        byte[] bytes;
+        var start = 0;
+        var block = t_block;
+        if (length > Block.Size)
+        {
+            bytes = new byte[length];
+            block = null;
+        }
+        else
+        {
+            if (block is null || Block.Size - block.Used < length)
+            {
+                if (block is not null) Release(block);
+                t_block = block = TakeBlock();
+            }
+            Interlocked.Increment(ref block.Holders);
+            bytes = block.Bytes;
+            start = block.Used;
+            block.Used += length;
+        }
+        json.CopyTo(bytes.AsSpan(start));
+        bytes[start + length - 1] = (byte)'\n';
+        return new Line(bytes, start, length, block);
+    }
+
+    private static Block TakeBlock()
+    {
+        if (!FreeBlocks.TryDequeue(out var block)) return new Block();
+        Interlocked.Decrement(ref FreeBlockCount);
+        block.Holders = 1;
+        block.Used = 0;
+        return block;
+    }
+
+    private static void Release(Block block)
+    {
+        if (Interlocked.Decrement(ref block.Holders) != 0) return;
+        if (Interlocked.Increment(ref FreeBlockCount) <= FreeBlocksKept) FreeBlocks.Enqueue(block);
+        else Interlocked.Decrement(ref FreeBlockCount);
+    }
+
+    /// <summary>Room for the lines of one thread, one after another: no array per line. It is held by the
+    /// thread filling it and by each of its lines not yet written, and reused when none holds it any more.</summary>
+    private sealed class Block
+    {
+        public const int Size = 16 * 1024;
+        public readonly byte[] Bytes = new byte[Size];
+        /// <summary>Bytes filled, by the one thread filling it.</summary>
+        public int Used;
+        public int Holders = 1;
+    }
+
+    /// <summary>One queued line: <paramref name="Length"/> bytes (newline included) of <paramref name="Bytes"/>.</summary>
+    private readonly record struct Line(byte[] Bytes, int Start, int Length, Block? Block);
+
+    private void WakeWriter()
+    {
+        if (Interlocked.Exchange(ref _writerIdle, 0) == 1) Volatile.Read(ref _wake).TrySetResult();
+    }
+
+    private static readonly JavaScriptEncoder Escaping = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time", Escaping);
+    private static readonly JsonEncodedText LevelName = JsonEncodedText.Encode("level", Escaping);
+    private static readonly JsonEncodedText CategoryName = JsonEncodedText.Encode("category", Escaping);
+    private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("message", Escaping);
+    private static readonly JsonEncodedText ExceptionName = JsonEncodedText.Encode("exception", Escaping);
+    private static readonly JsonEncodedText[] LevelValues = [.. new[] { "trace", "debug", "info", "warning", "error", "critical" }.Select(l => JsonEncodedText.Encode(l, Escaping))];
+
+    /// <summary>Each field's name as written (first letter lower case), made once per name rather than per line.</summary>
+    private static readonly ConcurrentDictionary<string, JsonEncodedText> FieldNames = new(StringComparer.Ordinal);
+
+    private static JsonEncodedText FieldName(string key) => FieldNames.GetOrAdd(key, static key => JsonEncodedText.Encode(
+        key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key, Escaping));
+
+    /// <summary>Writes the fields of one type of entry state. A source-generated state is a struct: read through a
+    /// method constrained to the list interface it is neither boxed nor enumerated through an allocated enumerator.
+    /// Its keys are the same string literals on every line, so the last name written at each position is kept and
+    /// reused while the key there is the very same string.</summary>
+    private static class FieldsOf<TState>
+    {
+        private delegate void Writer(Utf8JsonWriter json, in TState state, ref KnownName?[] names);
+
+        private static readonly Writer? Fields = typeof(IReadOnlyList<KeyValuePair<string, object?>>).IsAssignableFrom(typeof(TState))
+            ? typeof(FieldsOf<TState>).GetMethod(nameof(WriteList), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(typeof(TState)).CreateDelegate<Writer>()
+            : null;
+
+        private static KnownName?[] Names = [];
+
+        public static void Write(Utf8JsonWriter json, in TState state)
+        {
+            if (Fields is not null) Fields(json, state, ref Names);
+            // A state typed more loosely than what it is (object): found at run time, as before.
+            else if (state is IReadOnlyList<KeyValuePair<string, object?>> fields) WriteList(json, fields, ref Names);
+        }
+
+        private static void WriteList<TList>(Utf8JsonWriter json, in TList fields, ref KnownName?[] names)
+            where TList : IReadOnlyList<KeyValuePair<string, object?>>
+        {
+            var count = fields.Count;
+            var known = names;
+            if (known.Length < count) names = known = new KnownName?[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (key, value) = fields[i];
+                if (key == "{OriginalFormat}") continue;
+                var name = known[i];
+                if (!ReferenceEquals(name?.Key, key))
+                {
+                    // A first line, or another entry sharing this state type (a different message): a new pair,
+                    // so that a line on another thread reads either the old pair or the new one, never half of each.
+                    name = new KnownName(key, FieldName(key));
+                    known[i] = name;
+                }
+                WriteField(json, name!.Name, value);
+            }
+        }
+    }
+
+    private sealed record KnownName(string Key, JsonEncodedText Name);
+
+    private static void WriteField(Utf8JsonWriter json, JsonEncodedText name, object? value)
+    {
         switch (value)
         {
             case null: json.WriteNull(name); break;
@@ -102,44 +235,55 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         }
     }
 
-    private static string LevelName(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trace",
-        LogLevel.Debug => "debug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warning",
-        LogLevel.Error => "error",
-        _ => "critical",
-    };
+    private static JsonEncodedText LevelValue(LogLevel level) => LevelValues[level is >= LogLevel.Trace and <= LogLevel.Error ? (int)level : 5];
 
     // Lines are written in batches that always end on a line boundary, so other writers to the same
     // stream (the start-up CA bundle) never land inside a line.
     private async Task WriteLinesAsync()
     {
         var batch = new MemoryStream();
-        var reader = _lines.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (batch.Length < FlushBytes && reader.TryRead(out var line)) batch.Write(line);
-            try
+            var taken = 0;
+            while (batch.Length < FlushBytes && _lines.TryDequeue(out var line))
             {
-                batch.WriteTo(_output);
-                _output.Flush();
+                batch.Write(line.Bytes, line.Start, line.Length);
+                if (line.Block is not null) Release(line.Block);
+                taken++;
             }
-            catch (IOException)
+            if (taken > 0)
             {
-                // stdout closed: nothing left to tell.
+                Interlocked.Add(ref _queued, -taken);
+                try
+                {
+                    batch.WriteTo(_output);
+                    _output.Flush();
+                }
+                catch (IOException)
+                {
+                    // stdout closed: nothing left to tell.
+                }
+                batch.SetLength(0);
+                // Drained: let lines gather for a moment. Not drained (a burst): write on at once.
+                if (_lines.IsEmpty && !_closed) await Task.Delay(BatchWindow).ConfigureAwait(false);
+                continue;
             }
-            batch.SetLength(0);
-            // Drained: let lines gather for a moment. Not drained (a burst): write on at once.
-            if (reader.Count == 0 && !reader.Completion.IsCompleted) await Task.Delay(BatchWindow).ConfigureAwait(false);
+            if (_closed) return;
+            // Nothing queued: wait for the next line. Saying "idle" before looking at the queue once more means a
+            // line queued meanwhile is either seen here or its caller sees the writer idle and wakes it.
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _wake, wake);
+            Interlocked.Exchange(ref _writerIdle, 1);
+            if ((!_lines.IsEmpty || _closed) && Interlocked.Exchange(ref _writerIdle, 0) == 1) continue;
+            await wake.Task.ConfigureAwait(false);
         }
     }
 
-    /// <summary>Writes what is queued (waiting at most two seconds), then stops.</summary>
+    /// <summary>Writes what is queued (waiting at most two seconds), then stops; later lines are dropped.</summary>
     public void Dispose()
     {
-        _lines.Writer.TryComplete();
+        _closed = true;
+        WakeWriter();
         _writer.Wait(TimeSpan.FromSeconds(2));
     }
 
