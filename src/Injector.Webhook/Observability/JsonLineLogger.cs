@@ -175,7 +175,10 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
     {
         private delegate void Writer(Utf8JsonWriter json, in TState state, ref KnownName?[] names);
 
-        private static readonly Writer? Fields = typeof(IReadOnlyList<KeyValuePair<string, object?>>).IsAssignableFrom(typeof(TState))
+        // Made at run time, so only where the runtime can compile code (not under Native AOT, which takes the
+        // boxing path below).
+        private static readonly Writer? Fields = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+            && typeof(IReadOnlyList<KeyValuePair<string, object?>>).IsAssignableFrom(typeof(TState))
             ? typeof(FieldsOf<TState>).GetMethod(nameof(WriteList), BindingFlags.NonPublic | BindingFlags.Static)!
                 .MakeGenericMethod(typeof(TState)).CreateDelegate<Writer>()
             : null;
