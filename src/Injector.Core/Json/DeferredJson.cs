@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -28,47 +27,7 @@ public static class DeferredJson
     public static JsonNode String(ReadOnlySpan<byte> utf8)
     {
         var text = utf8.ToArray();
-        return JsonValue.Create(new Writer(writer => WriteString(writer, text)), TypeInfo)!;
-    }
-
-    // What a default writer leaves as it is in a string: printable ASCII but for " \ + < > & ' and `.
-    private const string Unescaped = " !#$%()*,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~";
-
-    private static readonly SearchValues<byte> UnescapedOrQuote = SearchValues.Create(Encoding.ASCII.GetBytes(Unescaped + "\"\\"));
-    private static readonly SearchValues<byte> QuoteOrBackslash = SearchValues.Create("\"\\"u8);
-
-    /// <summary>Writes <paramref name="utf8"/> as a JSON string, byte for byte as
-    /// <see cref="Utf8JsonWriter.WriteStringValue(ReadOnlySpan{byte})"/> does. JSON written by a default writer (the
-    /// status annotation) is ASCII with only <c>"</c> and <c>\</c> to escape, and many of them: the writer escapes
-    /// the rest of such a string byte by byte from the first one, this copies the runs between them.</summary>
-    internal static void WriteString(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
-    {
-        var options = writer.Options;
-        if (options.Encoder is not null || options.Indented || utf8.ContainsAnyExcept(UnescapedOrQuote))
-        {
-            writer.WriteStringValue(utf8);
-            return;
-        }
-        var quotes = utf8.Count((byte)'"');
-        var length = utf8.Length + 5 * quotes + utf8.Count((byte)'\\') + 2;
-        var rented = ArrayPool<byte>.Shared.Rent(length);
-        var escaped = rented.AsSpan(0, length);
-        escaped[0] = (byte)'"';
-        var at = 1;
-        var rest = utf8;
-        for (var next = rest.IndexOfAny(QuoteOrBackslash); next >= 0; next = rest.IndexOfAny(QuoteOrBackslash))
-        {
-            rest[..next].CopyTo(escaped[at..]);
-            at += next;
-            var escape = rest[next] == (byte)'"' ? "\\u0022"u8 : "\\\\"u8;
-            escape.CopyTo(escaped[at..]);
-            at += escape.Length;
-            rest = rest[(next + 1)..];
-        }
-        rest.CopyTo(escaped[at..]);
-        escaped[^1] = (byte)'"';
-        writer.WriteRawValue(escaped, skipInputValidation: true);
-        ArrayPool<byte>.Shared.Return(rented);
+        return Node(writer => writer.WriteStringValue(text));
     }
 
     private sealed record Writer(Action<Utf8JsonWriter> Write);

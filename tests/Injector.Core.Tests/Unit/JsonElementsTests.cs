@@ -115,7 +115,7 @@ public class DeferredJsonWritingTests
             "é and 😀",
             "a+b<c>d&e'f`g",
         };
-        // Every ASCII character alone and between quotes: the quick path must escape as the writer does, or leave it to it.
+        // Every ASCII character alone and between quotes, through writers of each kind.
         for (var c = 0; c < 128; c++)
         {
             data.Add(((char)c).ToString());
