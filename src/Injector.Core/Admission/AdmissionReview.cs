@@ -347,24 +347,29 @@ public static class AdmissionReview
         obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(utf8Name, out var value) ? value : null;
 
     /// <summary>Writes the response envelope, echoing the request's apiVersion and uid.</summary>
+    [ThreadStatic] private static Utf8JsonWriter? t_patchWriter;
+
     public static void WriteResponse(Utf8JsonWriter writer, string apiVersion, string uid, AdmissionResponse response)
     {
         writer.WriteStartObject();
         writer.WriteString("apiVersion"u8, apiVersion);
-        writer.WriteString("kind"u8, "AdmissionReview");
+        writer.WriteString("kind"u8, "AdmissionReview"u8);
         writer.WriteStartObject("response"u8);
         writer.WriteString("uid"u8, uid);
         writer.WriteBoolean("allowed"u8, response.Allowed);
         if (response.Patch.Count > 0)
         {
-            writer.WriteString("patchType"u8, "JSONPatch");
-            // The patch JSON goes through a per-thread buffer straight into base64: no MemoryStream growth
-            // and no intermediate array per review (measured: 16 KB less garbage for a typical pod).
+            writer.WriteString("patchType"u8, "JSONPatch"u8);
+            // The patch JSON goes through a per-thread buffer and writer straight into base64: no MemoryStream
+            // growth and no intermediate array per review (measured: 16 KB less garbage for a typical pod).
             var buffer = t_patchBuffer ??= new ArrayBufferWriter<byte>(16 * 1024);
             buffer.ResetWrittenCount();
-            using (var patchWriter = new Utf8JsonWriter(buffer)) JsonPatch.Write(patchWriter, response.Patch);
+            var patchWriter = t_patchWriter ??= new Utf8JsonWriter(buffer);
+            patchWriter.Reset(buffer);
+            JsonPatch.Write(patchWriter, response.Patch);
+            patchWriter.Flush();
             writer.WriteBase64String("patch"u8, buffer.WrittenSpan);
-            if (buffer.Capacity > 1024 * 1024) t_patchBuffer = null; // keep no huge buffer alive
+            if (buffer.Capacity > 1024 * 1024) (t_patchBuffer, t_patchWriter) = (null, null); // keep no huge buffer alive
         }
         if (response.Code is not null || response.Message is not null)
         {

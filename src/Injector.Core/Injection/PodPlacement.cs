@@ -111,7 +111,7 @@ internal static class PodPlacement
     private static List<string> Added(JsonEdit edit)
     {
         var added = new List<string>();
-        foreach (var op in edit.Operations())
+        foreach (var (op, _) in edit.InDocumentOrder())
         {
             if (op.Op != "add" || IsIndex(op.Path.AsSpan(op.Path.LastIndexOf('/') + 1))) continue;
             AddWithChildren(added, op.Path, op.Value);

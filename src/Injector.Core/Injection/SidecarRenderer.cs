@@ -20,6 +20,10 @@ internal static class SidecarRenderer
     private static readonly string IngressPortText = PodInjector.IngressPort.ToString(CultureInfo.InvariantCulture);
     private static readonly string EgressPortText = PodInjector.EgressPort.ToString(CultureInfo.InvariantCulture);
 
+    private static readonly JsonEncodedText ProxyInitNameText = JsonEncodedText.Encode(PodInjector.ProxyInitName);
+    private static readonly JsonEncodedText EnvoyNameText = JsonEncodedText.Encode(PodInjector.EnvoyName);
+    private static readonly JsonEncodedText XrayNameText = JsonEncodedText.Encode(PodInjector.XrayName);
+
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
@@ -27,27 +31,43 @@ internal static class SidecarRenderer
 
     private static void WriteProxyInit(Utf8JsonWriter w, InjectionPlan plan)
     {
-        var s = plan.Settings;
+        var parts = Parts.Of(plan.Settings);
         w.WriteStartObject();
-        w.WriteString("name"u8, PodInjector.ProxyInitName);
-        w.WriteString("image"u8, s.InitImage);
+        w.WriteString("name"u8, ProxyInitNameText);
+        w.WritePropertyName("image"u8);
+        Parts.Write(w, parts.InitImage);
         w.WriteStartArray("env"u8);
+        Parts.Write(w, parts.InitEnvFixed);
+        WriteEnv(w, "APPMESH_APP_PORTS", plan.AppPorts);
+        // Unless the pod sets them, the settings' (the same every time).
+        if (plan.Overrides.EgressIgnoredIps is null) WriteEnv(w, parts.IgnoredIps(plan.EgressIgnoredIps));
+        else WriteEnv(w, "APPMESH_EGRESS_IGNORED_IP", plan.EgressIgnoredIps);
+        if (plan.Overrides.EgressIgnoredPorts is null) WriteEnv(w, parts.InitIgnoredPorts);
+        else WriteEnv(w, "APPMESH_EGRESS_IGNORED_PORTS", plan.EgressIgnoredPorts);
+        WriteEnv(w, plan.Overrides.Ipv6 == false ? parts.InitIpv6Off : parts.InitIpv6On);
+        w.WriteEndArray();
+        w.WritePropertyName("resources"u8);
+        Parts.Write(w, parts.InitResources);
+        w.WritePropertyName("securityContext"u8);
+        Parts.Write(w, parts.NetAdmin);
+        w.WriteEndObject();
+    }
+
+    private static void WriteInitEnvFixed(Utf8JsonWriter w, InjectorSettings s)
+    {
         WriteEnv(w, "APPMESH_START_ENABLED", "1");
         WriteEnv(w, "APPMESH_IGNORE_UID", ProxyUidText);
         WriteEnv(w, "APPMESH_ENVOY_INGRESS_PORT", IngressPortText);
         WriteEnv(w, "APPMESH_ENVOY_EGRESS_PORT", EgressPortText);
-        WriteEnv(w, "APPMESH_APP_PORTS", plan.AppPorts);
-        WriteEnv(w, "APPMESH_EGRESS_IGNORED_IP", plan.EgressIgnoredIps);
-        WriteEnv(w, "APPMESH_EGRESS_IGNORED_PORTS", plan.EgressIgnoredPorts);
-        WriteEnv(w, "APPMESH_ENABLE_IPV6", plan.Overrides.Ipv6 == false ? "0" : "1");
-        w.WriteEndArray();
-        WriteResources(w, s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits);
-        w.WriteStartObject("securityContext"u8);
+    }
+
+    private static void WriteNetAdmin(Utf8JsonWriter w, InjectorSettings s)
+    {
+        w.WriteStartObject();
         w.WriteStartObject("capabilities"u8);
         w.WriteStartArray("add"u8);
         w.WriteStringValue("NET_ADMIN"u8);
         w.WriteEndArray();
-        w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
     }
@@ -70,35 +90,29 @@ internal static class SidecarRenderer
     private static void WriteEnvoy(Utf8JsonWriter w, InjectionPlan plan, List<EnvVar> env)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
+        var parts = Parts.Of(s);
         w.WriteStartObject();
-        w.WriteString("name"u8, PodInjector.EnvoyName);
-        w.WriteString("image"u8, o.SidecarImage ?? s.SidecarImage);
-        WritePort(w, "stats", s.EnvoyAdminPort, "TCP");
+        w.WriteString("name"u8, EnvoyNameText);
+        if (o.SidecarImage is { } image) w.WriteString("image"u8, image);
+        else
+        {
+            w.WritePropertyName("image"u8);
+            Parts.Write(w, parts.SidecarImage);
+        }
+        w.WritePropertyName("ports"u8);
+        Parts.Write(w, parts.EnvoyPorts);
         w.WriteStartArray("env"u8);
         foreach (var variable in env) WriteEnv(w, variable);
         w.WriteEndArray();
-        WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
-        WriteRunAsProxyUser(w);
-        WriteLiveProbe(w, s.EnvoyAdminPort, "readinessProbe", initialDelay: s.ReadinessProbeInitialDelay, period: s.ReadinessProbePeriod, failureThreshold: 3);
-        w.WriteStartObject("lifecycle"u8);
-        if (s.WaitUntilProxyReady)
-        {
-            // As the controller's (sidecar_builder.go): the App Mesh agent in the Envoy image polls Envoy until
-            // it is ready; the kubelet starts the next container only when this hook returns. The controller
-            // gates on `envoy --version` >= 1.22.2.1; the agent ships from that version, so this checks for it.
-            w.WriteStartObject("postStart"u8);
-            Span<byte> hook = stackalloc byte[512];
-            var written = Utf8.TryWrite(hook, CultureInfo.InvariantCulture,
-                $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi",
-                out var length);
-            WriteShell(w, Written(written, hook, length));
-            w.WriteEndObject();
-        }
-        w.WriteStartObject("preStop"u8);
-        Span<byte> sleep = stackalloc byte[32];
-        WriteShell(w, Written(Utf8.TryWrite(sleep, CultureInfo.InvariantCulture, $"sleep {s.PrestopDelay}", out var sleepLength), sleep, sleepLength));
-        w.WriteEndObject();
-        w.WriteEndObject();
+        w.WritePropertyName("resources"u8);
+        if (parts.IsSidecarResources(plan)) Parts.Write(w, parts.SidecarResources);
+        else WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
+        w.WritePropertyName("securityContext"u8);
+        Parts.Write(w, parts.RunAsProxyUser);
+        w.WritePropertyName("readinessProbe"u8);
+        Parts.Write(w, parts.ReadinessProbe);
+        w.WritePropertyName("lifecycle"u8);
+        Parts.Write(w, parts.Lifecycle);
         var sdsVolume = plan.SdsVolumeName;
         if (o.SecretMounts.Count + o.VolumeMounts.Count > 0 || sdsVolume is not null)
         {
@@ -124,9 +138,41 @@ internal static class SidecarRenderer
         if (plan.Native)
         {
             // A native sidecar restarts with the pod and gates the next init container on its startup probe.
-            w.WriteString("restartPolicy"u8, "Always");
-            WriteLiveProbe(w, s.EnvoyAdminPort, "startupProbe", initialDelay: 1, period: 1, failureThreshold: 120);
+            w.WriteString("restartPolicy"u8, "Always"u8);
+            w.WritePropertyName("startupProbe"u8);
+            Parts.Write(w, parts.StartupProbe);
         }
+        w.WriteEndObject();
+    }
+
+    private static void WriteEnvoyPorts(Utf8JsonWriter w, InjectorSettings s) => WritePort(w, "stats", s.EnvoyAdminPort, "TCP");
+
+    private static void WriteReadinessProbe(Utf8JsonWriter w, InjectorSettings s) =>
+        WriteLiveProbe(w, s.EnvoyAdminPort, initialDelay: s.ReadinessProbeInitialDelay, period: s.ReadinessProbePeriod, failureThreshold: 3);
+
+    private static void WriteStartupProbe(Utf8JsonWriter w, InjectorSettings s) =>
+        WriteLiveProbe(w, s.EnvoyAdminPort, initialDelay: 1, period: 1, failureThreshold: 120);
+
+    private static void WriteLifecycle(Utf8JsonWriter w, InjectorSettings s)
+    {
+        w.WriteStartObject();
+        if (s.WaitUntilProxyReady)
+        {
+            // As the controller's (sidecar_builder.go): the App Mesh agent in the Envoy image polls Envoy until
+            // it is ready; the kubelet starts the next container only when this hook returns. The controller
+            // gates on `envoy --version` >= 1.22.2.1; the agent ships from that version, so this checks for it.
+            w.WriteStartObject("postStart"u8);
+            Span<byte> hook = stackalloc byte[512];
+            var written = Utf8.TryWrite(hook, CultureInfo.InvariantCulture,
+                $"if [ -x /usr/bin/agent ]; then APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S={s.PostStartTimeout} APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S={s.PostStartInterval} /usr/bin/agent -envoyReadiness; else echo 'wait-until-proxy-ready needs an Envoy image with the App Mesh agent (v1.22.2.1 or later)'; fi",
+                out var length);
+            WriteShell(w, Written(written, hook, length));
+            w.WriteEndObject();
+        }
+        w.WriteStartObject("preStop"u8);
+        Span<byte> sleep = stackalloc byte[32];
+        WriteShell(w, Written(Utf8.TryWrite(sleep, CultureInfo.InvariantCulture, $"sleep {s.PrestopDelay}", out var sleepLength), sleep, sleepLength));
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 
@@ -134,10 +180,11 @@ internal static class SidecarRenderer
 
     private static void WriteXray(Utf8JsonWriter w, InjectionPlan plan)
     {
-        var s = plan.Settings;
+        var parts = Parts.Of(plan.Settings);
         w.WriteStartObject();
-        w.WriteString("name"u8, PodInjector.XrayName);
-        w.WriteString("image"u8, s.XrayImage);
+        w.WriteString("name"u8, XrayNameText);
+        w.WritePropertyName("image"u8);
+        Parts.Write(w, parts.XrayImage);
         if (plan.XrayConfigMount is { } mount)
         {
             // xray.go: a config file overrides every command-line setting.
@@ -149,22 +196,18 @@ internal static class SidecarRenderer
         }
         else
         {
-            w.WriteStartArray("args"u8);
-            w.WriteStringValue("--log-level"u8);
-            w.WriteStringValue(s.XrayLogLevel);
-            if (s.XrayConfigRoleArn is { } arn)
-            {
-                w.WriteStringValue("--role-arn"u8);
-                w.WriteStringValue(arn);
-            }
-            w.WriteEndArray();
+            w.WritePropertyName("args"u8);
+            Parts.Write(w, parts.XrayArgs);
         }
-        WritePort(w, PodInjector.XrayPortName, s.XrayDaemonPort, "UDP");
-        w.WriteStartArray("env"u8);
-        WriteEnv(w, new EnvVar("AWS_REGION", s.Region));
-        w.WriteEndArray();
-        WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
-        WriteRunAsProxyUser(w);
+        w.WritePropertyName("ports"u8);
+        Parts.Write(w, parts.XrayPorts);
+        w.WritePropertyName("env"u8);
+        Parts.Write(w, parts.XrayEnv);
+        w.WritePropertyName("resources"u8);
+        if (parts.IsSidecarResources(plan)) Parts.Write(w, parts.SidecarResources);
+        else WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
+        w.WritePropertyName("securityContext"u8);
+        Parts.Write(w, parts.RunAsProxyUser);
         if (plan.XrayConfigMount is { } config)
         {
             w.WriteStartArray("volumeMounts"u8);
@@ -175,8 +218,30 @@ internal static class SidecarRenderer
             w.WriteEndObject();
             w.WriteEndArray();
         }
-        if (plan.Native) w.WriteString("restartPolicy"u8, "Always");
+        if (plan.Native) w.WriteString("restartPolicy"u8, "Always"u8);
         w.WriteEndObject();
+    }
+
+    private static void WriteXrayArgs(Utf8JsonWriter w, InjectorSettings s)
+    {
+        w.WriteStartArray();
+        w.WriteStringValue("--log-level"u8);
+        w.WriteStringValue(s.XrayLogLevel);
+        if (s.XrayConfigRoleArn is { } arn)
+        {
+            w.WriteStringValue("--role-arn"u8);
+            w.WriteStringValue(arn);
+        }
+        w.WriteEndArray();
+    }
+
+    private static void WriteXrayPorts(Utf8JsonWriter w, InjectorSettings s) => WritePort(w, PodInjector.XrayPortName, s.XrayDaemonPort, "UDP");
+
+    private static void WriteXrayEnv(Utf8JsonWriter w, InjectorSettings s)
+    {
+        w.WriteStartArray();
+        WriteEnv(w, "AWS_REGION", s.Region);
+        w.WriteEndArray();
     }
 
     /// <summary>The status annotation's value: the names of the containers and volumes the injection added
@@ -223,8 +288,12 @@ internal static class SidecarRenderer
         return deferred ? DeferredJson.String(status) : JsonValue.Create(Encoding.UTF8.GetString(status));
     }
 
-    /// <summary>One environment variable: a value, or a field of the pod (the downward API).</summary>
-    private readonly record struct EnvVar(string Name, string? Value, string? FieldPath = null);
+    /// <summary>One environment variable: a value, or a field of the pod (the downward API); <see cref="Json"/> is
+    /// how it is written, when that is known ahead (a variable of the settings alone, see <see cref="Parts"/>).</summary>
+    private sealed record EnvVar(string Name, string? Value, string? FieldPath = null)
+    {
+        public byte[]? Json { get; init; }
+    }
 
     /// <summary>The controller renders this address flag value as the node's IP (sidecar_builder.go getEnvoyEnv).</summary>
     private const string HostIpReference = "ref:status.hostIP";
@@ -236,67 +305,40 @@ internal static class SidecarRenderer
 
     // Envoy's variables in their fixed order (README), then the user's sidecarEnv and sidecarEnvJson. The
     // controller sets the same variables (sidecar_builder.go updateEnvMapForEnvoy) from a Go map, in no order.
+    // Those that depend on the settings alone come written from Parts.
     private static List<EnvVar> EnvoyEnvironment(InjectionPlan plan)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
+        var parts = Parts.Of(s);
         // Room for the variables of the default settings and a few more.
-        var env = new List<EnvVar>(20)
+        var env = new List<EnvVar>(24)
         {
             new("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
             new("APPMESH_RESOURCE_ARN", plan.ResourceArn),
-            new("AWS_REGION", s.Region),
-            new("ENVOY_LOG_LEVEL", o.SidecarLogLevel ?? s.EnvoyLogLevel),
-            new("APPMESH_PREVIEW", (o.Preview ?? s.Preview) ? "1" : "0"),
-            new("ENVOY_ADMIN_ACCESS_PORT", Number(s.EnvoyAdminPort)),
+            parts.Region,
+            o.SidecarLogLevel is { } level && level != s.EnvoyLogLevel ? new("ENVOY_LOG_LEVEL", level) : parts.LogLevel,
+            (o.Preview ?? s.Preview) ? parts.PreviewOn : parts.PreviewOff,
         };
-        if (s.EnvoyAdminAccessLogFile.Length > 0) env.Add(new("ENVOY_ADMIN_ACCESS_LOG_FILE", s.EnvoyAdminAccessLogFile));
-        if (plan.Sds) env.Add(new("APPMESH_SDS_SOCKET_PATH", s.SdsUdsPath));
-        switch (s.Tracer)
-        {
-            case Tracer.XRay:
-                env.Add(new("ENABLE_ENVOY_XRAY_TRACING", "1"));
-                env.Add(new("XRAY_DAEMON_PORT", Number(s.XrayDaemonPort)));
-                // A pod's sidecarEnv or sidecarEnvJson may set the rate: the controller lets it win over the flag.
-                var rate = o.XraySamplingRate?.Value ?? s.XraySamplingRate;
-                env.Add(new(XraySamplingRate, XraySampling.Format(rate) ?? rate));
-                break;
-            case Tracer.Jaeger:
-                env.Add(new("ENABLE_ENVOY_JAEGER_TRACING", "1"));
-                env.Add(Address("JAEGER_TRACER_ADDRESS", s.JaegerAddress));
-                env.Add(new("JAEGER_TRACER_PORT", Number(s.JaegerPort)));
-                break;
-            case Tracer.Datadog:
-                env.Add(new("ENABLE_ENVOY_DATADOG_TRACING", "1"));
-                env.Add(Address("DATADOG_TRACER_ADDRESS", s.DatadogAddress));
-                env.Add(new("DATADOG_TRACER_PORT", Number(s.DatadogPort)));
-                break;
-        }
-        if (s.EnableStatsTags) env.Add(new("ENABLE_ENVOY_STATS_TAGS", "1"));
-        if (s.EnableStatsD)
-        {
-            env.Add(new("ENABLE_ENVOY_DOG_STATSD", "1"));
-            env.Add(Address("STATSD_ADDRESS", s.StatsDAddress));
-            env.Add(new("STATSD_PORT", Number(s.StatsDPort)));
-            if (s.StatsDSocketPath is { } socket) env.Add(new("STATSD_SOCKET_PATH", socket));
-        }
+        env.AddRange(parts.AdminEnv);
+        if (plan.Sds) env.Add(parts.SdsSocket);
+        var tracer = env.Count;
+        env.AddRange(parts.TracerEnv);
+        // A pod's sidecarEnv or sidecarEnvJson may set the X-Ray rate: the controller lets it win over the flag.
+        if (s.Tracer == Tracer.XRay && o.XraySamplingRate?.Value is { } rate && rate != s.XraySamplingRate)
+            env[tracer + 2] = new(XraySamplingRate, XraySampling.Format(rate) ?? rate);
+        env.AddRange(parts.StatsEnv);
         // What the controller tells Envoy about its platform (App Mesh reads them for support), and its endpoints.
-        env.Add(new("APPMESH_PLATFORM_K8S_POD_UID", null, "metadata.uid"));
-        env.Add(new("APPMESH_PLATFORM_K8S_VERSION", plan.KubernetesVersion is { Length: > 0 } version && !Formats.HasControlCharacter(version) ? version : UnknownKubernetesVersion));
-        env.Add(new("APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION", PodInjector.Version));
-        env.Add(new("APPMESH_DUALSTACK_ENDPOINT", s.DualStackEndpoint ? "1" : "0"));
-        env.Add(new("APPMESH_FIPS_ENDPOINT", s.FipsEndpoint ? "1" : "0"));
-        env.Add(new("ENVOY_ADMIN_ACCESS_ENABLE_IPV6", s.EnvoyAdminAccessEnableIpv6 ? "true" : "false"));
-        env.Add(new("APPNET_AGENT_ADMIN_MODE", "uds"));
-        env.Add(new("APPNET_AGENT_ADMIN_UDS_PATH", "/tmp/agent.sock"));
+        env.Add(parts.KubernetesVersion(plan.KubernetesVersion is { Length: > 0 } version && !Formats.HasControlCharacter(version) ? version : UnknownKubernetesVersion));
+        env.AddRange(parts.PlatformEnv);
         // After the App Mesh service: another xDS management server (SPEC §10).
-        if (plan.XdsEndpoint is { } xds) env.Add(new("APPMESH_XDS_ENDPOINT", xds));
-        if (plan.SigningName is { } signing) env.Add(new("APPMESH_SIGNING_NAME", signing));
-        if (plan.ResourceCluster is { } cluster) env.Add(new("APPMESH_RESOURCE_CLUSTER", cluster));
+        if (plan.XdsEndpoint is { } xds) env.Add(xds == s.XdsEndpoint ? parts.XdsEndpoint! : new("APPMESH_XDS_ENDPOINT", xds));
+        if (plan.SigningName is { } signing) env.Add(signing == s.SigningName ? parts.SigningName! : new("APPMESH_SIGNING_NAME", signing));
+        if (plan.ResourceCluster is { } cluster) env.Add(cluster == s.ResourceCluster ? parts.ResourceCluster! : new("APPMESH_RESOURCE_CLUSTER", cluster));
         foreach (var (key, value) in o.SidecarEnv)
         {
             // With X-Ray on, the pod's rate (o.XraySamplingRate) is written above, in the tracer's place.
             if (s.Tracer == Tracer.XRay && key == XraySamplingRate) continue;
-            if (env.Any(e => e.Name == key))
+            if (env.Exists(e => e.Name == key))
             {
                 plan.Warnings.Add($"{value.Where}: {key} is set by the injector and cannot be overridden; ignored");
                 continue;
@@ -306,10 +348,62 @@ internal static class SidecarRenderer
         return env;
     }
 
-    // Envoy is ready once its admin /server_info reports LIVE, as the App Mesh controller checks it.
-    private static void WriteLiveProbe(Utf8JsonWriter w, int adminPort, string name, int initialDelay, int period, int failureThreshold)
+    // The tracer's variables: for X-Ray the sampling rate is the third (a pod may set its own, above).
+    private static IEnumerable<EnvVar> TracerEnvironment(InjectorSettings s)
     {
-        w.WriteStartObject(name);
+        switch (s.Tracer)
+        {
+            case Tracer.XRay:
+                yield return new("ENABLE_ENVOY_XRAY_TRACING", "1");
+                yield return new("XRAY_DAEMON_PORT", Number(s.XrayDaemonPort));
+                yield return new(XraySamplingRate, XraySampling.Format(s.XraySamplingRate) ?? s.XraySamplingRate);
+                break;
+            case Tracer.Jaeger:
+                yield return new("ENABLE_ENVOY_JAEGER_TRACING", "1");
+                yield return Address("JAEGER_TRACER_ADDRESS", s.JaegerAddress);
+                yield return new("JAEGER_TRACER_PORT", Number(s.JaegerPort));
+                break;
+            case Tracer.Datadog:
+                yield return new("ENABLE_ENVOY_DATADOG_TRACING", "1");
+                yield return Address("DATADOG_TRACER_ADDRESS", s.DatadogAddress);
+                yield return new("DATADOG_TRACER_PORT", Number(s.DatadogPort));
+                break;
+        }
+    }
+
+    private static IEnumerable<EnvVar> StatsEnvironment(InjectorSettings s)
+    {
+        if (s.EnableStatsTags) yield return new("ENABLE_ENVOY_STATS_TAGS", "1");
+        if (s.EnableStatsD)
+        {
+            yield return new("ENABLE_ENVOY_DOG_STATSD", "1");
+            yield return Address("STATSD_ADDRESS", s.StatsDAddress);
+            yield return new("STATSD_PORT", Number(s.StatsDPort));
+            if (s.StatsDSocketPath is { } socket) yield return new("STATSD_SOCKET_PATH", socket);
+        }
+        yield return new("APPMESH_PLATFORM_K8S_POD_UID", null, "metadata.uid");
+    }
+
+    private static IEnumerable<EnvVar> PlatformEnvironment(InjectorSettings s)
+    {
+        yield return new("APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION", PodInjector.Version);
+        yield return new("APPMESH_DUALSTACK_ENDPOINT", s.DualStackEndpoint ? "1" : "0");
+        yield return new("APPMESH_FIPS_ENDPOINT", s.FipsEndpoint ? "1" : "0");
+        yield return new("ENVOY_ADMIN_ACCESS_ENABLE_IPV6", s.EnvoyAdminAccessEnableIpv6 ? "true" : "false");
+        yield return new("APPNET_AGENT_ADMIN_MODE", "uds");
+        yield return new("APPNET_AGENT_ADMIN_UDS_PATH", "/tmp/agent.sock");
+    }
+
+    private static IEnumerable<EnvVar> AdminEnvironment(InjectorSettings s)
+    {
+        yield return new("ENVOY_ADMIN_ACCESS_PORT", Number(s.EnvoyAdminPort));
+        if (s.EnvoyAdminAccessLogFile.Length > 0) yield return new("ENVOY_ADMIN_ACCESS_LOG_FILE", s.EnvoyAdminAccessLogFile);
+    }
+
+    // Envoy is ready once its admin /server_info reports LIVE, as the App Mesh controller checks it.
+    private static void WriteLiveProbe(Utf8JsonWriter w, int adminPort, int initialDelay, int period, int failureThreshold)
+    {
+        w.WriteStartObject();
         Span<byte> probe = stackalloc byte[96];
         WriteShell(w, Written(Utf8.TryWrite(probe, CultureInfo.InvariantCulture, $"curl -s http://localhost:{adminPort}/server_info | grep state | grep -q LIVE", out var length), probe, length));
         w.WriteNumber("initialDelaySeconds"u8, initialDelay);
@@ -337,7 +431,7 @@ internal static class SidecarRenderer
 
     private static void WritePort(Utf8JsonWriter w, string name, int port, string protocol)
     {
-        w.WriteStartArray("ports"u8);
+        w.WriteStartArray();
         w.WriteStartObject();
         w.WriteString("name"u8, name);
         w.WriteNumber("containerPort"u8, port);
@@ -346,20 +440,24 @@ internal static class SidecarRenderer
         w.WriteEndArray();
     }
 
-    private static void WriteRunAsProxyUser(Utf8JsonWriter w)
+    private static void WriteRunAsProxyUser(Utf8JsonWriter w, InjectorSettings s)
     {
-        w.WriteStartObject("securityContext"u8);
+        w.WriteStartObject();
         w.WriteNumber("runAsUser"u8, PodInjector.ProxyUid);
         w.WriteEndObject();
     }
 
-    private static void WriteEnv(Utf8JsonWriter w, string name, string value) => WriteEnv(w, new EnvVar(name, value));
-
     private static void WriteEnv(Utf8JsonWriter w, EnvVar variable)
     {
+        if (variable.Json is { } json) Parts.Write(w, json);
+        else WriteEnv(w, variable.Name, variable.Value, variable.FieldPath);
+    }
+
+    private static void WriteEnv(Utf8JsonWriter w, string name, string? value, string? fieldPath = null)
+    {
         w.WriteStartObject();
-        w.WriteString("name"u8, variable.Name);
-        if (variable.FieldPath is { } field)
+        w.WriteString("name"u8, name);
+        if (fieldPath is { } field)
         {
             w.WriteStartObject("valueFrom"u8);
             w.WriteStartObject("fieldRef"u8);
@@ -369,14 +467,14 @@ internal static class SidecarRenderer
         }
         else
         {
-            w.WriteString("value"u8, variable.Value);
+            w.WriteString("value"u8, value);
         }
         w.WriteEndObject();
     }
 
     private static void WriteResources(Utf8JsonWriter w, string? cpuRequest, string? memoryRequest, string? cpuLimit, string? memoryLimit)
     {
-        w.WriteStartObject("resources"u8);
+        w.WriteStartObject();
         if (cpuRequest is not null || memoryRequest is not null)
         {
             w.WriteStartObject("requests"u8);
@@ -434,5 +532,144 @@ internal static class SidecarRenderer
         var writer = BeginWriter();
         write(writer);
         return JsonNode.Parse(Flushed(writer))!.AsObject();
+    }
+
+    /// <summary>What the sidecars hold that depends on the settings alone, written once per settings object (the
+    /// last one used) and copied into each container as it was written: escaping and transcoding the same strings
+    /// for every review was a measurable part of writing the answer (docs/performance.md). Each piece is written by
+    /// the function that would otherwise write it, with a writer of the default options, which is the only kind
+    /// these containers are written with (<see cref="DeferredJson"/> gives any other kind a default one).</summary>
+    private sealed class Parts
+    {
+        private static Parts? s_last;
+
+        private Parts(InjectorSettings s)
+        {
+            Settings = s;
+            // Strings as the writer writes them (JsonEncodedText refuses what the writer writes escaped, as a lone surrogate).
+            InitImage = Render(static (w, text) => w.WriteStringValue(text), s.InitImage);
+            SidecarImage = Render(static (w, text) => w.WriteStringValue(text), s.SidecarImage);
+            XrayImage = Render(static (w, text) => w.WriteStringValue(text), s.XrayImage);
+            InitEnvFixed = Run(WriteInitEnvFixed);
+            InitIgnoredPorts = Env(new("APPMESH_EGRESS_IGNORED_PORTS", PodInjector.DefaultEgressIgnoredPorts));
+            InitIpv6On = Env(new("APPMESH_ENABLE_IPV6", "1"));
+            InitIpv6Off = Env(new("APPMESH_ENABLE_IPV6", "0"));
+            InitResources = Piece(static (w, s) => WriteResources(w, s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits));
+            NetAdmin = Piece(WriteNetAdmin);
+            SidecarResources = Piece(static (w, s) => WriteResources(w, s.SidecarCpuRequests, s.SidecarMemoryRequests, s.SidecarCpuLimits, s.SidecarMemoryLimits));
+            RunAsProxyUser = Piece(WriteRunAsProxyUser);
+            EnvoyPorts = Piece(WriteEnvoyPorts);
+            ReadinessProbe = Piece(WriteReadinessProbe);
+            StartupProbe = Piece(WriteStartupProbe);
+            Lifecycle = Piece(WriteLifecycle);
+            XrayArgs = Piece(WriteXrayArgs);
+            XrayPorts = Piece(WriteXrayPorts);
+            XrayEnv = Piece(WriteXrayEnv);
+            Region = Env(new("AWS_REGION", s.Region));
+            LogLevel = Env(new("ENVOY_LOG_LEVEL", s.EnvoyLogLevel));
+            PreviewOn = Env(new("APPMESH_PREVIEW", "1"));
+            PreviewOff = Env(new("APPMESH_PREVIEW", "0"));
+            AdminEnv = [.. AdminEnvironment(s).Select(Env)];
+            SdsSocket = Env(new("APPMESH_SDS_SOCKET_PATH", s.SdsUdsPath));
+            TracerEnv = [.. TracerEnvironment(s).Select(Env)];
+            StatsEnv = [.. StatsEnvironment(s).Select(Env)];
+            PlatformEnv = [.. PlatformEnvironment(s).Select(Env)];
+            XdsEndpoint = s.XdsEndpoint is { } xds ? Env(new("APPMESH_XDS_ENDPOINT", xds)) : null;
+            SigningName = s.SigningName is { } signing ? Env(new("APPMESH_SIGNING_NAME", signing)) : null;
+            ResourceCluster = s.ResourceCluster is { } cluster ? Env(new("APPMESH_RESOURCE_CLUSTER", cluster)) : null;
+        }
+
+        /// <summary>The parts of <paramref name="settings"/>: kept for the last settings object used (one per process).</summary>
+        public static Parts Of(InjectorSettings settings)
+        {
+            var last = Volatile.Read(ref s_last);
+            if (last is not null && ReferenceEquals(last.Settings, settings)) return last;
+            last = new Parts(settings);
+            Volatile.Write(ref s_last, last);
+            return last;
+        }
+
+        public InjectorSettings Settings { get; }
+        public byte[] InitImage { get; }
+        public byte[] SidecarImage { get; }
+        public byte[] XrayImage { get; }
+        public byte[] InitEnvFixed { get; }
+        public EnvVar InitIgnoredPorts { get; }
+        public EnvVar InitIpv6On { get; }
+        public EnvVar InitIpv6Off { get; }
+        public byte[] InitResources { get; }
+        public byte[] NetAdmin { get; }
+        public byte[] SidecarResources { get; }
+        public byte[] RunAsProxyUser { get; }
+        public byte[] EnvoyPorts { get; }
+        public byte[] ReadinessProbe { get; }
+        public byte[] StartupProbe { get; }
+        public byte[] Lifecycle { get; }
+        public byte[] XrayArgs { get; }
+        public byte[] XrayPorts { get; }
+        public byte[] XrayEnv { get; }
+        public EnvVar Region { get; }
+        public EnvVar LogLevel { get; }
+        public EnvVar PreviewOn { get; }
+        public EnvVar PreviewOff { get; }
+        public EnvVar[] AdminEnv { get; }
+        public EnvVar SdsSocket { get; }
+        public EnvVar[] TracerEnv { get; }
+        public EnvVar[] StatsEnv { get; }
+        public EnvVar[] PlatformEnv { get; }
+        public EnvVar? XdsEndpoint { get; }
+        public EnvVar? SigningName { get; }
+        public EnvVar? ResourceCluster { get; }
+
+        // The settings' --ignored-ips as the plan gives it (canonical), and the cluster's version: each the same for
+        // every review, kept as last written.
+        private EnvVar? _ignoredIps;
+        private EnvVar? _kubernetesVersion;
+
+        /// <summary><c>APPMESH_EGRESS_IGNORED_IP</c> when the pod does not set its own.</summary>
+        public EnvVar IgnoredIps(string value) => Last(ref _ignoredIps, "APPMESH_EGRESS_IGNORED_IP", value);
+
+        public EnvVar KubernetesVersion(string value) => Last(ref _kubernetesVersion, "APPMESH_PLATFORM_K8S_VERSION", value);
+
+        /// <summary>Whether the sidecar's resources are the settings' (no annotation changed them).</summary>
+        public bool IsSidecarResources(InjectionPlan plan) =>
+            plan.CpuRequest == Settings.SidecarCpuRequests && plan.MemoryRequest == Settings.SidecarMemoryRequests &&
+            plan.CpuLimit == Settings.SidecarCpuLimits && plan.MemoryLimit == Settings.SidecarMemoryLimits;
+
+        /// <summary>Copies in a piece: what the writer has written, so nothing in it needs checking.</summary>
+        public static void Write(Utf8JsonWriter w, byte[] piece) => w.WriteRawValue(piece, skipInputValidation: true);
+
+        private static EnvVar Last(ref EnvVar? last, string name, string value)
+        {
+            var known = Volatile.Read(ref last);
+            if (known is not null && known.Value == value) return known;
+            known = Env(new EnvVar(name, value));
+            Volatile.Write(ref last, known);
+            return known;
+        }
+
+        private byte[] Piece(Action<Utf8JsonWriter, InjectorSettings> write) => Render(write, Settings);
+
+        // Consecutive elements of an array, written into the answer as one raw value (the writer adds the comma
+        // before it; what is inside is the writer's own output, so nothing needs checking).
+        private byte[] Run(Action<Utf8JsonWriter, InjectorSettings> write)
+        {
+            var array = Render(static (w, state) =>
+            {
+                w.WriteStartArray();
+                state.Write(w, state.Settings);
+                w.WriteEndArray();
+            }, (Write: write, Settings));
+            return array[1..^1];
+        }
+
+        private static EnvVar Env(EnvVar variable) => variable with { Json = Render(static (w, v) => WriteEnv(w, v), variable) };
+
+        private static byte[] Render<T>(Action<Utf8JsonWriter, T> write, T state)
+        {
+            var buffer = new ArrayBufferWriter<byte>(256);
+            using (var writer = new Utf8JsonWriter(buffer)) write(writer, state);
+            return buffer.WrittenSpan.ToArray();
+        }
     }
 }

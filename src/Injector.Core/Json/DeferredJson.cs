@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -16,7 +17,9 @@ public static class DeferredJson
         new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new WriterConverter());
 
     /// <summary>A node whose value is what <paramref name="write"/> writes (one complete JSON value, the same each
-    /// time it is called).</summary>
+    /// time it is called). <paramref name="write"/> always gets a writer of the default options (the default
+    /// encoder, not indented), so it may copy in JSON written ahead with such a writer: into any other writer the
+    /// value is written through a default one and written again from what that gave, as that writer would write it.</summary>
     public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Writer(write), TypeInfo)!;
 
     /// <summary>A node whose value is the JSON string of <paramref name="utf8"/> (copied): a string written out as
@@ -34,6 +37,17 @@ public static class DeferredJson
         public override Writer Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             throw new NotSupportedException("a deferred JSON value is written only");
 
-        public override void Write(Utf8JsonWriter writer, Writer value, JsonSerializerOptions options) => value.Write(writer);
+        public override void Write(Utf8JsonWriter writer, Writer value, JsonSerializerOptions options)
+        {
+            var writerOptions = writer.Options;
+            if (writerOptions.Encoder is null && !writerOptions.Indented)
+            {
+                value.Write(writer);
+                return;
+            }
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var plain = new Utf8JsonWriter(buffer)) value.Write(plain);
+            JsonNode.Parse(buffer.WrittenSpan)!.WriteTo(writer);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -120,23 +121,31 @@ public sealed class JsonEdit(JsonElement root)
     /// written into it afterwards.</summary>
     public List<PatchOperation> Operations()
     {
-        // A handful of operations, mostly recorded in order already: an insertion sort, stable, so that edits at
-        // one position keep the order they were made in.
-        var sorted = new (PatchOperation Operation, int[] Position)[_operations.Count];
-        for (var i = 0; i < sorted.Length; i++)
-        {
-            var entry = _operations[i];
-            var at = i;
-            while (at > 0 && DocumentOrder.Compare(sorted[at - 1].Position, entry.Position) > 0)
-            {
-                sorted[at] = sorted[at - 1];
-                at--;
-            }
-            sorted[at] = entry;
-        }
+        var sorted = InDocumentOrder();
         var operations = new List<PatchOperation>(sorted.Length);
         foreach (var (operation, _) in sorted) operations.Add(operation);
         return operations;
+    }
+
+    /// <summary>The recorded operations in document order, as <see cref="Operations"/> gives them, without a copy:
+    /// valid until the next change.</summary>
+    internal ReadOnlySpan<(PatchOperation Operation, int[] Position)> InDocumentOrder()
+    {
+        // A handful of operations, mostly recorded in order already: an insertion sort in place, stable, so that
+        // edits at one position keep the order they were made in (and asked again, nothing moves).
+        var entries = CollectionsMarshal.AsSpan(_operations);
+        for (var i = 1; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            var at = i;
+            while (at > 0 && DocumentOrder.Compare(entries[at - 1].Position, entry.Position) > 0)
+            {
+                entries[at] = entries[at - 1];
+                at--;
+            }
+            entries[at] = entry;
+        }
+        return entries;
     }
 
     /// <summary>The values this edit replaced, by pointer, in the order replaced (what undoing the edit restores).</summary>

@@ -182,11 +182,14 @@ public static class JsonPatch
 
     public static void Write(Utf8JsonWriter writer, IReadOnlyList<PatchOperation> operations)
     {
+        // The operation's name as the default encoder writes it (no escaping to look for), unless the writer has its own.
+        var encoded = writer.Options.Encoder is null;
         writer.WriteStartArray();
         foreach (var op in operations)
         {
             writer.WriteStartObject();
-            writer.WriteString("op"u8, op.Op);
+            if (encoded && EncodedOp(op.Op) is { } name) writer.WriteString("op"u8, name);
+            else writer.WriteString("op"u8, op.Op);
             writer.WriteString("path"u8, op.Path);
             if (op.Op != "remove")
             {
@@ -198,6 +201,18 @@ public static class JsonPatch
         }
         writer.WriteEndArray();
     }
+
+    private static readonly JsonEncodedText AddText = JsonEncodedText.Encode("add");
+    private static readonly JsonEncodedText ReplaceText = JsonEncodedText.Encode("replace");
+    private static readonly JsonEncodedText RemoveText = JsonEncodedText.Encode("remove");
+
+    private static JsonEncodedText? EncodedOp(string op) => op switch
+    {
+        "add" => AddText,
+        "replace" => ReplaceText,
+        "remove" => RemoveText,
+        _ => null,
+    };
 
     public static string ToJson(IReadOnlyList<PatchOperation> operations) => Encoding.UTF8.GetString(Serialize(operations));
 }

@@ -96,3 +96,48 @@ public class EngineStepTests
         Assert.Equal("", InjectionPlan.ContainerPorts(TestPods.Parsed(new JsonObject())));
     }
 }
+
+/// <summary>The sidecars' settings-only parts are written once per settings object and copied into each answer.</summary>
+public class SidecarPartsTests
+{
+    private static string WebhookPatch(InjectorSettings settings, JsonObject pod, PodContext context)
+    {
+        using var parsed = Injector.Core.Json.JsonElements.Parse(pod);
+        return Injector.Core.Json.JsonPatch.ToJson(new PodInjector(settings).Inject(parsed.RootElement, context, writeOnly: true).Patch);
+    }
+
+    [Fact]
+    public void A_setting_that_is_not_valid_utf16_is_written_as_the_writer_writes_it_whether_used_or_not()
+    {
+        // A lone surrogate: each way of writing the sidecars gives the same bytes, with X-Ray (the daemon's log level
+        // is written) and without it (never written).
+        var settings = TestPods.Settings with { XrayLogLevel = "\ud800", SidecarImage = "envoy\udc00:1", XrayImage = "\ud800" };
+        var context = new PodContext("shop", WorkloadName: "web");
+        foreach (var each in new[] { settings, settings with { EnableXrayTracing = true } })
+        {
+            var nodes = TestPods.Inject(TestPods.Web(), each, context);
+            Assert.Equal(InjectionOutcome.Injected, nodes.Outcome);
+            Assert.Equal(Injector.Core.Json.JsonPatch.ToJson(nodes.Patch), WebhookPatch(each, TestPods.Web(), context));
+        }
+    }
+
+    [Fact]
+    public void Each_settings_object_gets_its_own_parts_and_the_pods_own_values_are_written_as_given()
+    {
+        var context = new PodContext("shop", WorkloadName: "web") { KubernetesVersion = "v1.31.2" };
+        var first = TestPods.Settings with { SidecarImage = "first:1", EnvoyAdminPort = 9902 };
+        var second = first with { SidecarImage = "second:2", EnvoyAdminPort = 9903 };
+        var pod = TestPods.Web(("appmesh.k8s.aws/sidecarLogLevel", "debug"), ("appmesh.k8s.aws/egressIgnoredIPs", "10.0.0.1"));
+        foreach (var settings in new[] { first, second, first })
+        {
+            var expected = Injector.Core.Json.JsonPatch.ToJson(TestPods.Inject(pod, settings, context).Patch);
+            var patch = WebhookPatch(settings, pod, context);
+            Assert.Equal(expected, patch);
+            Assert.Contains($"\"image\":\"{settings.SidecarImage}\"", patch, StringComparison.Ordinal);
+            Assert.Contains($"{{\"name\":\"ENVOY_ADMIN_ACCESS_PORT\",\"value\":\"{settings.EnvoyAdminPort}\"}}", patch, StringComparison.Ordinal);
+            Assert.Contains("{\"name\":\"ENVOY_LOG_LEVEL\",\"value\":\"debug\"}", patch, StringComparison.Ordinal);
+            Assert.Contains("{\"name\":\"APPMESH_EGRESS_IGNORED_IP\",\"value\":\"10.0.0.1\"}", patch, StringComparison.Ordinal);
+            Assert.Contains("{\"name\":\"APPMESH_PLATFORM_K8S_VERSION\",\"value\":\"v1.31.2\"}", patch, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Injector.Core.Json;
@@ -90,5 +92,62 @@ public class DeferredJsonTests
         Assert.Equal(patch.ToJsonString(), copy.ToJsonString());
         Assert.Equal(3, calls);
         Assert.Throws<InvalidOperationException>(() => patch[0]!["value"]!.GetValue<string>());
+    }
+}
+
+public class DeferredJsonWritingTests
+{
+    private static string Written(JsonNode node, JsonWriterOptions options = default)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, options)) node.WriteTo(writer);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static TheoryData<string> Strings()
+    {
+        var data = new TheoryData<string>
+        {
+            "",
+            """{"added":["/spec/securityContext"],"replaced":{"/a~1b":"x\\y"},"version":"1.0"}""",
+            "\"\"\\\\",
+            "tab\there",
+            "é and 😀",
+            "a+b<c>d&e'f`g",
+        };
+        // Every ASCII character alone and between quotes, through writers of each kind.
+        for (var c = 0; c < 128; c++)
+        {
+            data.Add(((char)c).ToString());
+            data.Add($"\"{(char)c}\\");
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Strings))]
+    public void A_deferred_string_is_written_byte_for_byte_as_the_writer_writes_that_string(string text)
+    {
+        var deferred = new JsonObject { ["status"] = DeferredJson.String(Encoding.UTF8.GetBytes(text)) };
+        var plain = new JsonObject { ["status"] = text };
+        Assert.Equal(Written(plain), Written(deferred));
+        var relaxed = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        Assert.Equal(Written(plain, relaxed), Written(deferred, relaxed));
+        Assert.Equal(Written(plain, new JsonWriterOptions { Indented = true }), Written(deferred, new JsonWriterOptions { Indented = true }));
+    }
+
+    [Fact]
+    public void A_deferred_value_written_into_a_writer_of_other_options_is_what_that_writer_would_write()
+    {
+        // The function may copy in JSON written ahead by a default writer: another writer gets its own escaping and layout.
+        var ahead = JsonSerializer.SerializeToUtf8Bytes(new { name = "a<b>+c", list = new[] { 1, 2 } });
+        var deferred = new JsonArray(DeferredJson.Node(w => w.WriteRawValue(ahead, skipInputValidation: true)));
+        var nodes = new JsonArray(JsonNode.Parse(ahead));
+        foreach (var options in new[] { default, new JsonWriterOptions { Indented = true }, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true } })
+        {
+            Assert.Equal(Written(nodes, options), Written(deferred, options));
+        }
+        Assert.Equal("""[{"name":"a\u003Cb\u003E\u002Bc","list":[1,2]}]""", Written(deferred));
+        Assert.Equal("[\n  {\n    \"name\": \"a<b>+c\",\n    \"list\": [\n      1,\n      2\n    ]\n  }\n]", Written(deferred, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true }).ReplaceLineEndings("\n"));
     }
 }
