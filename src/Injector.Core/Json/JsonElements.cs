@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -18,6 +19,24 @@ public static class JsonElements
     public static JsonElement? Field(JsonElement? element, ReadOnlySpan<byte> utf8Name) =>
         element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(utf8Name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
+    /// <summary>Whether the property is named <paramref name="utf8Name"/>, compared as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
+    /// compares (a name written with an escape by its text), for a reader that takes several properties of an object
+    /// in one pass over it rather than a lookup (a scan of the object) for each.</summary>
+    public static bool NameIs(JsonProperty property, ReadOnlySpan<byte> utf8Name) => NameIs(property, JsonMarshal.GetRawUtf8PropertyName(property), utf8Name);
+
+    /// <summary>As <see cref="NameIs(JsonProperty, ReadOnlySpan{byte})"/>, given the property's name as written
+    /// (<see cref="JsonMarshal.GetRawUtf8PropertyName"/>) already read.</summary>
+    internal static bool NameIs(JsonProperty property, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> utf8Name)
+    {
+        // An escape makes the written name longer than its text: a name as long as the wanted one is equal only byte for byte.
+        if (raw.Length == utf8Name.Length) return raw.SequenceEqual(utf8Name);
+        return raw.Length > utf8Name.Length && raw.Contains((byte)'\\') && property.NameEquals(utf8Name);
+    }
+
+    /// <summary>A value read in such a pass, as <see cref="Field(JsonElement?, ReadOnlySpan{byte})"/> gives it: null
+    /// when it was not there (<c>default</c>) or is JSON <c>null</c>.</summary>
+    public static JsonElement? Present(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? null : value;
+
     /// <summary>The property when it is an object, else null.</summary>
     public static JsonElement? Object(JsonElement? element, ReadOnlySpan<byte> utf8Name) => Field(element, utf8Name) is { ValueKind: JsonValueKind.Object } value ? value : null;
 
@@ -34,6 +53,10 @@ public static class JsonElements
     /// <summary>The elements of the property when it is an array; none otherwise.</summary>
     public static JsonElement.ArrayEnumerator Items(JsonElement? element, string name) =>
         (Array(element, name) ?? EmptyArray).EnumerateArray();
+
+    /// <summary>The elements of the value when it is an array; none otherwise.</summary>
+    public static JsonElement.ArrayEnumerator Items(JsonElement? list) =>
+        (list is { ValueKind: JsonValueKind.Array } array ? array : EmptyArray).EnumerateArray();
 
     private static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement;
 
