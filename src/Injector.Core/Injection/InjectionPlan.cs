@@ -221,7 +221,7 @@ public sealed class InjectionPlan
         foreach (var label in map.EnumerateObject())
         {
             if (label.Value.ValueKind != JsonValueKind.String) return false;
-            found |= JsonElements.NameIs(label, FargateProfileLabel);
+            found |= new PropertyName(label).Is(FargateProfileLabel);
         }
         return found;
     }

@@ -38,20 +38,22 @@ internal readonly struct PodFields
         {
             foreach (var property in pod.EnumerateObject())
             {
-                if (JsonElements.NameIs(property, "metadata"u8)) metadata = property.Value;
-                else if (JsonElements.NameIs(property, "spec"u8)) spec = property.Value;
+                var name = new PropertyName(property);
+                if (name.Is("metadata"u8)) metadata = property.Value;
+                else if (name.Is("spec"u8)) spec = property.Value;
             }
         }
-        JsonElement name = default, @namespace = default, annotations = default, labels = default, owners = default;
+        JsonElement podName = default, @namespace = default, annotations = default, labels = default, owners = default;
         if (metadata.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in metadata.EnumerateObject())
             {
-                if (JsonElements.NameIs(property, "name"u8)) name = property.Value;
-                else if (JsonElements.NameIs(property, "namespace"u8)) @namespace = property.Value;
-                else if (JsonElements.NameIs(property, "annotations"u8)) annotations = property.Value;
-                else if (JsonElements.NameIs(property, "labels"u8)) labels = property.Value;
-                else if (JsonElements.NameIs(property, "ownerReferences"u8)) owners = property.Value;
+                var name = new PropertyName(property);
+                if (name.Is("name"u8)) podName = property.Value;
+                else if (name.Is("namespace"u8)) @namespace = property.Value;
+                else if (name.Is("annotations"u8)) annotations = property.Value;
+                else if (name.Is("labels"u8)) labels = property.Value;
+                else if (name.Is("ownerReferences"u8)) owners = property.Value;
             }
         }
         JsonElement containers = default, initContainers = default, volumes = default, pullSecrets = default, securityContext = default, hostNetwork = default;
@@ -59,12 +61,13 @@ internal readonly struct PodFields
         {
             foreach (var property in spec.EnumerateObject())
             {
-                if (JsonElements.NameIs(property, "containers"u8)) containers = property.Value;
-                else if (JsonElements.NameIs(property, "initContainers"u8)) initContainers = property.Value;
-                else if (JsonElements.NameIs(property, "volumes"u8)) volumes = property.Value;
-                else if (JsonElements.NameIs(property, "imagePullSecrets"u8)) pullSecrets = property.Value;
-                else if (JsonElements.NameIs(property, "securityContext"u8)) securityContext = property.Value;
-                else if (JsonElements.NameIs(property, "hostNetwork"u8)) hostNetwork = property.Value;
+                var name = new PropertyName(property);
+                if (name.Is("containers"u8)) containers = property.Value;
+                else if (name.Is("initContainers"u8)) initContainers = property.Value;
+                else if (name.Is("volumes"u8)) volumes = property.Value;
+                else if (name.Is("imagePullSecrets"u8)) pullSecrets = property.Value;
+                else if (name.Is("securityContext"u8)) securityContext = property.Value;
+                else if (name.Is("hostNetwork"u8)) hostNetwork = property.Value;
             }
         }
         return new PodFields
@@ -72,7 +75,7 @@ internal readonly struct PodFields
             Pod = pod,
             Metadata = JsonElements.Present(metadata),
             Spec = JsonElements.Present(spec),
-            Name = JsonElements.Present(name),
+            Name = JsonElements.Present(podName),
             Namespace = JsonElements.Present(@namespace),
             Annotations = JsonElements.Present(annotations),
             Labels = JsonElements.Present(labels),

@@ -20,18 +20,8 @@ public static class JsonElements
         element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(utf8Name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
     /// <summary>Whether the property is named <paramref name="utf8Name"/>, compared as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
-    /// compares (a name written with an escape by its text), for a reader that takes several properties of an object
-    /// in one pass over it rather than a lookup (a scan of the object) for each.</summary>
-    public static bool NameIs(JsonProperty property, ReadOnlySpan<byte> utf8Name) => NameIs(property, JsonMarshal.GetRawUtf8PropertyName(property), utf8Name);
-
-    /// <summary>As <see cref="NameIs(JsonProperty, ReadOnlySpan{byte})"/>, given the property's name as written
-    /// (<see cref="JsonMarshal.GetRawUtf8PropertyName"/>) already read.</summary>
-    internal static bool NameIs(JsonProperty property, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> utf8Name)
-    {
-        // An escape makes the written name longer than its text: a name as long as the wanted one is equal only byte for byte.
-        if (raw.Length == utf8Name.Length) return raw.SequenceEqual(utf8Name);
-        return raw.Length > utf8Name.Length && raw.Contains((byte)'\\') && property.NameEquals(utf8Name);
-    }
+    /// compares (a name written with an escape by its text).</summary>
+    public static bool NameIs(JsonProperty property, ReadOnlySpan<byte> utf8Name) => new PropertyName(property).Is(utf8Name);
 
     /// <summary>A value read in such a pass, as <see cref="Field(JsonElement?, ReadOnlySpan{byte})"/> gives it: null
     /// when it was not there (<c>default</c>) or is JSON <c>null</c>.</summary>
@@ -103,4 +93,28 @@ public static class JsonElements
 
     /// <summary>A copy of an element as a node (a value replaced by a patch, kept to be restored).</summary>
     public static JsonNode? ToNode(JsonElement element) => element.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(element.GetRawText());
+}
+
+/// <summary>A property's name, for a reader that takes several properties of an object in one pass over it rather
+/// than a lookup (a scan of the object) for each: read once, then compared with each wanted name as
+/// <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/> compares (a name written with an
+/// escape by its text).</summary>
+public readonly ref struct PropertyName
+{
+    private readonly JsonProperty _property;
+
+    public PropertyName(JsonProperty property)
+    {
+        _property = property;
+        Raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        Escaped = Raw.Contains((byte)'\\');
+    }
+
+    /// <summary>The name as written, between its quotes.</summary>
+    public ReadOnlySpan<byte> Raw { get; }
+
+    /// <summary>Whether the name is written with an escape (then <see cref="Raw"/> is not its text).</summary>
+    public bool Escaped { get; }
+
+    public bool Is(ReadOnlySpan<byte> utf8Name) => Escaped ? _property.NameEquals(utf8Name) : Raw.SequenceEqual(utf8Name);
 }

@@ -106,4 +106,25 @@ public class ReviewEnvelopeTests
         Assert.Null(Find("{\"abcdefgh-x-ijklmnop\":1,\"abcdefgh-y-ijklmnop\":2,\"a\":1,\"b\":2}"));
         Assert.Null(Find("[1,1]"));
     }
+
+    [Fact]
+    public void The_members_picked_in_the_duplicate_check_are_those_a_lookup_finds()
+    {
+        byte[][] names = ["spec"u8.ToArray(), "metadata"u8.ToArray(), "kind"u8.ToArray()];
+        var found = new JsonElement[3];
+        // Escaped names are picked by their text; a name not wanted, or only similar, is not picked.
+        using var document = JsonDocument.Parse("""{"\u0073pec":{"a":1},"metadata2":0,"spe":1,"metadata":null,"x":{"y":1,"y":2}}""");
+        Assert.Null(DuplicateKeys.In(document.RootElement, names, found));
+        Assert.Equal("""{"a":1}""", found[0].GetRawText());
+        Assert.Equal(JsonValueKind.Null, found[1].ValueKind);
+        Assert.Equal(JsonValueKind.Undefined, found[2].ValueKind);
+        // Past the pairwise check's size, the same.
+        var many = string.Join(",", Enumerable.Range(0, 100).Select(i => $"\"k{i}\":{i}"));
+        using var large = JsonDocument.Parse("{" + many + ",\"kind\":\"Pod\",\"sp\\u0065c\":7}");
+        found = new JsonElement[3];
+        Assert.Null(DuplicateKeys.In(large.RootElement, names, found));
+        Assert.Equal(7, found[0].GetInt32());
+        Assert.Equal("Pod", found[2].GetString());
+        Assert.Equal(JsonValueKind.Undefined, found[1].ValueKind);
+    }
 }
