@@ -330,7 +330,7 @@ public static class AdmissionReview
         {
             index++;
             if (DuplicateKeys.In(element) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
-            if (child.IsEmpty || !element.TryGetProperty(child, out var value)) continue;
+            if (child.IsEmpty || element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(child, out var value)) continue;
             if (list == "volumes")
             {
                 if (DuplicateKeys.In(value) is { } inHostPath) return Twice($"request.object.spec.volumes[{index}].hostPath", inHostPath);
