@@ -70,8 +70,10 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         if (request.Pod is not { } pod)
             return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
 
-        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonElements.Str(JsonElements.Field(JsonElements.Field(pod, "metadata"u8), "namespace"u8)) ?? "default";
-        var workload = await WorkloadResolver.ResolveAsync(pod, @namespace, owners, cancellationToken);
+        // The pod's metadata and spec read once, for the workload's name and the engine.
+        var fields = PodFields.Read(pod);
+        var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonElements.Str(fields.Namespace) ?? "default";
+        var workload = await WorkloadResolver.ResolveAsync(fields, @namespace, owners, cancellationToken);
         // One read: the labels and the annotations come from the same version of the namespace.
         var known = await _cluster.NamespaceAsync(@namespace, cancellationToken);
         var context = new PodContext(@namespace, workload.Name, known?.Annotations, _cluster.NativeSidecarsSupported)
@@ -81,7 +83,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             WorkloadKind = workload.Kind,
         };
         // Only the patch is needed: the pod is read as parsed, and the added containers are written when the answer is.
-        var result = Injector.Inject(pod, context, writeOnly: true);
+        var result = Injector.Inject(fields, context, writeOnly: true);
 
         var warnings = workload.Warning is null ? result.Warnings : [workload.Warning, .. result.Warnings];
         var (response, outcome) = result.Outcome switch

@@ -20,7 +20,7 @@ public sealed class InjectionPlan
         VirtualNode = virtualNode;
         Workload = workload;
         KubernetesVersion = context.KubernetesVersion;
-        Cni = overrides.Cni ?? HasFargateLabel(pod.Metadata);
+        Cni = overrides.Cni ?? HasFargateLabel(pod.Fields.Labels);
         Native = overrides.NativeSidecar ?? settings.SidecarMode switch
         {
             SidecarMode.Native => true,
@@ -33,9 +33,9 @@ public sealed class InjectionPlan
         CpuLimit = cleared.Contains(AnnotationKeys.CpuLimit) ? null : overrides.CpuLimit?.Text ?? settings.SidecarCpuLimits;
         MemoryLimit = cleared.Contains(AnnotationKeys.MemoryLimit) ? null : overrides.MemoryLimit?.Text ?? settings.SidecarMemoryLimits;
         // Read now, not when written: the webhook injects in place, and envoy's own port joins the pod later.
-        AppPorts = overrides.Ports ?? ContainerPorts(pod.Spec);
+        AppPorts = overrides.Ports ?? ContainerPorts(pod.Fields.Containers);
         // An existing xray-daemon (the controller's xray.go leaves it alone) is not added again: one name, one container.
-        AddXrayDaemon = settings.EnableXrayTracing && !SelectionGate.HasContainer(pod.Spec, PodInjector.XrayName);
+        AddXrayDaemon = settings.EnableXrayTracing && !SelectionGate.HasContainer(pod.Fields, PodInjector.XrayName);
         Sds = settings.EnableSds && overrides.Sds != false;
         Warnings = [.. pod.Warnings ?? [], .. overrides.Warnings];
         if (Sds) (SdsVolumeName, AddSdsVolume) = FindSdsVolume();
@@ -46,7 +46,7 @@ public sealed class InjectionPlan
     /// adds; none, with a warning, when the pod holds another volume of that name.</summary>
     private (string?, bool) FindSdsVolume()
     {
-        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"u8))
+        foreach (var volume in JsonElements.Items(Pod.Fields.Volumes))
         {
             if (JsonElements.IsString(JsonElements.Field(JsonElements.Field(volume, "hostPath"u8), "path"u8), Settings.SdsUdsPath) && JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name)
                 return (name, false);
@@ -80,7 +80,7 @@ public sealed class InjectionPlan
     public string? MemoryRequest { get; }
     public string? CpuLimit { get; }
     public string? MemoryLimit { get; }
-    /// <summary><c>APPMESH_APP_PORTS</c>: the <c>ports</c> annotation, else <see cref="ContainerPorts"/>.</summary>
+    /// <summary><c>APPMESH_APP_PORTS</c>: the <c>ports</c> annotation, else <see cref="ContainerPorts(JsonElement)"/>.</summary>
     public string AppPorts { get; }
     public string EgressIgnoredIps => Overrides.EgressIgnoredIps ?? CanonicalIgnoredIps(Settings.IgnoredIps);
 
@@ -128,7 +128,7 @@ public sealed class InjectionPlan
             return false;
         }
 
-        var workload = context.WorkloadName ?? JsonElements.Str(JsonElements.Field(pod.Metadata, "name"u8));
+        var workload = context.WorkloadName ?? JsonElements.Str(pod.Fields.Name);
         var mesh = overrides.Mesh ?? settings.MeshName;
         var virtualNode = overrides.VirtualNode;
         string? nameWarning = null;
@@ -205,7 +205,7 @@ public sealed class InjectionPlan
     private HashSet<string> PodVolumes()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var volume in JsonElements.Items(Pod.Spec, "volumes"u8))
+        foreach (var volume in JsonElements.Items(Pod.Fields.Volumes))
         {
             if (JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name) names.Add(name);
         }
@@ -213,8 +213,20 @@ public sealed class InjectionPlan
     }
 
     // A Fargate pod's labels name its profile: the App Mesh CNI plugin redirects its traffic.
-    private static bool HasFargateLabel(JsonElement? metadata) =>
-        JsonElements.TryReadStringMap(JsonElements.Field(metadata, "labels"u8), out var labels) && labels.ContainsKey(AnnotationKeys.FargateProfileLabel);
+    // As reading the labels into a map (every value must be a string) and asking it for the key, without the map.
+    private static bool HasFargateLabel(JsonElement? labels)
+    {
+        if (labels is not { ValueKind: JsonValueKind.Object } map) return false;
+        var found = false;
+        foreach (var label in map.EnumerateObject())
+        {
+            if (label.Value.ValueKind != JsonValueKind.String) return false;
+            found |= new PropertyName(label).Is(FargateProfileLabel);
+        }
+        return found;
+    }
+
+    private static ReadOnlySpan<byte> FargateProfileLabel => "eks.amazonaws.com/fargate-profile"u8;
 
     private void CheckMounts(List<string> errors)
     {
@@ -295,10 +307,14 @@ public sealed class InjectionPlan
 
     /// <summary>Every containerPort of the app containers, in order, without repeats, comma-joined:
     /// <c>APPMESH_APP_PORTS</c> when the pod has no <c>ports</c> annotation.</summary>
-    public static string ContainerPorts(JsonElement spec)
+    public static string ContainerPorts(JsonElement spec) => ContainerPorts(JsonElements.Field(spec, "containers"u8));
+
+    /// <inheritdoc cref="ContainerPorts(JsonElement)"/>
+    /// <param name="containers">The spec's <c>containers</c>.</param>
+    internal static string ContainerPorts(JsonElement? containers)
     {
         var ports = new List<int>();
-        foreach (var container in JsonElements.Items(spec, "containers"u8))
+        foreach (var container in JsonElements.Items(containers))
         {
             foreach (var port in JsonElements.Items(container, "ports"u8))
             {

@@ -37,12 +37,15 @@ public sealed class PodInjector(InjectorSettings settings)
     /// only reads is materialised as nodes. With <paramref name="writeOnly"/> (a caller that only writes the patch
     /// out) the containers added are written when the patch is, and the status annotation is kept as UTF-8
     /// (<see cref="DeferredJson"/>): the patch's values can then be written but not read into.</summary>
-    public InjectionResult Inject(JsonElement pod, PodContext context, bool writeOnly = false)
+    public InjectionResult Inject(JsonElement pod, PodContext context, bool writeOnly = false) => Inject(PodFields.Read(pod), context, writeOnly);
+
+    /// <inheritdoc cref="Inject(JsonElement, PodContext, bool)"/>
+    internal InjectionResult Inject(PodFields pod, PodContext context, bool writeOnly = false)
     {
         if (!SelectionGate.TrySelect(pod, context, Settings.InjectDefault, out var selected, out var refusal)) return refusal;
         if (!InjectionPlan.TryResolve(Settings, selected, context, out var plan, out refusal)) return refusal;
 
-        var edit = new JsonEdit(pod);
+        var edit = new JsonEdit(pod.Pod);
         PodPlacement.Apply(plan, edit, writeOnly);
         return new InjectionResult
         {

@@ -11,7 +11,13 @@ namespace Injector.Core.Json;
 public static class DuplicateKeys
 {
     /// <summary>The first key of <paramref name="obj"/> (when it is an object) that appears in it again, or null.</summary>
-    public static string? In(JsonElement obj)
+    public static string? In(JsonElement obj) => In(obj, [], []);
+
+    /// <summary>As <see cref="In(JsonElement)"/>, and in the same pass over the object the values of the properties
+    /// a reader wants next: <paramref name="names"/> is their UTF-8 names, and <c>found[i]</c> receives the value of
+    /// the i-th (<c>default</c> when absent). One pass instead of a check and then a lookup (a scan of the object)
+    /// per property.</summary>
+    public static string? In(JsonElement obj, ReadOnlySpan<byte[]> names, Span<JsonElement> found)
     {
         if (obj.ValueKind != JsonValueKind.Object) return null;
         // The usual object has a few keys: each key's hash (of its text as written, or of its unescaped text
@@ -21,24 +27,30 @@ public static class DuplicateKeys
         var count = 0;
         foreach (var property in obj.EnumerateObject())
         {
-            if (count == MaxPairwise) return InLarge(obj);
-            var hash = Hash(property);
+            if (count == MaxPairwise) return InLarge(obj, names, found);
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            // A key written with an escape is hashed as the UTF-8 of its text, which is what a key without one is written as.
+            var escaped = raw.Contains((byte)'\\');
+            var hash = Hash(escaped ? System.Text.Encoding.UTF8.GetBytes(property.Name) : raw);
             for (var i = 0; i < count; i++)
             {
                 if (hashes[i] == hash && SameKey(obj, i, property)) return property.Name;
             }
             hashes[count++] = hash;
+            for (var slot = 0; slot < names.Length; slot++)
+            {
+                if (!(escaped ? property.NameEquals(names[slot]) : raw.SequenceEqual(names[slot]))) continue;
+                found[slot] = property.Value; // the last of a name, as a lookup finds it
+                break;
+            }
         }
         return null;
     }
 
     private const int MaxPairwise = 64;
 
-    private static uint Hash(JsonProperty property)
+    private static uint Hash(ReadOnlySpan<byte> raw)
     {
-        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-        // A key written with an escape is hashed as the UTF-8 of its text, which is what a key without one is written as.
-        if (raw.Contains((byte)'\\')) raw = System.Text.Encoding.UTF8.GetBytes(property.Name);
         // Not a strong hash, a quick one: its first and last eight bytes and its length. Keys that share those
         // are compared in full (SameKey).
         ulong head = 0, tail = 0;
@@ -64,12 +76,18 @@ public static class DuplicateKeys
         return false;
     }
 
-    private static string? InLarge(JsonElement obj)
+    private static string? InLarge(JsonElement obj, ReadOnlySpan<byte[]> wanted, Span<JsonElement> found)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in obj.EnumerateObject())
         {
             if (!names.Add(property.Name)) return property.Name;
+            for (var slot = 0; slot < wanted.Length; slot++)
+            {
+                if (!property.NameEquals(wanted[slot])) continue;
+                found[slot] = property.Value;
+                break;
+            }
         }
         return null;
     }
@@ -87,4 +105,12 @@ public static class DuplicateKeys
         }
         return null;
     }
+}
+
+/// <summary>Room on the stack for the values <see cref="DuplicateKeys.In(JsonElement, ReadOnlySpan{byte[]}, Span{JsonElement})"/>
+/// picks out of one object (a span of elements cannot be allocated on the stack).</summary>
+[System.Runtime.CompilerServices.InlineArray(9)]
+internal struct PickedValues
+{
+    private JsonElement _first;
 }

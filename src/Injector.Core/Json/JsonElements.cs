@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -18,6 +19,14 @@ public static class JsonElements
     public static JsonElement? Field(JsonElement? element, ReadOnlySpan<byte> utf8Name) =>
         element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(utf8Name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
+    /// <summary>Whether the property is named <paramref name="utf8Name"/>, compared as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
+    /// compares (a name written with an escape by its text).</summary>
+    public static bool NameIs(JsonProperty property, ReadOnlySpan<byte> utf8Name) => new PropertyName(property).Is(utf8Name);
+
+    /// <summary>A value read in such a pass, as <see cref="Field(JsonElement?, ReadOnlySpan{byte})"/> gives it: null
+    /// when it was not there (<c>default</c>) or is JSON <c>null</c>.</summary>
+    public static JsonElement? Present(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? null : value;
+
     /// <summary>The property when it is an object, else null.</summary>
     public static JsonElement? Object(JsonElement? element, ReadOnlySpan<byte> utf8Name) => Field(element, utf8Name) is { ValueKind: JsonValueKind.Object } value ? value : null;
 
@@ -34,6 +43,10 @@ public static class JsonElements
     /// <summary>The elements of the property when it is an array; none otherwise.</summary>
     public static JsonElement.ArrayEnumerator Items(JsonElement? element, string name) =>
         (Array(element, name) ?? EmptyArray).EnumerateArray();
+
+    /// <summary>The elements of the value when it is an array; none otherwise.</summary>
+    public static JsonElement.ArrayEnumerator Items(JsonElement? list) =>
+        (list is { ValueKind: JsonValueKind.Array } array ? array : EmptyArray).EnumerateArray();
 
     private static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement;
 
@@ -80,4 +93,28 @@ public static class JsonElements
 
     /// <summary>A copy of an element as a node (a value replaced by a patch, kept to be restored).</summary>
     public static JsonNode? ToNode(JsonElement element) => element.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(element.GetRawText());
+}
+
+/// <summary>A property's name, for a reader that takes several properties of an object in one pass over it rather
+/// than a lookup (a scan of the object) for each: read once, then compared with each wanted name as
+/// <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/> compares (a name written with an
+/// escape by its text).</summary>
+public readonly ref struct PropertyName
+{
+    private readonly JsonProperty _property;
+
+    public PropertyName(JsonProperty property)
+    {
+        _property = property;
+        Raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        Escaped = Raw.Contains((byte)'\\');
+    }
+
+    /// <summary>The name as written, between its quotes.</summary>
+    public ReadOnlySpan<byte> Raw { get; }
+
+    /// <summary>Whether the name is written with an escape (then <see cref="Raw"/> is not its text).</summary>
+    public bool Escaped { get; }
+
+    public bool Is(ReadOnlySpan<byte> utf8Name) => Escaped ? _property.NameEquals(utf8Name) : Raw.SequenceEqual(utf8Name);
 }

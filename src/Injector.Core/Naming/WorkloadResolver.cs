@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Injector.Core.Injection;
 using Injector.Core.Json;
 
 namespace Injector.Core.Naming;
@@ -28,16 +29,19 @@ public static class WorkloadResolver
 
     /// <summary>Resolves the workload. Without <paramref name="lookup"/> (no Kubernetes API configured),
     /// a ReplicaSet without the pod-template-hash suffix and a Job stand for themselves.</summary>
-    public static async ValueTask<WorkloadName> ResolveAsync(JsonElement pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
+    public static ValueTask<WorkloadName> ResolveAsync(JsonElement pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken) =>
+        ResolveAsync(PodFields.Read(pod), @namespace, lookup, cancellationToken);
+
+    /// <inheritdoc cref="ResolveAsync(JsonElement, string, IOwnerLookup?, CancellationToken)"/>
+    internal static async ValueTask<WorkloadName> ResolveAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
     {
-        var metadata = JsonElements.Object(pod, "metadata"u8);
-        var owner = ControllerOf(metadata);
-        if (owner is null) return new WorkloadName(JsonElements.Str(JsonElements.Field(metadata, "name"u8)), "Pod");
+        var owner = ControllerIn(pod.OwnerReferences);
+        if (owner is null) return new WorkloadName(JsonElements.Str(pod.Name), "Pod");
 
         switch (owner.Kind)
         {
             case "ReplicaSet":
-                var hash = JsonElements.Str(JsonElements.Field(JsonElements.Field(metadata, "labels"u8), PodTemplateHashLabel));
+                var hash = JsonElements.Str(JsonElements.Field(pod.Labels, "pod-template-hash"u8));
                 if (!string.IsNullOrEmpty(hash) && owner.Name.Length > hash.Length + 1 && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal))
                     return new WorkloadName(owner.Name[..^(hash.Length + 1)], "Deployment");
                 return await ParentOrSelfAsync(owner, @namespace, lookup, _ => true, cancellationToken);
@@ -64,9 +68,11 @@ public static class WorkloadResolver
     }
 
     /// <summary>The owner reference marked <c>controller: true</c>, else the first one.</summary>
-    public static OwnerReference? ControllerOf(JsonElement? metadata)
+    public static OwnerReference? ControllerOf(JsonElement? metadata) => ControllerIn(JsonElements.Field(metadata, "ownerReferences"u8));
+
+    private static OwnerReference? ControllerIn(JsonElement? ownerReferences)
     {
-        if (JsonElements.Array(metadata, "ownerReferences"u8) is not { } refs || refs.GetArrayLength() == 0) return null;
+        if (ownerReferences is not { ValueKind: JsonValueKind.Array } refs || refs.GetArrayLength() == 0) return null;
         JsonElement? chosen = null;
         foreach (var reference in refs.EnumerateArray())
         {

@@ -59,6 +59,22 @@ public class EngineStepTests
         Assert.Empty(plan.Warnings);
     }
 
+    [Theory]
+    [InlineData("""{"eks.amazonaws.com/fargate-profile":"fp"}""", true)]
+    [InlineData("""{"app":"web","eks.amazonaws.com/fargate-profile":"fp","tier":1}""", false)] // not a map of strings: read as none
+    [InlineData("""{"eks.amazonaws.com/fargate-profile-x":"fp"}""", false)]
+    [InlineData("""["eks.amazonaws.com/fargate-profile"]""", false)]
+    [InlineData("null", false)]
+    public void A_Fargate_pod_is_read_from_its_labels_as_a_map_of_strings(string labels, bool cni)
+    {
+        var pod = TestPods.Web();
+        pod["metadata"]!["labels"] = JsonNode.Parse(labels);
+        var context = new PodContext("shop", WorkloadName: "web-v1");
+        Assert.True(SelectionGate.TrySelect(TestPods.Parsed(pod), context, TestPods.Settings.InjectDefault, out var selected, out _));
+        Assert.True(InjectionPlan.TryResolve(TestPods.Settings, selected, context, out var plan, out _));
+        Assert.Equal(cni, plan.Cni);
+    }
+
     [Fact]
     public void Validation_lists_every_problem_of_the_plan_in_order()
     {

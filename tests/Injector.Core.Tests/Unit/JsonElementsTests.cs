@@ -93,6 +93,20 @@ public class DeferredJsonTests
         Assert.Equal(3, calls);
         Assert.Throws<InvalidOperationException>(() => patch[0]!["value"]!.GetValue<string>());
     }
+
+    [Fact]
+    public void A_name_read_in_one_pass_compares_as_a_lookup_does()
+    {
+        using var document = JsonDocument.Parse("""{"spec":1,"\u0073pec":2,"spe":3,"specs":4,"sp\"ec":5}""");
+        var matches = document.RootElement.EnumerateObject().Select(p => JsonElements.NameIs(p, "spec"u8)).ToList();
+        Assert.Equal([true, true, false, false, false], matches);
+        Assert.True(new PropertyName(document.RootElement.EnumerateObject().Last()).Escaped);
+        Assert.Null(JsonElements.Present(default));
+        Assert.Null(JsonElements.Present(JsonDocument.Parse("null").RootElement));
+        Assert.Equal(JsonValueKind.False, JsonElements.Present(JsonDocument.Parse("false").RootElement)?.ValueKind);
+        Assert.Empty(JsonElements.Items((JsonElement?)null));
+        Assert.Single(JsonElements.Items(JsonDocument.Parse("[1]").RootElement));
+    }
 }
 
 public class DeferredJsonWritingTests

@@ -84,6 +84,8 @@ public class ReviewEnvelopeTests
     [InlineData("""{"metadata":{"name":"p","managedFields":[{"manager":"a","manager":"b"}]},"spec":{"containers":[{"name":"app","image":"i"}]}}""")]
     [InlineData("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"i","env":[{"name":"A","value":"1","value":"2"}]}]}}""")]
     [InlineData("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"app","image":"i"}]},"status":{"phase":"a","phase":"b"}}""")]
+    // Elements of the lists that are not objects: nothing to check in them (the engine refuses such a pod later).
+    [InlineData("""{"metadata":{"name":"p"},"spec":{"containers":[[1,"x"],7,{"name":"app","image":"i"}],"volumes":["v"],"initContainers":[null]}}""")]
     public void A_key_twice_where_the_engine_does_not_read_is_left_alone(string pod)
     {
         var request = AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Envelope.Replace("POD", pod, StringComparison.Ordinal)));
@@ -105,5 +107,26 @@ public class ReviewEnvelopeTests
         Assert.Equal("ab/cdefghijklmnop", Find("{\"ab/cdefghijklmnop\":1,\"ab\\/cdefghijklmnop\":2}"));
         Assert.Null(Find("{\"abcdefgh-x-ijklmnop\":1,\"abcdefgh-y-ijklmnop\":2,\"a\":1,\"b\":2}"));
         Assert.Null(Find("[1,1]"));
+    }
+
+    [Fact]
+    public void The_members_picked_in_the_duplicate_check_are_those_a_lookup_finds()
+    {
+        byte[][] names = ["spec"u8.ToArray(), "metadata"u8.ToArray(), "kind"u8.ToArray()];
+        var found = new JsonElement[3];
+        // Escaped names are picked by their text; a name not wanted, or only similar, is not picked.
+        using var document = JsonDocument.Parse("""{"\u0073pec":{"a":1},"metadata2":0,"spe":1,"metadata":null,"x":{"y":1,"y":2}}""");
+        Assert.Null(DuplicateKeys.In(document.RootElement, names, found));
+        Assert.Equal("""{"a":1}""", found[0].GetRawText());
+        Assert.Equal(JsonValueKind.Null, found[1].ValueKind);
+        Assert.Equal(JsonValueKind.Undefined, found[2].ValueKind);
+        // Past the pairwise check's size, the same.
+        var many = string.Join(",", Enumerable.Range(0, 100).Select(i => $"\"k{i}\":{i}"));
+        using var large = JsonDocument.Parse("{" + many + ",\"kind\":\"Pod\",\"sp\\u0065c\":7}");
+        found = new JsonElement[3];
+        Assert.Null(DuplicateKeys.In(large.RootElement, names, found));
+        Assert.Equal(7, found[0].GetInt32());
+        Assert.Equal("Pod", found[2].GetString());
+        Assert.Equal(JsonValueKind.Undefined, found[1].ValueKind);
     }
 }
