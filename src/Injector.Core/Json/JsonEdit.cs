@@ -68,6 +68,9 @@ public sealed class JsonEdit(JsonElement root)
     /// <summary>The array at <c>parent[key]</c>; a new empty array when it is absent or not an array.</summary>
     public JsonPlace Array(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Array) ?? Put(parent, key, new JsonArray());
 
+    private JsonPlace Put(JsonPlace parent, string key, JsonNode value) =>
+        parent.Node is null ? Put(parent, key, value, Find(parent.Element, key, out var old), old) : Put(parent, key, value, -1, default);
+
     /// <summary>Sets <c>parent[key]</c>; nothing is recorded when it already holds an equal value.</summary>
     public void Set(JsonPlace parent, string key, JsonNode value)
     {
@@ -76,8 +79,9 @@ public sealed class JsonEdit(JsonElement root)
             added[key] = value;
             return;
         }
-        if (parent.Element.TryGetProperty(key, out var old) && SameValue(old, value)) return;
-        Put(parent, key, value);
+        var at = Find(parent.Element, key, out var old);
+        if (at >= 0 && SameValue(old, value)) return;
+        Put(parent, key, value, at, old);
     }
 
     /// <summary>Whether <c>parent[key]</c> holds a value other than JSON null.</summary>
@@ -157,13 +161,15 @@ public sealed class JsonEdit(JsonElement root)
         if (parent.Node is JsonObject added)
             return added[key] is { } node && node.GetValueKind() == kind ? JsonPlace.Added(node) : null;
         if (parent.Known(key) is { } known) return Kind(known) == kind ? known : null;
-        if (!parent.Element.TryGetProperty(key, out var value) || value.ValueKind != kind) return null;
-        return parent.Remember(key, parent.Child(value, key, IndexOf(parent.Element, key)));
+        var at = Find(parent.Element, key, out var value);
+        if (at < 0 || value.ValueKind != kind) return null;
+        return parent.Remember(key, parent.Child(value, key, at));
     }
 
     private static JsonValueKind Kind(JsonPlace place) => place.Node?.GetValueKind() ?? place.Element.ValueKind;
 
-    private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
+    // `at` and `old`: where the input object has the key (Find), -1 when it has not.
+    private JsonPlace Put(JsonPlace parent, string key, JsonNode value, int at, JsonElement old)
     {
         if (parent.Node is JsonObject added)
         {
@@ -173,10 +179,10 @@ public sealed class JsonEdit(JsonElement root)
         var pointer = parent.Pointer + "/" + JsonPatch.EscapeToken(key);
         int index;
         PatchOperation operation;
-        if (parent.Element.TryGetProperty(key, out var old))
+        if (at >= 0)
         {
             // Replaced where it stands.
-            index = IndexOf(parent.Element, key);
+            index = at;
             (_replaced ??= []).Add((pointer, JsonElements.ToNode(old)));
             operation = PatchOperation.Replace(pointer, value);
         }
@@ -191,15 +197,24 @@ public sealed class JsonEdit(JsonElement root)
         return value is JsonObject or JsonArray ? parent.Remember(key, JsonPlace.Added(value)) : JsonPlace.Added(value);
     }
 
-    private static int IndexOf(JsonElement obj, string key)
+    /// <summary>The position of <paramref name="key"/> in <paramref name="obj"/> and its value, or -1: one pass, the
+    /// key's UTF-8 made once. The last of two equal keys, as a lookup finds it.</summary>
+    private static int Find(JsonElement obj, string key, out JsonElement value)
     {
+        value = default;
+        var found = -1;
+        Span<byte> room = stackalloc byte[256];
+        byte[]? rented = null;
+        var utf8 = key.Length * 3 <= room.Length ? room : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(key.Length * 3));
+        var name = utf8[..System.Text.Encoding.UTF8.GetBytes(key, utf8)];
         var index = 0;
         foreach (var property in obj.EnumerateObject())
         {
-            if (property.NameEquals(key)) return index;
+            if (property.NameEquals(name)) (found, value) = (index, property.Value);
             index++;
         }
-        return -1;
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        return found;
     }
 
     // A string (the annotations) is compared as text; anything else as JSON values.
