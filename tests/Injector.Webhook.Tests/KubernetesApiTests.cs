@@ -204,15 +204,6 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         return (state, stop);
     }
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until) Assert.Fail("timed out waiting until " + what);
-            await Task.Delay(20);
-        }
-    }
 
     [Fact]
     public async Task Namespace_annotations_are_defaults_that_pod_annotations_override_and_follow_the_watch()
@@ -233,7 +224,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
             // A change arrives through the watch, a deletion removes the defaults.
             _server.SetNamespace("shop", new() { ["appmesh.k8s.aws/mesh"] = "new-mesh" });
-            await Eventually(() => state.CachedNamespace("shop")?.Annotations?.GetValueOrDefault("appmesh.k8s.aws/mesh") == "new-mesh", "the modified namespace is seen");
+            await Waiting.Until(() => state.CachedNamespace("shop")?.Annotations?.GetValueOrDefault("appmesh.k8s.aws/mesh") == "new-mesh", "the modified namespace is seen");
             Assert.Equal(("new-mesh", "info"), ((await handler.HandleAsync(PodReviews.Request(plain))).Mesh, PodReviews.EnvoyEnv((await handler.HandleAsync(PodReviews.Request(plain))).Response, "ENVOY_LOG_LEVEL")));
 
             // Cached, not fetched per admission: one list, the watch, and no GET of a namespace.
@@ -241,7 +232,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             Assert.DoesNotContain(_server.Requests, r => r.Path.StartsWith("/api/v1/namespaces/", StringComparison.Ordinal));
 
             _server.DeleteNamespace("shop");
-            await Eventually(() => state.CachedNamespace("shop") is null, "the deleted namespace is forgotten");
+            await Waiting.Until(() => state.CachedNamespace("shop") is null, "the deleted namespace is forgotten");
             Assert.Equal("demo", (await handler.HandleAsync(PodReviews.Request(plain))).Mesh);
         }
         finally
@@ -272,7 +263,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
             // Relabelled enabled: plain pods are injected, and a pod can still opt out.
             _server.SetNamespace("legacy", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled" });
-            await Eventually(() => state.CachedNamespace("legacy")?.Labels?.GetValueOrDefault("appmesh.k8s.aws/sidecarInjectorWebhook") == "enabled", "the relabelled namespace is seen");
+            await Waiting.Until(() => state.CachedNamespace("legacy")?.Labels?.GetValueOrDefault("appmesh.k8s.aws/sidecarInjectorWebhook") == "enabled", "the relabelled namespace is seen");
             Assert.Equal("injected", (await handler.HandleAsync(PodReviews.Request(plain))).Result);
             var optedOut = PodReviews.Pod("legacy", name: "opted-out", annotations: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "disabled" });
             Assert.Equal("skipped", (await handler.HandleAsync(PodReviews.Request(optedOut))).Result);
@@ -348,7 +339,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
                 Publish(version);
                 if (version % 5 == 0) await Task.Delay(5);
             }
-            await Eventually(() => state.CachedNamespace("shop")?.Labels?.GetValueOrDefault(Version) == $"{Versions}", "the last version is seen");
+            await Waiting.Until(() => state.CachedNamespace("shop")?.Labels?.GetValueOrDefault(Version) == $"{Versions}", "the last version is seen");
             await done.CancelAsync();
             await Task.WhenAll(reader, admitter);
 
@@ -372,7 +363,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var (state, stop) = await StartClusterStateAsync();
         try
         {
-            await Eventually(() => state.ServerVersion is not null, "the version is known");
+            await Waiting.Until(() => state.ServerVersion is not null, "the version is known");
             var decision = await Handler(Lookup(), state).HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "web")));
 
             Assert.Equal(_server.GitVersion, PodReviews.EnvoyEnv(decision.Response, "APPMESH_PLATFORM_K8S_VERSION"));
@@ -450,7 +441,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     private async Task WatchCaughtUp(KubernetesClusterState state, string marker)
     {
         _server.SetNamespace(marker);
-        await Eventually(() => state.CachedNamespace(marker) is not null, $"the watch delivers {marker}");
+        await Waiting.Until(() => state.CachedNamespace(marker) is not null, $"the watch delivers {marker}");
     }
 
     [Fact]
@@ -466,7 +457,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
             _server.AnnounceHeld();
             _server.SetNamespace("fresh", MeshAnnotation("new-mesh"));
-            await Eventually(() => MeshOf(state.CachedNamespace("fresh")) == "new-mesh", "the watch stores the newer version");
+            await Waiting.Until(() => MeshOf(state.CachedNamespace("fresh")) == "new-mesh", "the watch stores the newer version");
             held.Release();
 
             Assert.Equal("new-mesh", MeshOf(await read));
@@ -528,7 +519,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             await held.Arrived;
 
             _server.AnnounceHeld(1);
-            await Eventually(() => MeshOf(state.CachedNamespace("fresh")) == "old-mesh", "the lagging watch stores the first version");
+            await Waiting.Until(() => MeshOf(state.CachedNamespace("fresh")) == "old-mesh", "the lagging watch stores the first version");
             held.Release();
 
             Assert.Equal("new-mesh", MeshOf(await read));
@@ -571,7 +562,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         await state.StartAsync(stop.Token);
         try
         {
-            await Eventually(() => _metrics.ApiFailureCount("list-namespaces") >= 2, "two failed lists");
+            await Waiting.Until(() => _metrics.ApiFailureCount("list-namespaces") >= 2, "two failed lists");
             Assert.Null(state.CachedNamespace("shop"));
             _server.Failing = _ => false;
             await state.NamespacesSynced.WaitAsync(TimeSpan.FromSeconds(10));
@@ -603,7 +594,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var (state, stop) = await StartClusterStateAsync();
         try
         {
-            await Eventually(() => state.ServerVersion == "v1.29.8", "the version is read");
+            await Waiting.Until(() => state.ServerVersion == "v1.29.8", "the version is read");
             Assert.True(state.NativeSidecarsSupported);
             var decision = await Handler(Lookup(), state).HandleAsync(PodReviews.Request(PodReviews.Pod("shop", name: "p")));
             // As the API server reads the patch (the added containers are JSON text, not objects).
@@ -641,7 +632,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var decision = await handler.HandleAsync(request);
 
         recorder.OnDecision(request, decision);
-        await Eventually(() => _metrics.EventCount("sent") == 1, "the Event is sent");
+        await Waiting.Until(() => _metrics.EventCount("sent") == 1, "the Event is sent");
         await stop.CancelAsync();
 
         var sent = Assert.Single(_server.Sent("POST", "/api/v1/namespaces/shop/events"));
@@ -667,7 +658,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
         recorder.OnDecision(skipped, await handler.HandleAsync(skipped));
         recorder.OnDecision(denied, await handler.HandleAsync(denied));
-        await Eventually(() => _metrics.EventCount("sent") == 2, "both Events are sent");
+        await Waiting.Until(() => _metrics.EventCount("sent") == 2, "both Events are sent");
 
         var bodies = _server.Sent("POST", "/api/v1/namespaces/ops/events").Select(r => JsonNode.Parse(r.Body)!).ToList();
         Assert.Equal(
@@ -692,7 +683,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
 
         recorder.OnDecision(dryRun, await handler.HandleAsync(dryRun));
         recorder.OnDecision(request, await handler.HandleAsync(request));
-        await Eventually(() => _metrics.EventCount("sent") == 2, "both Events are sent");
+        await Waiting.Until(() => _metrics.EventCount("sent") == 2, "both Events are sent");
         await stop.CancelAsync();
 
         var bodies = _server.Sent("POST", "/api/v1/namespaces/ops/events").Select(r => JsonNode.Parse(r.Body)!).ToList();
@@ -718,7 +709,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             var request = PodReviews.Request(pod, uid: $"pod-{i}");
             recorder.OnDecision(request, await handler.HandleAsync(request));
         }
-        await Eventually(() => _metrics.EventCount("sent") + _metrics.EventCount("aggregated") == 3, "three Events are recorded");
+        await Waiting.Until(() => _metrics.EventCount("sent") + _metrics.EventCount("aggregated") == 3, "three Events are recorded");
         await stop.CancelAsync();
 
         var created = JsonNode.Parse(Assert.Single(_server.Sent("POST", "/api/v1/namespaces/shop/events")).Body)!;
@@ -752,7 +743,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         // A real Event after them proves the queue was drained: nothing else was sent.
         var real = PodReviews.Request(PodReviews.Pod("shop", owner, name: "db-1"));
         recorder.OnDecision(real, await handler.HandleAsync(real));
-        await Eventually(() => _metrics.EventCount("sent") == 1, "the one real Event is sent");
+        await Waiting.Until(() => _metrics.EventCount("sent") == 1, "the one real Event is sent");
         await stop.CancelAsync();
         Assert.Single(_server.Sent("POST", "/api/v1/namespaces/"));
     }

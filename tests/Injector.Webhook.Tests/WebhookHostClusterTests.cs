@@ -39,15 +39,6 @@ public sealed class WebhookHostClusterTests
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    private static async Task Eventually(Func<bool> condition, string what, int seconds = 15)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until) Assert.Fail("timed out waiting until " + what);
-            await Task.Delay(25);
-        }
-    }
 
     // ---- certificate rotation ----------------------------------------------------------------------
 
@@ -72,7 +63,7 @@ public sealed class WebhookHostClusterTests
         await app.StartAsync();
         var url = $"https://localhost:{Port(app)}/mutate";
         string CaBundle() => Encoding.ASCII.GetString(Convert.FromBase64String(api.WebhookConfiguration("appmesh-inject")!["webhooks"]![0]!["clientConfig"]!["caBundle"]!.GetValue<string>()));
-        await Eventually(() => CaBundle() == caA.ExportCertificatePem(), "the caBundle names CA A");
+        await Waiting.Until(() => CaBundle() == caA.ExportCertificatePem(), "the caBundle names CA A");
 
         var thumbprints = new ConcurrentQueue<string>();
         using var client = NewHandshakeEveryTime(thumbprints);
@@ -99,12 +90,12 @@ public sealed class WebhookHostClusterTests
             }
         });
 
-        await Eventually(() => Volatile.Read(ref sent) >= 5, "reviews flow with the first certificate");
+        await Waiting.Until(() => Volatile.Read(ref sent) >= 5, "reviews flow with the first certificate");
         if (secretVolume) dir.WriteTlsAsSecretVolume(second, caB);
         else dir.WriteTls(second, caB);
-        await Eventually(() => thumbprints.LastOrDefault() == second.Thumbprint, "new handshakes present the second certificate");
+        await Waiting.Until(() => thumbprints.LastOrDefault() == second.Thumbprint, "new handshakes present the second certificate");
         var rotatedAt = Volatile.Read(ref sent);
-        await Eventually(() => Volatile.Read(ref sent) >= rotatedAt + 5, "reviews flow with the second certificate");
+        await Waiting.Until(() => Volatile.Read(ref sent) >= rotatedAt + 5, "reviews flow with the second certificate");
         await stop.CancelAsync();
         await loop;
 
@@ -114,7 +105,7 @@ public sealed class WebhookHostClusterTests
         Assert.True(switchAt > 0, "the first handshakes presented the first certificate");
         Assert.All(seen[..switchAt], t => Assert.Equal(first.Thumbprint, t));
         Assert.All(seen[switchAt..], t => Assert.Equal(second.Thumbprint, t));
-        await Eventually(() => CaBundle() == caB.ExportCertificatePem(), "the caBundle follows the rotation to CA B");
+        await Waiting.Until(() => CaBundle() == caB.ExportCertificatePem(), "the caBundle follows the rotation to CA B");
         var metrics = await new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }).GetStringAsync($"https://localhost:{Port(app)}/metrics");
         var expiry = PrometheusText.Parse(metrics).Value("appmesh_inject_certificate_expiry_timestamp_seconds");
         Assert.Equal(new DateTimeOffset(second.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(), expiry);
@@ -133,12 +124,12 @@ public sealed class WebhookHostClusterTests
         var readiness = app.Services.GetRequiredService<Readiness>();
         using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
 
-        await Eventually(() => api.Count("GET", "/api/v1/namespaces") >= 1, "the list has failed");
+        await Waiting.Until(() => api.Count("GET", "/api/v1/namespaces") >= 1, "the list has failed");
         using (var notReady = await client.GetAsync($"https://localhost:{Port(app)}/readyz"))
             Assert.Equal((HttpStatusCode.ServiceUnavailable, "namespaces not listed yet\n"), (notReady.StatusCode, await notReady.Content.ReadAsStringAsync()));
 
         api.Failing = _ => false;
-        await Eventually(() => readiness.NotReadyReason is null, "the namespaces are listed");
+        await Waiting.Until(() => readiness.NotReadyReason is null, "the namespaces are listed");
         using var ready = await client.GetAsync($"https://localhost:{Port(app)}/readyz");
         Assert.Equal((HttpStatusCode.OK, "ready\n"), (ready.StatusCode, await ready.Content.ReadAsStringAsync()));
         Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "shop-mesh" },
@@ -159,7 +150,7 @@ public sealed class WebhookHostClusterTests
         using var ca = CertificateStore.CreateCa("CN=late CA");
         using var leaf = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
         dir.WriteTls(leaf, ca);
-        await Eventually(() => readiness.NotReadyReason is null, "the certificate is loaded");
+        await Waiting.Until(() => readiness.NotReadyReason is null, "the certificate is loaded");
 
         var thumbprints = new ConcurrentQueue<string>();
         using var client = NewHandshakeEveryTime(thumbprints);
@@ -266,15 +257,15 @@ public sealed class WebhookHostClusterTests
         await using var app = WebhookHost.Build([.. Base, "--port", "0", "--kubeconfig", api.WriteKubeconfig(dir.Path), "--api-timeout", "8s"], NoEnvironment);
         await app.StartAsync();
         var readiness = app.Services.GetRequiredService<Readiness>();
-        await Eventually(() => readiness.NotReadyReason is null, "the namespaces are listed");
+        await Waiting.Until(() => readiness.NotReadyReason is null, "the namespaces are listed");
 
         using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
         var review = PodReviews.Review(PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary")), uid: "in-flight");
         var inFlight = client.PostAsync($"https://localhost:{Port(app)}/mutate", Json(review));
-        await Eventually(() => api.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-canary") == 1, "the review is waiting for the API");
+        await Waiting.Until(() => api.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-canary") == 1, "the review is waiting for the API");
 
         var stopping = app.StopAsync();
-        await Eventually(() => readiness.NotReadyReason == "shutting down", "readiness turns false");
+        await Waiting.Until(() => readiness.NotReadyReason == "shutting down", "readiness turns false");
         Assert.False(stopping.IsCompleted);
 
         using var response = await inFlight;
