@@ -187,6 +187,25 @@ public sealed class JsonLineLoggerTests
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
+    [Fact]
+    public async Task A_line_logged_after_the_writer_has_gone_idle_is_written_without_waiting_for_another()
+    {
+        var output = new OpenStream();
+        using var provider = new JsonLineLoggerProvider(output, FixedTime.LogTests);
+        var logger = provider.CreateLogger("idle");
+        for (var round = 1; round <= 5; round++)
+        {
+            logger.LogInformation("line {Round}", round);
+            // Not disposed, so only the writer's own wake-up can bring the line out.
+            await Waiting.Until(() => output.Text.Contains($"\"round\":{round}", StringComparison.Ordinal), $"line {round} is written");
+            // Past the batch window: the writer has drained the queue and waits for the next line.
+            await Task.Delay(100);
+        }
+        Assert.Equal(5, output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    private sealed class OpenStream : CollectingStream;
+
     /// <summary>Output whose first write waits until <see cref="Release"/> is set, as a stdout nobody reads.</summary>
     private sealed class HeldStream : CollectingStream
     {

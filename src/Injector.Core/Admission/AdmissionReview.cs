@@ -343,9 +343,9 @@ public static class AdmissionReview
         return null;
     }
 
-    /// <summary>Writes the response envelope, echoing the request's apiVersion and uid.</summary>
     [ThreadStatic] private static Utf8JsonWriter? t_patchWriter;
 
+    /// <summary>Writes the response envelope, echoing the request's apiVersion and uid.</summary>
     public static void WriteResponse(Utf8JsonWriter writer, string apiVersion, string uid, AdmissionResponse response)
     {
         writer.WriteStartObject();

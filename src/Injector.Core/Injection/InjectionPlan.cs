@@ -226,6 +226,7 @@ public sealed class InjectionPlan
         return found;
     }
 
+    // AnnotationKeys.FargateProfileLabel as UTF-8.
     private static ReadOnlySpan<byte> FargateProfileLabel => "eks.amazonaws.com/fargate-profile"u8;
 
     private void CheckMounts(List<string> errors)

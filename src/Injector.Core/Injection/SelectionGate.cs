@@ -4,15 +4,24 @@ using Injector.Core.Json;
 
 namespace Injector.Core.Injection;
 
-/// <summary>The parts of a pod the rest of the engine reads, once <see cref="SelectionGate"/> has let it through.</summary>
-/// <param name="Spec">The pod's <c>spec</c>, with at least one container, every container an object.</param>
-/// <param name="Metadata">The pod's <c>metadata</c>, when it is an object.</param>
-/// <param name="Annotations">The pod's annotations over its namespace's.</param>
-/// <param name="Warnings">What the gate found worth a warning (an unrecognised switch value).</param>
-public readonly record struct SelectedPod(JsonElement Spec, JsonElement? Metadata, EffectiveAnnotations Annotations, IReadOnlyList<string>? Warnings = null)
+/// <summary>The parts of a pod the rest of the engine reads, once <see cref="SelectionGate"/> has let it through
+/// (only the gate makes one: the plan reads the members the gate read).</summary>
+public readonly struct SelectedPod
 {
+    internal SelectedPod(PodFields fields, EffectiveAnnotations annotations, IReadOnlyList<string>? warnings) =>
+        (Fields, Annotations, Warnings) = (fields, annotations, warnings);
+
+    /// <summary>The pod's <c>spec</c>, with at least one container, every container an object.</summary>
+    public JsonElement Spec => Fields.SpecObject ?? default;
+    /// <summary>The pod's <c>metadata</c>, when it is an object.</summary>
+    public JsonElement? Metadata => Fields.MetadataObject;
+    /// <summary>The pod's annotations over its namespace's.</summary>
+    public EffectiveAnnotations Annotations { get; }
+    /// <summary>What the gate found worth a warning (an unrecognised switch value).</summary>
+    public IReadOnlyList<string>? Warnings { get; }
+
     /// <summary>The members of the pod as the gate read them, for the plan to read rather than look up again.</summary>
-    internal PodFields Fields { get; init; }
+    internal PodFields Fields { get; }
 }
 
 /// <summary>Whether a pod is injected at all (SPEC §1): a well-formed pod whose injection switch is on
@@ -34,8 +43,7 @@ public static class SelectionGate
     private static InjectionResult? Check(PodFields pod, PodContext context, bool injectDefault, out SelectedPod selected)
     {
         selected = default;
-        var metadata = pod.MetadataObject;
-        if (pod.SpecObject is not { } spec || pod.Containers is not { ValueKind: JsonValueKind.Array } containers || containers.GetArrayLength() == 0)
+        if (pod.SpecObject is null || pod.Containers is not { ValueKind: JsonValueKind.Array } containers || containers.GetArrayLength() == 0)
             return InjectionResult.Denied(Reasons.InvalidPod, "the pod has no spec.containers");
         if (WrongKind(pod) is { } wrongKind)
             return InjectionResult.Denied(Reasons.InvalidPod, wrongKind);
@@ -54,7 +62,7 @@ public static class SelectionGate
         if (JsonElements.Bool(pod.HostNetwork) == true)
             return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's", warnings);
 
-        selected = new SelectedPod(spec, metadata, annotations, warnings) { Fields = pod };
+        selected = new SelectedPod(pod, annotations, warnings);
         return null;
     }
 

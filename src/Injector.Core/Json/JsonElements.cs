@@ -19,10 +19,6 @@ public static class JsonElements
     public static JsonElement? Field(JsonElement? element, ReadOnlySpan<byte> utf8Name) =>
         element is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(utf8Name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-    /// <summary>Whether the property is named <paramref name="utf8Name"/>, compared as <see cref="JsonElement.TryGetProperty(ReadOnlySpan{byte}, out JsonElement)"/>
-    /// compares (a name written with an escape by its text).</summary>
-    public static bool NameIs(JsonProperty property, ReadOnlySpan<byte> utf8Name) => new PropertyName(property).Is(utf8Name);
-
     /// <summary>A value read in such a pass, as <see cref="Field(JsonElement?, ReadOnlySpan{byte})"/> gives it: null
     /// when it was not there (<c>default</c>) or is JSON <c>null</c>.</summary>
     public static JsonElement? Present(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? null : value;

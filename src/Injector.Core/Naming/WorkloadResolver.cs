@@ -67,8 +67,6 @@ public static class WorkloadResolver
         }
     }
 
-    /// <summary>The owner reference marked <c>controller: true</c>, else the first one.</summary>
-    public static OwnerReference? ControllerOf(JsonElement? metadata) => ControllerIn(JsonElements.Field(metadata, "ownerReferences"u8));
 
     private static OwnerReference? ControllerIn(JsonElement? ownerReferences)
     {

@@ -187,7 +187,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
         public static void Write(Utf8JsonWriter json, in TState state)
         {
-            if (Fields is not null) Fields(json, state, ref Names);
+            if (Fields is not null && state is not null) Fields(json, state, ref Names);
             // A state typed more loosely than what it is (object): found at run time, as before.
             else if (state is IReadOnlyList<KeyValuePair<string, object?>> fields) WriteList(json, fields, ref Names);
         }
