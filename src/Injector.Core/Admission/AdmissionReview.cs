@@ -316,13 +316,13 @@ public static class AdmissionReview
         found.Clear();
         if (DuplicateKeys.In(spec, SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
         if (DuplicateKeys.In(found[0]) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
-        return InItems(found[1], "containers", "ports"u8) ?? InItems(found[2], "initContainers", "ports"u8) ??
-            InItems(found[3], "volumes", "hostPath"u8) ?? InItems(found[4], "imagePullSecrets", default);
+        return InItems(found[1], "containers", "ports"u8, childIsList: true) ?? InItems(found[2], "initContainers", "ports"u8, childIsList: true) ??
+            InItems(found[3], "volumes", "hostPath"u8, childIsList: false) ?? InItems(found[4], "imagePullSecrets", default, childIsList: false);
     }
 
-    // The elements of one of the spec's lists, and in each the member named child (a container's ports, a volume's
-    // hostPath): looked up, as the member is usually among an element's last, where a lookup starts.
-    private static string? InItems(JsonElement items, string list, ReadOnlySpan<byte> child)
+    // The elements of one of the spec's lists, and in each the member named child (a container's list of ports, a
+    // volume's hostPath object): looked up, as the member is usually among an element's last, where a lookup starts.
+    private static string? InItems(JsonElement items, string list, ReadOnlySpan<byte> child, bool childIsList)
     {
         if (items.ValueKind != JsonValueKind.Array) return null;
         var index = -1;
@@ -331,16 +331,12 @@ public static class AdmissionReview
             index++;
             if (DuplicateKeys.In(element) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
             if (child.IsEmpty || element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(child, out var value)) continue;
-            if (list == "volumes")
-            {
-                if (DuplicateKeys.In(value) is { } inHostPath) return Twice($"request.object.spec.volumes[{index}].hostPath", inHostPath);
-            }
-            else if (DuplicateKeys.InElements(value) is { } port)
-            {
-                return Twice($"request.object.spec.{list}[{index}].ports[{port.Index}]", port.Key);
-            }
+            if (!childIsList && DuplicateKeys.In(value) is { } inChild) return Twice(Where(list, index, child), inChild);
+            if (childIsList && DuplicateKeys.InElements(value) is { } inItem) return Twice($"{Where(list, index, child)}[{inItem.Index}]", inItem.Key);
         }
         return null;
+
+        static string Where(string list, int index, ReadOnlySpan<byte> child) => $"request.object.spec.{list}[{index}].{Encoding.UTF8.GetString(child)}";
     }
 
     [ThreadStatic] private static Utf8JsonWriter? t_patchWriter;

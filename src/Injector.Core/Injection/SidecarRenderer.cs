@@ -32,10 +32,7 @@ internal static class SidecarRenderer
     private static void WriteProxyInit(Utf8JsonWriter w, InjectionPlan plan)
     {
         var parts = Parts.Of(plan.Settings);
-        w.WriteStartObject();
-        w.WriteString("name"u8, ProxyInitNameText);
-        w.WritePropertyName("image"u8);
-        Parts.Write(w, parts.InitImage);
+        WriteNameAndImage(w, ProxyInitNameText, parts.InitImage);
         w.WriteStartArray("env"u8);
         Parts.Write(w, parts.InitEnvFixed);
         WriteEnv(w, "APPMESH_APP_PORTS", plan.AppPorts);
@@ -53,7 +50,7 @@ internal static class SidecarRenderer
         w.WriteEndObject();
     }
 
-    private static void WriteInitEnvFixed(Utf8JsonWriter w, InjectorSettings s)
+    private static void WriteInitEnvFixed(Utf8JsonWriter w)
     {
         WriteEnv(w, "APPMESH_START_ENABLED", "1");
         WriteEnv(w, "APPMESH_IGNORE_UID", ProxyUidText);
@@ -61,7 +58,7 @@ internal static class SidecarRenderer
         WriteEnv(w, "APPMESH_ENVOY_EGRESS_PORT", EgressPortText);
     }
 
-    private static void WriteNetAdmin(Utf8JsonWriter w, InjectorSettings s)
+    private static void WriteNetAdmin(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         w.WriteStartObject("capabilities"u8);
@@ -91,22 +88,13 @@ internal static class SidecarRenderer
     {
         var (s, o) = (plan.Settings, plan.Overrides);
         var parts = Parts.Of(s);
-        w.WriteStartObject();
-        w.WriteString("name"u8, EnvoyNameText);
-        if (o.SidecarImage is { } image) w.WriteString("image"u8, image);
-        else
-        {
-            w.WritePropertyName("image"u8);
-            Parts.Write(w, parts.SidecarImage);
-        }
+        WriteNameAndImage(w, EnvoyNameText, parts.SidecarImage, o.SidecarImage);
         w.WritePropertyName("ports"u8);
         Parts.Write(w, parts.EnvoyPorts);
         w.WriteStartArray("env"u8);
         foreach (var variable in env) WriteEnv(w, variable);
         w.WriteEndArray();
-        w.WritePropertyName("resources"u8);
-        if (parts.IsSidecarResources(plan)) Parts.Write(w, parts.SidecarResources);
-        else WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
+        WriteSidecarResources(w, plan, parts);
         w.WritePropertyName("securityContext"u8);
         Parts.Write(w, parts.RunAsProxyUser);
         w.WritePropertyName("readinessProbe"u8);
@@ -176,15 +164,34 @@ internal static class SidecarRenderer
         w.WriteEndObject();
     }
 
+    // Every container starts with its name and image: the settings' image, written once, unless the pod names another.
+    private static void WriteNameAndImage(Utf8JsonWriter w, JsonEncodedText name, byte[] image, string? podImage = null)
+    {
+        w.WriteStartObject();
+        w.WriteString("name"u8, name);
+        if (podImage is not null)
+        {
+            w.WriteString("image"u8, podImage);
+            return;
+        }
+        w.WritePropertyName("image"u8);
+        Parts.Write(w, image);
+    }
+
+    // Envoy's and the X-Ray daemon's: the settings', written once, unless the pod's annotations change them.
+    private static void WriteSidecarResources(Utf8JsonWriter w, InjectionPlan plan, Parts parts)
+    {
+        w.WritePropertyName("resources"u8);
+        if (parts.IsSidecarResources(plan)) Parts.Write(w, parts.SidecarResources);
+        else WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
+    }
+
     public static JsonNode Xray(InjectionPlan plan, bool deferred = false) => Container(w => WriteXray(w, plan), deferred);
 
     private static void WriteXray(Utf8JsonWriter w, InjectionPlan plan)
     {
         var parts = Parts.Of(plan.Settings);
-        w.WriteStartObject();
-        w.WriteString("name"u8, XrayNameText);
-        w.WritePropertyName("image"u8);
-        Parts.Write(w, parts.XrayImage);
+        WriteNameAndImage(w, XrayNameText, parts.XrayImage);
         if (plan.XrayConfigMount is { } mount)
         {
             // xray.go: a config file overrides every command-line setting.
@@ -201,11 +208,10 @@ internal static class SidecarRenderer
         }
         w.WritePropertyName("ports"u8);
         Parts.Write(w, parts.XrayPorts);
-        w.WritePropertyName("env"u8);
-        Parts.Write(w, parts.XrayEnv);
-        w.WritePropertyName("resources"u8);
-        if (parts.IsSidecarResources(plan)) Parts.Write(w, parts.SidecarResources);
-        else WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
+        w.WriteStartArray("env"u8);
+        WriteEnv(w, parts.Region);
+        w.WriteEndArray();
+        WriteSidecarResources(w, plan, parts);
         w.WritePropertyName("securityContext"u8);
         Parts.Write(w, parts.RunAsProxyUser);
         if (plan.XrayConfigMount is { } config)
@@ -236,13 +242,6 @@ internal static class SidecarRenderer
     }
 
     private static void WriteXrayPorts(Utf8JsonWriter w, InjectorSettings s) => WritePort(w, PodInjector.XrayPortName, s.XrayDaemonPort, "UDP");
-
-    private static void WriteXrayEnv(Utf8JsonWriter w, InjectorSettings s)
-    {
-        w.WriteStartArray();
-        WriteEnv(w, "AWS_REGION", s.Region);
-        w.WriteEndArray();
-    }
 
     /// <summary>The status annotation's value: the names of the containers and volumes the injection added
     /// (the sidecars are init containers when native), the pull secret it added, the fields it created
@@ -440,7 +439,7 @@ internal static class SidecarRenderer
         w.WriteEndArray();
     }
 
-    private static void WriteRunAsProxyUser(Utf8JsonWriter w, InjectorSettings s)
+    private static void WriteRunAsProxyUser(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         w.WriteNumber("runAsUser"u8, PodInjector.ProxyUid);
@@ -550,21 +549,20 @@ internal static class SidecarRenderer
             InitImage = Render(static (w, text) => w.WriteStringValue(text), s.InitImage);
             SidecarImage = Render(static (w, text) => w.WriteStringValue(text), s.SidecarImage);
             XrayImage = Render(static (w, text) => w.WriteStringValue(text), s.XrayImage);
-            InitEnvFixed = Run(WriteInitEnvFixed);
+            InitEnvFixed = Run(static (w, _) => WriteInitEnvFixed(w));
             InitIgnoredPorts = Env(new("APPMESH_EGRESS_IGNORED_PORTS", PodInjector.DefaultEgressIgnoredPorts));
             InitIpv6On = Env(new("APPMESH_ENABLE_IPV6", "1"));
             InitIpv6Off = Env(new("APPMESH_ENABLE_IPV6", "0"));
             InitResources = Piece(static (w, s) => WriteResources(w, s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits));
-            NetAdmin = Piece(WriteNetAdmin);
+            NetAdmin = Piece(static (w, _) => WriteNetAdmin(w));
             SidecarResources = Piece(static (w, s) => WriteResources(w, s.SidecarCpuRequests, s.SidecarMemoryRequests, s.SidecarCpuLimits, s.SidecarMemoryLimits));
-            RunAsProxyUser = Piece(WriteRunAsProxyUser);
+            RunAsProxyUser = Piece(static (w, _) => WriteRunAsProxyUser(w));
             EnvoyPorts = Piece(WriteEnvoyPorts);
             ReadinessProbe = Piece(WriteReadinessProbe);
             StartupProbe = Piece(WriteStartupProbe);
             Lifecycle = Piece(WriteLifecycle);
             XrayArgs = Piece(WriteXrayArgs);
             XrayPorts = Piece(WriteXrayPorts);
-            XrayEnv = Piece(WriteXrayEnv);
             Region = Env(new("AWS_REGION", s.Region));
             LogLevel = Env(new("ENVOY_LOG_LEVEL", s.EnvoyLogLevel));
             PreviewOn = Env(new("APPMESH_PREVIEW", "1"));
@@ -607,7 +605,6 @@ internal static class SidecarRenderer
         public byte[] Lifecycle { get; }
         public byte[] XrayArgs { get; }
         public byte[] XrayPorts { get; }
-        public byte[] XrayEnv { get; }
         public EnvVar Region { get; }
         public EnvVar LogLevel { get; }
         public EnvVar PreviewOn { get; }
