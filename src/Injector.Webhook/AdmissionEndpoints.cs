@@ -70,23 +70,22 @@ public static class AdmissionEndpoints
 
         // One deadline for the whole review, from its arrival: waiting for memory, receiving the body (a
         // client that sends part of it and stalls holds nothing past it) and deciding.
-        var timeout = Timeout(http.Request.Query["timeout"]);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        deadline.CancelAfter(timeout * DeadlineShare);
+        var timeout = Timeout(http.Request);
+        using var deadline = new ReviewDeadline(http, timeout * DeadlineShare);
 
         // The API server always sends Content-Length; a body of unknown length is charged as the largest.
         var arrival = ReviewMemory.ArrivalCharge(http.Request.ContentLength ?? MaxBodyBytes);
-        if (!await reviewer.Memory.Arrival.TryAcquireAsync(arrival, deadline.Token))
+        if (!reviewer.Memory.Arrival.TryAcquire(arrival) && !await reviewer.Memory.Arrival.TryAcquireAsync(arrival, deadline.Wait))
         {
             if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, reviewer.Memory.Arrival, "bodies arriving", timeout, null);
             return;
         }
         try
         {
-            var body = await ReadBodyAsync(http, deadline.Token);
+            var body = await ReadBodyAsync(http, deadline);
             try
             {
-                await ReviewAsync(http, reviewer, body, timeout, deadline.Token);
+                await ReviewAsync(http, reviewer, body, timeout, deadline);
             }
             finally
             {
@@ -99,7 +98,7 @@ public static class AdmissionEndpoints
         }
     }
 
-    private static async Task ReviewAsync(HttpContext http, Reviewer reviewer, (BodyOutcome Outcome, byte[]? Buffer, int Length) body, TimeSpan timeout, CancellationToken deadline)
+    private static async Task ReviewAsync(HttpContext http, Reviewer reviewer, (BodyOutcome Outcome, byte[]? Buffer, int Length) body, TimeSpan timeout, ReviewDeadline deadline)
     {
         switch (body.Outcome)
         {
@@ -141,7 +140,7 @@ public static class AdmissionEndpoints
                 $"more than the memory budget of appmesh-inject for reviews in flight ({budget.Capacity / Mebibyte} MiB). No pod the API server can store has that many."));
             return;
         }
-        if (!await budget.TryAcquireAsync(processing, deadline))
+        if (!budget.TryAcquire(processing) && !await budget.TryAcquireAsync(processing, deadline.Wait))
         {
             if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, budget, "reviews being decided", timeout, body.Buffer);
             return;
@@ -150,13 +149,13 @@ public static class AdmissionEndpoints
         {
             if (tokens is null)
             {
-                await DecideInPlaceAsync(http, reviewer, bytes, deadline);
+                await DecideInPlaceAsync(http, reviewer, bytes, deadline.Decision);
                 return;
             }
             // A large review is parsed, decided and answered on a thread of its own: the parser's metadata
             // tables for it come from the shared array pool, which keeps what it is given per thread; tables of
             // tens of MiB kept by pool threads were measured to take the process past its memory limit.
-            var (status, contentType, answer) = await OnOwnThread(() => DecideOnThisThread(http, reviewer, bytes, deadline));
+            var (status, contentType, answer) = await OnOwnThread(() => DecideOnThisThread(http, reviewer, bytes, deadline.Decision));
             http.Response.StatusCode = status;
             http.Response.ContentType = contentType;
             http.Response.ContentLength = answer.Length;
@@ -186,7 +185,9 @@ public static class AdmissionEndpoints
             http.Response.ContentType = "application/json";
             var writer = new Utf8JsonWriter(http.Response.BodyWriter);
             AdmissionReview.WriteResponse(writer, reviewed.Request!.ReviewApiVersion, reviewed.Request.Uid, reviewed.Decision!.Response);
-            await writer.FlushAsync(http.RequestAborted);
+            // No cancellation token: Kestrel ends the flush itself when the client has gone, and asking for
+            // RequestAborted would make Kestrel create its token source for every review.
+            await writer.FlushAsync(CancellationToken.None);
         }
     }
 
@@ -325,7 +326,18 @@ public static class AdmissionEndpoints
         contentType is not null && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
             (MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
 
-    /// <summary>The review's timeout: the API server appends <c>?timeout=&lt;seconds&gt;s</c> (1–30 s), e.g. "10s".</summary>
+    /// <summary>The review's timeout: the API server appends <c>?timeout=&lt;seconds&gt;s</c> (1–30 s), e.g. "10s".
+    /// Its usual query, that one parameter, is read without building the query's dictionary.</summary>
+    private static TimeSpan Timeout(HttpRequest request)
+    {
+        var query = request.QueryString.Value;
+        if (string.IsNullOrEmpty(query)) return DefaultTimeout;
+        const string Only = "?timeout=";
+        if (query.StartsWith(Only, StringComparison.Ordinal) && query.AsSpan(Only.Length).IndexOfAny('&', '%', '+') < 0)
+            return Timeout(query[Only.Length..]);
+        return Timeout(request.Query["timeout"]);
+    }
+
     private static TimeSpan Timeout(string? timeout)
     {
         if (timeout is { Length: > 1 } t && t.EndsWith('s') && int.TryParse(t.AsSpan(0, t.Length - 1), out var seconds) && seconds is > 0 and <= 30)
@@ -337,53 +349,70 @@ public static class AdmissionEndpoints
 
     /// <summary>Reads the whole body into a buffer (rented from the shared pool when small; the caller returns it), unless
     /// it exceeds <see cref="MaxBodyBytes"/> or has not arrived in full by <paramref name="deadline"/>.</summary>
-    private static async Task<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, CancellationToken deadline)
+    private static async Task<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, ReviewDeadline deadline)
     {
         var reader = http.Request.BodyReader;
-        // At the deadline the pending read returns (cancelled) rather than throwing, so that the reader is left
+        // The usual body is all there when the review starts: taken at once, without a wait and so without a timer.
+        // At the deadline a pending read returns (cancelled) rather than throwing, so that the reader is left
         // consistent for Kestrel, which then closes the connection instead of draining the rest.
-        await using var cancel = deadline.Register(reader.CancelPendingRead);
-        while (true)
+        CancellationTokenRegistration cancel = default;
+        var waited = false;
+        try
         {
-            ReadResult read;
-            try
+            while (true)
             {
-                read = await reader.ReadAsync(CancellationToken.None);
-            }
-            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                return (BodyOutcome.TooLarge, null, 0);
-            }
-            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout && !http.RequestAborted.IsCancellationRequested)
-            {
-                // Kestrel's minimum body rate: a body this slow cannot arrive in time either. A client problem,
-                // answered 408 like a late body (and counted and logged as one), not a silent drop.
-                return (BodyOutcome.Late, null, 0);
-            }
-            catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && http.RequestAborted.IsCancellationRequested))
-            {
-                return (BodyOutcome.Aborted, null, 0);
-            }
-            if (read.IsCanceled)
-            {
+                ReadResult read;
+                try
+                {
+                    if (waited || !reader.TryRead(out read))
+                    {
+                        if (!waited) cancel = deadline.Wait.Register(reader.CancelPendingRead);
+                        waited = true;
+                        read = await reader.ReadAsync(CancellationToken.None);
+                    }
+                }
+                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return (BodyOutcome.TooLarge, null, 0);
+                }
+                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout && !http.RequestAborted.IsCancellationRequested)
+                {
+                    // Kestrel's minimum body rate: a body this slow cannot arrive in time either. A client problem,
+                    // answered 408 like a late body (and counted and logged as one), not a silent drop.
+                    return (BodyOutcome.Late, null, 0);
+                }
+                catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && http.RequestAborted.IsCancellationRequested))
+                {
+                    return (BodyOutcome.Aborted, null, 0);
+                }
+                if (read.IsCanceled)
+                {
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    return (http.RequestAborted.IsCancellationRequested ? BodyOutcome.Aborted : BodyOutcome.Late, null, 0);
+                }
+                if (read.Buffer.Length > MaxBodyBytes)
+                {
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    return (BodyOutcome.TooLarge, null, 0);
+                }
+                if (read.IsCompleted) return Take(reader, read);
                 reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                return (http.RequestAborted.IsCancellationRequested ? BodyOutcome.Aborted : BodyOutcome.Late, null, 0);
             }
-            if (read.Buffer.Length > MaxBodyBytes)
-            {
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                return (BodyOutcome.TooLarge, null, 0);
-            }
-            if (read.IsCompleted)
-            {
-                var length = (int)read.Buffer.Length;
-                var bytes = length <= PooledBodyBytes ? ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)) : GC.AllocateUninitializedArray<byte>(length);
-                read.Buffer.CopyTo(bytes);
-                reader.AdvanceTo(read.Buffer.End);
-                return (BodyOutcome.Read, bytes, length);
-            }
-            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+        finally
+        {
+            await cancel.DisposeAsync();
+        }
+    }
+
+    // The whole body, read: copied into a buffer (from the shared pool when small; the caller returns it).
+    private static (BodyOutcome Outcome, byte[]? Buffer, int Length) Take(PipeReader reader, ReadResult read)
+    {
+        var length = (int)read.Buffer.Length;
+        var bytes = length <= PooledBodyBytes ? ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)) : GC.AllocateUninitializedArray<byte>(length);
+        read.Buffer.CopyTo(bytes);
+        reader.AdvanceTo(read.Buffer.End);
+        return (BodyOutcome.Read, bytes, length);
     }
 
     private static Task WriteError(HttpContext http, int status, string message)

@@ -28,6 +28,17 @@ public sealed class ReviewBudget
         }
     }
 
+    /// <summary>Reserves <paramref name="bytes"/> when nobody waits and they fit; false, reserving nothing, otherwise.</summary>
+    public bool TryAcquire(long bytes)
+    {
+        lock (_lock)
+        {
+            if (_waiters.Count != 0 || _available < bytes) return false;
+            _available -= bytes;
+            return true;
+        }
+    }
+
     /// <summary>Reserves <paramref name="bytes"/>, waiting behind earlier reviews while the budget is spent;
     /// false when <paramref name="cancellationToken"/> (the review's deadline) fires first.</summary>
     public ValueTask<bool> TryAcquireAsync(long bytes, CancellationToken cancellationToken)

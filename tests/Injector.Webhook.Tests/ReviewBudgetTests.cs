@@ -16,6 +16,23 @@ public class ReviewBudgetTests
     }
 
     [Fact]
+    public async Task Taking_without_waiting_succeeds_only_when_the_bytes_fit_and_nobody_waits()
+    {
+        var budget = new ReviewBudget(100);
+
+        Assert.True(budget.TryAcquire(60));
+        Assert.False(budget.TryAcquire(50));
+        Assert.Equal(60, budget.InUse);
+        var waiting = budget.TryAcquireAsync(50, CancellationToken.None).AsTask();
+        // 40 bytes are free, but a review waits for its 50 first.
+        Assert.False(budget.TryAcquire(10));
+        budget.Release(60);
+        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(budget.TryAcquire(50));
+        Assert.Equal(100, budget.InUse);
+    }
+
+    [Fact]
     public async Task A_review_that_does_not_fit_waits_until_memory_is_returned()
     {
         var budget = new ReviewBudget(100);

@@ -282,12 +282,16 @@ public sealed class InjectionPlan
         if (AppPorts.Length == 0) return;
         // One pass over the entries; the warnings in the order of Envoy's ports.
         bool admin = false, ingress = false, egress = false;
-        foreach (var entry in IptablesLists.ReadPorts(AppPorts).Entries)
+        if (!PlainPortsCover(AppPorts, ref admin, ref ingress, ref egress))
         {
-            if (entry.Kind is not (EntryKind.Canonical or EntryKind.Rewritten)) continue;
-            admin |= Contains(entry.Written!, Settings.EnvoyAdminPort);
-            ingress |= Contains(entry.Written!, PodInjector.IngressPort);
-            egress |= Contains(entry.Written!, PodInjector.EgressPort);
+            admin = ingress = egress = false;
+            foreach (var entry in IptablesLists.ReadPorts(AppPorts).Entries)
+            {
+                if (entry.Kind is not (EntryKind.Canonical or EntryKind.Rewritten)) continue;
+                admin |= Contains(entry.Written!, Settings.EnvoyAdminPort);
+                ingress |= Contains(entry.Written!, PodInjector.IngressPort);
+                egress |= Contains(entry.Written!, PodInjector.EgressPort);
+            }
         }
         if (admin) WarnAboutPort(Settings.EnvoyAdminPort, "Envoy's admin port", "--envoy-admin-port (the controller's --envoy-admin-access-port) moves Envoy's");
         if (ingress) WarnAboutPort(PodInjector.IngressPort, "Envoy's ingress port", "Envoy's is fixed: move the app's port");
@@ -298,6 +302,38 @@ public sealed class InjectionPlan
     {
         var source = Overrides.Ports is null ? "a containerPort of the app" : $"annotation {AnnotationKeys.Ports}";
         Warnings.Add($"app port {port} ({source}) is {what}: Envoy and the app cannot both listen on it; {moves}");
+    }
+
+    // The usual list, decimal ports and first:last ranges as ContainerPorts writes them, read without the
+    // general reader's allocations (a list and a string per entry); false, for the general reader, on anything else.
+    private bool PlainPortsCover(string list, ref bool admin, ref bool ingress, ref bool egress)
+    {
+        var text = list.AsSpan();
+        foreach (var range in text.Split(','))
+        {
+            var entry = text[range];
+            var colon = entry.IndexOf(':');
+            if (!PlainPort(colon < 0 ? entry : entry[..colon], out var first)) return false;
+            var last = first;
+            if (colon >= 0 && (!PlainPort(entry[(colon + 1)..], out last) || last < first)) return false;
+            admin |= first <= Settings.EnvoyAdminPort && Settings.EnvoyAdminPort <= last;
+            ingress |= first <= PodInjector.IngressPort && PodInjector.IngressPort <= last;
+            egress |= first <= PodInjector.EgressPort && PodInjector.EgressPort <= last;
+        }
+        return true;
+    }
+
+    // 1 to 65535 in decimal, without sign, space or leading zero: what iptables reads as written.
+    private static bool PlainPort(ReadOnlySpan<char> text, out int port)
+    {
+        port = 0;
+        if (text.Length is 0 or > 5 || text[0] == '0') return false;
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c)) return false;
+            port = port * 10 + (c - '0');
+        }
+        return port <= 65535;
     }
 
     private static bool Contains(string entry, int port)

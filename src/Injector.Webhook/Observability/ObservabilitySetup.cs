@@ -44,7 +44,7 @@ public static class ObservabilitySetup
     public static WebApplication UseObservability(this WebApplication app)
     {
         app.Services.GetRequiredService<ILoggerFactory>().AddProvider(new KestrelHandshakeEvents(app.Services));
-        app.UseMetricsPortGate();
+        app.UseMetricsPortGate(app.Services.GetRequiredService<WebhookOptions>());
         var outcomes = app.Services.GetRequiredService<RequestOutcomes>();
         app.Use((http, next) => outcomes.InvokeAsync(http, next));
         return app;

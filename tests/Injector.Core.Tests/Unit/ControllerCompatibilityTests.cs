@@ -428,6 +428,24 @@ public class ControllerCompatibilityTests
         Assert.Contains(warning, result.Warnings);
     }
 
+    [Theory]
+    [InlineData("80,8080", "")]
+    [InlineData("14999:15002", "15000,15001")]
+    [InlineData("9901,15001", "9901,15001")]
+    [InlineData("15001:15000", "")] // not a range iptables takes: written as given, no warning
+    [InlineData("80, 15000", "15000")] // spaces: read by the general reader, the same way
+    [InlineData("0x3A98", "15000")] // hexadecimal, as iptables reads it
+    [InlineData("+15001", "15001")]
+    [InlineData("015000", "")] // octal 015000 is 6656
+    [InlineData("9901,,80", "9901")]
+    public void Every_spelling_of_a_port_list_warns_about_exactly_the_ports_iptables_reads(string ports, string warned)
+    {
+        var result = TestPods.Inject(TestPods.Web(("appmesh.k8s.aws/ports", ports)));
+
+        var ours = result.Warnings.Where(w => w.StartsWith("app port ", StringComparison.Ordinal)).Select(w => w.Split(' ')[2]);
+        Assert.Equal(warned, string.Join(',', ours));
+    }
+
     [Fact]
     public void An_admin_port_moved_by_the_flag_frees_9901_for_the_app()
     {

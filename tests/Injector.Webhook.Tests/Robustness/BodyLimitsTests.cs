@@ -65,6 +65,24 @@ public class BodyLimitsTests
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
+    [Theory]
+    [InlineData("?dryRun=false&timeout=1s")]
+    [InlineData("?timeout=%31s")]
+    public async Task The_timeout_is_read_from_any_query_that_names_it(string query)
+    {
+        // The usual "?timeout=1s" is read without the query's dictionary; every other spelling through it.
+        await using var webhook = await LoopbackWebhook.StartAsync();
+        using var client = webhook.CreateClient(http2: true);
+        using var stall = new CancellationTokenSource();
+        var content = new StalledContent(Encoding.UTF8.GetBytes(Review[..(Review.Length / 2)]), Review.Length, stall.Token);
+
+        using var response = await client.PostAsync(new Uri(webhook.MutateUri + query), content);
+        await stall.CancelAsync();
+
+        Assert.Equal(HttpStatusCode.RequestTimeout, response.StatusCode);
+        Assert.Equal("the body did not arrive within the review's deadline (0.8 s of timeout=1s)\n", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_review_that_does_not_fit_the_memory_budget_waits_then_gets_an_admission_refusal_with_its_uid()
     {
