@@ -183,13 +183,19 @@ public static class AdmissionEndpoints
             }
             http.Response.StatusCode = StatusCodes.Status200OK;
             http.Response.ContentType = "application/json";
-            var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+            // Written into the response pipe through this thread's writer, all of it committed before the flush awaits.
+            var output = http.Response.BodyWriter;
+            var writer = t_answerWriter ??= new Utf8JsonWriter(output);
+            writer.Reset(output);
             AdmissionReview.WriteResponse(writer, reviewed.Request!.ReviewApiVersion, reviewed.Request.Uid, reviewed.Decision!.Response);
+            writer.Flush();
             // No cancellation token: Kestrel ends the flush itself when the client has gone, and asking for
             // RequestAborted would make Kestrel create its token source for every review.
-            await writer.FlushAsync(CancellationToken.None);
+            await output.FlushAsync(CancellationToken.None);
         }
     }
+
+    [ThreadStatic] private static Utf8JsonWriter? t_answerWriter;
 
     private static (int Status, string ContentType, byte[] Answer) DecideOnThisThread(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
     {
@@ -250,7 +256,7 @@ public static class AdmissionEndpoints
         return done.Task;
     }
 
-    private static async Task<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, FailurePolicy failurePolicy, AdmissionRequest request, CancellationToken deadline)
+    private static async ValueTask<AdmissionDecision> DecideAsync(HttpContext http, AdmissionHandler handler, FailurePolicy failurePolicy, AdmissionRequest request, CancellationToken deadline)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
@@ -349,7 +355,7 @@ public static class AdmissionEndpoints
 
     /// <summary>Reads the whole body into a buffer (rented from the shared pool when small; the caller returns it), unless
     /// it exceeds <see cref="MaxBodyBytes"/> or has not arrived in full by <paramref name="deadline"/>.</summary>
-    private static async Task<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, ReviewDeadline deadline)
+    private static async ValueTask<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, ReviewDeadline deadline)
     {
         var reader = http.Request.BodyReader;
         // The usual body is all there when the review starts: taken at once, without a wait and so without a timer.
