@@ -57,7 +57,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new JsonLineLogger(this, categoryName);
 
-    private void Write<TState>(string category, LogLevel level, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    private void Write<TState>(string category, JsonEncodedText categoryText, LogLevel level, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         if (exception is not null && _drop(category, exception)) return;
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
@@ -68,7 +68,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         json.WriteStartObject();
         json.WriteString(TimeName, _time.GetUtcNow().UtcDateTime);
         json.WriteString(LevelName, LevelValue(level));
-        json.WriteString(CategoryName, category);
+        json.WriteString(CategoryName, categoryText);
         json.WriteString(MessageName, formatter(state, exception));
         FieldsOf<TState>.Write(json, in state);
         if (exception is not null) json.WriteString(ExceptionName, exception.ToString());
@@ -296,9 +296,12 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
+        // The category as it is written, escaped once per logger rather than per line.
+        private readonly JsonEncodedText _categoryText = JsonEncodedText.Encode(category, Escaping);
+
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel)) provider.Write(category, logLevel, state, exception, formatter);
+            if (IsEnabled(logLevel)) provider.Write(category, _categoryText, logLevel, state, exception, formatter);
         }
     }
 }
