@@ -29,6 +29,30 @@ internal static class EncodedStatus
     /// text; null when it is not the usual kind (see the class).</summary>
     public static byte[]? TryWrite(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
     {
+        if (t_last is { } last && last.Matches(native, initContainers, sidecars, volumes, record)) return last.Text;
+        var text = Build(native, initContainers, sidecars, volumes, record);
+        if (text is not null) t_last = new Last(native, [.. initContainers.Select(c => c.Name)], [.. sidecars.Select(c => c.Name)], [.. volumes], record.AddedPullSecret, [.. record.Added], text);
+        return text;
+    }
+
+    [ThreadStatic] private static Last? t_last;
+
+    private sealed record Last(bool Native, string[] InitContainers, string[] Sidecars, string[] Volumes, bool AddedPullSecret, string[] Added, byte[] Text)
+    {
+        public bool Matches(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
+        {
+            if (native != Native || record.AddedPullSecret != AddedPullSecret || record.Replaced.Count > 0) return false;
+            if (initContainers.Count != InitContainers.Length || sidecars.Count != Sidecars.Length || volumes.Count != Volumes.Length || record.Added.Count != Added.Length) return false;
+            for (var i = 0; i < InitContainers.Length; i++) if (!string.Equals(initContainers[i].Name, InitContainers[i], StringComparison.Ordinal)) return false;
+            for (var i = 0; i < Sidecars.Length; i++) if (!string.Equals(sidecars[i].Name, Sidecars[i], StringComparison.Ordinal)) return false;
+            for (var i = 0; i < Volumes.Length; i++) if (!string.Equals(volumes[i], Volumes[i], StringComparison.Ordinal)) return false;
+            for (var i = 0; i < Added.Length; i++) if (!string.Equals(record.Added[i], Added[i], StringComparison.Ordinal)) return false;
+            return true;
+        }
+    }
+
+    private static byte[]? Build(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
+    {
         if (record.Replaced.Count > 0) return null;
         var length = Start.Length + InitContainers.Length + Volumes.Length + Added.Length + End.Length;
         if (record.AddedPullSecret) length += PullSecret.Length;
