@@ -10,7 +10,9 @@ namespace Injector.Core.Injection;
 /// final form in one pass, the constant pieces escaped once ahead by a default writer: building the status with a
 /// writer, copying it out and escaping it again into the patch was most of what the annotation cost
 /// (docs/performance.md). Only for the usual status, whose names and pointers the default encoder writes as they
-/// are; any other (a character to escape, a replaced value) is left to the writer.</summary>
+/// are; any other (a character to escape, a replaced value) is left to the writer. The shapes repeat from pod to
+/// pod, so the last one per thread is kept with what it was made of and given again for the same names: comparing
+/// a few strings costs less than writing and allocating the ~600 bytes again (docs/performance.md).</summary>
 internal static class EncodedStatus
 {
     // The ASCII characters a default writer writes as they are, in a string value: each of them is the same after
@@ -37,6 +39,7 @@ internal static class EncodedStatus
 
     [ThreadStatic] private static Last? t_last;
 
+    /// <summary>A status made on this thread, with what it was made of.</summary>
     private sealed record Last(bool Native, string[] InitContainers, string[] Sidecars, string[] Volumes, bool AddedPullSecret, string[] Added, byte[] Text)
     {
         public bool Matches(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record)
