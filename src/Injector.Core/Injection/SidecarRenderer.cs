@@ -251,6 +251,8 @@ internal static class SidecarRenderer
     /// a caller that only writes the patch out.</remarks>
     public static JsonNode Status(bool native, List<(string Name, JsonNode Container)> initContainers, List<(string Name, JsonNode Container)> sidecars, List<string> volumes, InjectionRecord record, bool deferred)
     {
+        // The usual status straight in the form the patch carries it (see EncodedStatus).
+        if (deferred && EncodedStatus.TryWrite(native, initContainers, sidecars, volumes, record) is { } encoded) return DeferredJson.Raw(encoded);
         var w = BeginObject();
         w.WriteStartArray("containers"u8);
         if (!native) foreach (var (name, _) in sidecars) w.WriteStringValue(name);

@@ -30,7 +30,33 @@ public static class DeferredJson
         return Node(writer => writer.WriteStringValue(text));
     }
 
+    /// <summary>A node whose value is <paramref name="json"/> (not copied): one JSON value exactly as a writer of the
+    /// default options writes it, put into such a writer as it is, and into any other through a parse (as
+    /// <see cref="Node"/>'s values are).</summary>
+    public static JsonNode Raw(byte[] json) => JsonValue.Create(new RawJson(json), RawTypeInfo)!;
+
+    private static readonly JsonTypeInfo<RawJson> RawTypeInfo = JsonMetadataServices.CreateValueInfo<RawJson>(
+        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new RawJsonConverter());
+
     private sealed record Writer(Action<Utf8JsonWriter> Write);
+
+    private sealed class RawJson(byte[] json)
+    {
+        public byte[] Json { get; } = json;
+    }
+
+    private sealed class RawJsonConverter : JsonConverter<RawJson>
+    {
+        public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("a deferred JSON value is written only");
+
+        public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options)
+        {
+            var writerOptions = writer.Options;
+            if (writerOptions.Encoder is null && !writerOptions.Indented) writer.WriteRawValue(value.Json, skipInputValidation: true);
+            else JsonNode.Parse(value.Json)!.WriteTo(writer);
+        }
+    }
 
     private sealed class WriterConverter : JsonConverter<Writer>
     {

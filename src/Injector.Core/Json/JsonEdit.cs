@@ -47,7 +47,31 @@ public sealed class JsonPlace
 
     /// <summary>The place of <c>this[token]</c>, at <paramref name="index"/> in document order.</summary>
     internal JsonPlace Child(JsonElement element, string token, int index) =>
-        Existing(element, Pointer + "/" + JsonPatch.EscapeToken(token), [.. Position, index]);
+        Existing(element, MemberPointers.Of(Pointer!, token), [.. Position, index]);
+}
+
+/// <summary>The pointers of the members the engine edits (<c>/metadata/annotations</c>, an annotation's, the pod's
+/// new lists), one string each for every review instead of two or three new ones per member: the keys it asks
+/// for are its own constants (interned) and the parents come from here, so an entry is found by reference. Other
+/// keys, and any past the first few dozen, get pointers built as before.</summary>
+internal static class MemberPointers
+{
+    private const int Capacity = 64;
+    private static (string Parent, string Token, string Pointer)[] s_known = [];
+
+    /// <summary><paramref name="parent"/>'s pointer followed by <paramref name="token"/> (not yet escaped).</summary>
+    public static string Of(string parent, string token)
+    {
+        var known = s_known;
+        foreach (var entry in known)
+        {
+            if (ReferenceEquals(entry.Token, token) && ReferenceEquals(entry.Parent, parent)) return entry.Pointer;
+        }
+        var pointer = parent + "/" + JsonPatch.EscapeToken(token);
+        // Copied on write, read without a lock: an entry lost to a concurrent writer is only made again.
+        if (known.Length < Capacity && string.IsInterned(token) is not null) s_known = [.. known, (parent, token, pointer)];
+        return pointer;
+    }
 }
 
 /// <summary>Records changes to a parsed JSON document as RFC 6902 operations without changing or copying it:
@@ -176,7 +200,7 @@ public sealed class JsonEdit(JsonElement root)
             added[key] = value;
             return JsonPlace.Added(value);
         }
-        var pointer = parent.Pointer + "/" + JsonPatch.EscapeToken(key);
+        var pointer = MemberPointers.Of(parent.Pointer!, key);
         int index;
         PatchOperation operation;
         if (at >= 0)

@@ -117,4 +117,27 @@ public class JsonEditTests
         Assert.Equal("patch add /spec/volumes/0: the path does not lead into the document", error.Message);
         Assert.Equal("""{"spec":{"containers":[]}}""", doc.ToJsonString());
     }
+
+    [Fact]
+    public void A_members_pointer_is_escaped_the_same_whether_its_key_is_a_constant_kept_once_or_made_at_run_time()
+    {
+        const string Input = """{"metadata":{"annotations":{"x":"1"}}}""";
+        // A key made at run time is not interned, so its pointer is built each time; a constant's is kept.
+        var madeKey = string.Concat("a/b", "~c");
+        var operations = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var edit = new JsonEdit(Doc(Input));
+            var annotations = edit.Object(edit.Object(edit.Root, "metadata"), "annotations");
+            edit.Set(annotations, "k8s.io/x~y", "constant");
+            edit.Set(annotations, madeKey, "made");
+            edit.Set(annotations, "x", "2");
+            operations.Add(JsonPatch.ToJson(edit.Operations()));
+        }
+
+        Assert.Equal(
+            """[{"op":"replace","path":"/metadata/annotations/x","value":"2"},{"op":"add","path":"/metadata/annotations/k8s.io~1x~0y","value":"constant"},{"op":"add","path":"/metadata/annotations/a~1b~0c","value":"made"}]""",
+            operations[0]);
+        Assert.Equal(operations[0], operations[1]);
+    }
 }
