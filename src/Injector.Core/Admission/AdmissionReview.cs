@@ -85,6 +85,9 @@ public static class AdmissionReview
     private static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray()];
     private static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray()];
 
+    private static readonly byte[] Ports = "ports"u8.ToArray();
+    private static readonly byte[] HostPath = "hostPath"u8.ToArray();
+
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
 
     /// <summary>Reads a review into a self-contained request (its pod owns a copy of the body).</summary>
@@ -316,27 +319,30 @@ public static class AdmissionReview
         found.Clear();
         if (DuplicateKeys.In(spec, SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
         if (DuplicateKeys.In(found[0]) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
-        return InItems(found[1], "containers", "ports"u8, childIsList: true) ?? InItems(found[2], "initContainers", "ports"u8, childIsList: true) ??
-            InItems(found[3], "volumes", "hostPath"u8, childIsList: false) ?? InItems(found[4], "imagePullSecrets", default, childIsList: false);
+        return InItems(found[1], "containers", Ports, childIsList: true) ?? InItems(found[2], "initContainers", Ports, childIsList: true) ??
+            InItems(found[3], "volumes", HostPath, childIsList: false) ?? InItems(found[4], "imagePullSecrets", null, childIsList: false);
     }
 
     // The elements of one of the spec's lists, and in each the member named child (a container's list of ports, a
-    // volume's hostPath object): looked up, as the member is usually among an element's last, where a lookup starts.
-    private static string? InItems(JsonElement items, string list, ReadOnlySpan<byte> child, bool childIsList)
+    // volume's hostPath object), picked out in the same pass as the element's check.
+    private static string? InItems(JsonElement items, string list, byte[]? child, bool childIsList)
     {
         if (items.ValueKind != JsonValueKind.Array) return null;
         var index = -1;
+        var picked = new PickedValues();
+        Span<JsonElement> found = picked;
+        ReadOnlySpan<byte[]> wanted = child is null ? [] : [child];
         foreach (var element in items.EnumerateArray())
         {
             index++;
-            if (DuplicateKeys.In(element) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
-            if (child.IsEmpty || element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(child, out var value)) continue;
-            if (!childIsList && DuplicateKeys.In(value) is { } inChild) return Twice(Where(list, index, child), inChild);
-            if (childIsList && DuplicateKeys.InElements(value) is { } inItem) return Twice($"{Where(list, index, child)}[{inItem.Index}]", inItem.Key);
+            found[0] = default;
+            if (DuplicateKeys.In(element, wanted, found) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
+            if (!childIsList && DuplicateKeys.In(found[0]) is { } inChild) return Twice(Where(list, index, child!), inChild);
+            if (childIsList && DuplicateKeys.InElements(found[0]) is { } inItem) return Twice($"{Where(list, index, child!)}[{inItem.Index}]", inItem.Key);
         }
         return null;
 
-        static string Where(string list, int index, ReadOnlySpan<byte> child) => $"request.object.spec.{list}[{index}].{Encoding.UTF8.GetString(child)}";
+        static string Where(string list, int index, byte[] child) => $"request.object.spec.{list}[{index}].{Encoding.UTF8.GetString(child)}";
     }
 
     [ThreadStatic] private static Utf8JsonWriter? t_patchWriter;
