@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Injector.Core.Injection;
 using Injector.Core.Json;
 
 namespace Injector.Core.Admission;
@@ -26,7 +27,23 @@ public sealed record AdmissionRequest
     /// <summary>The pod (<c>request.object</c>) as parsed; <see cref="AdmissionHandler"/> reads it without making
     /// nodes of it. From <see cref="AdmissionReview.ParseBorrowed"/> it is valid only as long as the document it was
     /// read from: a caller that keeps the request longer keeps what it needs of the pod, not this.</summary>
-    public JsonElement? Pod { get; init; }
+    public JsonElement? Pod
+    {
+        get => _pod;
+        init => (_pod, _podFields) = (value, null); // fields read from another pod are not this one's
+    }
+
+    private readonly JsonElement? _pod;
+    private readonly PodFields? _podFields;
+
+    /// <summary>The members of <see cref="Pod"/> the engine reads, when the parse has picked them out already (its
+    /// duplicate-key check reads those objects); null otherwise, and whenever <see cref="Pod"/> is set after them.</summary>
+    internal PodFields? PodFields
+    {
+        get => _podFields;
+        init => _podFields = value;
+    }
+
     public bool DryRun { get; init; }
 
     public bool IsPod => Group.Length == 0 && Resource == "pods" && string.IsNullOrEmpty(SubResource);
@@ -82,8 +99,9 @@ public static class AdmissionReview
     private static readonly byte[][] KindMembers = ["kind"u8.ToArray()];
     private static readonly byte[][] ResourceMembers = ["group"u8.ToArray(), "version"u8.ToArray(), "resource"u8.ToArray()];
     private static readonly byte[][] PodMembers = ["metadata"u8.ToArray(), "spec"u8.ToArray()];
-    private static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray()];
-    private static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray()];
+    // The metadata's and the spec's checked objects first, then the other members PodFields holds.
+    private static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray(), "name"u8.ToArray(), "namespace"u8.ToArray()];
+    private static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray(), "hostNetwork"u8.ToArray()];
 
     private static readonly byte[] Ports = "ports"u8.ToArray();
     private static readonly byte[] HostPath = "hostPath"u8.ToArray();
@@ -264,7 +282,8 @@ public static class AdmissionReview
         var (group, version, resourceName, kindName) = (found[0], found[1], found[2], found[3]);
         if (obj.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined)) throw new AdmissionReviewException("request.object must be a JSON object");
         var hasPod = obj.ValueKind == JsonValueKind.Object;
-        if (hasPod && DuplicateKeysInPod(obj) is { } twice) throw NotJson(twice);
+        PodFields fields = default;
+        if (hasPod && DuplicateKeysInPod(obj, out fields) is { } twice) throw NotJson(twice);
         return new AdmissionRequest
         {
             Uid = uidText,
@@ -278,6 +297,8 @@ public static class AdmissionReview
             Namespace = Text(@namespace, "namespace") ?? "",
             Operation = Text(operation, "operation") ?? "",
             Pod = hasPod ? (owned ? obj : obj.Clone()) : null,
+            // Picked out of the body's document: valid for the pod only when that is the pod kept.
+            PodFields = hasPod && owned ? fields : null,
             DryRun = dryRun.ValueKind == JsonValueKind.True,
         };
     }
@@ -302,25 +323,32 @@ public static class AdmissionReview
     /// <summary>Where in the pod a key appears twice, among the objects the engine reads (an object it reads
     /// becomes a <c>JsonObject</c>, which would throw mid-injection): metadata, its annotations, labels and owner
     /// references, the spec, its containers and init containers with their ports, volumes, pull secrets and
-    /// security context. A duplicate anywhere else is left as it is, as the engine never reads or writes there.</summary>
-    internal static string? DuplicateKeysInPod(JsonElement pod)
+    /// security context. A duplicate anywhere else is left as it is, as the engine never reads or writes there.
+    /// When there is none, <paramref name="fields"/> is what <see cref="PodFields.Read"/> gives for the pod (the
+    /// pod, its metadata and its spec are each read once, here).</summary>
+    internal static string? DuplicateKeysInPod(JsonElement pod, out PodFields fields)
     {
-        // Each object is checked in one pass that also picks out the members checked next.
+        fields = default;
+        // Each object is checked in one pass that also picks out the members checked next and those PodFields holds.
         var picked = new PickedValues();
         Span<JsonElement> found = picked;
         if (DuplicateKeys.In(pod, PodMembers, found) is { } atTop) return Twice("request.object", atTop);
         var (metadata, spec) = (found[0], found[1]);
         found.Clear();
         if (DuplicateKeys.In(metadata, MetadataMembers, found) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
-        if (DuplicateKeys.In(found[0]) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
-        if (DuplicateKeys.In(found[1]) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
-        if (DuplicateKeys.InElements(found[2]) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
-        if (spec.ValueKind != JsonValueKind.Object) return null;
+        var (annotations, labels, owners, name, @namespace) = (found[0], found[1], found[2], found[3], found[4]);
+        if (DuplicateKeys.In(annotations) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
+        if (DuplicateKeys.In(labels) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
+        if (DuplicateKeys.InElements(owners) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
         found.Clear();
         if (DuplicateKeys.In(spec, SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
-        if (DuplicateKeys.In(found[0]) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
-        return InItems(found[1], "containers", Ports, childIsList: true) ?? InItems(found[2], "initContainers", Ports, childIsList: true) ??
-            InItems(found[3], "volumes", HostPath, childIsList: false) ?? InItems(found[4], "imagePullSecrets", null, childIsList: false);
+        var (securityContext, containers, initContainers, volumes, pullSecrets, hostNetwork) = (found[0], found[1], found[2], found[3], found[4], found[5]);
+        if (DuplicateKeys.In(securityContext) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
+        if ((InItems(containers, "containers", Ports, childIsList: true) ?? InItems(initContainers, "initContainers", Ports, childIsList: true) ??
+            InItems(volumes, "volumes", HostPath, childIsList: false) ?? InItems(pullSecrets, "imagePullSecrets", null, childIsList: false)) is { } inItems)
+            return inItems;
+        fields = PodFields.From(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+        return null;
     }
 
     // The elements of one of the spec's lists, and in each the member named child (a container's list of ports, a
