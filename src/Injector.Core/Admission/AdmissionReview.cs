@@ -264,10 +264,10 @@ public static class AdmissionReview
         Span<JsonElement> found = picked;
         RefuseDuplicate(DuplicateKeys.In(review, ReviewMembers, found), "the review");
         var (apiVersionValue, kindValue, request) = (found[0], found[1], found[2]);
-        var apiVersion = Text(apiVersionValue, "apiVersion");
+        var apiVersion = Text(apiVersionValue, "apiVersion", ApiVersions);
         if (apiVersion is not (V1 or V1Beta1))
             throw new AdmissionReviewException($"unsupported apiVersion \"{apiVersion}\"; expected {V1} or {V1Beta1}");
-        if (Text(kindValue, "kind") is var reviewKind && reviewKind != "AdmissionReview")
+        if (Text(kindValue, "kind", ReviewKinds) is var reviewKind && reviewKind != "AdmissionReview")
             throw new AdmissionReviewException($"unsupported kind \"{reviewKind}\"; expected AdmissionReview");
         if (request.ValueKind != JsonValueKind.Object) throw new AdmissionReviewException("the AdmissionReview has no request");
         found.Clear();
@@ -288,14 +288,14 @@ public static class AdmissionReview
         {
             Uid = uidText,
             ReviewApiVersion = apiVersion,
-            Group = Text(group, "group") ?? "",
-            Version = Text(version, "version") ?? "",
-            Kind = Text(kindName, "kind") ?? "",
-            Resource = Text(resourceName, "resource") ?? "",
+            Group = Text(group, "group", Groups) ?? "",
+            Version = Text(version, "version", Versions) ?? "",
+            Kind = Text(kindName, "kind", Kinds) ?? "",
+            Resource = Text(resourceName, "resource", Resources) ?? "",
             SubResource = Text(subResource, "subResource"),
             Name = Text(name, "name"),
             Namespace = Text(@namespace, "namespace") ?? "",
-            Operation = Text(operation, "operation") ?? "",
+            Operation = Text(operation, "operation", Operations) ?? "",
             Pod = hasPod ? (owned ? obj : obj.Clone()) : null,
             // Picked out of the body's document: valid for the pod only when that is the pod kept.
             PodFields = hasPod && owned ? fields : null,
@@ -303,7 +303,31 @@ public static class AdmissionReview
         };
     }
 
+    // The values a review of a pod holds in the envelope's fields, each as its UTF-8 and its text: read as the
+    // constant instead of a new string per review.
+    private static readonly (byte[] Utf8, string Text)[] ApiVersions = [Known(V1), Known(V1Beta1)];
+    private static readonly (byte[] Utf8, string Text)[] ReviewKinds = [Known("AdmissionReview")];
+    private static readonly (byte[] Utf8, string Text)[] Groups = [Known("")];
+    private static readonly (byte[] Utf8, string Text)[] Versions = [Known("v1")];
+    private static readonly (byte[] Utf8, string Text)[] Kinds = [Known("Pod")];
+    private static readonly (byte[] Utf8, string Text)[] Resources = [Known("pods")];
+    private static readonly (byte[] Utf8, string Text)[] Operations = [Known("CREATE"), Known("UPDATE"), Known("DELETE"), Known("CONNECT")];
+
+    private static (byte[] Utf8, string Text) Known(string text) => (Encoding.UTF8.GetBytes(text), text);
+
     // A missing, null, object or array field reads as absent; a number or boolean where a string belongs is an error.
+    private static string? Text(JsonElement value, string name, ReadOnlySpan<(byte[] Utf8, string Text)> known)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            foreach (var (utf8, text) in known)
+            {
+                if (value.ValueEquals(utf8)) return text;
+            }
+        }
+        return Text(value, name);
+    }
+
     private static string? Text(JsonElement value, string name) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString(),
