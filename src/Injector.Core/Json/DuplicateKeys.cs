@@ -27,6 +27,10 @@ public static class DuplicateKeys
         // keys themselves compared only when two hashes are equal.
         Span<uint> hashes = stackalloc uint[MaxPairwise];
         var count = 0;
+        // The lengths of the wanted names (one bit each, the last for any longer): a key of another length, written
+        // without an escape, is none of them.
+        var lengths = 0UL;
+        foreach (var name in names) lengths |= 1UL << Math.Min(name.Length, 63);
         foreach (var property in obj.EnumerateObject())
         {
             if (count == MaxPairwise) return InLarge(obj, names, found);
@@ -39,6 +43,7 @@ public static class DuplicateKeys
                 if (hashes[i] == hash && SameKey(obj, i, property)) return property.Name;
             }
             hashes[count++] = hash;
+            if (!escaped && (lengths & 1UL << Math.Min(raw.Length, 63)) == 0) continue;
             for (var slot = 0; slot < names.Length; slot++)
             {
                 if (!(escaped ? property.NameEquals(names[slot]) : raw.SequenceEqual(names[slot]))) continue;
