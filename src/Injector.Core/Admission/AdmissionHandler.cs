@@ -70,8 +70,8 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         if (request.Pod is not { } pod)
             return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
 
-        // The pod's metadata and spec read once, for the workload's name and the engine.
-        var fields = PodFields.Read(pod);
+        // The pod's metadata and spec read once, for the workload's name and the engine: by the parse, or here.
+        var fields = request.PodFields ?? PodFields.Read(pod);
         var @namespace = request.Namespace.Length > 0 ? request.Namespace : JsonElements.Str(fields.Namespace) ?? "default";
         var workload = await WorkloadResolver.ResolveAsync(fields, @namespace, owners, cancellationToken);
         // One read: the labels and the annotations come from the same version of the namespace.

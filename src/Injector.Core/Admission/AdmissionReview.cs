@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Injector.Core.Injection;
 using Injector.Core.Json;
 
 namespace Injector.Core.Admission;
@@ -26,7 +27,23 @@ public sealed record AdmissionRequest
     /// <summary>The pod (<c>request.object</c>) as parsed; <see cref="AdmissionHandler"/> reads it without making
     /// nodes of it. From <see cref="AdmissionReview.ParseBorrowed"/> it is valid only as long as the document it was
     /// read from: a caller that keeps the request longer keeps what it needs of the pod, not this.</summary>
-    public JsonElement? Pod { get; init; }
+    public JsonElement? Pod
+    {
+        get => _pod;
+        init => (_pod, _podFields) = (value, null); // fields read from another pod are not this one's
+    }
+
+    private readonly JsonElement? _pod;
+    private readonly PodFields? _podFields;
+
+    /// <summary>The members of <see cref="Pod"/> the engine reads, when the parse has picked them out already (its
+    /// duplicate-key check reads those objects); null otherwise, and whenever <see cref="Pod"/> is set after them.</summary>
+    internal PodFields? PodFields
+    {
+        get => _podFields;
+        init => _podFields = value;
+    }
+
     public bool DryRun { get; init; }
 
     public bool IsPod => Group.Length == 0 && Resource == "pods" && string.IsNullOrEmpty(SubResource);
@@ -82,8 +99,12 @@ public static class AdmissionReview
     private static readonly byte[][] KindMembers = ["kind"u8.ToArray()];
     private static readonly byte[][] ResourceMembers = ["group"u8.ToArray(), "version"u8.ToArray(), "resource"u8.ToArray()];
     private static readonly byte[][] PodMembers = ["metadata"u8.ToArray(), "spec"u8.ToArray()];
-    private static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray()];
-    private static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray()];
+    // The metadata's and the spec's checked objects first, then the other members PodFields holds.
+    private static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray(), "name"u8.ToArray(), "namespace"u8.ToArray()];
+    private static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray(), "hostNetwork"u8.ToArray()];
+
+    private static readonly byte[] Ports = "ports"u8.ToArray();
+    private static readonly byte[] HostPath = "hostPath"u8.ToArray();
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
 
@@ -243,10 +264,10 @@ public static class AdmissionReview
         Span<JsonElement> found = picked;
         RefuseDuplicate(DuplicateKeys.In(review, ReviewMembers, found), "the review");
         var (apiVersionValue, kindValue, request) = (found[0], found[1], found[2]);
-        var apiVersion = Text(apiVersionValue, "apiVersion");
+        var apiVersion = Text(apiVersionValue, "apiVersion", ApiVersions);
         if (apiVersion is not (V1 or V1Beta1))
             throw new AdmissionReviewException($"unsupported apiVersion \"{apiVersion}\"; expected {V1} or {V1Beta1}");
-        if (Text(kindValue, "kind") is var reviewKind && reviewKind != "AdmissionReview")
+        if (Text(kindValue, "kind", ReviewKinds) is var reviewKind && reviewKind != "AdmissionReview")
             throw new AdmissionReviewException($"unsupported kind \"{reviewKind}\"; expected AdmissionReview");
         if (request.ValueKind != JsonValueKind.Object) throw new AdmissionReviewException("the AdmissionReview has no request");
         found.Clear();
@@ -261,25 +282,52 @@ public static class AdmissionReview
         var (group, version, resourceName, kindName) = (found[0], found[1], found[2], found[3]);
         if (obj.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined)) throw new AdmissionReviewException("request.object must be a JSON object");
         var hasPod = obj.ValueKind == JsonValueKind.Object;
-        if (hasPod && DuplicateKeysInPod(obj) is { } twice) throw NotJson(twice);
+        PodFields fields = default;
+        if (hasPod && DuplicateKeysInPod(obj, out fields) is { } twice) throw NotJson(twice);
         return new AdmissionRequest
         {
             Uid = uidText,
             ReviewApiVersion = apiVersion,
-            Group = Text(group, "group") ?? "",
-            Version = Text(version, "version") ?? "",
-            Kind = Text(kindName, "kind") ?? "",
-            Resource = Text(resourceName, "resource") ?? "",
+            Group = Text(group, "group", Groups) ?? "",
+            Version = Text(version, "version", Versions) ?? "",
+            Kind = Text(kindName, "kind", Kinds) ?? "",
+            Resource = Text(resourceName, "resource", Resources) ?? "",
             SubResource = Text(subResource, "subResource"),
             Name = Text(name, "name"),
             Namespace = Text(@namespace, "namespace") ?? "",
-            Operation = Text(operation, "operation") ?? "",
+            Operation = Text(operation, "operation", Operations) ?? "",
             Pod = hasPod ? (owned ? obj : obj.Clone()) : null,
+            // Picked out of the body's document: valid for the pod only when that is the pod kept.
+            PodFields = hasPod && owned ? fields : null,
             DryRun = dryRun.ValueKind == JsonValueKind.True,
         };
     }
 
+    // The values a review of a pod holds in the envelope's fields, each as its UTF-8 and its text: read as the
+    // constant instead of a new string per review.
+    private static readonly (byte[] Utf8, string Text)[] ApiVersions = [Known(V1), Known(V1Beta1)];
+    private static readonly (byte[] Utf8, string Text)[] ReviewKinds = [Known("AdmissionReview")];
+    private static readonly (byte[] Utf8, string Text)[] Groups = [Known("")];
+    private static readonly (byte[] Utf8, string Text)[] Versions = [Known("v1")];
+    private static readonly (byte[] Utf8, string Text)[] Kinds = [Known("Pod")];
+    private static readonly (byte[] Utf8, string Text)[] Resources = [Known("pods")];
+    private static readonly (byte[] Utf8, string Text)[] Operations = [Known("CREATE"), Known("UPDATE"), Known("DELETE"), Known("CONNECT")];
+
+    private static (byte[] Utf8, string Text) Known(string text) => (Encoding.UTF8.GetBytes(text), text);
+
     // A missing, null, object or array field reads as absent; a number or boolean where a string belongs is an error.
+    private static string? Text(JsonElement value, string name, ReadOnlySpan<(byte[] Utf8, string Text)> known)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            foreach (var (utf8, text) in known)
+            {
+                if (value.ValueEquals(utf8)) return text;
+            }
+        }
+        return Text(value, name);
+    }
+
     private static string? Text(JsonElement value, string name) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString(),
@@ -299,44 +347,54 @@ public static class AdmissionReview
     /// <summary>Where in the pod a key appears twice, among the objects the engine reads (an object it reads
     /// becomes a <c>JsonObject</c>, which would throw mid-injection): metadata, its annotations, labels and owner
     /// references, the spec, its containers and init containers with their ports, volumes, pull secrets and
-    /// security context. A duplicate anywhere else is left as it is, as the engine never reads or writes there.</summary>
-    internal static string? DuplicateKeysInPod(JsonElement pod)
+    /// security context. A duplicate anywhere else is left as it is, as the engine never reads or writes there.
+    /// When there is none, <paramref name="fields"/> is what <see cref="PodFields.Read"/> gives for the pod (the
+    /// pod, its metadata and its spec are each read once, here).</summary>
+    internal static string? DuplicateKeysInPod(JsonElement pod, out PodFields fields)
     {
-        // Each object is checked in one pass that also picks out the members checked next.
+        fields = default;
+        // Each object is checked in one pass that also picks out the members checked next and those PodFields holds.
         var picked = new PickedValues();
         Span<JsonElement> found = picked;
         if (DuplicateKeys.In(pod, PodMembers, found) is { } atTop) return Twice("request.object", atTop);
         var (metadata, spec) = (found[0], found[1]);
         found.Clear();
         if (DuplicateKeys.In(metadata, MetadataMembers, found) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
-        if (DuplicateKeys.In(found[0]) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
-        if (DuplicateKeys.In(found[1]) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
-        if (DuplicateKeys.InElements(found[2]) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
-        if (spec.ValueKind != JsonValueKind.Object) return null;
+        var (annotations, labels, owners, name, @namespace) = (found[0], found[1], found[2], found[3], found[4]);
+        if (DuplicateKeys.In(annotations) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
+        if (DuplicateKeys.In(labels) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
+        if (DuplicateKeys.InElements(owners) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
         found.Clear();
         if (DuplicateKeys.In(spec, SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
-        if (DuplicateKeys.In(found[0]) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
-        return InItems(found[1], "containers", "ports"u8, childIsList: true) ?? InItems(found[2], "initContainers", "ports"u8, childIsList: true) ??
-            InItems(found[3], "volumes", "hostPath"u8, childIsList: false) ?? InItems(found[4], "imagePullSecrets", default, childIsList: false);
+        var (securityContext, containers, initContainers, volumes, pullSecrets, hostNetwork) = (found[0], found[1], found[2], found[3], found[4], found[5]);
+        if (DuplicateKeys.In(securityContext) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
+        if ((InItems(containers, "containers", Ports, childIsList: true) ?? InItems(initContainers, "initContainers", Ports, childIsList: true) ??
+            InItems(volumes, "volumes", HostPath, childIsList: false) ?? InItems(pullSecrets, "imagePullSecrets", null, childIsList: false)) is { } inItems)
+            return inItems;
+        fields = PodFields.From(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+        return null;
     }
 
     // The elements of one of the spec's lists, and in each the member named child (a container's list of ports, a
-    // volume's hostPath object): looked up, as the member is usually among an element's last, where a lookup starts.
-    private static string? InItems(JsonElement items, string list, ReadOnlySpan<byte> child, bool childIsList)
+    // volume's hostPath object), picked out in the same pass as the element's check.
+    private static string? InItems(JsonElement items, string list, byte[]? child, bool childIsList)
     {
         if (items.ValueKind != JsonValueKind.Array) return null;
         var index = -1;
+        var picked = new PickedValues();
+        Span<JsonElement> found = picked;
+        ReadOnlySpan<byte[]> wanted = child is null ? [] : [child];
         foreach (var element in items.EnumerateArray())
         {
             index++;
-            if (DuplicateKeys.In(element) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
-            if (child.IsEmpty || element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(child, out var value)) continue;
-            if (!childIsList && DuplicateKeys.In(value) is { } inChild) return Twice(Where(list, index, child), inChild);
-            if (childIsList && DuplicateKeys.InElements(value) is { } inItem) return Twice($"{Where(list, index, child)}[{inItem.Index}]", inItem.Key);
+            found[0] = default;
+            if (DuplicateKeys.In(element, wanted, found) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
+            if (!childIsList && DuplicateKeys.In(found[0]) is { } inChild) return Twice(Where(list, index, child!), inChild);
+            if (childIsList && DuplicateKeys.InElements(found[0]) is { } inItem) return Twice($"{Where(list, index, child!)}[{inItem.Index}]", inItem.Key);
         }
         return null;
 
-        static string Where(string list, int index, ReadOnlySpan<byte> child) => $"request.object.spec.{list}[{index}].{Encoding.UTF8.GetString(child)}";
+        static string Where(string list, int index, byte[] child) => $"request.object.spec.{list}[{index}].{Encoding.UTF8.GetString(child)}";
     }
 
     [ThreadStatic] private static Utf8JsonWriter? t_patchWriter;

@@ -10,20 +10,36 @@ namespace Injector.Core.Injection;
 /// that is not an object.</summary>
 internal readonly struct PodFields
 {
-    public JsonElement Pod { get; private init; }
-    public JsonElement? Metadata { get; private init; }
-    public JsonElement? Spec { get; private init; }
-    public JsonElement? Name { get; private init; }
-    public JsonElement? Namespace { get; private init; }
-    public JsonElement? Annotations { get; private init; }
-    public JsonElement? Labels { get; private init; }
-    public JsonElement? OwnerReferences { get; private init; }
-    public JsonElement? Containers { get; private init; }
-    public JsonElement? InitContainers { get; private init; }
-    public JsonElement? Volumes { get; private init; }
-    public JsonElement? ImagePullSecrets { get; private init; }
-    public JsonElement? SecurityContext { get; private init; }
-    public JsonElement? HostNetwork { get; private init; }
+    // Each member as found (default when absent): what a getter gives, JSON null read as absent. Kept small, as a
+    // request and a selected pod carry one.
+    private readonly JsonElement _metadata;
+    private readonly JsonElement _spec;
+    private readonly JsonElement _name;
+    private readonly JsonElement _namespace;
+    private readonly JsonElement _annotations;
+    private readonly JsonElement _labels;
+    private readonly JsonElement _ownerReferences;
+    private readonly JsonElement _containers;
+    private readonly JsonElement _initContainers;
+    private readonly JsonElement _volumes;
+    private readonly JsonElement _imagePullSecrets;
+    private readonly JsonElement _securityContext;
+    private readonly JsonElement _hostNetwork;
+
+    public JsonElement Pod { get; }
+    public JsonElement? Metadata => JsonElements.Present(_metadata);
+    public JsonElement? Spec => JsonElements.Present(_spec);
+    public JsonElement? Name => JsonElements.Present(_name);
+    public JsonElement? Namespace => JsonElements.Present(_namespace);
+    public JsonElement? Annotations => JsonElements.Present(_annotations);
+    public JsonElement? Labels => JsonElements.Present(_labels);
+    public JsonElement? OwnerReferences => JsonElements.Present(_ownerReferences);
+    public JsonElement? Containers => JsonElements.Present(_containers);
+    public JsonElement? InitContainers => JsonElements.Present(_initContainers);
+    public JsonElement? Volumes => JsonElements.Present(_volumes);
+    public JsonElement? ImagePullSecrets => JsonElements.Present(_imagePullSecrets);
+    public JsonElement? SecurityContext => JsonElements.Present(_securityContext);
+    public JsonElement? HostNetwork => JsonElements.Present(_hostNetwork);
 
     /// <summary>The metadata when it is an object.</summary>
     public JsonElement? MetadataObject => Metadata is { ValueKind: JsonValueKind.Object } metadata ? metadata : null;
@@ -70,22 +86,25 @@ internal readonly struct PodFields
                 else if (name.Is("hostNetwork"u8)) hostNetwork = property.Value;
             }
         }
-        return new PodFields
-        {
-            Pod = pod,
-            Metadata = JsonElements.Present(metadata),
-            Spec = JsonElements.Present(spec),
-            Name = JsonElements.Present(podName),
-            Namespace = JsonElements.Present(@namespace),
-            Annotations = JsonElements.Present(annotations),
-            Labels = JsonElements.Present(labels),
-            OwnerReferences = JsonElements.Present(owners),
-            Containers = JsonElements.Present(containers),
-            InitContainers = JsonElements.Present(initContainers),
-            Volumes = JsonElements.Present(volumes),
-            ImagePullSecrets = JsonElements.Present(pullSecrets),
-            SecurityContext = JsonElements.Present(securityContext),
-            HostNetwork = JsonElements.Present(hostNetwork),
-        };
+        return From(pod, metadata, spec, podName, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+    }
+
+    /// <summary>The fields as picked out of the pod elsewhere (the parse's duplicate-key check reads these objects
+    /// anyway): each member as found, <c>default</c> when absent; those of a metadata or spec that is not an object
+    /// must be <c>default</c>.</summary>
+    internal static PodFields From(
+        JsonElement pod, JsonElement metadata, JsonElement spec, JsonElement name, JsonElement @namespace, JsonElement annotations, JsonElement labels,
+        JsonElement owners, JsonElement containers, JsonElement initContainers, JsonElement volumes, JsonElement pullSecrets, JsonElement securityContext,
+        JsonElement hostNetwork) =>
+        new(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+
+    private PodFields(
+        JsonElement pod, JsonElement metadata, JsonElement spec, JsonElement name, JsonElement @namespace, JsonElement annotations, JsonElement labels,
+        JsonElement owners, JsonElement containers, JsonElement initContainers, JsonElement volumes, JsonElement pullSecrets, JsonElement securityContext,
+        JsonElement hostNetwork)
+    {
+        Pod = pod;
+        (_metadata, _spec, _name, _namespace, _annotations, _labels, _ownerReferences) = (metadata, spec, name, @namespace, annotations, labels, owners);
+        (_containers, _initContainers, _volumes, _imagePullSecrets, _securityContext, _hostNetwork) = (containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
     }
 }

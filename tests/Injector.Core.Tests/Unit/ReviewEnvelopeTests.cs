@@ -129,4 +129,24 @@ public class ReviewEnvelopeTests
         Assert.Equal("Pod", found[2].GetString());
         Assert.Equal(JsonValueKind.Undefined, found[1].ValueKind);
     }
+
+    // The envelope's usual values are read without a new string each; written with escapes, or other values, they
+    // read as their text all the same.
+    [Theory]
+    [InlineData("""{"group":"","version":"v1","resource":"pods"}""", "CREATE", "", "v1", "pods", "CREATE")]
+    [InlineData("""{"group":"","version":"v\u0031","resource":"p\u006fds"}""", "\u0043REATE", "", "v1", "pods", "CREATE")]
+    [InlineData("""{"group":"apps","version":"v1beta2","resource":"Pods"}""", "CREATED", "apps", "v1beta2", "Pods", "CREATED")]
+    [InlineData("""{"version":"V1","resource":"pod"}""", "create", "", "V1", "pod", "create")]
+    public void The_envelope_reads_its_values_as_written(string resource, string operation, string group, string version, string resourceName, string operationText)
+    {
+        var review = $$$"""{"apiVersion":"admission.k8s.io/v1\u0062eta1","kind":"Admission\u0052eview","request":{"uid":"u","kind":{"group":"","version":"v1","kind":"P\u006fd"},"resource":{{{resource}}},"object":{},"operation":"{{{operation}}}"}}""";
+        var request = AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(review));
+        Assert.Equal(AdmissionReview.V1Beta1, request.ReviewApiVersion);
+        Assert.Equal("Pod", request.Kind);
+        Assert.Equal(group, request.Group);
+        Assert.Equal(version, request.Version);
+        Assert.Equal(resourceName, request.Resource);
+        Assert.Equal(operationText, request.Operation);
+        Assert.Equal(group.Length == 0 && resourceName == "pods", request.IsPod);
+    }
 }
