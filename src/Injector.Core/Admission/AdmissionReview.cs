@@ -98,10 +98,6 @@ public static class AdmissionReview
     private static readonly byte[][] RequestMembers = ["uid"u8.ToArray(), "kind"u8.ToArray(), "resource"u8.ToArray(), "subResource"u8.ToArray(), "name"u8.ToArray(), "namespace"u8.ToArray(), "operation"u8.ToArray(), "object"u8.ToArray(), "dryRun"u8.ToArray()];
     private static readonly byte[][] KindMembers = ["kind"u8.ToArray()];
     private static readonly byte[][] ResourceMembers = ["group"u8.ToArray(), "version"u8.ToArray(), "resource"u8.ToArray()];
-    private static readonly byte[][] PodMembers = ["metadata"u8.ToArray(), "spec"u8.ToArray()];
-    // The metadata's and the spec's checked objects first, then the other members PodFields holds.
-    private static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray(), "name"u8.ToArray(), "namespace"u8.ToArray()];
-    private static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray(), "hostNetwork"u8.ToArray()];
 
     private static readonly byte[] Ports = "ports"u8.ToArray();
     private static readonly byte[] HostPath = "hostPath"u8.ToArray();
@@ -356,22 +352,22 @@ public static class AdmissionReview
         // Each object is checked in one pass that also picks out the members checked next and those PodFields holds.
         var picked = new PickedValues();
         Span<JsonElement> found = picked;
-        if (DuplicateKeys.In(pod, PodMembers, found) is { } atTop) return Twice("request.object", atTop);
+        if (DuplicateKeys.In(pod, PodFields.PodMembers, found) is { } atTop) return Twice("request.object", atTop);
         var (metadata, spec) = (found[0], found[1]);
         found.Clear();
-        if (DuplicateKeys.In(metadata, MetadataMembers, found) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
+        if (DuplicateKeys.In(metadata, PodFields.MetadataMembers, found) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
         var (annotations, labels, owners, name, @namespace) = (found[0], found[1], found[2], found[3], found[4]);
         if (DuplicateKeys.In(annotations) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
         if (DuplicateKeys.In(labels) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
         if (DuplicateKeys.InElements(owners) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
         found.Clear();
-        if (DuplicateKeys.In(spec, SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
+        if (DuplicateKeys.In(spec, PodFields.SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
         var (securityContext, containers, initContainers, volumes, pullSecrets, hostNetwork) = (found[0], found[1], found[2], found[3], found[4], found[5]);
         if (DuplicateKeys.In(securityContext) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
         if ((InItems(containers, "containers", Ports, childIsList: true) ?? InItems(initContainers, "initContainers", Ports, childIsList: true) ??
             InItems(volumes, "volumes", HostPath, childIsList: false) ?? InItems(pullSecrets, "imagePullSecrets", null, childIsList: false)) is { } inItems)
             return inItems;
-        fields = PodFields.From(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+        fields = new PodFields(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
         return null;
     }
 

@@ -47,58 +47,47 @@ internal readonly struct PodFields
     /// <summary>The spec when it is an object.</summary>
     public JsonElement? SpecObject => Spec is { ValueKind: JsonValueKind.Object } spec ? spec : null;
 
+    /// <summary>The members of the pod, its metadata and its spec that the fields hold, in the order their values are
+    /// picked into (the parse's duplicate-key check picks the same lists, <see cref="Admission.AdmissionReview"/>).</summary>
+    internal static readonly byte[][] PodMembers = ["metadata"u8.ToArray(), "spec"u8.ToArray()];
+    internal static readonly byte[][] MetadataMembers = ["annotations"u8.ToArray(), "labels"u8.ToArray(), "ownerReferences"u8.ToArray(), "name"u8.ToArray(), "namespace"u8.ToArray()];
+    internal static readonly byte[][] SpecMembers = ["securityContext"u8.ToArray(), "containers"u8.ToArray(), "initContainers"u8.ToArray(), "volumes"u8.ToArray(), "imagePullSecrets"u8.ToArray(), "hostNetwork"u8.ToArray()];
+
     public static PodFields Read(JsonElement pod)
     {
-        JsonElement metadata = default, spec = default;
-        if (pod.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in pod.EnumerateObject())
-            {
-                var name = new PropertyName(property);
-                if (name.Is("metadata"u8)) metadata = property.Value;
-                else if (name.Is("spec"u8)) spec = property.Value;
-            }
-        }
-        JsonElement podName = default, @namespace = default, annotations = default, labels = default, owners = default;
-        if (metadata.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in metadata.EnumerateObject())
-            {
-                var name = new PropertyName(property);
-                if (name.Is("name"u8)) podName = property.Value;
-                else if (name.Is("namespace"u8)) @namespace = property.Value;
-                else if (name.Is("annotations"u8)) annotations = property.Value;
-                else if (name.Is("labels"u8)) labels = property.Value;
-                else if (name.Is("ownerReferences"u8)) owners = property.Value;
-            }
-        }
-        JsonElement containers = default, initContainers = default, volumes = default, pullSecrets = default, securityContext = default, hostNetwork = default;
-        if (spec.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in spec.EnumerateObject())
-            {
-                var name = new PropertyName(property);
-                if (name.Is("containers"u8)) containers = property.Value;
-                else if (name.Is("initContainers"u8)) initContainers = property.Value;
-                else if (name.Is("volumes"u8)) volumes = property.Value;
-                else if (name.Is("imagePullSecrets"u8)) pullSecrets = property.Value;
-                else if (name.Is("securityContext"u8)) securityContext = property.Value;
-                else if (name.Is("hostNetwork"u8)) hostNetwork = property.Value;
-            }
-        }
-        return From(pod, metadata, spec, podName, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+        var picked = new PickedValues();
+        Span<JsonElement> found = picked;
+        Pick(pod, PodMembers, found);
+        var (metadata, spec) = (found[0], found[1]);
+        found.Clear();
+        Pick(metadata, MetadataMembers, found);
+        var (annotations, labels, owners, podName, @namespace) = (found[0], found[1], found[2], found[3], found[4]);
+        found.Clear();
+        Pick(spec, SpecMembers, found);
+        return new PodFields(pod, metadata, spec, podName, @namespace, annotations, labels, owners, found[1], found[2], found[3], found[4], found[0], found[5]);
     }
 
-    /// <summary>The fields as picked out of the pod elsewhere (the parse's duplicate-key check reads these objects
-    /// anyway): each member as found, <c>default</c> when absent; those of a metadata or spec that is not an object
-    /// must be <c>default</c>.</summary>
-    internal static PodFields From(
-        JsonElement pod, JsonElement metadata, JsonElement spec, JsonElement name, JsonElement @namespace, JsonElement annotations, JsonElement labels,
-        JsonElement owners, JsonElement containers, JsonElement initContainers, JsonElement volumes, JsonElement pullSecrets, JsonElement securityContext,
-        JsonElement hostNetwork) =>
-        new(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
+    // found[i] gets the value of names[i] (the last of a name written twice, as a lookup finds it); nothing when obj is
+    // not an object.
+    private static void Pick(JsonElement obj, ReadOnlySpan<byte[]> names, Span<JsonElement> found)
+    {
+        if (obj.ValueKind != JsonValueKind.Object) return;
+        foreach (var property in obj.EnumerateObject())
+        {
+            var name = new PropertyName(property);
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (!name.Is(names[i])) continue;
+                found[i] = property.Value;
+                break;
+            }
+        }
+    }
 
-    private PodFields(
+    /// <summary>The fields from the members picked elsewhere (the parse's duplicate-key check reads these objects
+    /// anyway): each as found, <c>default</c> when absent; those of a metadata or spec that is not an object must be
+    /// <c>default</c>.</summary>
+    internal PodFields(
         JsonElement pod, JsonElement metadata, JsonElement spec, JsonElement name, JsonElement @namespace, JsonElement annotations, JsonElement labels,
         JsonElement owners, JsonElement containers, JsonElement initContainers, JsonElement volumes, JsonElement pullSecrets, JsonElement securityContext,
         JsonElement hostNetwork)
