@@ -357,7 +357,9 @@ public static class AdmissionEndpoints
     private static async ValueTask<(BodyOutcome Outcome, byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext http, ReviewDeadline deadline)
     {
         var reader = http.Request.BodyReader;
-        // The usual body is all there when the review starts: taken at once, without a wait and so without a timer.
+        // The usual body is all there when the review starts: taken at once, without a registration. Over HTTP/2 a
+        // review starts at its HEADERS frame, often before its DATA frame is read: the wait for the rest is bounded by
+        // the deadline's shared token (a body cannot arrive in time after it; a client that goes ends the read).
         // At the deadline a pending read returns (cancelled) rather than throwing, so that the reader is left
         // consistent for Kestrel, which then closes the connection instead of draining the rest.
         CancellationTokenRegistration cancel = default;
@@ -371,7 +373,7 @@ public static class AdmissionEndpoints
                 {
                     if (waited || !reader.TryRead(out read))
                     {
-                        if (!waited) cancel = deadline.Wait.Register(reader.CancelPendingRead);
+                        if (!waited) cancel = deadline.Decision.Register(CancelRead, reader);
                         waited = true;
                         read = await reader.ReadAsync(CancellationToken.None);
                     }
@@ -407,6 +409,20 @@ public static class AdmissionEndpoints
         finally
         {
             await cancel.DisposeAsync();
+        }
+    }
+
+    /// <summary>Ends a pending body read at the deadline. Kestrel's reader throws when its request has already ended
+    /// (an HTTP/2 client reset the stream, or the connection broke): the read then ends by itself, and an exception
+    /// here would surface in whatever cancels the token (a timer shared by other reviews).</summary>
+    private static void CancelRead(object? reader)
+    {
+        try
+        {
+            ((PipeReader)reader!).CancelPendingRead();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
         }
     }
 

@@ -1,20 +1,21 @@
 namespace Injector.Webhook;
 
 /// <summary>The time a review may take from its arrival (a share of the API server's <c>?timeout=</c>): waiting
-/// for memory, receiving its body, deciding. Most reviews never wait: their body is there at once and the
-/// budgets have room. So nothing is set up per review until something waits: the decision is bounded by a
-/// token shared by every review whose deadline falls in the same <see cref="SharedDeadlines.Slot"/>, and only a
-/// wait (for memory, or for the rest of a body) makes a timer of its own, which also ends when the client goes.
-/// A timer and a linked token source per review were ~0.5 µs of CPU each under load (docs/performance.md).</summary>
+/// for memory, receiving its body, deciding. Nothing is set up per review until something waits: the decision and
+/// the rest of a body are bounded by a token shared by every review whose deadline falls in the same
+/// <see cref="SharedDeadlines.Slot"/>, and only a wait for memory (rare: the budgets are full) makes a timer of
+/// its own, which also ends when the client goes. A timer and a linked token source per review were ~0.5 µs of CPU
+/// each under load; over HTTP/2 a third of the bodies are not all there when the review starts (docs/performance.md).</summary>
 public sealed class ReviewDeadline(HttpContext http, TimeSpan length) : IDisposable
 {
     private readonly long _expires = Environment.TickCount64 + (long)Math.Ceiling(length.TotalMilliseconds);
     private CancellationTokenSource? _wait;
 
-    /// <summary>Cancelled at the deadline, or at most <see cref="SharedDeadlines.Slot"/> after it (for the decision).</summary>
+    /// <summary>Cancelled at the deadline, or at most <see cref="SharedDeadlines.Slot"/> after it: for the decision, and
+    /// for the rest of a body (a client that goes ends the body's read by itself).</summary>
     public CancellationToken Decision => SharedDeadlines.At(_expires);
 
-    /// <summary>Cancelled at the deadline or when the client goes, whichever comes first (for waits).</summary>
+    /// <summary>Cancelled at the deadline or when the client goes, whichever comes first (for waits for memory).</summary>
     public CancellationToken Wait
     {
         get

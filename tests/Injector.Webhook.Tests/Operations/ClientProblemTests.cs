@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
@@ -153,5 +154,74 @@ public sealed class ClientProblemTests
         var line = LogLines.Parse(Assert.Single(await webhook.LinesOf(Category))).Single();
         Assert.Equal(("info", "aborted", "the client closed the connection before its review had arrived"), ((string?)line["level"], (string?)line["problem"], (string?)line["detail"]));
         Assert.DoesNotContain(webhook.Parsed(), l => l.ContainsKey("exception") || (string?)l["level"] is "error" or "critical");
+    }
+
+    [Fact]
+    public async Task An_http2_client_that_cancels_mid_body_is_counted_as_aborted_long_before_the_deadline()
+    {
+        await using var webhook = await LoggedWebhook.StartAsync();
+        using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
+        {
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        var review = Encoding.UTF8.GetBytes(Reviews.For(Reviews.SimplePod(), uid: "cancelled").ToJsonString());
+        using var cancel = new CancellationTokenSource();
+
+        // A 30 s timeout: its deadline (24 s) is not what ends the wait for the rest of the body.
+        var half = new HalfBody(review);
+        var sending = client.PostAsync($"https://localhost:{webhook.Port}/mutate?timeout=30s", half, cancel.Token);
+        await half.Sent.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(100); // the review has started and waits for the rest of its body
+        await cancel.CancelAsync(); // the client resets the stream
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+
+        // Counted within 10 s: the deadline (24 s) is not what ends it.
+        var until = DateTime.UtcNow.AddSeconds(10);
+        IReadOnlyList<PrometheusFamily> scrape;
+        do scrape = await webhook.ScrapeAsync();
+        while (scrape.Value("appmesh_inject_requests_aborted_total") < 1 && DateTime.UtcNow < until);
+        Assert.Equal(1, scrape.Value("appmesh_inject_requests_aborted_total"));
+        Assert.Equal(0, scrape.Family("appmesh_inject_requests_refused").Samples.Sum(s => s.Value));
+        Assert.Equal(0, scrape.Family("appmesh_inject_admission_requests").Samples.Sum(s => s.Value));
+        // A client problem, not an error with a stack trace.
+        Assert.DoesNotContain(webhook.Parsed(), l => l.ContainsKey("exception") || (string?)l["level"] is "error" or "critical");
+
+        // The connection still serves other reviews.
+        using var next = await client.PostAsync($"https://localhost:{webhook.Port}/mutate", new ByteArrayContent(review) { Headers = { ContentType = new("application/json") } });
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>Sends the first half of a body that announces its whole length, then nothing until cancelled.</summary>
+    private sealed class HalfBody : HttpContent
+    {
+        private readonly byte[] _body;
+        private readonly TaskCompletionSource _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once the first half has been sent.</summary>
+        public Task Sent => _sent.Task;
+
+        public HalfBody(byte[] body)
+        {
+            _body = body;
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(_body.AsMemory(0, _body.Length / 2), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            _sent.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _body.Length;
+            return true;
+        }
     }
 }
