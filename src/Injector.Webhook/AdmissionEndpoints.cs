@@ -288,7 +288,7 @@ public static class AdmissionEndpoints
         var reader = http.Request.BodyReader;
         byte[] start = [];
         using (var moment = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
-        await using (moment.Token.Register(reader.CancelPendingRead))
+        await using (moment.Token.Register(CancelRead, reader))
         {
             try
             {
@@ -412,9 +412,9 @@ public static class AdmissionEndpoints
         }
     }
 
-    /// <summary>Ends a pending body read at the deadline. Kestrel's reader throws when its request has already ended
-    /// (an HTTP/2 client reset the stream, or the connection broke): the read then ends by itself, and an exception
-    /// here would surface in whatever cancels the token (a timer shared by other reviews).</summary>
+    /// <summary>Ends a pending body read (at the deadline, or after a moment). Kestrel's reader throws when its
+    /// request has already ended (an HTTP/2 client reset the stream, or the connection broke): the read then ends by
+    /// itself, and an exception here would surface in whatever cancels the token, a timer, and end the process.</summary>
     private static void CancelRead(object? reader)
     {
         try
