@@ -93,9 +93,15 @@ internal sealed class GeneratedMessage
             switch (entries[_holes[i]].Value)
             {
                 case string s: Append(ref text, ref length, s); break;
-                case ISpanFormattable number:
+                case double d:
+                    var number = Number(d);
+                    if (text.Length - length < number.Length) Grow(ref text, text.Length * 2);
+                    _ = System.Text.Ascii.ToUtf16(number, text.AsSpan(length), out var widened);
+                    length += widened;
+                    break;
+                case ISpanFormattable formattable:
                     int written;
-                    while (!number.TryFormat(text.AsSpan(length), out written, default, CultureInfo.InvariantCulture)) Grow(ref text, text.Length * 2);
+                    while (!formattable.TryFormat(text.AsSpan(length), out written, default, CultureInfo.InvariantCulture)) Grow(ref text, text.Length * 2);
                     length += written;
                     break;
                 case bool b: Append(ref text, ref length, b ? bool.TrueString : bool.FalseString); break;
@@ -104,6 +110,31 @@ internal sealed class GeneratedMessage
         }
         Append(ref text, ref length, _literals[^1]);
         json.WriteString(name, text.AsSpan(0, length));
+    }
+
+    [ThreadStatic] private static byte[]? t_number;
+    [ThreadStatic] private static long t_numberBits;
+    [ThreadStatic] private static int t_numberLength;
+
+    /// <summary>The invariant text of <paramref name="value"/> (ASCII), kept until the next number: a line's message
+    /// and its field of the same number format it once. It is what <see cref="Utf8JsonWriter.WriteNumber(JsonEncodedText, double)"/>
+    /// writes, which formats a double the same way.</summary>
+    public static ReadOnlySpan<byte> Number(double value)
+    {
+        var text = t_number ??= new byte[64];
+        var bits = BitConverter.DoubleToInt64Bits(value);
+        if (t_numberLength > 0 && t_numberBits == bits) return text.AsSpan(0, t_numberLength);
+        // A double's text is at most 25 bytes.
+        _ = value.TryFormat(text, out var length, default, CultureInfo.InvariantCulture);
+        (t_numberBits, t_numberLength) = (bits, length);
+        return text.AsSpan(0, length);
+    }
+
+    /// <summary>Whether <paramref name="value"/> is the number last formatted on this thread, and its text.</summary>
+    public static bool IsLastNumber(double value, out ReadOnlySpan<byte> text)
+    {
+        text = t_number is { } number && t_numberLength > 0 && t_numberBits == BitConverter.DoubleToInt64Bits(value) ? number.AsSpan(0, t_numberLength) : default;
+        return text.Length > 0;
     }
 
     private static void Append(ref char[] text, ref int length, string value)

@@ -277,7 +277,16 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
             case bool b: json.WriteBoolean(name, b); break;
             case int i: json.WriteNumber(name, i); break;
             case long l: json.WriteNumber(name, l); break;
-            case double d when double.IsFinite(d): json.WriteNumber(name, Math.Round(d, 3)); break;
+            case double d when double.IsFinite(d):
+                var rounded = Math.Round(d, 3);
+                if (GeneratedMessage.IsLastNumber(rounded, out var text))
+                {
+                    // The message has just written this number: its text again, not formatted twice.
+                    json.WritePropertyName(name);
+                    json.WriteRawValue(text, skipInputValidation: true);
+                }
+                else json.WriteNumber(name, rounded);
+                break;
             case DateTime t: json.WriteString(name, t); break;
             case DateTimeOffset t: json.WriteString(name, t); break;
             case IReadOnlyList<string> list:
