@@ -69,8 +69,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         json.WriteString(TimeName, _time.GetUtcNow().UtcDateTime);
         json.WriteString(LevelName, LevelValue(level));
         json.WriteString(CategoryName, categoryText);
-        json.WriteString(MessageName, formatter(state, exception));
-        FieldsOf<TState>.Write(json, in state);
+        FieldsOf<TState>.Write(json, in state, exception, formatter);
         if (exception is not null) json.WriteString(ExceptionName, exception.ToString());
         json.WriteEndObject();
         json.Flush();
@@ -167,40 +166,78 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
     private static JsonEncodedText FieldName(string key) => FieldNames.GetOrAdd(key, static key => JsonEncodedText.Encode(
         key.Length > 0 && char.IsUpper(key[0]) ? char.ToLowerInvariant(key[0]) + key[1..] : key, Escaping));
 
-    /// <summary>Writes the fields of one type of entry state. A source-generated state is a struct: read through a
-    /// method constrained to the list interface it is neither boxed nor enumerated through an allocated enumerator.
-    /// Its keys are the same string literals on every line, so the last name written at each position is kept and
-    /// reused while the key there is the very same string.</summary>
+    /// <summary>Writes the message and the fields of one type of entry state. A source-generated state is a struct:
+    /// read through a method constrained to the list interface it is neither boxed nor enumerated through an allocated
+    /// enumerator, and each of its entries is read once (a value type boxed once) into this thread's
+    /// <see cref="t_entries"/>, for the message and the fields. Its keys are the same string literals on every line, so
+    /// the last name written at each position is kept and reused while the key there is the very same string.</summary>
     private static class FieldsOf<TState>
     {
-        private delegate void Writer(Utf8JsonWriter json, in TState state, ref KnownName?[] names);
+        private delegate void Writer(Utf8JsonWriter json, in TState state, Exception? exception, Func<TState, Exception?, string> formatter, ref KnownName?[] names);
 
         // Made at run time, so only where the runtime can compile code (not under Native AOT, which takes the
         // boxing path below).
-        private static readonly Writer? Fields = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+        private static readonly Writer? Entry = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
             && typeof(IReadOnlyList<KeyValuePair<string, object?>>).IsAssignableFrom(typeof(TState))
-            ? typeof(FieldsOf<TState>).GetMethod(nameof(WriteList), BindingFlags.NonPublic | BindingFlags.Static)!
+            ? typeof(FieldsOf<TState>).GetMethod(nameof(WriteEntry), BindingFlags.NonPublic | BindingFlags.Static)!
                 .MakeGenericMethod(typeof(TState)).CreateDelegate<Writer>()
             : null;
 
-        private static KnownName?[] Names = [];
+        /// <summary>Whether the generator wrote the state type, so that its message can be written from its template.</summary>
+        private static readonly bool Generated = Entry is not null && GeneratedMessage.IsGenerated(typeof(TState));
 
-        public static void Write(Utf8JsonWriter json, in TState state)
+        private static KnownName?[] Names = [];
+        /// <summary>The template last read and its message (null: the formatter writes it).</summary>
+        private static Template? Message;
+
+        public static void Write(Utf8JsonWriter json, in TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (Fields is not null && state is not null) Fields(json, state, ref Names);
+            if (Entry is not null && state is not null)
+            {
+                Entry(json, state, exception, formatter, ref Names);
+                return;
+            }
+            json.WriteString(MessageName, formatter(state, exception));
             // A state typed more loosely than what it is (object): found at run time, as before.
-            else if (state is IReadOnlyList<KeyValuePair<string, object?>> fields) WriteList(json, fields, ref Names);
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
+            {
+                var entries = Read(fields);
+                WriteFields(json, entries, ref Names);
+                entries.Clear();
+            }
         }
 
-        private static void WriteList<TList>(Utf8JsonWriter json, in TList fields, ref KnownName?[] names)
+        private static void WriteEntry<TList>(Utf8JsonWriter json, in TList fields, Exception? exception, Func<TList, Exception?, string> formatter, ref KnownName?[] names)
             where TList : IReadOnlyList<KeyValuePair<string, object?>>
         {
-            var count = fields.Count;
+            var entries = Read(fields);
+            var message = Generated ? MessageOf(entries) : null;
+            if (message is null) json.WriteString(MessageName, formatter(fields, exception));
+            else message.Write(json, MessageName, entries);
+            WriteFields(json, entries, ref names);
+            entries.Clear();
+        }
+
+        private static GeneratedMessage? MessageOf(ReadOnlySpan<KeyValuePair<string, object?>> entries)
+        {
+            if (entries.Length == 0 || entries[^1] is not { Key: "{OriginalFormat}", Value: string template }) return null;
+            var known = Message;
+            if (!ReferenceEquals(known?.Format, template))
+            {
+                known = new Template(template, GeneratedMessage.Parse(typeof(TState), template, entries));
+                Message = known;
+            }
+            return known.Message;
+        }
+
+        private static void WriteFields(Utf8JsonWriter json, ReadOnlySpan<KeyValuePair<string, object?>> entries, ref KnownName?[] names)
+        {
+            var count = entries.Length;
             var known = names;
             if (known.Length < count) names = known = new KnownName?[count];
             for (var i = 0; i < count; i++)
             {
-                var (key, value) = fields[i];
+                var (key, value) = entries[i];
                 if (key == "{OriginalFormat}") continue;
                 var name = known[i];
                 if (!ReferenceEquals(name?.Key, key))
@@ -215,6 +252,20 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
         }
     }
 
+    /// <summary>The entries of a state, read once into this thread's array (cleared after the line).</summary>
+    private static Span<KeyValuePair<string, object?>> Read<TList>(in TList fields) where TList : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        var count = fields.Count;
+        var entries = t_entries;
+        if (entries is null || entries.Length < count) t_entries = entries = new KeyValuePair<string, object?>[Math.Max(count, 16)];
+        for (var i = 0; i < count; i++) entries[i] = fields[i];
+        return entries.AsSpan(0, count);
+    }
+
+    [ThreadStatic] private static KeyValuePair<string, object?>[]? t_entries;
+
+    private sealed record Template(string Format, GeneratedMessage? Message);
+
     private sealed record KnownName(string Key, JsonEncodedText Name);
 
     private static void WriteField(Utf8JsonWriter json, JsonEncodedText name, object? value)
@@ -226,7 +277,16 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
             case bool b: json.WriteBoolean(name, b); break;
             case int i: json.WriteNumber(name, i); break;
             case long l: json.WriteNumber(name, l); break;
-            case double d when double.IsFinite(d): json.WriteNumber(name, Math.Round(d, 3)); break;
+            case double d when double.IsFinite(d):
+                var rounded = Math.Round(d, 3);
+                if (GeneratedMessage.IsLastNumber(rounded, out var text))
+                {
+                    // The message has just written this number: its text again, not formatted twice.
+                    json.WritePropertyName(name);
+                    json.WriteRawValue(text, skipInputValidation: true);
+                }
+                else json.WriteNumber(name, rounded);
+                break;
             case DateTime t: json.WriteString(name, t); break;
             case DateTimeOffset t: json.WriteString(name, t); break;
             case IReadOnlyList<string> list:
