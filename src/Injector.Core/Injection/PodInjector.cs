@@ -51,13 +51,24 @@ public sealed class PodInjector(InjectorSettings settings)
         {
             Outcome = InjectionOutcome.Injected,
             Reason = Reasons.Injected,
-            Message = $"injected into mesh {plan.Mesh} as virtual node {plan.VirtualNode}",
+            Message = InjectedMessage(plan.Mesh, plan.VirtualNode),
             Patch = edit.Operations(),
             Warnings = plan.Warnings,
             Mesh = plan.Mesh,
             VirtualNode = plan.VirtualNode,
             Workload = plan.Workload,
         };
+    }
+
+    // The last message made on this thread, with what it was made of: every pod of a workload gets the same one.
+    [ThreadStatic] private static (string Mesh, string VirtualNode, string Message)? t_injected;
+
+    private static string InjectedMessage(string mesh, string virtualNode)
+    {
+        if (t_injected is var (m, v, message) && string.Equals(m, mesh, StringComparison.Ordinal) && string.Equals(v, virtualNode, StringComparison.Ordinal)) return message;
+        message = $"injected into mesh {mesh} as virtual node {virtualNode}";
+        t_injected = (mesh, virtualNode, message);
+        return message;
     }
 
     /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/> and gives the injected pod too (the
