@@ -17,8 +17,9 @@ internal static class PodPlacement
         var s = plan.Settings;
         var podSpec = edit.Object(edit.Root, "spec");
         var meta = edit.Object(edit.Root, "metadata");
-        var initContainers = new List<(string Name, JsonNode Container)>();
-        var sidecars = new List<(string Name, JsonNode Container)>();
+        // Sized for what is added: proxyinit; envoy and the X-Ray daemon.
+        var initContainers = new List<(string Name, JsonNode Container)>(1);
+        var sidecars = new List<(string Name, JsonNode Container)>(2);
 
         if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, writeOnly)));
         sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, writeOnly)));
@@ -106,11 +107,15 @@ internal static class PodPlacement
         edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
     }
 
+    [ThreadStatic] private static List<string>? t_added;
+
     /// <summary>The fields this injection created (new object keys, and the keys inside objects it created),
     /// in document order; elements added to existing lists are not among them (the status names them).</summary>
+    /// <remarks>One list per thread, reused: the record lives only while the status is written from it.</remarks>
     private static List<string> Added(JsonEdit edit)
     {
-        var added = new List<string>();
+        var added = t_added ??= [];
+        added.Clear();
         foreach (var (op, _) in edit.InDocumentOrder())
         {
             if (op.Op != "add" || IsIndex(op.Path.AsSpan(op.Path.LastIndexOf('/') + 1))) continue;
@@ -131,4 +136,4 @@ internal static class PodPlacement
 
 /// <summary>What an injection changed besides the containers and volumes it names: the fields it created,
 /// the values it replaced (pointer and previous value) and whether it added the ECR pull secret.</summary>
-internal sealed record InjectionRecord(IReadOnlyList<string> Added, IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced, bool AddedPullSecret);
+internal readonly record struct InjectionRecord(IReadOnlyList<string> Added, IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced, bool AddedPullSecret);
