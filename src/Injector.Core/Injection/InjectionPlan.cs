@@ -166,7 +166,7 @@ public sealed class InjectionPlan
         var resolved = new InjectionPlan(settings, overrides, pod, context, mesh, virtualNode, workload);
         if (nameWarning is not null) resolved.Warnings.Add(nameWarning);
         if (!resolved.Native && context.WorkloadKind is "Job" or "CronJob") resolved.Warnings.Add(ClassicJobWarning(context.WorkloadKind));
-        if (resolved.Validate() is { Count: > 0 } errors)
+        if (resolved.Problems() is { Count: > 0 } errors)
         {
             refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", errors), resolved.Warnings, workload);
             return false;
@@ -207,15 +207,21 @@ public sealed class InjectionPlan
     /// it adds the X-Ray daemon: a request above its limit (annotation against flag, or the reverse; two
     /// annotations are checked when parsed), unknown or duplicate volumes, shared mount paths, a malformed
     /// <c>xrayAgentConfigMount</c> or sampling rate. Empty when the plan is sound.</summary>
-    public List<string> Validate()
+    public List<string> Validate() => [.. Problems()];
+
+    // Validate's list, one per thread, valid until the next call on the thread: a sound plan (most) needs none.
+    private List<string> Problems()
     {
-        var errors = new List<string>();
+        var errors = t_problems ??= [];
+        errors.Clear();
         CheckResource(errors, "cpu", CpuRequest, CpuLimit, Overrides.CpuRequest is not null, Overrides.CpuLimit is not null);
         CheckResource(errors, "memory", MemoryRequest, MemoryLimit, Overrides.MemoryRequest is not null, Overrides.MemoryLimit is not null);
         CheckMounts(errors);
         CheckXray(errors);
         return errors;
     }
+
+    [ThreadStatic] private static List<string>? t_problems;
 
     private static void CheckResource(List<string> errors, string kind, string? request, string? limit, bool requestFromAnnotation, bool limitFromAnnotation)
     {

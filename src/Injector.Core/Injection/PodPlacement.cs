@@ -17,9 +17,12 @@ internal static class PodPlacement
         var s = plan.Settings;
         var podSpec = edit.Object(edit.Root, "spec");
         var meta = edit.Object(edit.Root, "metadata");
-        // Sized for what is added: proxyinit; envoy and the X-Ray daemon.
-        var initContainers = new List<(string Name, JsonNode Container)>(1);
-        var sidecars = new List<(string Name, JsonNode Container)>(2);
+        // Lists per thread, reused (what is added goes into the edit; the status reads the names): proxyinit; envoy
+        // and the X-Ray daemon. Emptied again at the end, so as not to hold the containers.
+        var initContainers = t_initContainers ??= new(1);
+        var sidecars = t_sidecars ??= new(2);
+        initContainers.Clear();
+        sidecars.Clear();
 
         if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, writeOnly)));
         sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, writeOnly)));
@@ -53,9 +56,10 @@ internal static class PodPlacement
             }
         }
 
-        var addedVolumes = new List<string>();
+        var addedVolumes = NoVolumes;
         if (plan.Overrides.SecretMounts.Count > 0 || plan.AddSdsVolume)
         {
+            addedVolumes = [];
             var volumes = edit.Array(podSpec, "volumes");
             foreach (var mount in plan.Overrides.SecretMounts)
             {
@@ -105,7 +109,15 @@ internal static class PodPlacement
         }
         var record = new InjectionRecord(Added(edit), edit.Replaced, addedSecret);
         edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
+        initContainers.Clear();
+        sidecars.Clear();
     }
+
+    [ThreadStatic] private static List<(string Name, JsonNode Container)>? t_initContainers;
+    [ThreadStatic] private static List<(string Name, JsonNode Container)>? t_sidecars;
+
+    // No volumes added (most pods): one empty list, only read.
+    private static readonly List<string> NoVolumes = [];
 
     [ThreadStatic] private static List<string>? t_added;
 

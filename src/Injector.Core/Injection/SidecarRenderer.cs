@@ -94,7 +94,7 @@ internal static class SidecarRenderer
         w.WriteStartArray("env"u8);
         var written = new WrittenEnv(w);
         EnvoyEnvironment(plan, ref written);
-        foreach (var variable in podEnv ?? []) WriteEnv(w, variable);
+        if (podEnv is not null) foreach (var variable in podEnv) WriteEnv(w, variable);
         w.WriteEndArray();
         WriteSidecarResources(w, plan, parts);
         w.WritePropertyName("securityContext"u8);
