@@ -97,19 +97,11 @@ public sealed class InjectionPlan
     }
     public string EgressIgnoredPorts => Overrides.EgressIgnoredPorts ?? PodInjector.DefaultEgressIgnoredPorts;
     /// <summary>Envoy's <c>APPMESH_VIRTUAL_NODE_NAME</c> and <c>APPMESH_RESOURCE_ARN</c>.</summary>
-    public string ResourceArn => _resourceArn ??= ArnOf(Mesh, VirtualNode);
+    public string ResourceArn => _resourceArn ??= Arns.Of(Mesh, VirtualNode);
     private string? _resourceArn;
 
-    // The last ARN made on this thread, with what it was made of: every pod of a workload gets the same one.
-    [ThreadStatic] private static (string Mesh, string VirtualNode, string Arn)? t_arn;
-
-    private static string ArnOf(string mesh, string virtualNode)
-    {
-        if (t_arn is var (m, v, arn) && string.Equals(m, mesh, StringComparison.Ordinal) && string.Equals(v, virtualNode, StringComparison.Ordinal)) return arn;
-        arn = $"mesh/{mesh}/virtualNode/{virtualNode}";
-        t_arn = (mesh, virtualNode, arn);
-        return arn;
-    }
+    // Every pod of a workload gets the same one.
+    private static readonly LastMade Arns = new(static (mesh, virtualNode) => $"mesh/{mesh}/virtualNode/{virtualNode}");
     /// <summary>X-Ray is on and the pod has no container of the daemon's name yet.</summary>
     public bool AddXrayDaemon { get; }
     /// <summary>SDS is on for the pod (<c>--enable-sds</c>, unless the pod says <c>sds: disabled</c>).</summary>
@@ -151,7 +143,7 @@ public sealed class InjectionPlan
                 refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", WarningsSoFar());
                 return false;
             }
-            virtualNode = DerivedName(workload, context.Namespace);
+            virtualNode = DerivedNames.Of(workload, context.Namespace);
             if (!Formats.IsMeshName(virtualNode))
             {
                 // The controller names virtual nodes after VirtualNode resources and has no derived name to
@@ -166,7 +158,7 @@ public sealed class InjectionPlan
         var resolved = new InjectionPlan(settings, overrides, pod, context, mesh, virtualNode, workload);
         if (nameWarning is not null) resolved.Warnings.Add(nameWarning);
         if (!resolved.Native && context.WorkloadKind is "Job" or "CronJob") resolved.Warnings.Add(ClassicJobWarning(context.WorkloadKind));
-        if (resolved.Problems() is { Count: > 0 } errors)
+        if (resolved.Validate() is { Count: > 0 } errors)
         {
             refusal = InjectionResult.Denied(Reasons.InvalidAnnotation, string.Join("; ", errors), resolved.Warnings, workload);
             return false;
@@ -177,17 +169,8 @@ public sealed class InjectionPlan
         return true;
     }
 
-    // The last name derived on this thread, with what it was made of: every pod of a workload gets the same one.
-    [ThreadStatic] private static (string Workload, string Namespace, string Name)? t_derivedName;
-
-    /// <summary><c>workload-namespace</c>: the same string as last time on this thread when both are equal.</summary>
-    private static string DerivedName(string workload, string @namespace)
-    {
-        if (t_derivedName is var (w, n, name) && string.Equals(w, workload, StringComparison.Ordinal) && string.Equals(n, @namespace, StringComparison.Ordinal)) return name;
-        name = $"{workload}-{@namespace}";
-        t_derivedName = (workload, @namespace, name);
-        return name;
-    }
+    // <c>workload-namespace</c>: every pod of a workload gets the same one.
+    private static readonly LastMade DerivedNames = new(static (workload, @namespace) => $"{workload}-{@namespace}");
 
     /// <summary>A Job's pod with a classic Envoy sidecar never completes: Envoy keeps running after the job's
     /// containers exit (SPEC §4). The fix is native mode.</summary>
@@ -207,21 +190,15 @@ public sealed class InjectionPlan
     /// it adds the X-Ray daemon: a request above its limit (annotation against flag, or the reverse; two
     /// annotations are checked when parsed), unknown or duplicate volumes, shared mount paths, a malformed
     /// <c>xrayAgentConfigMount</c> or sampling rate. Empty when the plan is sound.</summary>
-    public List<string> Validate() => [.. Problems()];
-
-    // Validate's list, one per thread, valid until the next call on the thread: a sound plan (most) needs none.
-    private List<string> Problems()
+    public List<string> Validate()
     {
-        var errors = t_problems ??= [];
-        errors.Clear();
+        var errors = new List<string>();
         CheckResource(errors, "cpu", CpuRequest, CpuLimit, Overrides.CpuRequest is not null, Overrides.CpuLimit is not null);
         CheckResource(errors, "memory", MemoryRequest, MemoryLimit, Overrides.MemoryRequest is not null, Overrides.MemoryLimit is not null);
         CheckMounts(errors);
         CheckXray(errors);
         return errors;
     }
-
-    [ThreadStatic] private static List<string>? t_problems;
 
     private static void CheckResource(List<string> errors, string kind, string? request, string? limit, bool requestFromAnnotation, bool limitFromAnnotation)
     {
@@ -381,7 +358,7 @@ public sealed class InjectionPlan
     internal static string ContainerPorts(JsonElement? containers)
     {
         // A few ports, kept on the stack (a list past that), written into stack space and given as the same string
-        // as last time on this thread when they are the same: every pod of a workload has the same ports.
+        // as last time when they are the same: every pod of a workload has the same ports.
         Span<int> room = stackalloc int[32];
         var count = 0;
         List<int>? more = null;
@@ -406,10 +383,12 @@ public sealed class InjectionPlan
             length += written;
         }
         var joined = text[..length];
-        if (t_ports is { } last && joined.SequenceEqual(last)) return last;
-        return t_ports = joined.ToString();
+        if (Volatile.Read(ref s_ports) is { } last && joined.SequenceEqual(last)) return last;
+        var made = joined.ToString();
+        Volatile.Write(ref s_ports, made);
+        return made;
     }
 
-    // The last list of container ports made on this thread.
-    [ThreadStatic] private static string? t_ports;
+    // The last list of container ports made (one slot for the process, as LastMade's).
+    private static string? s_ports;
 }

@@ -51,7 +51,7 @@ public sealed class PodInjector(InjectorSettings settings)
         {
             Outcome = InjectionOutcome.Injected,
             Reason = Reasons.Injected,
-            Message = InjectedMessage(plan.Mesh, plan.VirtualNode),
+            Message = InjectedMessages.Of(plan.Mesh, plan.VirtualNode),
             Patch = edit.Operations(),
             Warnings = plan.Warnings,
             Mesh = plan.Mesh,
@@ -60,16 +60,8 @@ public sealed class PodInjector(InjectorSettings settings)
         };
     }
 
-    // The last message made on this thread, with what it was made of: every pod of a workload gets the same one.
-    [ThreadStatic] private static (string Mesh, string VirtualNode, string Message)? t_injected;
-
-    private static string InjectedMessage(string mesh, string virtualNode)
-    {
-        if (t_injected is var (m, v, message) && string.Equals(m, mesh, StringComparison.Ordinal) && string.Equals(v, virtualNode, StringComparison.Ordinal)) return message;
-        message = $"injected into mesh {mesh} as virtual node {virtualNode}";
-        t_injected = (mesh, virtualNode, message);
-        return message;
-    }
+    // Every pod of a workload gets the same one.
+    private static readonly LastMade InjectedMessages = new(static (mesh, virtualNode) => $"injected into mesh {mesh} as virtual node {virtualNode}");
 
     /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/> and gives the injected pod too (the
     /// command-line tool's way): the patch applied to a copy, or to <paramref name="pod"/> itself when

@@ -19,8 +19,8 @@ internal static class PodPlacement
         var meta = edit.Object(edit.Root, "metadata");
         // Lists per thread, reused (what is added goes into the edit; the status reads the names): proxyinit; envoy
         // and the X-Ray daemon. Emptied again at the end, so as not to hold the containers.
-        var initContainers = t_initContainers ??= new(1);
-        var sidecars = t_sidecars ??= new(2);
+        var scratch = t_scratch ??= new Scratch();
+        var (initContainers, sidecars) = (scratch.InitContainers, scratch.Sidecars);
         initContainers.Clear();
         sidecars.Clear();
 
@@ -107,26 +107,31 @@ internal static class PodPlacement
             edit.Set(annotations, AnnotationKeys.IgnoredUid, PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture));
             edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
         }
-        var record = new InjectionRecord(Added(edit), edit.Replaced, addedSecret);
+        var record = new InjectionRecord(Added(edit, scratch.Added), edit.Replaced, addedSecret);
         edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
         initContainers.Clear();
         sidecars.Clear();
     }
 
-    [ThreadStatic] private static List<(string Name, JsonNode Container)>? t_initContainers;
-    [ThreadStatic] private static List<(string Name, JsonNode Container)>? t_sidecars;
+    // One per thread (read once per pod: each thread-static read is a call into the runtime).
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    private sealed class Scratch
+    {
+        public List<(string Name, JsonNode Container)> InitContainers { get; } = new(1);
+        public List<(string Name, JsonNode Container)> Sidecars { get; } = new(2);
+        public List<string> Added { get; } = [];
+    }
 
     // No volumes added (most pods): one empty list, only read.
     private static readonly List<string> NoVolumes = [];
 
-    [ThreadStatic] private static List<string>? t_added;
-
     /// <summary>The fields this injection created (new object keys, and the keys inside objects it created),
     /// in document order; elements added to existing lists are not among them (the status names them).</summary>
-    /// <remarks>One list per thread, reused: the record lives only while the status is written from it.</remarks>
-    private static List<string> Added(JsonEdit edit)
+    /// <remarks>Into <paramref name="added"/>, emptied first: a list per thread, reused (the record lives only while the
+    /// status is written from it).</remarks>
+    private static List<string> Added(JsonEdit edit, List<string> added)
     {
-        var added = t_added ??= [];
         added.Clear();
         foreach (var (op, _) in edit.InDocumentOrder())
         {

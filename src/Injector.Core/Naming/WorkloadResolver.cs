@@ -94,7 +94,7 @@ public static class WorkloadResolver
     /// <summary>The usual pod's workload, as <see cref="ResolveAsync(PodFields, string, IOwnerLookup?, CancellationToken)"/>
     /// names it, read from the UTF-8 without a string for the owner's kind, name or the hash: a Deployment's pod,
     /// whose controller is a ReplicaSet named after the Deployment and the pod's <c>pod-template-hash</c>. The same
-    /// answer as last time on this thread when the Deployment's name is the same. Null for anything else (then
+    /// answer as last time when the Deployment's name is the same. Null for anything else (then
     /// the general reading decides), and for names written with escapes.</summary>
     private static WorkloadName? DeploymentOf(PodFields pod)
     {
@@ -108,13 +108,14 @@ public static class WorkloadResolver
         if (hash.IsEmpty || hash.Contains((byte)'\\') || name.Contains((byte)'\\') || name.Length <= hash.Length + 1 ||
             !name.EndsWith(hash) || name[^(hash.Length + 1)] != (byte)'-') return null;
         var deployment = name[..^(hash.Length + 1)];
-        if (t_deployment is { } last && deployment.SequenceEqual(last.Utf8)) return last.Workload;
+        if (Volatile.Read(ref s_deployment) is { } last && deployment.SequenceEqual(last.Item1)) return last.Item2;
         var workload = new WorkloadName(Encoding.UTF8.GetString(deployment), "Deployment");
-        t_deployment = (deployment.ToArray(), workload);
+        Volatile.Write(ref s_deployment, Tuple.Create(deployment.ToArray(), workload));
         return workload;
     }
 
-    [ThreadStatic] private static (byte[] Utf8, WorkloadName Workload)? t_deployment;
+    // The last Deployment named, with its name's UTF-8 (one slot for the process, read without a lock).
+    private static Tuple<byte[], WorkloadName>? s_deployment;
 
     // PodTemplateHashLabel as UTF-8.
     private static ReadOnlySpan<byte> PodTemplateHashLabelUtf8 => "pod-template-hash"u8;
