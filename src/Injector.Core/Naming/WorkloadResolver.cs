@@ -35,9 +35,13 @@ public static class WorkloadResolver
         ResolveAsync(PodFields.Read(pod), @namespace, lookup, cancellationToken);
 
     /// <inheritdoc cref="ResolveAsync(JsonElement, string, IOwnerLookup?, CancellationToken)"/>
-    internal static async ValueTask<WorkloadName> ResolveAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
+    /// <remarks>The usual pod's answer comes without an async method's machinery (the state machine, the execution
+    /// context saved and restored).</remarks>
+    internal static ValueTask<WorkloadName> ResolveAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken) =>
+        DeploymentOf(pod) is { } deployment ? ValueTask.FromResult(deployment) : ResolveOwnerAsync(pod, @namespace, lookup, cancellationToken);
+
+    private static async ValueTask<WorkloadName> ResolveOwnerAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
     {
-        if (DeploymentOf(pod) is { } deployment) return deployment;
         var owner = ControllerIn(pod.OwnerReferences);
         if (owner is null) return new WorkloadName(JsonElements.Str(pod.Name), "Pod");
 
