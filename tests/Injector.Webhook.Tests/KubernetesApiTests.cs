@@ -98,8 +98,8 @@ public sealed class KubernetesApiTests : IAsyncLifetime
         var pod = PodReviews.Pod("shop", FakeApiServer.OwnerRef("apps/v1", "ReplicaSet", "web-canary"));
 
         // 20 at once (coalesced onto the one call in flight), then 20 more (from the cache).
-        var burst = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(PodReviews.Request(pod, uid: $"burst-{i}"))));
-        var later = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(PodReviews.Request(pod, uid: $"later-{i}"))));
+        var burst = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(PodReviews.Request(pod, uid: $"burst-{i}")).AsTask()));
+        var later = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => handler.HandleAsync(PodReviews.Request(pod, uid: $"later-{i}")).AsTask()));
 
         Assert.All(burst.Concat(later), d => Assert.Equal("web-shop", d.VirtualNode));
         Assert.Equal(1, _server.Count("GET", "/apis/apps/v1/namespaces/shop/replicasets/web-canary"));
@@ -388,7 +388,7 @@ public sealed class KubernetesApiTests : IAsyncLifetime
             // A burst of pods arrives while the read is in flight: they share it.
             _server.Slow = path => path == "/api/v1/namespaces/fresh";
             _server.Delay = TimeSpan.FromMilliseconds(300);
-            var burst = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: $"p{i}")))));
+            var burst = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: $"p{i}"))).AsTask()));
             var later = await handler.HandleAsync(PodReviews.Request(PodReviews.Pod("fresh", name: "later")));
 
             Assert.Equal(Enumerable.Repeat("fresh-mesh", 6), burst.Append(later).Select(d => d.Mesh ?? "(none)"));

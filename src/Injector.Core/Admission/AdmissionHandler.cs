@@ -57,7 +57,9 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
 
     public PodInjector Injector { get; } = injector;
 
-    public async Task<AdmissionDecision> HandleAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
+    /// <remarks>A <see cref="ValueTask{TResult}"/>: without an owner lookup or a namespace to fetch, nothing waits,
+    /// and the decision comes without a task of its own.</remarks>
+    public async ValueTask<AdmissionDecision> HandleAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
         AdmissionDecision Done(AdmissionResponse response, string result, string reason, string message) =>

@@ -16,12 +16,25 @@ public sealed class EffectiveAnnotations
         _noneOfOurs = !AnyOfOurs(_pod) && !AnyOfOurs(_namespace);
     }
 
+    /// <summary>Whether neither the pod nor its namespace has an <c>appmesh.k8s.aws/*</c> annotation.</summary>
+    public bool NoneOfOurs => _noneOfOurs;
+
     // Most pods carry no appmesh.k8s.aws/* annotation, nor do their namespaces: then the two dozen keys the
     // engine asks for are answered without a lookup each.
     private readonly bool _noneOfOurs;
 
     private static bool AnyOfOurs(IReadOnlyDictionary<string, string> map)
     {
+        if (map.Count == 0) return false;
+        if (map is Dictionary<string, string> dictionary)
+        {
+            // Without boxing its enumerator.
+            foreach (var key in dictionary.Keys)
+            {
+                if (key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal)) return true;
+            }
+            return false;
+        }
         foreach (var (key, _) in map)
         {
             if (key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal)) return true;
@@ -33,6 +46,10 @@ public sealed class EffectiveAnnotations
     private static readonly HashSet<string> PodOnly = [AnnotationKeys.VirtualNode, AnnotationKeys.Status];
 
     private static readonly IReadOnlyDictionary<string, string> EmptyMap = new Dictionary<string, string>();
+
+    /// <summary>No annotations, of the pod or of its namespace (one shared instance: it is never changed). After
+    /// <see cref="EmptyMap"/>, which it is made with.</summary>
+    public static readonly EffectiveAnnotations None = new(null);
 
     /// <summary>The pod's own annotation keys (unknown-key warnings are about these only).</summary>
     public IEnumerable<string> PodKeys => _pod.Keys;

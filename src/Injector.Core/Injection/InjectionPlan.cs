@@ -15,7 +15,7 @@ public sealed class InjectionPlan
     {
         Settings = settings;
         Overrides = overrides;
-        Pod = pod;
+        _volumes = pod.Fields.Volumes;
         Mesh = mesh;
         VirtualNode = virtualNode;
         Workload = workload;
@@ -46,7 +46,7 @@ public sealed class InjectionPlan
     /// adds; none, with a warning, when the pod holds another volume of that name.</summary>
     private (string?, bool) FindSdsVolume()
     {
-        foreach (var volume in JsonElements.Items(Pod.Fields.Volumes))
+        foreach (var volume in JsonElements.Items(_volumes))
         {
             if (JsonElements.IsString(JsonElements.Field(JsonElements.Field(volume, "hostPath"u8), "path"u8), Settings.SdsUdsPath) && JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name)
                 return (name, false);
@@ -61,7 +61,8 @@ public sealed class InjectionPlan
 
     public InjectorSettings Settings { get; }
     public PodOverrides Overrides { get; }
-    public SelectedPod Pod { get; }
+    // The pod's volumes: all the plan reads of the pod once made (not the whole selected pod, a dozen members).
+    private readonly JsonElement? _volumes;
     public string Mesh { get; }
     public string VirtualNode { get; }
     /// <summary>The pod's top controller (or the pod's own name), when known.</summary>
@@ -96,8 +97,11 @@ public sealed class InjectionPlan
     }
     public string EgressIgnoredPorts => Overrides.EgressIgnoredPorts ?? PodInjector.DefaultEgressIgnoredPorts;
     /// <summary>Envoy's <c>APPMESH_VIRTUAL_NODE_NAME</c> and <c>APPMESH_RESOURCE_ARN</c>.</summary>
-    public string ResourceArn => _resourceArn ??= $"mesh/{Mesh}/virtualNode/{VirtualNode}";
+    public string ResourceArn => _resourceArn ??= Arns.Of(Mesh, VirtualNode);
     private string? _resourceArn;
+
+    // Every pod of a workload gets the same one.
+    private static readonly LastMade Arns = new(static (mesh, virtualNode) => $"mesh/{mesh}/virtualNode/{virtualNode}");
     /// <summary>X-Ray is on and the pod has no container of the daemon's name yet.</summary>
     public bool AddXrayDaemon { get; }
     /// <summary>SDS is on for the pod (<c>--enable-sds</c>, unless the pod says <c>sds: disabled</c>).</summary>
@@ -139,7 +143,7 @@ public sealed class InjectionPlan
                 refusal = InjectionResult.Skipped(Reasons.NoWorkloadName, "the pod has neither an owner nor a name to derive its virtual node from", WarningsSoFar());
                 return false;
             }
-            virtualNode = $"{workload}-{context.Namespace}";
+            virtualNode = DerivedNames.Of(workload, context.Namespace);
             if (!Formats.IsMeshName(virtualNode))
             {
                 // The controller names virtual nodes after VirtualNode resources and has no derived name to
@@ -164,6 +168,9 @@ public sealed class InjectionPlan
         refusal = null;
         return true;
     }
+
+    // <c>workload-namespace</c>: every pod of a workload gets the same one.
+    private static readonly LastMade DerivedNames = new(static (workload, @namespace) => $"{workload}-{@namespace}");
 
     /// <summary>A Job's pod with a classic Envoy sidecar never completes: Envoy keeps running after the job's
     /// containers exit (SPEC §4). The fix is native mode.</summary>
@@ -205,7 +212,7 @@ public sealed class InjectionPlan
     private HashSet<string> PodVolumes()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var volume in JsonElements.Items(Pod.Fields.Volumes))
+        foreach (var volume in JsonElements.Items(_volumes))
         {
             if (JsonElements.Str(JsonElements.Field(volume, "name"u8)) is { } name) names.Add(name);
         }
@@ -350,14 +357,38 @@ public sealed class InjectionPlan
     /// <param name="containers">The spec's <c>containers</c>.</param>
     internal static string ContainerPorts(JsonElement? containers)
     {
-        var ports = new List<int>();
+        // A few ports, kept on the stack (a list past that), written into stack space and given as the same string
+        // as last time when they are the same: every pod of a workload has the same ports.
+        Span<int> room = stackalloc int[32];
+        var count = 0;
+        List<int>? more = null;
         foreach (var container in JsonElements.Items(containers))
         {
             foreach (var port in JsonElements.Items(container, "ports"u8))
             {
-                if (JsonElements.Int(JsonElements.Field(port, "containerPort"u8)) is { } number && !ports.Contains(number)) ports.Add(number);
+                if (JsonElements.Int(JsonElements.Field(port, "containerPort"u8)) is not { } number || room[..count].Contains(number) || more?.Contains(number) == true) continue;
+                if (count < room.Length) room[count++] = number;
+                else (more ??= []).Add(number);
             }
         }
-        return string.Join(',', ports);
+        if (count == 0) return "";
+        if (more is not null) return string.Join(',', [.. room.ToArray(), .. more]);
+        Span<char> text = stackalloc char[count * 12];
+        var length = 0;
+        foreach (var number in room[..count])
+        {
+            if (length > 0) text[length++] = ',';
+            // As string.Join writes an int (its ToString()).
+            if (!number.TryFormat(text[length..], out var written)) return string.Join(',', room[..count].ToArray());
+            length += written;
+        }
+        var joined = text[..length];
+        if (Volatile.Read(ref s_ports) is { } last && joined.SequenceEqual(last)) return last;
+        var made = joined.ToString();
+        Volatile.Write(ref s_ports, made);
+        return made;
     }
+
+    // The last list of container ports made (one slot for the process, as LastMade's).
+    private static string? s_ports;
 }

@@ -51,7 +51,7 @@ public sealed class PodInjector(InjectorSettings settings)
         {
             Outcome = InjectionOutcome.Injected,
             Reason = Reasons.Injected,
-            Message = $"injected into mesh {plan.Mesh} as virtual node {plan.VirtualNode}",
+            Message = InjectedMessages.Of(plan.Mesh, plan.VirtualNode),
             Patch = edit.Operations(),
             Warnings = plan.Warnings,
             Mesh = plan.Mesh,
@@ -59,6 +59,9 @@ public sealed class PodInjector(InjectorSettings settings)
             Workload = plan.Workload,
         };
     }
+
+    // Every pod of a workload gets the same one.
+    private static readonly LastMade InjectedMessages = new(static (mesh, virtualNode) => $"injected into mesh {mesh} as virtual node {virtualNode}");
 
     /// <summary>Injects <paramref name="pod"/> in <paramref name="context"/> and gives the injected pod too (the
     /// command-line tool's way): the patch applied to a copy, or to <paramref name="pod"/> itself when

@@ -48,10 +48,16 @@ public sealed class PodOverrides
     public string? SigningName { get; private set; }
     public string? ResourceCluster { get; private set; }
 
-    public List<string> Errors { get; } = [];
-    public List<string> Warnings { get; } = [];
+    public IReadOnlyList<string> Errors => _errors;
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    private readonly List<string> _errors = [];
+    private readonly List<string> _warnings = [];
 
     private readonly HashSet<string> _cleared = new(StringComparer.Ordinal);
+
+    /// <summary>What no annotation sets: one shared instance (nothing can change it from outside).</summary>
+    private static readonly PodOverrides None = new();
 
     private static readonly string EnvoyLogLevelFormat = "one of " + string.Join(", ", Formats.EnvoyLogLevels);
     public const string XrayConfigMountFormat = "one volumeName:mountPath, such as xray-config:/etc/xray";
@@ -62,6 +68,8 @@ public sealed class PodOverrides
     /// <see cref="Warnings"/> (admit with the controller's reading).</summary>
     public static PodOverrides Parse(EffectiveAnnotations annotations)
     {
+        // Most pods and namespaces set nothing: then every value is the flag's, with nothing to report.
+        if (annotations.NoneOfOurs) return None;
         var o = new PodOverrides();
         var reader = new Reader(o, annotations);
 
@@ -99,7 +107,7 @@ public sealed class PodOverrides
         {
             if (!key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal) || AnnotationKeys.IsKnown(key)) continue;
             var suggestion = Suggest.Closest(key[AnnotationKeys.Prefix.Length..], AnnotationKeys.UserKeys.Select(k => k[AnnotationKeys.Prefix.Length..]));
-            o.Warnings.Add($"unknown annotation {Quote(key)[1..^1]}" + (suggestion is null ? " is ignored" : $" is ignored; did you mean {AnnotationKeys.Prefix}{suggestion}?"));
+            o._warnings.Add($"unknown annotation {Quote(key)[1..^1]}" + (suggestion is null ? " is ignored" : $" is ignored; did you mean {AnnotationKeys.Prefix}{suggestion}?"));
         }
         return o;
     }
@@ -107,7 +115,7 @@ public sealed class PodOverrides
     private static void CheckRequestBelowLimit(PodOverrides o, string requestKey, Quantity? request, string limitKey, Quantity? limit)
     {
         if (request is { } r && limit is { } l && r.Value > l.Value)
-            o.Errors.Add($"annotation {requestKey}: \"{r.Text}\" is above annotation {limitKey} \"{l.Text}\"; a request must not exceed its limit");
+            o._errors.Add($"annotation {requestKey}: \"{r.Text}\" is above annotation {limitKey} \"{l.Text}\"; a request must not exceed its limit");
     }
 
     /// <summary><c>annotation K: "V" is not valid; expected F</c> (or <c>namespace annotation …</c>).</summary>
@@ -146,7 +154,7 @@ public sealed class PodOverrides
         private bool TryGet(string key, out string value, out AnnotationSource source) => annotations.TryGet(key, out value, out source);
 
         private void Admit(string key, AnnotationSource source, string value, string format, string consequence) =>
-            o.Warnings.Add($"{Malformed(key, source, value, format)}; {consequence}");
+            o._warnings.Add($"{Malformed(key, source, value, format)}; {consequence}");
 
         // mesh and virtualNode come from aws-app-mesh-inject; the controller names both from its VirtualNode
         // resource and never reads these keys, so a malformed one cannot block a pod it admitted.
@@ -171,10 +179,10 @@ public sealed class PodOverrides
                 switch (entry.Kind)
                 {
                     case EntryKind.Rewritten:
-                        o.Warnings.Add($"{Where(key, source)}: {Quote(entry.Given)} is written as \"{entry.Written}\", the way iptables reads it ({entry.Why}); write \"{entry.Written}\", or the value you meant");
+                        o._warnings.Add($"{Where(key, source)}: {Quote(entry.Given)} is written as \"{entry.Written}\", the way iptables reads it ({entry.Why}); write \"{entry.Written}\", or the value you meant");
                         break;
                     case EntryKind.Dropped:
-                        o.Warnings.Add($"{Where(key, source)}: {Quote(entry.Given)} contains a control character and is left out; expected {format}");
+                        o._warnings.Add($"{Where(key, source)}: {Quote(entry.Given)} contains a control character and is left out; expected {format}");
                         break;
                     case EntryKind.Unreadable:
                         unreadable = true;
@@ -199,7 +207,7 @@ public sealed class PodOverrides
                 return null;
             }
             if (Quantity.TryParse(trimmed, out var q)) return q;
-            o.Errors.Add(Malformed(key, source, value, Quantity.ExpectedFormat));
+            o._errors.Add(Malformed(key, source, value, Quantity.ExpectedFormat));
             return null;
         }
 
@@ -217,7 +225,7 @@ public sealed class PodOverrides
             if (Formats.ParseEnabled(value) is { } parsed) return parsed;
             if (bool.TryParse(value.Trim(), out var legacy))
             {
-                o.Warnings.Add($"annotation {AnnotationKeys.Preview}: \"{value}\" is deprecated; use \"{(legacy ? "enabled" : "disabled")}\"");
+                o._warnings.Add($"annotation {AnnotationKeys.Preview}: \"{value}\" is deprecated; use \"{(legacy ? "enabled" : "disabled")}\"");
                 return legacy;
             }
             // envoy.go getPreview: only "enabled" (any case) turns the preview channel on.
@@ -249,21 +257,21 @@ public sealed class PodOverrides
                 // mount needs a path: the API server refuses both otherwise.
                 if (pair.Length != 2 || !Formats.IsDnsLabel(name) || pair[1].Trim().Length == 0)
                 {
-                    o.Errors.Add(Malformed(key, source, value, format));
+                    o._errors.Add(Malformed(key, source, value, format));
                     return [];
                 }
                 var path = pair[1].Trim();
                 if (Formats.HasControlCharacter(path))
                 {
-                    o.Warnings.Add($"{Where(key, source)}: the mount path of \"{name}\" contains a control character; {name} is not mounted; expected {format}");
+                    o._warnings.Add($"{Where(key, source)}: the mount path of \"{name}\" contains a control character; {name} is not mounted; expected {format}");
                     continue;
                 }
                 if (!path.StartsWith('/'))
-                    o.Warnings.Add($"{Where(key, source)}: the mount path {Quote(path)} of \"{name}\" is not absolute; written as given, as the App Mesh controller writes it, and the container runtime may refuse it; expected {format}");
+                    o._warnings.Add($"{Where(key, source)}: the mount path {Quote(path)} of \"{name}\" is not absolute; written as given, as the App Mesh controller writes it, and the container runtime may refuse it; expected {format}");
                 if (mounts.FindIndex(m => m.Name == name) is var earlier and >= 0)
                 {
                     mounts.RemoveAt(earlier);
-                    o.Warnings.Add($"{Where(key, source)}: \"{name}\" is listed more than once; the last entry is used, as the App Mesh controller uses it");
+                    o._warnings.Add($"{Where(key, source)}: \"{name}\" is listed more than once; the last entry is used, as the App Mesh controller uses it");
                 }
                 mounts.Add(new Mount(name, path));
             }
@@ -277,13 +285,13 @@ public sealed class PodOverrides
             {
                 if (Formats.HasControlCharacter(value))
                 {
-                    o.Warnings.Add($"{Where(key, source)}: the value of {name} contains a control character; {name} is not set");
+                    o._warnings.Add($"{Where(key, source)}: the value of {name} contains a control character; {name} is not set");
                     return;
                 }
                 if (env.FindIndex(e => e.Key == name) is var earlier and >= 0)
                 {
                     env.RemoveAt(earlier);
-                    o.Warnings.Add($"{Where(key, source)}: {name} is set more than once; the last value is used, as the App Mesh controller uses it");
+                    o._warnings.Add($"{Where(key, source)}: {name} is set more than once; the last value is used, as the App Mesh controller uses it");
                 }
                 var set = new SidecarEnvValue(value, key, source);
                 env.Add(new(name, set));
@@ -301,7 +309,7 @@ public sealed class PodOverrides
                     var name = eq < 0 ? "" : item[..eq].Trim();
                     if (!Formats.IsEnvName(name))
                     {
-                        o.Errors.Add(Malformed(AnnotationKeys.SidecarEnv, listSource, list, EnvListFormat));
+                        o._errors.Add(Malformed(AnnotationKeys.SidecarEnv, listSource, list, EnvListFormat));
                         pairs.Clear();
                         break;
                     }
@@ -320,7 +328,7 @@ public sealed class PodOverrides
                 }
                 else
                 {
-                    o.Errors.Add(Malformed(AnnotationKeys.SidecarEnvJson, jsonSource, json, EnvJsonFormat));
+                    o._errors.Add(Malformed(AnnotationKeys.SidecarEnvJson, jsonSource, json, EnvJsonFormat));
                 }
             }
             return env;

@@ -17,8 +17,12 @@ internal static class PodPlacement
         var s = plan.Settings;
         var podSpec = edit.Object(edit.Root, "spec");
         var meta = edit.Object(edit.Root, "metadata");
-        var initContainers = new List<(string Name, JsonNode Container)>();
-        var sidecars = new List<(string Name, JsonNode Container)>();
+        // Lists per thread, reused (what is added goes into the edit; the status reads the names): proxyinit; envoy
+        // and the X-Ray daemon. Emptied again at the end, so as not to hold the containers.
+        var scratch = t_scratch ??= new Scratch();
+        var (initContainers, sidecars) = (scratch.InitContainers, scratch.Sidecars);
+        initContainers.Clear();
+        sidecars.Clear();
 
         if (!plan.Cni) initContainers.Add((PodInjector.ProxyInitName, SidecarRenderer.ProxyInit(plan, writeOnly)));
         sidecars.Add((PodInjector.EnvoyName, SidecarRenderer.Envoy(plan, writeOnly)));
@@ -52,9 +56,10 @@ internal static class PodPlacement
             }
         }
 
-        var addedVolumes = new List<string>();
+        var addedVolumes = NoVolumes;
         if (plan.Overrides.SecretMounts.Count > 0 || plan.AddSdsVolume)
         {
+            addedVolumes = [];
             var volumes = edit.Array(podSpec, "volumes");
             foreach (var mount in plan.Overrides.SecretMounts)
             {
@@ -102,15 +107,32 @@ internal static class PodPlacement
             edit.Set(annotations, AnnotationKeys.IgnoredUid, PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture));
             edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
         }
-        var record = new InjectionRecord(Added(edit), edit.Replaced, addedSecret);
+        var record = new InjectionRecord(Added(edit, scratch.Added), edit.Replaced, addedSecret);
         edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
+        initContainers.Clear();
+        sidecars.Clear();
     }
+
+    // One per thread (read once per pod: each thread-static read is a call into the runtime).
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    private sealed class Scratch
+    {
+        public List<(string Name, JsonNode Container)> InitContainers { get; } = new(1);
+        public List<(string Name, JsonNode Container)> Sidecars { get; } = new(2);
+        public List<string> Added { get; } = [];
+    }
+
+    // No volumes added (most pods): one empty list, only read.
+    private static readonly List<string> NoVolumes = [];
 
     /// <summary>The fields this injection created (new object keys, and the keys inside objects it created),
     /// in document order; elements added to existing lists are not among them (the status names them).</summary>
-    private static List<string> Added(JsonEdit edit)
+    /// <remarks>Into <paramref name="added"/>, emptied first: a list per thread, reused (the record lives only while the
+    /// status is written from it).</remarks>
+    private static List<string> Added(JsonEdit edit, List<string> added)
     {
-        var added = new List<string>();
+        added.Clear();
         foreach (var (op, _) in edit.InDocumentOrder())
         {
             if (op.Op != "add" || IsIndex(op.Path.AsSpan(op.Path.LastIndexOf('/') + 1))) continue;
@@ -131,4 +153,4 @@ internal static class PodPlacement
 
 /// <summary>What an injection changed besides the containers and volumes it names: the fields it created,
 /// the values it replaced (pointer and previous value) and whether it added the ECR pull secret.</summary>
-internal sealed record InjectionRecord(IReadOnlyList<string> Added, IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced, bool AddedPullSecret);
+internal readonly record struct InjectionRecord(IReadOnlyList<string> Added, IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced, bool AddedPullSecret);

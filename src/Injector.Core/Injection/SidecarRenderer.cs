@@ -79,12 +79,12 @@ internal static class SidecarRenderer
     /// dropped with a warning in <see cref="InjectionPlan.Warnings"/>.</summary>
     public static JsonNode Envoy(InjectionPlan plan, bool deferred = false)
     {
-        // The variables are chosen now, so that their warnings are the plan's before anything is written.
-        var env = EnvoyEnvironment(plan);
-        return Container(w => WriteEnvoy(w, plan, env), deferred);
+        // The pod's own variables are chosen now, so that their warnings are the plan's before anything is written.
+        var podEnv = PodEnvironment(plan);
+        return Container(w => WriteEnvoy(w, plan, podEnv), deferred);
     }
 
-    private static void WriteEnvoy(Utf8JsonWriter w, InjectionPlan plan, List<EnvVar> env)
+    private static void WriteEnvoy(Utf8JsonWriter w, InjectionPlan plan, List<EnvVar>? podEnv)
     {
         var (s, o) = (plan.Settings, plan.Overrides);
         var parts = Parts.Of(s);
@@ -92,7 +92,9 @@ internal static class SidecarRenderer
         w.WritePropertyName("ports"u8);
         Parts.Write(w, parts.EnvoyPorts);
         w.WriteStartArray("env"u8);
-        foreach (var variable in env) WriteEnv(w, variable);
+        var written = new WrittenEnv(w);
+        EnvoyEnvironment(plan, ref written);
+        if (podEnv is not null) foreach (var variable in podEnv) WriteEnv(w, variable);
         w.WriteEndArray();
         WriteSidecarResources(w, plan, parts);
         w.WritePropertyName("securityContext"u8);
@@ -306,35 +308,44 @@ internal static class SidecarRenderer
 
     // Envoy's variables in their fixed order (README), then the user's sidecarEnv and sidecarEnvJson. The
     // controller sets the same variables (sidecar_builder.go updateEnvMapForEnvoy) from a Go map, in no order.
-    // Those that depend on the settings alone come written from Parts.
-    private static List<EnvVar> EnvoyEnvironment(InjectionPlan plan)
+    // Those that depend on the settings alone come written from Parts. Given one by one to a sink: written
+    // straight into the answer, or (for a pod that sets its own variables) listed, to find the names it may not set.
+    private static void EnvoyEnvironment<TSink>(InjectionPlan plan, ref TSink env) where TSink : struct, IEnvSink
     {
         var (s, o) = (plan.Settings, plan.Overrides);
         var parts = Parts.Of(s);
-        // Room for the variables of the default settings and a few more.
-        var env = new List<EnvVar>(24)
-        {
-            new("APPMESH_VIRTUAL_NODE_NAME", plan.ResourceArn),
-            new("APPMESH_RESOURCE_ARN", plan.ResourceArn),
-            parts.Region,
-            o.SidecarLogLevel is { } level && level != s.EnvoyLogLevel ? new("ENVOY_LOG_LEVEL", level) : parts.LogLevel,
-            (o.Preview ?? s.Preview) ? parts.PreviewOn : parts.PreviewOff,
-        };
-        env.AddRange(parts.AdminEnv);
+        var (virtualNode, resourceArn) = parts.Identity(plan.ResourceArn);
+        env.Add(virtualNode);
+        env.Add(resourceArn);
+        env.Add(parts.Region);
+        env.Add(o.SidecarLogLevel is { } level && level != s.EnvoyLogLevel ? new("ENVOY_LOG_LEVEL", level) : parts.LogLevel);
+        env.Add((o.Preview ?? s.Preview) ? parts.PreviewOn : parts.PreviewOff);
+        foreach (var variable in parts.AdminEnv) env.Add(variable);
         if (plan.Sds) env.Add(parts.SdsSocket);
-        var tracer = env.Count;
-        env.AddRange(parts.TracerEnv);
         // A pod's sidecarEnv or sidecarEnvJson may set the X-Ray rate: the controller lets it win over the flag.
-        if (s.Tracer == Tracer.XRay && o.XraySamplingRate?.Value is { } rate && rate != s.XraySamplingRate)
-            env[tracer + 2] = new(XraySamplingRate, XraySampling.Format(rate) ?? rate);
-        env.AddRange(parts.StatsEnv);
+        var podRate = s.Tracer == Tracer.XRay && o.XraySamplingRate?.Value is { } rate && rate != s.XraySamplingRate ? rate : null;
+        for (var i = 0; i < parts.TracerEnv.Length; i++)
+            env.Add(i == 2 && podRate is not null ? new(XraySamplingRate, XraySampling.Format(podRate) ?? podRate) : parts.TracerEnv[i]);
+        foreach (var variable in parts.StatsEnv) env.Add(variable);
         // What the controller tells Envoy about its platform (App Mesh reads them for support), and its endpoints.
         env.Add(parts.KubernetesVersion(plan.KubernetesVersion is { Length: > 0 } version && !Formats.HasControlCharacter(version) ? version : UnknownKubernetesVersion));
-        env.AddRange(parts.PlatformEnv);
+        foreach (var variable in parts.PlatformEnv) env.Add(variable);
         // After the App Mesh service: another xDS management server (SPEC §10).
         if (plan.XdsEndpoint is { } xds) env.Add(xds == s.XdsEndpoint ? parts.XdsEndpoint! : new("APPMESH_XDS_ENDPOINT", xds));
         if (plan.SigningName is { } signing) env.Add(signing == s.SigningName ? parts.SigningName! : new("APPMESH_SIGNING_NAME", signing));
         if (plan.ResourceCluster is { } cluster) env.Add(cluster == s.ResourceCluster ? parts.ResourceCluster! : new("APPMESH_RESOURCE_CLUSTER", cluster));
+    }
+
+    /// <summary>The pod's <c>sidecarEnv</c> and <c>sidecarEnvJson</c> variables Envoy gets, after the injector's; null
+    /// when it sets none. One that would replace an injector's variable is dropped with a warning in the plan's.</summary>
+    private static List<EnvVar>? PodEnvironment(InjectionPlan plan)
+    {
+        var (s, o) = (plan.Settings, plan.Overrides);
+        if (o.SidecarEnv.Count == 0) return null;
+        var injectors = new ListedEnv(new List<EnvVar>(24));
+        EnvoyEnvironment(plan, ref injectors);
+        var env = injectors.List;
+        var own = new List<EnvVar>();
         foreach (var (key, value) in o.SidecarEnv)
         {
             // With X-Ray on, the pod's rate (o.XraySamplingRate) is written above, in the tracer's place.
@@ -344,9 +355,27 @@ internal static class SidecarRenderer
                 plan.Warnings.Add($"{value.Where}: {key} is set by the injector and cannot be overridden; ignored");
                 continue;
             }
-            env.Add(new(key, value.Value));
+            var variable = new EnvVar(key, value.Value);
+            env.Add(variable);
+            own.Add(variable);
         }
-        return env;
+        return own;
+    }
+
+    private interface IEnvSink
+    {
+        void Add(EnvVar variable);
+    }
+
+    private readonly struct WrittenEnv(Utf8JsonWriter writer) : IEnvSink
+    {
+        public void Add(EnvVar variable) => WriteEnv(writer, variable);
+    }
+
+    private readonly struct ListedEnv(List<EnvVar> list) : IEnvSink
+    {
+        public List<EnvVar> List => list;
+        public void Add(EnvVar variable) => list.Add(variable);
     }
 
     // The tracer's variables: for X-Ray the sampling rate is the third (a pod may set its own, above).
@@ -629,6 +658,22 @@ internal static class SidecarRenderer
         public EnvVar IgnoredIps(string value) => Last(ref _ignoredIps, "APPMESH_EGRESS_IGNORED_IP", value);
 
         public EnvVar KubernetesVersion(string value) => Last(ref _kubernetesVersion, "APPMESH_PLATFORM_K8S_VERSION", value);
+
+        // APPMESH_VIRTUAL_NODE_NAME and APPMESH_RESOURCE_ARN (the same value) as last written: the same for every
+        // pod of a workload.
+        private Tuple<EnvVar, EnvVar>? _identity;
+
+        /// <summary>Envoy's <c>APPMESH_VIRTUAL_NODE_NAME</c> and <c>APPMESH_RESOURCE_ARN</c>, both <paramref name="arn"/>.</summary>
+        public (EnvVar VirtualNode, EnvVar ResourceArn) Identity(string arn)
+        {
+            var known = Volatile.Read(ref _identity);
+            if (known is null || known.Item1.Value != arn)
+            {
+                known = Tuple.Create(Env(new EnvVar("APPMESH_VIRTUAL_NODE_NAME", arn)), Env(new EnvVar("APPMESH_RESOURCE_ARN", arn)));
+                Volatile.Write(ref _identity, known);
+            }
+            return (known.Item1, known.Item2);
+        }
 
         /// <summary>Whether the sidecar's resources are the settings' (no annotation changed them).</summary>
         public bool IsSidecarResources(InjectionPlan plan) =>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Injector.Core.Injection;
 using Injector.Core.Json;
@@ -33,7 +35,12 @@ public static class WorkloadResolver
         ResolveAsync(PodFields.Read(pod), @namespace, lookup, cancellationToken);
 
     /// <inheritdoc cref="ResolveAsync(JsonElement, string, IOwnerLookup?, CancellationToken)"/>
-    internal static async ValueTask<WorkloadName> ResolveAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
+    /// <remarks>The usual pod's answer comes without an async method's machinery (the state machine, the execution
+    /// context saved and restored).</remarks>
+    internal static ValueTask<WorkloadName> ResolveAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken) =>
+        DeploymentOf(pod) is { } deployment ? ValueTask.FromResult(deployment) : ResolveOwnerAsync(pod, @namespace, lookup, cancellationToken);
+
+    private static async ValueTask<WorkloadName> ResolveOwnerAsync(PodFields pod, string @namespace, IOwnerLookup? lookup, CancellationToken cancellationToken)
     {
         var owner = ControllerIn(pod.OwnerReferences);
         if (owner is null) return new WorkloadName(JsonElements.Str(pod.Name), "Pod");
@@ -70,18 +77,53 @@ public static class WorkloadResolver
 
     private static OwnerReference? ControllerIn(JsonElement? ownerReferences)
     {
-        if (ownerReferences is not { ValueKind: JsonValueKind.Array } refs || refs.GetArrayLength() == 0) return null;
-        JsonElement? chosen = null;
-        foreach (var reference in refs.EnumerateArray())
-        {
-            if (JsonElements.Bool(JsonElements.Field(reference, "controller"u8)) != true) continue;
-            chosen = reference;
-            break;
-        }
-        chosen ??= refs[0];
+        if (ControllerElement(ownerReferences) is not { } chosen) return null;
         var kind = JsonElements.Str(JsonElements.Field(chosen, "kind"u8));
         var name = JsonElements.Str(JsonElements.Field(chosen, "name"u8));
         if (string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(name)) return null;
         return new OwnerReference(JsonElements.Str(JsonElements.Field(chosen, "apiVersion"u8)) ?? "", kind, name);
     }
+
+    // The owner reference that is the controller, else the first; null when there is none.
+    private static JsonElement? ControllerElement(JsonElement? ownerReferences)
+    {
+        if (ownerReferences is not { ValueKind: JsonValueKind.Array } refs || refs.GetArrayLength() == 0) return null;
+        foreach (var reference in refs.EnumerateArray())
+        {
+            if (JsonElements.Bool(JsonElements.Field(reference, "controller"u8)) == true) return reference;
+        }
+        return refs[0];
+    }
+
+    /// <summary>The usual pod's workload, as <see cref="ResolveAsync(PodFields, string, IOwnerLookup?, CancellationToken)"/>
+    /// names it, read from the UTF-8 without a string for the owner's kind, name or the hash: a Deployment's pod,
+    /// whose controller is a ReplicaSet named after the Deployment and the pod's <c>pod-template-hash</c>. The same
+    /// answer as last time when the Deployment's name is the same. Null for anything else (then
+    /// the general reading decides), and for names written with escapes.</summary>
+    private static WorkloadName? DeploymentOf(PodFields pod)
+    {
+        if (ControllerElement(pod.OwnerReferences) is not { } owner) return null;
+        if (JsonElements.Field(owner, "kind"u8) is not { ValueKind: JsonValueKind.String } kind || !kind.ValueEquals("ReplicaSet"u8)) return null;
+        if (JsonElements.Field(owner, "name"u8) is not { ValueKind: JsonValueKind.String } nameElement) return null;
+        if (JsonElements.Field(pod.Labels, PodTemplateHashLabelUtf8) is not { ValueKind: JsonValueKind.String } hashElement) return null;
+        var name = Unquoted(nameElement);
+        var hash = Unquoted(hashElement);
+        // As the general reading: a hash, and a name that is longer than "-" and the hash and ends with them.
+        if (hash.IsEmpty || hash.Contains((byte)'\\') || name.Contains((byte)'\\') || name.Length <= hash.Length + 1 ||
+            !name.EndsWith(hash) || name[^(hash.Length + 1)] != (byte)'-') return null;
+        var deployment = name[..^(hash.Length + 1)];
+        if (Volatile.Read(ref s_deployment) is { } last && deployment.SequenceEqual(last.Item1)) return last.Item2;
+        var workload = new WorkloadName(Encoding.UTF8.GetString(deployment), "Deployment");
+        Volatile.Write(ref s_deployment, Tuple.Create(deployment.ToArray(), workload));
+        return workload;
+    }
+
+    // The last Deployment named, with its name's UTF-8 (one slot for the process, read without a lock).
+    private static Tuple<byte[], WorkloadName>? s_deployment;
+
+    // PodTemplateHashLabel as UTF-8.
+    private static ReadOnlySpan<byte> PodTemplateHashLabelUtf8 => "pod-template-hash"u8;
+
+    // A string element's UTF-8 as written, between its quotes (escapes not undone).
+    private static ReadOnlySpan<byte> Unquoted(JsonElement text) => JsonMarshal.GetRawUtf8Value(text)[1..^1];
 }

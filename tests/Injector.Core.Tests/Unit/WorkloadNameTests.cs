@@ -44,6 +44,33 @@ public class WorkloadNameTests
         Assert.Empty(lookup.Calls);
     }
 
+    // The usual pod's Deployment is read from the UTF-8 as written (WorkloadResolver.DeploymentOf); a name or hash
+    // written with an escape, or not ASCII, gives what the general reading gives.
+    [Theory]
+    [InlineData("web-5d8f9c7b6", "5d8f9c7b6", "web", "Deployment")]
+    [InlineData("web\\u002d5d8f9c7b6", "5d8f9c7b6", "web", "Deployment")]
+    [InlineData("w\\u00e9b-5d8f9c7b6", "5d8f9c7b6", "w\u00e9b", "Deployment")]
+    [InlineData("w\u00e9b-\u9875-5d8f9c7b6", "5d8f9c7b6", "w\u00e9b-\u9875", "Deployment")]
+    [InlineData("web-5d8f9c7b6", "5d8f9c7b\\u0036", "web", "Deployment")]
+    [InlineData("-5d8f9c7b6", "5d8f9c7b6", "-5d8f9c7b6", "ReplicaSet")]
+    [InlineData("5d8f9c7b6", "5d8f9c7b6", "5d8f9c7b6", "ReplicaSet")]
+    [InlineData("web_5d8f9c7b6", "5d8f9c7b6", "web_5d8f9c7b6", "ReplicaSet")]
+    [InlineData("web-5d8f9c7b6", "", "web-5d8f9c7b6", "ReplicaSet")]
+    public async Task A_ReplicaSet_name_and_hash_give_the_same_Deployment_however_they_are_written(string name, string hash, string workload, string kind)
+    {
+        using var pod = System.Text.Json.JsonDocument.Parse($$$"""
+            {"metadata":{"labels":{"pod-template-hash":"{{{hash}}}"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"{{{name}}}","controller":true}]},
+             "spec":{"containers":[{"name":"app","image":"nginx"}]}}
+            """);
+
+        // Twice: the second answer may be the one kept from the first.
+        for (var i = 0; i < 2; i++)
+        {
+            var resolved = await WorkloadResolver.ResolveAsync(pod.RootElement, "shop", new FakeLookup(), CancellationToken.None);
+            Assert.Equal((workload, kind), (resolved.Name, resolved.Kind));
+        }
+    }
+
     [Fact]
     public async Task A_ReplicaSet_without_the_suffix_is_named_after_its_Deployment_from_the_API()
     {
