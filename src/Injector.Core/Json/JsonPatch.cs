@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Injector.Core.Json;
 
 /// <summary>One RFC 6902 operation. See <see href="https://www.rfc-editor.org/rfc/rfc6902">RFC 6902</see>.</summary>
-public sealed record PatchOperation(string Op, string Path, JsonNode? Value)
+public readonly record struct PatchOperation(string Op, string Path, JsonNode? Value)
 {
     public static PatchOperation Add(string path, JsonNode? value) => new("add", path, value);
     public static PatchOperation Replace(string path, JsonNode? value) => new("replace", path, value);
