@@ -13,66 +13,73 @@ namespace Injector.Core.Json;
 /// a node is not supported: it is a <see cref="JsonValue"/>, not an object.</summary>
 public static class DeferredJson
 {
-    private static readonly JsonTypeInfo<Writer> TypeInfo = JsonMetadataServices.CreateValueInfo<Writer>(
-        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new WriterConverter());
+    private static readonly JsonTypeInfo<Value> TypeInfo = JsonMetadataServices.CreateValueInfo<Value>(
+        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new ValueConverter());
+
+    // The type of the nodes made here, to know them by without asking each node for its value.
+    private static readonly Type NodeType = JsonValue.Create(default(Value), TypeInfo)!.GetType();
 
     /// <summary>A node whose value is what <paramref name="write"/> writes (one complete JSON value, the same each
     /// time it is called). <paramref name="write"/> always gets a writer of the default options (the default
     /// encoder, not indented), so it may copy in JSON written ahead with such a writer: into any other writer the
     /// value is written through a default one and written again from what that gave, as that writer would write it.</summary>
-    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Writer(write), TypeInfo)!;
+    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Value(write, false), TypeInfo)!;
 
     /// <summary>A node whose value is the JSON string of <paramref name="utf8"/> (copied): a string written out as
     /// UTF-8, never held as UTF-16.</summary>
-    public static JsonNode String(ReadOnlySpan<byte> utf8)
-    {
-        var text = utf8.ToArray();
-        return Node(writer => writer.WriteStringValue(text));
-    }
+    public static JsonNode String(ReadOnlySpan<byte> utf8) => JsonValue.Create(new Value(utf8.ToArray(), true), TypeInfo)!;
 
     /// <summary>A node whose value is <paramref name="json"/> (not copied): one JSON value exactly as a writer of the
     /// default options writes it, put into such a writer as it is, and into any other through a parse (as
     /// <see cref="Node"/>'s values are).</summary>
-    public static JsonNode Raw(byte[] json) => JsonValue.Create(new RawJson(json), RawTypeInfo)!;
+    public static JsonNode Raw(byte[] json) => JsonValue.Create(new Value(json, false), TypeInfo)!;
 
-    private static readonly JsonTypeInfo<RawJson> RawTypeInfo = JsonMetadataServices.CreateValueInfo<RawJson>(
-        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new RawJsonConverter());
-
-    private sealed record Writer(Action<Utf8JsonWriter> Write);
-
-    private sealed class RawJson(byte[] json)
+    /// <summary>Writes <paramref name="node"/> when it is one of these values, as its <see cref="JsonNode.WriteTo"/>
+    /// would, without going through the serializer (which also flushes the writer after each value); false for any
+    /// other node.</summary>
+    internal static bool TryWrite(Utf8JsonWriter writer, JsonNode node)
     {
-        public byte[] Json { get; } = json;
+        if (node.GetType() != NodeType || !IsDefault(writer.Options)) return false;
+        node.GetValue<Value>().WriteTo(writer);
+        return true;
     }
 
-    private sealed class RawJsonConverter : JsonConverter<RawJson>
-    {
-        public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            throw new NotSupportedException("a deferred JSON value is written only");
+    private static bool IsDefault(JsonWriterOptions options) => options.Encoder is null && !options.Indented;
 
-        public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options)
+    // One of the three kinds: written by a function, a string held as UTF-8 (IsString), or JSON written ahead. A struct,
+    // so that the node holds it: one object per value.
+    private readonly record struct Value(object? Payload, bool IsString)
+    {
+        public byte[]? Json => IsString ? null : Payload as byte[];
+
+        // Into a writer of the default options.
+        public void WriteTo(Utf8JsonWriter writer)
         {
-            var writerOptions = writer.Options;
-            if (writerOptions.Encoder is null && !writerOptions.Indented) writer.WriteRawValue(value.Json, skipInputValidation: true);
-            else JsonNode.Parse(value.Json)!.WriteTo(writer);
+            if (Payload is Action<Utf8JsonWriter> write) write(writer);
+            else if (IsString) writer.WriteStringValue((byte[])Payload!);
+            else writer.WriteRawValue((byte[])Payload!, skipInputValidation: true);
         }
     }
 
-    private sealed class WriterConverter : JsonConverter<Writer>
+    private sealed class ValueConverter : JsonConverter<Value>
     {
-        public override Writer Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        public override Value Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             throw new NotSupportedException("a deferred JSON value is written only");
 
-        public override void Write(Utf8JsonWriter writer, Writer value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, Value value, JsonSerializerOptions options)
         {
-            var writerOptions = writer.Options;
-            if (writerOptions.Encoder is null && !writerOptions.Indented)
+            if (IsDefault(writer.Options))
             {
-                value.Write(writer);
+                value.WriteTo(writer);
+                return;
+            }
+            if (value.Json is not null)
+            {
+                JsonNode.Parse(value.Json)!.WriteTo(writer);
                 return;
             }
             var buffer = new ArrayBufferWriter<byte>();
-            using (var plain = new Utf8JsonWriter(buffer)) value.Write(plain);
+            using (var plain = new Utf8JsonWriter(buffer)) value.WriteTo(plain);
             JsonNode.Parse(buffer.WrittenSpan)!.WriteTo(writer);
         }
     }
