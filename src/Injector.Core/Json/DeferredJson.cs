@@ -23,16 +23,21 @@ public static class DeferredJson
     /// time it is called). <paramref name="write"/> always gets a writer of the default options (the default
     /// encoder, not indented), so it may copy in JSON written ahead with such a writer: into any other writer the
     /// value is written through a default one and written again from what that gave, as that writer would write it.</summary>
-    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Value(write, false), TypeInfo)!;
+    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Value(write, null, null), TypeInfo)!;
+
+    /// <summary>As <see cref="Node(Action{Utf8JsonWriter})"/>, with <paramref name="write"/> given
+    /// <paramref name="state"/>: a static function and its argument, kept as they are (no closure per value).</summary>
+    public static JsonNode Node<TState>(TState state, Action<Utf8JsonWriter, TState> write) =>
+        JsonValue.Create(new Value(write, state, Invoker<TState>.Instance), TypeInfo)!;
 
     /// <summary>A node whose value is the JSON string of <paramref name="utf8"/> (copied): a string written out as
     /// UTF-8, never held as UTF-16.</summary>
-    public static JsonNode String(ReadOnlySpan<byte> utf8) => JsonValue.Create(new Value(utf8.ToArray(), true), TypeInfo)!;
+    public static JsonNode String(ReadOnlySpan<byte> utf8) => JsonValue.Create(new Value(utf8.ToArray(), StringMarker, null), TypeInfo)!;
 
     /// <summary>A node whose value is <paramref name="json"/> (not copied): one JSON value exactly as a writer of the
     /// default options writes it, put into such a writer as it is, and into any other through a parse (as
     /// <see cref="Node"/>'s values are).</summary>
-    public static JsonNode Raw(byte[] json) => JsonValue.Create(new Value(json, false), TypeInfo)!;
+    public static JsonNode Raw(byte[] json) => JsonValue.Create(new Value(json, null, null), TypeInfo)!;
 
     /// <summary>Writes <paramref name="node"/> when it is one of these values, as its <see cref="JsonNode.WriteTo"/>
     /// would, without going through the serializer (which also flushes the writer after each value); false for any
@@ -46,19 +51,37 @@ public static class DeferredJson
 
     private static bool IsDefault(JsonWriterOptions options) => options.Encoder is null && !options.Indented;
 
-    // One of the three kinds: written by a function, a string held as UTF-8 (IsString), or JSON written ahead. A struct,
-    // so that the node holds it: one object per value.
-    private readonly record struct Value(object? Payload, bool IsString)
+    // What a String value has as its state.
+    private static readonly object StringMarker = new();
+
+    // One of the kinds: written by a function (Payload, an Action<Utf8JsonWriter>), by a function of a state (Payload,
+    // given State through Invoker), a string held as UTF-8 (Payload, with StringMarker as State), or JSON written ahead
+    // (Payload, a byte[]). A struct, so that the node holds it: one object per value.
+    private readonly record struct Value(object? Payload, object? State, Invoker? Invoker)
     {
-        public byte[]? Json => IsString ? null : Payload as byte[];
+        public byte[]? Json => State is null && Invoker is null ? Payload as byte[] : null;
 
         // Into a writer of the default options.
         public void WriteTo(Utf8JsonWriter writer)
         {
-            if (Payload is Action<Utf8JsonWriter> write) write(writer);
-            else if (IsString) writer.WriteStringValue((byte[])Payload!);
+            if (Invoker is not null) Invoker.Write(writer, Payload!, State);
+            else if (Payload is Action<Utf8JsonWriter> write) write(writer);
+            else if (ReferenceEquals(State, StringMarker)) writer.WriteStringValue((byte[])Payload!);
             else writer.WriteRawValue((byte[])Payload!, skipInputValidation: true);
         }
+    }
+
+    // Calls a function of a state of its type, given both as objects.
+    private abstract class Invoker
+    {
+        public abstract void Write(Utf8JsonWriter writer, object write, object? state);
+    }
+
+    private sealed class Invoker<TState> : Invoker
+    {
+        public static readonly Invoker<TState> Instance = new();
+
+        public override void Write(Utf8JsonWriter writer, object write, object? state) => ((Action<Utf8JsonWriter, TState>)write)(writer, (TState)state!);
     }
 
     private sealed class ValueConverter : JsonConverter<Value>
