@@ -27,7 +27,7 @@ internal static class SidecarRenderer
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    public static JsonNode ProxyInit(InjectionPlan plan, bool deferred = false) => Container(w => WriteProxyInit(w, plan), deferred);
+    public static JsonNode ProxyInit(InjectionPlan plan, bool deferred = false) => Container(plan, WriteProxyInit, deferred);
 
     private static void WriteProxyInit(Utf8JsonWriter w, InjectionPlan plan)
     {
@@ -81,7 +81,7 @@ internal static class SidecarRenderer
     {
         // The pod's own variables are chosen now, so that their warnings are the plan's before anything is written.
         var podEnv = PodEnvironment(plan);
-        return Container(w => WriteEnvoy(w, plan, podEnv), deferred);
+        return Container((plan, podEnv), static (w, state) => WriteEnvoy(w, state.plan, state.podEnv), deferred);
     }
 
     private static void WriteEnvoy(Utf8JsonWriter w, InjectionPlan plan, List<EnvVar>? podEnv)
@@ -188,7 +188,7 @@ internal static class SidecarRenderer
         else WriteResources(w, plan.CpuRequest, plan.MemoryRequest, plan.CpuLimit, plan.MemoryLimit);
     }
 
-    public static JsonNode Xray(InjectionPlan plan, bool deferred = false) => Container(w => WriteXray(w, plan), deferred);
+    public static JsonNode Xray(InjectionPlan plan, bool deferred = false) => Container(plan, WriteXray, deferred);
 
     private static void WriteXray(Utf8JsonWriter w, InjectionPlan plan)
     {
@@ -556,11 +556,11 @@ internal static class SidecarRenderer
     /// <summary>A container as nodes, or (<paramref name="deferred"/>) as a value that <paramref name="write"/>s it when
     /// the patch is written out, for a caller that only writes it (<see cref="DeferredJson"/>): the webhook's
     /// containers go straight into its answer, never held as nodes or as text of their own.</summary>
-    private static JsonNode Container(Action<Utf8JsonWriter> write, bool deferred)
+    private static JsonNode Container<TState>(TState state, Action<Utf8JsonWriter, TState> write, bool deferred)
     {
-        if (deferred) return DeferredJson.Node(write);
+        if (deferred) return DeferredJson.Node(state, write);
         var writer = BeginWriter();
-        write(writer);
+        write(writer, state);
         return JsonNode.Parse(Flushed(writer))!.AsObject();
     }
 

@@ -13,66 +13,96 @@ namespace Injector.Core.Json;
 /// a node is not supported: it is a <see cref="JsonValue"/>, not an object.</summary>
 public static class DeferredJson
 {
-    private static readonly JsonTypeInfo<Writer> TypeInfo = JsonMetadataServices.CreateValueInfo<Writer>(
-        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new WriterConverter());
+    private static readonly JsonTypeInfo<Value> TypeInfo = JsonMetadataServices.CreateValueInfo<Value>(
+        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new ValueConverter());
+
+    // The type of the nodes made here, to know them by without asking each node for its value.
+    private static readonly Type NodeType = JsonValue.Create(default(Value), TypeInfo)!.GetType();
 
     /// <summary>A node whose value is what <paramref name="write"/> writes (one complete JSON value, the same each
     /// time it is called). <paramref name="write"/> always gets a writer of the default options (the default
     /// encoder, not indented), so it may copy in JSON written ahead with such a writer: into any other writer the
     /// value is written through a default one and written again from what that gave, as that writer would write it.</summary>
-    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Writer(write), TypeInfo)!;
+    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Value(write, null, null), TypeInfo)!;
+
+    /// <summary>As <see cref="Node(Action{Utf8JsonWriter})"/>, with <paramref name="write"/> given
+    /// <paramref name="state"/>: a static function and its argument, kept as they are (no closure per value).</summary>
+    public static JsonNode Node<TState>(TState state, Action<Utf8JsonWriter, TState> write) =>
+        JsonValue.Create(new Value(write, state, Invoker<TState>.Instance), TypeInfo)!;
 
     /// <summary>A node whose value is the JSON string of <paramref name="utf8"/> (copied): a string written out as
     /// UTF-8, never held as UTF-16.</summary>
-    public static JsonNode String(ReadOnlySpan<byte> utf8)
-    {
-        var text = utf8.ToArray();
-        return Node(writer => writer.WriteStringValue(text));
-    }
+    public static JsonNode String(ReadOnlySpan<byte> utf8) => JsonValue.Create(new Value(utf8.ToArray(), StringMarker, null), TypeInfo)!;
 
     /// <summary>A node whose value is <paramref name="json"/> (not copied): one JSON value exactly as a writer of the
     /// default options writes it, put into such a writer as it is, and into any other through a parse (as
     /// <see cref="Node"/>'s values are).</summary>
-    public static JsonNode Raw(byte[] json) => JsonValue.Create(new RawJson(json), RawTypeInfo)!;
+    public static JsonNode Raw(byte[] json) => JsonValue.Create(new Value(json, null, null), TypeInfo)!;
 
-    private static readonly JsonTypeInfo<RawJson> RawTypeInfo = JsonMetadataServices.CreateValueInfo<RawJson>(
-        new JsonSerializerOptions { TypeInfoResolver = JsonTypeInfoResolver.Combine() }, new RawJsonConverter());
-
-    private sealed record Writer(Action<Utf8JsonWriter> Write);
-
-    private sealed class RawJson(byte[] json)
+    /// <summary>Writes <paramref name="node"/> when it is one of these values, as its <see cref="JsonNode.WriteTo"/>
+    /// would, without going through the serializer (which also flushes the writer after each value); false for any
+    /// other node.</summary>
+    internal static bool TryWrite(Utf8JsonWriter writer, JsonNode node)
     {
-        public byte[] Json { get; } = json;
+        if (node.GetType() != NodeType || !IsDefault(writer.Options)) return false;
+        node.GetValue<Value>().WriteTo(writer);
+        return true;
     }
 
-    private sealed class RawJsonConverter : JsonConverter<RawJson>
-    {
-        public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            throw new NotSupportedException("a deferred JSON value is written only");
+    private static bool IsDefault(JsonWriterOptions options) => options.Encoder is null && !options.Indented;
 
-        public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options)
+    // What a String value has as its state.
+    private static readonly object StringMarker = new();
+
+    // One of the kinds: written by a function (Payload, an Action<Utf8JsonWriter>), by a function of a state (Payload,
+    // given State through Invoker), a string held as UTF-8 (Payload, with StringMarker as State), or JSON written ahead
+    // (Payload, a byte[]). A struct, so that the node holds it: one object per value.
+    private readonly record struct Value(object? Payload, object? State, Invoker? Invoker)
+    {
+        public byte[]? Json => State is null && Invoker is null ? Payload as byte[] : null;
+
+        // Into a writer of the default options.
+        public void WriteTo(Utf8JsonWriter writer)
         {
-            var writerOptions = writer.Options;
-            if (writerOptions.Encoder is null && !writerOptions.Indented) writer.WriteRawValue(value.Json, skipInputValidation: true);
-            else JsonNode.Parse(value.Json)!.WriteTo(writer);
+            if (Invoker is not null) Invoker.Write(writer, Payload!, State);
+            else if (Payload is Action<Utf8JsonWriter> write) write(writer);
+            else if (ReferenceEquals(State, StringMarker)) writer.WriteStringValue((byte[])Payload!);
+            else writer.WriteRawValue((byte[])Payload!, skipInputValidation: true);
         }
     }
 
-    private sealed class WriterConverter : JsonConverter<Writer>
+    // Calls a function of a state of its type, given both as objects.
+    private abstract class Invoker
     {
-        public override Writer Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        public abstract void Write(Utf8JsonWriter writer, object write, object? state);
+    }
+
+    private sealed class Invoker<TState> : Invoker
+    {
+        public static readonly Invoker<TState> Instance = new();
+
+        public override void Write(Utf8JsonWriter writer, object write, object? state) => ((Action<Utf8JsonWriter, TState>)write)(writer, (TState)state!);
+    }
+
+    private sealed class ValueConverter : JsonConverter<Value>
+    {
+        public override Value Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             throw new NotSupportedException("a deferred JSON value is written only");
 
-        public override void Write(Utf8JsonWriter writer, Writer value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, Value value, JsonSerializerOptions options)
         {
-            var writerOptions = writer.Options;
-            if (writerOptions.Encoder is null && !writerOptions.Indented)
+            if (IsDefault(writer.Options))
             {
-                value.Write(writer);
+                value.WriteTo(writer);
+                return;
+            }
+            if (value.Json is not null)
+            {
+                JsonNode.Parse(value.Json)!.WriteTo(writer);
                 return;
             }
             var buffer = new ArrayBufferWriter<byte>();
-            using (var plain = new Utf8JsonWriter(buffer)) value.Write(plain);
+            using (var plain = new Utf8JsonWriter(buffer)) value.WriteTo(plain);
             JsonNode.Parse(buffer.WrittenSpan)!.WriteTo(writer);
         }
     }

@@ -1,53 +1,26 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Injector.Core.Json;
 
-/// <summary>A place in the document being edited. Either a value of the parsed input, with its JSON Pointer
-/// and its position in document order (property or element index at each level), or a node this edit added
-/// (its content goes out in the operation that added it, so it has no pointer).</summary>
-public sealed class JsonPlace
+/// <summary>A place in the document being edited. Either a value of the parsed input, with its JSON Pointer, or a
+/// node this edit added (its content goes out in the operation that added it, so it has no pointer). A handle
+/// given by one <see cref="JsonEdit"/>, for that edit only: what the edit knows of the place (its position in
+/// document order, what was added to it) stays in the edit.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1815", Justification = "A handle, never compared.")]
+public readonly struct JsonPlace
 {
-    private JsonPlace(JsonElement element, JsonNode? node, string? pointer, int[] position) =>
-        (Element, Node, Pointer, Position) = (element, node, pointer, position);
-
-    internal static JsonPlace Existing(JsonElement element, string pointer, int[] position) => new(element, null, pointer, position);
-
-    internal static JsonPlace Added(JsonNode node) => new(default, node, null, []);
+    internal JsonPlace(JsonElement element, JsonNode? node, string? pointer, int id) =>
+        (Element, Node, Pointer, Id) = (element, node, pointer, id);
 
     /// <summary>The input's value at this place (when <see cref="Node"/> is null).</summary>
     public JsonElement Element { get; }
     /// <summary>The node this edit added, or null for a place of the input.</summary>
     public JsonNode? Node { get; }
     public string? Pointer { get; }
-    internal int[] Position { get; }
-    /// <summary>Properties (or elements) this edit added to the input's value here.</summary>
-    internal int AddedCount { get; set; }
-
-    // The members of this input object already asked for or added, so that asking again gives the same place (its
-    // count of what was added, and what was written into a new one), not a second one. A handful per object.
-    private List<(string Key, JsonPlace Place)>? _members;
-
-    internal JsonPlace? Known(string key)
-    {
-        foreach (var (known, place) in _members ?? [])
-        {
-            if (known == key) return place;
-        }
-        return null;
-    }
-
-    internal JsonPlace Remember(string key, JsonPlace place)
-    {
-        (_members ??= []).Add((key, place));
-        return place;
-    }
-
-    /// <summary>The place of <c>this[token]</c>, at <paramref name="index"/> in document order.</summary>
-    internal JsonPlace Child(JsonElement element, string token, int index) =>
-        Existing(element, MemberPointers.Of(Pointer!, token), [.. Position, index]);
+    /// <summary>The place's entry in its edit, or -1 for a node inside one the edit added.</summary>
+    internal int Id { get; }
 }
 
 /// <summary>The pointers of the members the engine edits (<c>/metadata/annotations</c>, an annotation's, the pod's
@@ -72,6 +45,31 @@ internal static class MemberPointers
         if (known.Length < Capacity && string.IsInterned(token) is not null) s_known = [.. known, (parent, token, pointer)];
         return pointer;
     }
+
+    private static (string Parent, int Index, string Pointer)[] s_elements = [];
+
+    /// <summary><paramref name="parent"/>'s pointer followed by <paramref name="index"/>: kept, as members' are, for the
+    /// first few elements of a list whose own pointer is kept here (where the sidecars go).</summary>
+    public static string Of(string parent, int index)
+    {
+        var known = s_elements;
+        foreach (var entry in known)
+        {
+            if (entry.Index == index && ReferenceEquals(entry.Parent, parent)) return entry.Pointer;
+        }
+        var pointer = parent + "/" + index.ToString(CultureInfo.InvariantCulture);
+        if (known.Length < Capacity && index < 8 && IsKept(parent)) s_elements = [.. known, (parent, index, pointer)];
+        return pointer;
+    }
+
+    private static bool IsKept(string pointer)
+    {
+        foreach (var entry in s_known)
+        {
+            if (ReferenceEquals(entry.Pointer, pointer)) return true;
+        }
+        return false;
+    }
 }
 
 /// <summary>Records changes to a parsed JSON document as RFC 6902 operations without changing or copying it:
@@ -79,12 +77,40 @@ internal static class MemberPointers
 /// The operations come out in document order with the same shape that <see cref="JsonPatch.Diff"/> gives for
 /// the same change (the patch of one pod never depends on which of the two produced it), and applied in that
 /// order (<see cref="JsonPatch.Apply"/>) they give the edited document.</summary>
-public sealed class JsonEdit(JsonElement root)
+public sealed class JsonEdit
 {
-    private readonly List<(PatchOperation Operation, int[] Position)> _operations = [];
+    // What the edit knows of each place of the input it gave out, and of each new object or array it put into one (so
+    // that asking again gives the same place): its parent (an entry here, -1 for the root) and key, its position among
+    // the parent's members, and how many members this edit added to it. The root is entry 0. A handful per edit.
+    private struct Entry
+    {
+        public int Parent;
+        public int Index;
+        public int AddedCount;
+        public string? Key;
+        public string? Pointer;
+        public JsonNode? Node;
+        public JsonElement Element;
+    }
+
+    private Entry[] _places = new Entry[8];
+    private int _placeCount;
+    private (PatchOperation Operation, Position At)[] _operations = new (PatchOperation, Position)[8];
+    private int _operationCount;
     private List<(string Pointer, JsonNode? Old)>? _replaced;
 
-    public JsonPlace Root { get; } = JsonPlace.Existing(root, "", []);
+    public JsonEdit(JsonElement root)
+    {
+        _places[0] = new Entry { Parent = -1, Pointer = "", Element = root };
+        _placeCount = 1;
+        Root = new JsonPlace(root, null, "", 0);
+    }
+
+    public JsonPlace Root { get; }
+
+    /// <summary>Where an operation edits: the member (or element) at <see cref="Index"/> of the input's value at the
+    /// edit's place <see cref="Place"/>; in document order as the indexes along the places' chain of parents.</summary>
+    internal readonly record struct Position(int Place, int Index);
 
     /// <summary>The object at <c>parent[key]</c>; a new empty object when it is absent or not an object.</summary>
     public JsonPlace Object(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Object) ?? Put(parent, key, new JsonObject());
@@ -92,8 +118,16 @@ public sealed class JsonEdit(JsonElement root)
     /// <summary>The array at <c>parent[key]</c>; a new empty array when it is absent or not an array.</summary>
     public JsonPlace Array(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Array) ?? Put(parent, key, new JsonArray());
 
-    private JsonPlace Put(JsonPlace parent, string key, JsonNode value) =>
-        parent.Node is null ? Put(parent, key, value, Find(parent.Element, key, out var old), old) : Put(parent, key, value, -1, default);
+    private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
+    {
+        if (parent.Node is JsonObject added)
+        {
+            added[key] = value;
+            return new JsonPlace(default, value, null, -1);
+        }
+        var at = Find(parent.Element, key, out var old);
+        return Put(parent, key, value, at, old);
+    }
 
     /// <summary>Sets <c>parent[key]</c>; nothing is recorded when it already holds an equal value.</summary>
     public void Set(JsonPlace parent, string key, JsonNode value)
@@ -128,7 +162,7 @@ public sealed class JsonEdit(JsonElement root)
     public void Append(JsonPlace array, JsonNode item)
     {
         if (array.Node is JsonArray added) added.Add(item);
-        else Insert(array, array.Element.GetArrayLength() + array.AddedCount, item);
+        else Insert(array, array.Element.GetArrayLength() + _places[array.Id].AddedCount, item);
     }
 
     /// <summary>Inserts <paramref name="item"/> at <paramref name="index"/>, moving later elements up.</summary>
@@ -139,34 +173,33 @@ public sealed class JsonEdit(JsonElement root)
             added.Insert(index, item);
             return;
         }
-        array.AddedCount++;
-        var token = index.ToString(CultureInfo.InvariantCulture);
-        _operations.Add((PatchOperation.Add(array.Pointer + "/" + token, item), [.. array.Position, index]));
+        _places[array.Id].AddedCount++;
+        Record(PatchOperation.Add(MemberPointers.Of(array.Pointer!, index), item), new Position(array.Id, index));
     }
 
     /// <summary>The recorded operations in document order (the order <see cref="JsonPatch.Diff"/> uses; edits
     /// of one array keep the order they were made in); a value added as a new object or array shows what was
     /// written into it afterwards.</summary>
-    public List<PatchOperation> Operations()
+    public IReadOnlyList<PatchOperation> Operations()
     {
         var sorted = InDocumentOrder();
-        var operations = new List<PatchOperation>(sorted.Length);
-        foreach (var (operation, _) in sorted) operations.Add(operation);
+        var operations = new PatchOperation[sorted.Length];
+        for (var i = 0; i < sorted.Length; i++) operations[i] = sorted[i].Operation;
         return operations;
     }
 
     /// <summary>The recorded operations in document order, as <see cref="Operations"/> gives them, without a copy:
     /// valid until the next change.</summary>
-    internal ReadOnlySpan<(PatchOperation Operation, int[] Position)> InDocumentOrder()
+    internal ReadOnlySpan<(PatchOperation Operation, Position At)> InDocumentOrder()
     {
         // A handful of operations, mostly recorded in order already: an insertion sort in place, stable, so that
         // edits at one position keep the order they were made in (and asked again, nothing moves).
-        var entries = CollectionsMarshal.AsSpan(_operations);
+        var entries = _operations.AsSpan(0, _operationCount);
         for (var i = 1; i < entries.Length; i++)
         {
             var entry = entries[i];
             var at = i;
-            while (at > 0 && DocumentOrder.Compare(entries[at - 1].Position, entry.Position) > 0)
+            while (at > 0 && Compare(entries[at - 1].At, entry.At) > 0)
             {
                 entries[at] = entries[at - 1];
                 at--;
@@ -180,26 +213,46 @@ public sealed class JsonEdit(JsonElement root)
     public IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced => _replaced ?? [];
 
     // The input's member of that kind, as a place; null when it is absent or of another kind.
-    private static JsonPlace? Member(JsonPlace parent, string key, JsonValueKind kind)
+    private JsonPlace? Member(JsonPlace parent, string key, JsonValueKind kind)
     {
         if (parent.Node is JsonObject added)
-            return added[key] is { } node && node.GetValueKind() == kind ? JsonPlace.Added(node) : null;
-        if (parent.Known(key) is { } known) return Kind(known) == kind ? known : null;
+            return added[key] is { } node && node.GetValueKind() == kind ? new JsonPlace(default, node, null, -1) : null;
+        if (Known(parent.Id, key) is { } known) return Kind(known) == kind ? known : null;
         var at = Find(parent.Element, key, out var value);
         if (at < 0 || value.ValueKind != kind) return null;
-        return parent.Remember(key, parent.Child(value, key, at));
+        return Remember(new Entry { Parent = parent.Id, Index = at, Key = key, Pointer = MemberPointers.Of(parent.Pointer!, key), Element = value });
     }
 
     private static JsonValueKind Kind(JsonPlace place) => place.Node?.GetValueKind() ?? place.Element.ValueKind;
 
+    // The member of the place asked for or added before (the first, when there were two).
+    private JsonPlace? Known(int parent, string key)
+    {
+        for (var id = 1; id < _placeCount; id++)
+        {
+            ref var entry = ref _places[id];
+            if (entry.Parent == parent && entry.Key == key) return new JsonPlace(entry.Element, entry.Node, entry.Pointer, id);
+        }
+        return null;
+    }
+
+    private JsonPlace Remember(Entry entry)
+    {
+        if (_placeCount == _places.Length) System.Array.Resize(ref _places, _places.Length * 2);
+        var id = _placeCount++;
+        _places[id] = entry;
+        return new JsonPlace(entry.Element, entry.Node, entry.Pointer, id);
+    }
+
+    private void Record(PatchOperation operation, Position at)
+    {
+        if (_operationCount == _operations.Length) System.Array.Resize(ref _operations, _operations.Length * 2);
+        _operations[_operationCount++] = (operation, at);
+    }
+
     // `at` and `old`: where the input object has the key (Find), -1 when it has not.
     private JsonPlace Put(JsonPlace parent, string key, JsonNode value, int at, JsonElement old)
     {
-        if (parent.Node is JsonObject added)
-        {
-            added[key] = value;
-            return JsonPlace.Added(value);
-        }
         var pointer = MemberPointers.Of(parent.Pointer!, key);
         int index;
         PatchOperation operation;
@@ -213,12 +266,33 @@ public sealed class JsonEdit(JsonElement root)
         else
         {
             // A new property goes after the existing ones and those added before it.
-            index = parent.Element.GetPropertyCount() + parent.AddedCount++;
+            index = parent.Element.GetPropertyCount() + _places[parent.Id].AddedCount++;
             operation = PatchOperation.Add(pointer, value);
         }
-        _operations.Add((operation, [.. parent.Position, index]));
+        Record(operation, new Position(parent.Id, index));
         // Whatever is written inside the new value goes out with it, not as operations of its own.
-        return value is JsonObject or JsonArray ? parent.Remember(key, JsonPlace.Added(value)) : JsonPlace.Added(value);
+        return value is JsonObject or JsonArray
+            ? Remember(new Entry { Parent = parent.Id, Index = -1, Key = key, Node = value })
+            : new JsonPlace(default, value, null, -1);
+    }
+
+    // Document order: the indexes from the root down to each operation's member, compared in turn; a place before
+    // the places inside it.
+    private int Compare(Position a, Position b)
+    {
+        Span<int> left = stackalloc int[16];
+        Span<int> right = stackalloc int[16];
+        return Indexes(a, left).SequenceCompareTo(Indexes(b, right));
+    }
+
+    private ReadOnlySpan<int> Indexes(Position at, Span<int> room)
+    {
+        var depth = 1;
+        for (var place = at.Place; place > 0; place = _places[place].Parent) depth++;
+        var indexes = depth <= room.Length ? room[..depth] : new int[depth];
+        indexes[--depth] = at.Index;
+        for (var place = at.Place; place > 0; place = _places[place].Parent) indexes[--depth] = _places[place].Index;
+        return indexes;
     }
 
     /// <summary>The position of <paramref name="key"/> in <paramref name="obj"/> and its value, or -1: one pass, the
@@ -246,16 +320,4 @@ public sealed class JsonEdit(JsonElement root)
         value is JsonValue text && text.TryGetValue<string>(out var s)
             ? old.ValueKind == JsonValueKind.String && old.ValueEquals(s)
             : JsonNode.DeepEquals(JsonElements.ToNode(old), value);
-
-    private static class DocumentOrder
-    {
-        public static int Compare(int[] a, int[] b)
-        {
-            for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
-            {
-                if (a[i] != b[i]) return a[i].CompareTo(b[i]);
-            }
-            return a.Length.CompareTo(b.Length);
-        }
-    }
 }

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Injector.Core.Json;
 
 /// <summary>One RFC 6902 operation. See <see href="https://www.rfc-editor.org/rfc/rfc6902">RFC 6902</see>.</summary>
-public sealed record PatchOperation(string Op, string Path, JsonNode? Value)
+public readonly record struct PatchOperation(string Op, string Path, JsonNode? Value)
 {
     public static PatchOperation Add(string path, JsonNode? value) => new("add", path, value);
     public static PatchOperation Replace(string path, JsonNode? value) => new("replace", path, value);
@@ -182,24 +182,33 @@ public static class JsonPatch
 
     public static void Write(Utf8JsonWriter writer, IReadOnlyList<PatchOperation> operations)
     {
-        // The operation's name as the default encoder writes it (no escaping to look for), unless the writer has its own.
-        var encoded = writer.Options.Encoder is null;
         writer.WriteStartArray();
-        foreach (var op in operations)
+        // An array (the engine's patches) without an enumerator of its own.
+        if (operations is PatchOperation[] array)
         {
-            writer.WriteStartObject();
-            if (encoded && EncodedOp(op.Op) is { } name) writer.WriteString("op"u8, name);
-            else writer.WriteString("op"u8, op.Op);
-            writer.WriteString("path"u8, op.Path);
-            if (op.Op != "remove")
-            {
-                writer.WritePropertyName("value"u8);
-                if (op.Value is null) writer.WriteNullValue();
-                else op.Value.WriteTo(writer);
-            }
-            writer.WriteEndObject();
+            foreach (var op in array) Write(writer, op);
+        }
+        else
+        {
+            foreach (var op in operations) Write(writer, op);
         }
         writer.WriteEndArray();
+    }
+
+    private static void Write(Utf8JsonWriter writer, in PatchOperation op)
+    {
+        writer.WriteStartObject();
+        // The operation's name as the default encoder writes it (no escaping to look for), unless the writer has its own.
+        if (writer.Options.Encoder is null && EncodedOp(op.Op) is { } name) writer.WriteString("op"u8, name);
+        else writer.WriteString("op"u8, op.Op);
+        writer.WriteString("path"u8, op.Path);
+        if (op.Op != "remove")
+        {
+            writer.WritePropertyName("value"u8);
+            if (op.Value is null) writer.WriteNullValue();
+            else if (!DeferredJson.TryWrite(writer, op.Value)) op.Value.WriteTo(writer);
+        }
+        writer.WriteEndObject();
     }
 
     private static readonly JsonEncodedText AddText = JsonEncodedText.Encode("add");

@@ -151,6 +151,29 @@ public class DeferredJsonWritingTests
     }
 
     [Fact]
+    public void Each_kind_of_deferred_value_goes_into_a_patch_as_its_node_writes_it_whatever_the_writer()
+    {
+        // The patch writes these values itself (not through the serializer) into a writer of the default options.
+        var ahead = JsonSerializer.SerializeToUtf8Bytes(new { name = "a<b>", list = new[] { 1 } });
+        IReadOnlyList<PatchOperation> patch =
+        [
+            PatchOperation.Add("/a", DeferredJson.Node(w => w.WriteRawValue(ahead, skipInputValidation: true))),
+            PatchOperation.Add("/b", DeferredJson.Node(ahead, static (w, json) => w.WriteRawValue(json, skipInputValidation: true))),
+            PatchOperation.Add("/c", DeferredJson.Node(("x<y", 2), static (w, state) => w.WriteStringValue(state.Item1 + state.Item2))),
+            PatchOperation.Add("/d", DeferredJson.String("é<"u8)),
+            PatchOperation.Add("/e", DeferredJson.Raw(ahead)),
+        ];
+        var nodes = new JsonArray(patch.Select(op => (JsonNode?)new JsonObject { ["op"] = op.Op, ["path"] = op.Path, ["value"] = op.Value!.DeepClone() }).ToArray());
+        foreach (var options in new[] { default, new JsonWriterOptions { Indented = true }, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping } })
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer, options)) JsonPatch.Write(writer, patch);
+            Assert.Equal(Written(nodes, options), Encoding.UTF8.GetString(buffer.ToArray()));
+        }
+        Assert.Contains("\"value\":\"x\\u003Cy2\"", JsonPatch.ToJson(patch), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_deferred_value_written_into_a_writer_of_other_options_is_what_that_writer_would_write()
     {
         // The function may copy in JSON written ahead by a default writer: another writer gets its own escaping and layout.
