@@ -41,6 +41,17 @@ internal readonly struct PodFields
     public JsonElement? SecurityContext => JsonElements.Present(_securityContext);
     public JsonElement? HostNetwork => JsonElements.Present(_hostNetwork);
 
+    /// <summary>The members an edit of the pod starts from (<see cref="PodPlacement"/>), each as found: <c>default</c>
+    /// when absent, JSON <c>null</c> kept (the edit replaces it).</summary>
+    internal JsonElement FoundMetadata => _metadata;
+    internal JsonElement FoundSpec => _spec;
+    internal JsonElement FoundAnnotations => _annotations;
+    internal JsonElement FoundContainers => _containers;
+    internal JsonElement FoundInitContainers => _initContainers;
+    internal JsonElement FoundVolumes => _volumes;
+    internal JsonElement FoundImagePullSecrets => _imagePullSecrets;
+    internal JsonElement FoundSecurityContext => _securityContext;
+
     /// <summary>The metadata when it is an object.</summary>
     public JsonElement? MetadataObject => Metadata is { ValueKind: JsonValueKind.Object } metadata ? metadata : null;
 

@@ -9,14 +9,15 @@ namespace Injector.Core.Injection;
 /// context and pull secret, and the annotations (names, CNI settings, status).</summary>
 internal static class PodPlacement
 {
-    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/>; with <paramref name="writeOnly"/>
+    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/> (an edit of <paramref name="pod"/>'s
+    /// pod, whose members it starts from, as found: no object is scanned for them again); with <paramref name="writeOnly"/>
     /// the added containers and the status are values written only when the patch is (<see cref="DeferredJson"/>), for a caller that keeps
     /// only the patch.</summary>
-    public static void Apply(InjectionPlan plan, JsonEdit edit, bool writeOnly = false)
+    public static void Apply(InjectionPlan plan, JsonEdit edit, PodFields pod, bool writeOnly = false)
     {
         var s = plan.Settings;
-        var podSpec = edit.Object(edit.Root, "spec");
-        var meta = edit.Object(edit.Root, "metadata");
+        var podSpec = edit.Object(edit.Root, "spec", pod.FoundSpec);
+        var meta = edit.Object(edit.Root, "metadata", pod.FoundMetadata);
         // Lists per thread, reused (what is added goes into the edit; the status reads the names): proxyinit; envoy
         // and the X-Ray daemon. Emptied again at the end, so as not to hold the containers.
         var scratch = t_scratch ??= new Scratch();
@@ -34,7 +35,7 @@ internal static class PodPlacement
         if (plan.Native)
         {
             // proxyinit, then the sidecars (ready before anything else starts), then the user's init containers.
-            var list = edit.Array(podSpec, "initContainers");
+            var list = edit.Array(podSpec, "initContainers", pod.FoundInitContainers);
             var index = 0;
             foreach (var (_, container) in initContainers.Concat(sidecars)) edit.Insert(list, index++, container);
         }
@@ -43,10 +44,10 @@ internal static class PodPlacement
             // proxyinit last, so that the user's init containers still have plain networking.
             if (initContainers.Count > 0)
             {
-                var list = edit.Array(podSpec, "initContainers");
+                var list = edit.Array(podSpec, "initContainers", pod.FoundInitContainers);
                 foreach (var (_, container) in initContainers) edit.Append(list, container);
             }
-            var containers = edit.Array(podSpec, "containers");
+            var containers = edit.Array(podSpec, "containers", pod.FoundContainers);
             foreach (var (name, sidecar) in sidecars)
             {
                 // --wait-until-proxy-ready: the kubelet starts containers in order, each after the previous one's
@@ -60,7 +61,7 @@ internal static class PodPlacement
         if (plan.Overrides.SecretMounts.Count > 0 || plan.AddSdsVolume)
         {
             addedVolumes = [];
-            var volumes = edit.Array(podSpec, "volumes");
+            var volumes = edit.Array(podSpec, "volumes", pod.FoundVolumes);
             foreach (var mount in plan.Overrides.SecretMounts)
             {
                 edit.Append(volumes, new JsonObject { ["name"] = mount.Name, ["secret"] = new JsonObject { ["secretName"] = mount.Name } });
@@ -80,13 +81,13 @@ internal static class PodPlacement
 
         if (s.EnableIamForServiceAccounts)
         {
-            var securityContext = edit.Object(podSpec, "securityContext");
+            var securityContext = edit.Object(podSpec, "securityContext", pod.FoundSecurityContext);
             if (!JsonEdit.Has(securityContext, "fsGroup")) edit.Set(securityContext, "fsGroup", PodInjector.ProxyUid);
         }
         var addedSecret = false;
         if (s.EnableEcrSecret)
         {
-            var secrets = edit.Array(podSpec, "imagePullSecrets");
+            var secrets = edit.Array(podSpec, "imagePullSecrets", pod.FoundImagePullSecrets);
             if (!JsonEdit.HasNamed(secrets, PodInjector.EcrSecretName))
             {
                 edit.Append(secrets, new JsonObject { ["name"] = PodInjector.EcrSecretName });
@@ -94,7 +95,7 @@ internal static class PodPlacement
             }
         }
 
-        var annotations = edit.Object(meta, "annotations");
+        var annotations = edit.Object(meta, "annotations", pod.FoundAnnotations);
         edit.Set(annotations, AnnotationKeys.Mesh, plan.Mesh);
         edit.Set(annotations, AnnotationKeys.VirtualNode, plan.VirtualNode);
         if (plan.Cni)

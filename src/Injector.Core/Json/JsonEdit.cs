@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -80,8 +83,8 @@ internal static class MemberPointers
 public sealed class JsonEdit
 {
     // What the edit knows of each place of the input it gave out, and of each new object or array it put into one (so
-    // that asking again gives the same place): its parent (an entry here, -1 for the root) and key, its position among
-    // the parent's members, and how many members this edit added to it. The root is entry 0. A handful per edit.
+    // that asking again gives the same place): its parent (an entry here, -1 for the root) and key, its position in the
+    // parent (see Position), and how many members this edit added to it. The root is entry 0. A handful per edit.
     private struct Entry
     {
         public int Parent;
@@ -108,26 +111,26 @@ public sealed class JsonEdit
 
     public JsonPlace Root { get; }
 
-    /// <summary>Where an operation edits: the member (or element) at <see cref="Index"/> of the input's value at the
-    /// edit's place <see cref="Place"/>; in document order as the indexes along the places' chain of parents.</summary>
+    /// <summary>Where an operation edits: at <see cref="Index"/> in the input's value at the edit's place
+    /// <see cref="Place"/>; in document order as the indexes along the places' chain of parents. In an array the index
+    /// is the element's; in an object it is where the member's value starts in the object's text (so that a member the
+    /// caller found needs no scan for its position), and a member this edit adds is after the object's end, in the
+    /// order added.</summary>
     internal readonly record struct Position(int Place, int Index);
 
     /// <summary>The object at <c>parent[key]</c>; a new empty object when it is absent or not an object.</summary>
-    public JsonPlace Object(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Object) ?? Put(parent, key, new JsonObject());
+    public JsonPlace Object(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Object, null);
+
+    /// <summary>As <see cref="Object(JsonPlace, string)"/>, with <c>parent[key]</c> as the caller found it in the input
+    /// (the last of a name written twice; <c>default</c> when absent): the parent is not scanned for it.</summary>
+    public JsonPlace Object(JsonPlace parent, string key, JsonElement member) => Member(parent, key, JsonValueKind.Object, member);
 
     /// <summary>The array at <c>parent[key]</c>; a new empty array when it is absent or not an array.</summary>
-    public JsonPlace Array(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Array) ?? Put(parent, key, new JsonArray());
+    public JsonPlace Array(JsonPlace parent, string key) => Member(parent, key, JsonValueKind.Array, null);
 
-    private JsonPlace Put(JsonPlace parent, string key, JsonNode value)
-    {
-        if (parent.Node is JsonObject added)
-        {
-            added[key] = value;
-            return new JsonPlace(default, value, null, -1);
-        }
-        var at = Find(parent.Element, key, out var old);
-        return Put(parent, key, value, at, old);
-    }
+    /// <summary>As <see cref="Array(JsonPlace, string)"/>, with <c>parent[key]</c> as the caller found it in the input
+    /// (the last of a name written twice; <c>default</c> when absent): the parent is not scanned for it.</summary>
+    public JsonPlace Array(JsonPlace parent, string key, JsonElement member) => Member(parent, key, JsonValueKind.Array, member);
 
     /// <summary>Sets <c>parent[key]</c>; nothing is recorded when it already holds an equal value.</summary>
     public void Set(JsonPlace parent, string key, JsonNode value)
@@ -137,9 +140,9 @@ public sealed class JsonEdit
             added[key] = value;
             return;
         }
-        var at = Find(parent.Element, key, out var old);
-        if (at >= 0 && SameValue(old, value)) return;
-        Put(parent, key, value, at, old);
+        var old = Find(parent.Element, key);
+        if (old.ValueKind != JsonValueKind.Undefined && SameValue(old, value)) return;
+        Put(parent, key, value, old);
     }
 
     /// <summary>Whether <c>parent[key]</c> holds a value other than JSON null.</summary>
@@ -212,16 +215,26 @@ public sealed class JsonEdit
     /// <summary>The values this edit replaced, by pointer, in the order replaced (what undoing the edit restores).</summary>
     public IReadOnlyList<(string Pointer, JsonNode? Old)> Replaced => _replaced ?? [];
 
-    // The input's member of that kind, as a place; null when it is absent or of another kind.
-    private JsonPlace? Member(JsonPlace parent, string key, JsonValueKind kind)
+    // The member of that kind (the input's, or one added before), as a place; a new empty one put there when it is
+    // absent or of another kind. `given`: the input's member as the caller found it, or null to look it up.
+    private JsonPlace Member(JsonPlace parent, string key, JsonValueKind kind, JsonElement? given)
     {
         if (parent.Node is JsonObject added)
-            return added[key] is { } node && node.GetValueKind() == kind ? new JsonPlace(default, node, null, -1) : null;
-        if (Known(parent.Id, key) is { } known) return Kind(known) == kind ? known : null;
-        var at = Find(parent.Element, key, out var value);
-        if (at < 0 || value.ValueKind != kind) return null;
-        return Remember(new Entry { Parent = parent.Id, Index = at, Key = key, Pointer = MemberPointers.Of(parent.Pointer!, key), Element = value });
+        {
+            if (added[key] is { } node && node.GetValueKind() == kind) return new JsonPlace(default, node, null, -1);
+            var put = New(kind);
+            added[key] = put;
+            return new JsonPlace(default, put, null, -1);
+        }
+        var known = Known(parent.Id, key);
+        if (known is { } place && Kind(place) == kind) return place;
+        var value = given ?? Find(parent.Element, key);
+        if (known is null && value.ValueKind == kind)
+            return Remember(new Entry { Parent = parent.Id, Index = Offset(parent.Element, value), Key = key, Pointer = MemberPointers.Of(parent.Pointer!, key), Element = value });
+        return Put(parent, key, New(kind), value);
     }
+
+    private static JsonNode New(JsonValueKind kind) => kind == JsonValueKind.Object ? new JsonObject() : new JsonArray();
 
     private static JsonValueKind Kind(JsonPlace place) => place.Node?.GetValueKind() ?? place.Element.ValueKind;
 
@@ -250,23 +263,23 @@ public sealed class JsonEdit
         _operations[_operationCount++] = (operation, at);
     }
 
-    // `at` and `old`: where the input object has the key (Find), -1 when it has not.
-    private JsonPlace Put(JsonPlace parent, string key, JsonNode value, int at, JsonElement old)
+    // `old`: the input object's member of that key (Find), default when it has none.
+    private JsonPlace Put(JsonPlace parent, string key, JsonNode value, JsonElement old)
     {
         var pointer = MemberPointers.Of(parent.Pointer!, key);
         int index;
         PatchOperation operation;
-        if (at >= 0)
+        if (old.ValueKind != JsonValueKind.Undefined)
         {
             // Replaced where it stands.
-            index = at;
+            index = Offset(parent.Element, old);
             (_replaced ??= []).Add((pointer, JsonElements.ToNode(old)));
             operation = PatchOperation.Replace(pointer, value);
         }
         else
         {
-            // A new property goes after the existing ones and those added before it.
-            index = parent.Element.GetPropertyCount() + _places[parent.Id].AddedCount++;
+            // A new property goes after the existing ones (past the object's end) and those added before it.
+            index = JsonMarshal.GetRawUtf8Value(parent.Element).Length + _places[parent.Id].AddedCount++;
             operation = PatchOperation.Add(pointer, value);
         }
         Record(operation, new Position(parent.Id, index));
@@ -295,24 +308,32 @@ public sealed class JsonEdit
         return indexes;
     }
 
-    /// <summary>The position of <paramref name="key"/> in <paramref name="obj"/> and its value, or -1: one pass, the
-    /// key's UTF-8 made once. The last of two equal keys, as a lookup finds it.</summary>
-    private static int Find(JsonElement obj, string key, out JsonElement value)
+    /// <summary>The value of <paramref name="key"/> in <paramref name="obj"/>, or <c>default</c>: one pass, the key's
+    /// UTF-8 made once. The last of two equal keys, as a lookup finds it.</summary>
+    private static JsonElement Find(JsonElement obj, string key)
     {
-        value = default;
-        var found = -1;
+        JsonElement value = default;
         Span<byte> room = stackalloc byte[256];
         byte[]? rented = null;
         var utf8 = key.Length * 3 <= room.Length ? room : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(key.Length * 3));
         var name = utf8[..System.Text.Encoding.UTF8.GetBytes(key, utf8)];
-        var index = 0;
         foreach (var property in obj.EnumerateObject())
         {
-            if (property.NameEquals(name)) (found, value) = (index, property.Value);
-            index++;
+            if (property.NameEquals(name)) value = property.Value;
         }
         if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        return found;
+        return value;
+    }
+
+    /// <summary>Where <paramref name="member"/>'s value starts in <paramref name="obj"/>'s text: its position among
+    /// the object's members, in document order, without a scan. Both are of one document (the input's).</summary>
+    private static int Offset(JsonElement obj, JsonElement member)
+    {
+        var text = JsonMarshal.GetRawUtf8Value(obj);
+        var value = JsonMarshal.GetRawUtf8Value(member);
+        var offset = Unsafe.ByteOffset(ref MemoryMarshal.GetReference(text), ref MemoryMarshal.GetReference(value));
+        Debug.Assert(offset > 0 && offset + value.Length <= text.Length, "the member is not in the object's text");
+        return (int)offset;
     }
 
     // A string (the annotations) is compared as text; anything else as JSON values.
