@@ -46,7 +46,7 @@ public sealed class PodInjector(InjectorSettings settings)
         if (!InjectionPlan.TryResolve(Settings, selected, context, out var plan, out refusal)) return refusal;
 
         var edit = new JsonEdit(pod.Pod);
-        PodPlacement.Apply(plan, edit, pod, writeOnly);
+        PodPlacement.Apply(plan, edit, selected, writeOnly);
         return new InjectionResult
         {
             Outcome = InjectionOutcome.Injected,

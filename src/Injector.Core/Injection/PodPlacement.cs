@@ -9,13 +9,14 @@ namespace Injector.Core.Injection;
 /// context and pull secret, and the annotations (names, CNI settings, status).</summary>
 internal static class PodPlacement
 {
-    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/> (an edit of <paramref name="pod"/>'s
-    /// pod, whose members it starts from, as found: no object is scanned for them again); with <paramref name="writeOnly"/>
+    /// <summary>Writes <paramref name="plan"/> through <paramref name="edit"/> (an edit of <paramref name="selected"/>'s
+    /// pod, starting from its members and annotations as the gate found them: no object is scanned for them again); with <paramref name="writeOnly"/>
     /// the added containers and the status are values written only when the patch is (<see cref="DeferredJson"/>), for a caller that keeps
     /// only the patch.</summary>
-    public static void Apply(InjectionPlan plan, JsonEdit edit, PodFields pod, bool writeOnly = false)
+    public static void Apply(InjectionPlan plan, JsonEdit edit, SelectedPod selected, bool writeOnly = false)
     {
         var s = plan.Settings;
+        var pod = selected.Fields;
         var podSpec = edit.Object(edit.Root, "spec", pod.FoundSpec);
         var meta = edit.Object(edit.Root, "metadata", pod.FoundMetadata);
         // Lists per thread, reused (what is added goes into the edit; the status reads the names): proxyinit; envoy
@@ -96,22 +97,30 @@ internal static class PodPlacement
         }
 
         var annotations = edit.Object(meta, "annotations", pod.FoundAnnotations);
-        edit.Set(annotations, AnnotationKeys.Mesh, plan.Mesh);
-        edit.Set(annotations, AnnotationKeys.VirtualNode, plan.VirtualNode);
+        Annotate(AnnotationKeys.Mesh, plan.Mesh);
+        Annotate(AnnotationKeys.VirtualNode, plan.VirtualNode);
         if (plan.Cni)
         {
-            edit.Set(annotations, AnnotationKeys.Ports, plan.AppPorts);
-            edit.Set(annotations, AnnotationKeys.EgressIgnoredIPs, plan.EgressIgnoredIps);
-            edit.Set(annotations, AnnotationKeys.EgressIgnoredPorts, plan.EgressIgnoredPorts);
-            edit.Set(annotations, AnnotationKeys.ProxyEgressPort, PodInjector.EgressPort.ToString(CultureInfo.InvariantCulture));
-            edit.Set(annotations, AnnotationKeys.ProxyIngressPort, PodInjector.IngressPort.ToString(CultureInfo.InvariantCulture));
-            edit.Set(annotations, AnnotationKeys.IgnoredUid, PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture));
-            edit.Set(annotations, AnnotationKeys.SidecarInjectorWebhook, "enabled");
+            Annotate(AnnotationKeys.Ports, plan.AppPorts);
+            Annotate(AnnotationKeys.EgressIgnoredIPs, plan.EgressIgnoredIps);
+            Annotate(AnnotationKeys.EgressIgnoredPorts, plan.EgressIgnoredPorts);
+            Annotate(AnnotationKeys.ProxyEgressPort, PodInjector.EgressPort.ToString(CultureInfo.InvariantCulture));
+            Annotate(AnnotationKeys.ProxyIngressPort, PodInjector.IngressPort.ToString(CultureInfo.InvariantCulture));
+            Annotate(AnnotationKeys.IgnoredUid, PodInjector.ProxyUid.ToString(CultureInfo.InvariantCulture));
+            Annotate(AnnotationKeys.SidecarInjectorWebhook, "enabled");
         }
         var record = new InjectionRecord(Added(edit, scratch.Added), edit.Replaced, addedSecret);
-        edit.Set(annotations, AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
+        Annotate(AnnotationKeys.Status, SidecarRenderer.Status(plan.Native, initContainers, sidecars, addedVolumes, record, writeOnly));
         initContainers.Clear();
         sidecars.Clear();
+
+        // The gate read every appmesh.k8s.aws/* annotation of the pod: one it did not see is absent from the input
+        // (most pods have none), and is added without a scan of the annotations.
+        void Annotate(string key, JsonNode value)
+        {
+            if (selected.Annotations.PodHas(key)) edit.Set(annotations, key, value);
+            else edit.Set(annotations, key, value, default);
+        }
     }
 
     // One per thread (read once per pod: each thread-static read is a call into the runtime).

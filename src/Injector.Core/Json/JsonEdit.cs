@@ -133,14 +133,20 @@ public sealed class JsonEdit
     public JsonPlace Array(JsonPlace parent, string key, JsonElement member) => Member(parent, key, JsonValueKind.Array, member);
 
     /// <summary>Sets <c>parent[key]</c>; nothing is recorded when it already holds an equal value.</summary>
-    public void Set(JsonPlace parent, string key, JsonNode value)
+    public void Set(JsonPlace parent, string key, JsonNode value) => SetMember(parent, key, value, null);
+
+    /// <summary>As <see cref="Set(JsonPlace, string, JsonNode)"/>, with <c>parent[key]</c> as the caller found it in the
+    /// input (the last of a name written twice; <c>default</c> when absent): the parent is not scanned for it.</summary>
+    public void Set(JsonPlace parent, string key, JsonNode value, JsonElement member) => SetMember(parent, key, value, member);
+
+    private void SetMember(JsonPlace parent, string key, JsonNode value, JsonElement? given)
     {
         if (parent.Node is JsonObject added)
         {
             added[key] = value;
             return;
         }
-        var old = Find(parent.Element, key);
+        var old = given ?? Find(parent.Element, key);
         if (old.ValueKind != JsonValueKind.Undefined && SameValue(old, value)) return;
         Put(parent, key, value, old);
     }
