@@ -49,6 +49,22 @@ public class InjectionRecordTests
             Status(TestPods.Inject(pod))["added"]!.ToJsonString());
     }
 
+    [Fact]
+    public void An_annotation_of_ours_the_pod_has_is_replaced_where_it_stands_even_written_with_an_escape_and_one_it_lacks_is_added()
+    {
+        // The placement asks the annotations only for keys the gate saw (read by their text): the ports, written
+        // "appmesh.k8s.aws\/ports", are found and replaced; the mesh, absent, is added after the others.
+        const string Pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","annotations":{"appmesh.k8s.aws\/ports":"8080, 9090","x":"1","appmesh.k8s.aws/appmeshCNI":"enabled"}},"spec":{"containers":[{"name":"app","image":"nginx:1.27","ports":[{"containerPort":8080}]}]}}""";
+        using var doc = System.Text.Json.JsonDocument.Parse(Pod);
+
+        var result = new PodInjector(TestPods.Settings).Inject(doc.RootElement, new PodContext(TestPods.Namespace));
+
+        var ops = result.Patch.Where(op => op.Path.StartsWith("/metadata/annotations/", StringComparison.Ordinal)).Select(op => $"{op.Op} {op.Path}").ToList();
+        Assert.Equal("replace /metadata/annotations/appmesh.k8s.aws~1ports", ops[0]);
+        Assert.Equal("add /metadata/annotations/appmesh.k8s.aws~1mesh", ops[1]);
+        Assert.DoesNotContain("add /metadata/annotations/appmesh.k8s.aws~1ports", ops);
+    }
+
     [Theory]
     [InlineData("Job")]
     [InlineData("CronJob")]

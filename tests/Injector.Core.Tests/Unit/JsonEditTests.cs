@@ -140,4 +140,53 @@ public class JsonEditTests
             operations[0]);
         Assert.Equal(operations[0], operations[1]);
     }
+
+    [Fact]
+    public void A_member_given_as_the_caller_found_it_edits_as_one_looked_up_in_document_order()
+    {
+        // Members of each kind in a mixed order (one written with an escape, one null, one of the wrong kind, the
+        // metadata after the spec), edited through lookups and again through the members as found: the same patch.
+        const string Input = """{"spec":{"volumes":"x","\u0063ontainers":[{"name":"app"}],"initContainers":null},"kind":"Pod","metadata":{"labels":{"app":"web"},"annotations":{"b":"2","a":"1"}}}""";
+        var patches = new List<string>();
+        var replaced = new List<string>();
+        foreach (var given in (bool[])[false, true])
+        {
+            using var doc = JsonDocument.Parse(Input);
+            var root = doc.RootElement;
+            var edit = new JsonEdit(root);
+            JsonElement Found(JsonElement obj, string key) => obj.TryGetProperty(key, out var value) ? value : default;
+            JsonPlace Object(JsonPlace parent, string key) => given ? edit.Object(parent, key, Found(parent.Element, key)) : edit.Object(parent, key);
+            JsonPlace Array(JsonPlace parent, string key) => given ? edit.Array(parent, key, Found(parent.Element, key)) : edit.Array(parent, key);
+            void Set(JsonPlace parent, string key, JsonNode value)
+            {
+                if (given) edit.Set(parent, key, value, Found(parent.Element, key));
+                else edit.Set(parent, key, value);
+            }
+
+            var annotations = Object(Object(edit.Root, "metadata"), "annotations");
+            Set(annotations, "c", "3");
+            Set(annotations, "a", "1");
+            Set(annotations, "b", "two");
+            var spec = Object(edit.Root, "spec");
+            Object(spec, "securityContext");
+            edit.Append(Array(spec, "volumes"), new JsonObject { ["name"] = "v" });
+            edit.Insert(Array(spec, "initContainers"), 0, new JsonObject { ["name"] = "init" });
+            edit.Insert(Array(spec, "containers"), 0, new JsonObject { ["name"] = "envoy" });
+            Set(edit.Root, "kind", "Pod");
+            patches.Add(JsonPatch.ToJson(edit.Operations()));
+            replaced.Add(string.Join(" ", edit.Replaced.Select(r => $"{r.Pointer}={r.Old?.ToJsonString() ?? "null"}")));
+        }
+
+        Assert.Equal(
+            """[{"op":"replace","path":"/spec/volumes","value":[{"name":"v"}]},""" +
+            """{"op":"add","path":"/spec/containers/0","value":{"name":"envoy"}},""" +
+            """{"op":"replace","path":"/spec/initContainers","value":[{"name":"init"}]},""" +
+            """{"op":"add","path":"/spec/securityContext","value":{}},""" +
+            """{"op":"replace","path":"/metadata/annotations/b","value":"two"},""" +
+            """{"op":"add","path":"/metadata/annotations/c","value":"3"}]""",
+            patches[0]);
+        Assert.Equal(patches[0], patches[1]);
+        Assert.Equal("""/metadata/annotations/b="2" /spec/volumes="x" /spec/initContainers=null""", replaced[0]);
+        Assert.Equal(replaced[0], replaced[1]);
+    }
 }
