@@ -144,10 +144,7 @@ public sealed class ClientProblemTests
             await tls.DisposeAsync();
         }
 
-        var until = DateTime.UtcNow.AddSeconds(15);
-        IReadOnlyList<PrometheusFamily> scrape;
-        do scrape = await webhook.ScrapeAsync();
-        while (scrape.Value("appmesh_inject_requests_aborted_total") < 50 && DateTime.UtcNow < until);
+        var scrape = await ScrapeUntilAbortedAsync(webhook, 50, TimeSpan.FromSeconds(15));
         Assert.Equal(50, scrape.Value("appmesh_inject_requests_aborted_total"));
         Assert.Equal(0, scrape.Family("appmesh_inject_requests_refused").Samples.Sum(s => s.Value));
 
@@ -177,10 +174,7 @@ public sealed class ClientProblemTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
 
         // Counted within 10 s: the deadline (24 s) is not what ends it.
-        var until = DateTime.UtcNow.AddSeconds(10);
-        IReadOnlyList<PrometheusFamily> scrape;
-        do scrape = await webhook.ScrapeAsync();
-        while (scrape.Value("appmesh_inject_requests_aborted_total") < 1 && DateTime.UtcNow < until);
+        var scrape = await ScrapeUntilAbortedAsync(webhook, 1, TimeSpan.FromSeconds(10));
         Assert.Equal(1, scrape.Value("appmesh_inject_requests_aborted_total"));
         Assert.Equal(0, scrape.Family("appmesh_inject_requests_refused").Samples.Sum(s => s.Value));
         Assert.Equal(0, scrape.Family("appmesh_inject_admission_requests").Samples.Sum(s => s.Value));
@@ -190,6 +184,16 @@ public sealed class ClientProblemTests
         // The connection still serves other reviews.
         using var next = await client.PostAsync($"https://localhost:{webhook.Port}/mutate", new ByteArrayContent(review) { Headers = { ContentType = new("application/json") } });
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>Scrapes until <paramref name="count"/> requests are counted as aborted, or <paramref name="within"/> has passed.</summary>
+    private static async Task<IReadOnlyList<PrometheusFamily>> ScrapeUntilAbortedAsync(LoggedWebhook webhook, int count, TimeSpan within)
+    {
+        var until = DateTime.UtcNow + within;
+        IReadOnlyList<PrometheusFamily> scrape;
+        do scrape = await webhook.ScrapeAsync();
+        while (scrape.Value("appmesh_inject_requests_aborted_total") < count && DateTime.UtcNow < until);
+        return scrape;
     }
 
     /// <summary>Sends the first half of a body that announces its whole length, then nothing until cancelled.</summary>
