@@ -48,9 +48,7 @@ public static class WorkloadResolver
         switch (owner.Kind)
         {
             case "ReplicaSet":
-                var hash = JsonElements.Str(JsonElements.Field(pod.Labels, "pod-template-hash"u8));
-                if (!string.IsNullOrEmpty(hash) && owner.Name.Length > hash.Length + 1 && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal))
-                    return new WorkloadName(owner.Name[..^(hash.Length + 1)], "Deployment");
+                // Not named after a Deployment and the pod's hash (DeploymentOf): its owner, if any, names the workload.
                 return await ParentOrSelfAsync(owner, @namespace, lookup, _ => true, cancellationToken);
             case "Job":
                 return await ParentOrSelfAsync(owner, @namespace, lookup, parent => parent.Kind == "CronJob", cancellationToken);
@@ -95,11 +93,10 @@ public static class WorkloadResolver
         return refs[0];
     }
 
-    /// <summary>The usual pod's workload, as <see cref="ResolveAsync(PodFields, string, IOwnerLookup?, CancellationToken)"/>
-    /// names it, read from the UTF-8 without a string for the owner's kind, name or the hash: a Deployment's pod,
-    /// whose controller is a ReplicaSet named after the Deployment and the pod's <c>pod-template-hash</c>. The same
-    /// answer as last time when the Deployment's name is the same. Null for anything else (then
-    /// the general reading decides), and for names written with escapes.</summary>
+    /// <summary>A Deployment's pod: its controller is a ReplicaSet named after the Deployment, a "-" and the pod's
+    /// <c>pod-template-hash</c> label, so the Deployment is named without asking the API. Null for any other pod. Read
+    /// from the UTF-8, without strings for the owner's kind and name or the hash, and the same answer as last time when
+    /// the Deployment's name is the same; names written with escapes are compared as text.</summary>
     private static WorkloadName? DeploymentOf(PodFields pod)
     {
         if (ControllerElement(pod.OwnerReferences) is not { } owner) return null;
@@ -108,15 +105,23 @@ public static class WorkloadResolver
         if (JsonElements.Field(pod.Labels, PodTemplateHashLabelUtf8) is not { ValueKind: JsonValueKind.String } hashElement) return null;
         var name = Unquoted(nameElement);
         var hash = Unquoted(hashElement);
-        // As the general reading: a hash, and a name that is longer than "-" and the hash and ends with them.
-        if (hash.IsEmpty || hash.Contains((byte)'\\') || name.Contains((byte)'\\') || name.Length <= hash.Length + 1 ||
-            !name.EndsWith(hash) || name[^(hash.Length + 1)] != (byte)'-') return null;
+        if (hash.Contains((byte)'\\') || name.Contains((byte)'\\'))
+        {
+            var nameText = nameElement.GetString()!;
+            var hashText = hashElement.GetString()!;
+            return IsNamedAfter(nameText.AsSpan(), hashText.AsSpan(), '-') ? new WorkloadName(nameText[..^(hashText.Length + 1)], "Deployment") : null;
+        }
+        if (!IsNamedAfter(name, hash, (byte)'-')) return null;
         var deployment = name[..^(hash.Length + 1)];
         if (Volatile.Read(ref s_deployment) is { } last && deployment.SequenceEqual(last.Item1)) return last.Item2;
         var workload = new WorkloadName(Encoding.UTF8.GetString(deployment), "Deployment");
         Volatile.Write(ref s_deployment, Tuple.Create(deployment.ToArray(), workload));
         return workload;
     }
+
+    // A ReplicaSet's name made from a Deployment's: a hash, and a name longer than "-" and the hash that ends with them.
+    private static bool IsNamedAfter<T>(ReadOnlySpan<T> name, ReadOnlySpan<T> hash, T dash) where T : IEquatable<T> =>
+        !hash.IsEmpty && name.Length > hash.Length + 1 && name.EndsWith(hash) && name[^(hash.Length + 1)].Equals(dash);
 
     // The last Deployment named, with its name's UTF-8 (one slot for the process, read without a lock).
     private static Tuple<byte[], WorkloadName>? s_deployment;
