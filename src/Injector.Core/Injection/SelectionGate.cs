@@ -49,9 +49,10 @@ public static class SelectionGate
             return InjectionResult.Denied(Reasons.InvalidPod, wrongKind);
         if ((NotAnObject(pod.Containers, "containers") ?? NotAnObject(pod.InitContainers, "initContainers")) is { } notAnObject)
             return InjectionResult.Denied(Reasons.InvalidPod, notAnObject);
-        if (!TryReadOurAnnotations(pod.Annotations, out var podAnnotations))
+        // Only the appmesh.k8s.aws/* keys: the engine asks for no other (EffectiveAnnotations); every value is checked.
+        if (!JsonElements.TryReadStringMap(pod.Annotations, AnnotationKeys.Prefix, out var podAnnotations))
             return InjectionResult.Denied(Reasons.InvalidPod, "metadata.annotations must map strings to strings");
-        var annotations = podAnnotations.Count == 0 && context.NamespaceAnnotations is null or { Count: 0 }
+        var annotations = podAnnotations is null && context.NamespaceAnnotations is null or { Count: 0 }
             ? EffectiveAnnotations.None
             : new EffectiveAnnotations(podAnnotations, context.NamespaceAnnotations);
 
@@ -59,7 +60,7 @@ public static class SelectionGate
         IReadOnlyList<string> warnings = decision.Warning is null ? [] : [decision.Warning];
         if (!decision.Inject)
             return InjectionResult.Skipped(decision.SkipReason!, decision.Message, warnings);
-        if (podAnnotations.ContainsKey(AnnotationKeys.Status) || HasContainer(pod, PodInjector.EnvoyName) || HasContainer(pod, PodInjector.ProxyInitName))
+        if (annotations.PodHas(AnnotationKeys.Status) || HasContainer(pod, PodInjector.EnvoyName) || HasContainer(pod, PodInjector.ProxyInitName))
             return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected", warnings);
         if (JsonElements.Bool(pod.HostNetwork) == true)
             return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's", warnings);
@@ -67,30 +68,6 @@ public static class SelectionGate
         selected = new SelectedPod(pod, annotations, warnings);
         return null;
     }
-
-    private static readonly Dictionary<string, string> NoAnnotations = new(StringComparer.Ordinal);
-
-    // As JsonElements.TryReadStringMap (false when the value is neither absent nor an object, or when any value is
-    // not a string), keeping only the appmesh.k8s.aws/* keys: the engine asks for no other (EffectiveAnnotations),
-    // and most pods carry none, so their keys and values are not read into strings and no map is made.
-    private static bool TryReadOurAnnotations(JsonElement? element, out Dictionary<string, string> map)
-    {
-        map = NoAnnotations;
-        if (element is null) return true;
-        if (element.Value.ValueKind != JsonValueKind.Object) return false;
-        foreach (var property in element.Value.EnumerateObject())
-        {
-            if (property.Value.ValueKind != JsonValueKind.String) return false;
-            var name = new PropertyName(property);
-            if (name.Escaped ? !property.Name.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal) : !name.Raw.StartsWith(PrefixUtf8)) continue;
-            if (ReferenceEquals(map, NoAnnotations)) map = new Dictionary<string, string>(StringComparer.Ordinal);
-            map[property.Name] = property.Value.GetString()!;
-        }
-        return true;
-    }
-
-    // AnnotationKeys.Prefix as UTF-8.
-    private static ReadOnlySpan<byte> PrefixUtf8 => "appmesh.k8s.aws/"u8;
 
     /// <summary>Whether a container or init container of the pod has this name.</summary>
     internal static bool HasContainer(PodFields pod, string name) =>

@@ -67,15 +67,34 @@ public static class JsonElements
     /// false when the value is neither absent nor an object, or when any value is not a string.</summary>
     public static bool TryReadStringMap(JsonElement? element, out Dictionary<string, string> map)
     {
-        map = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ok = TryReadStringMap(element, "", out var read);
+        map = read ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        return ok;
+    }
+
+    /// <summary>As <see cref="TryReadStringMap(JsonElement?, out Dictionary{string, string})"/>, keeping only the keys
+    /// that start with <paramref name="keyPrefix"/> (ASCII); null when none does, and the other keys and values are
+    /// not read into strings (most pods carry none of the engine's annotations).</summary>
+    public static bool TryReadStringMap(JsonElement? element, string keyPrefix, out Dictionary<string, string>? map)
+    {
+        map = null;
         if (element is null) return true;
         if (element.Value.ValueKind != JsonValueKind.Object) return false;
         foreach (var property in element.Value.EnumerateObject())
         {
             if (property.Value.ValueKind != JsonValueKind.String) return false;
-            map[property.Name] = property.Value.GetString()!;
+            if (keyPrefix.Length > 0 && !StartsWith(property, keyPrefix)) continue;
+            (map ??= new Dictionary<string, string>(StringComparer.Ordinal))[property.Name] = property.Value.GetString()!;
         }
         return true;
+    }
+
+    // Whether the property's name starts with the ASCII prefix; compared as written unless written with an escape.
+    private static bool StartsWith(JsonProperty property, string prefix)
+    {
+        var name = new PropertyName(property);
+        if (name.Escaped) return property.Name.StartsWith(prefix, StringComparison.Ordinal);
+        return name.Raw.Length >= prefix.Length && System.Text.Ascii.Equals(name.Raw[..prefix.Length], prefix);
     }
 
     /// <summary>A node's value as a parsed element (the command-line tool holds nodes; the engine reads elements).

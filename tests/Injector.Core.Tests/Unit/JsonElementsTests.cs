@@ -56,6 +56,22 @@ public class JsonElementsTests
     }
 
     [Fact]
+    public void A_string_map_read_by_key_prefix_keeps_those_keys_however_written_and_still_checks_every_value()
+    {
+        var annotations = JsonDocument.Parse("""{"a":"1","appmesh.k8s.aws/mesh":"m","appmesh.k8s.aws\/ports":"80","appmesh.k8s.awsX":"x","\u0061ppmesh.k8s.aws/cpu":"1"}""").RootElement;
+        Assert.True(JsonElements.TryReadStringMap(annotations, "appmesh.k8s.aws/", out var ours));
+        Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/mesh"] = "m", ["appmesh.k8s.aws/ports"] = "80", ["appmesh.k8s.aws/cpu"] = "1" }, ours);
+
+        Assert.True(JsonElements.TryReadStringMap(JsonDocument.Parse("""{"a":"1"}""").RootElement, "appmesh.k8s.aws/", out var none));
+        Assert.Null(none);
+        Assert.True(JsonElements.TryReadStringMap(null, "appmesh.k8s.aws/", out var absent));
+        Assert.Null(absent);
+        // A value that is not a string is refused even under a key the prefix leaves out.
+        Assert.False(JsonElements.TryReadStringMap(JsonDocument.Parse("""{"a":1}""").RootElement, "appmesh.k8s.aws/", out _));
+        Assert.False(JsonElements.TryReadStringMap(JsonDocument.Parse("[]").RootElement, "appmesh.k8s.aws/", out _));
+    }
+
+    [Fact]
     public void Nodes_parse_to_the_same_json_and_elements_copy_back_to_nodes()
     {
         var node = JsonNode.Parse("""{"a":[1,"two",null],"b":{"c":true}}""")!;
