@@ -19,14 +19,11 @@ public static class DeferredJson
     // The type of the nodes made here, to know them by without asking each node for its value.
     private static readonly Type NodeType = JsonValue.Create(default(Value), TypeInfo)!.GetType();
 
-    /// <summary>A node whose value is what <paramref name="write"/> writes (one complete JSON value, the same each
-    /// time it is called). <paramref name="write"/> always gets a writer of the default options (the default
-    /// encoder, not indented), so it may copy in JSON written ahead with such a writer: into any other writer the
-    /// value is written through a default one and written again from what that gave, as that writer would write it.</summary>
-    public static JsonNode Node(Action<Utf8JsonWriter> write) => JsonValue.Create(new Value(write, null, null), TypeInfo)!;
-
-    /// <summary>As <see cref="Node(Action{Utf8JsonWriter})"/>, with <paramref name="write"/> given
-    /// <paramref name="state"/>: a static function and its argument, kept as they are (no closure per value).</summary>
+    /// <summary>A node whose value is what <paramref name="write"/> writes of <paramref name="state"/> (one complete
+    /// JSON value, the same each time it is called): a static function and its argument, kept as they are (no closure
+    /// per value). <paramref name="write"/> always gets a writer of the default options (the default encoder, not
+    /// indented), so it may copy in JSON written ahead with such a writer: into any other writer the value is written
+    /// through a default one and written again from what that gave, as that writer would write it.</summary>
     public static JsonNode Node<TState>(TState state, Action<Utf8JsonWriter, TState> write) =>
         JsonValue.Create(new Value(write, state, Invoker<TState>.Instance), TypeInfo)!;
 
@@ -54,9 +51,8 @@ public static class DeferredJson
     // What a String value has as its state.
     private static readonly object StringMarker = new();
 
-    // One of the kinds: written by a function (Payload, an Action<Utf8JsonWriter>), by a function of a state (Payload,
-    // given State through Invoker), a string held as UTF-8 (Payload, with StringMarker as State), or JSON written ahead
-    // (Payload, a byte[]). A struct, so that the node holds it: one object per value.
+    // One of the kinds: written by a function of a state (Payload, given State through Invoker), a string held as
+    // UTF-8 (Payload, with StringMarker as State), or JSON written ahead (Payload, a byte[]). A struct, so that the node holds it: one object per value.
     private readonly record struct Value(object? Payload, object? State, Invoker? Invoker)
     {
         public byte[]? Json => State is null && Invoker is null ? Payload as byte[] : null;
@@ -65,7 +61,6 @@ public static class DeferredJson
         public void WriteTo(Utf8JsonWriter writer)
         {
             if (Invoker is not null) Invoker.Write(writer, Payload!, State);
-            else if (Payload is Action<Utf8JsonWriter> write) write(writer);
             else if (ReferenceEquals(State, StringMarker)) writer.WriteStringValue((byte[])Payload!);
             else writer.WriteRawValue((byte[])Payload!, skipInputValidation: true);
         }

@@ -87,12 +87,12 @@ public class DeferredJsonTests
     [Fact]
     public void A_deferred_value_is_written_by_its_function_each_time_its_document_is_written()
     {
-        var calls = 0;
+        var calls = new System.Runtime.CompilerServices.StrongBox<int>();
         var patch = new JsonArray(new JsonObject
         {
-            ["value"] = DeferredJson.Node(w =>
+            ["value"] = DeferredJson.Node(calls, static (w, calls) =>
             {
-                calls++;
+                calls.Value++;
                 w.WriteStartObject();
                 w.WriteString("name", "envoy");
                 w.WriteEndObject();
@@ -101,12 +101,12 @@ public class DeferredJsonTests
         });
 
         Assert.Equal("""[{"value":{"name":"envoy"},"status":"{\u0022a\u0022:\u0022\u003Cb\u003E\u0022}"}]""", patch.ToJsonString());
-        Assert.Equal(1, calls);
+        Assert.Equal(1, calls.Value);
         // A copy (JsonPatch.Apply copies each value in) is made by writing the value once more: it holds the JSON.
         var copy = patch.DeepClone();
-        Assert.Equal(2, calls);
+        Assert.Equal(2, calls.Value);
         Assert.Equal(patch.ToJsonString(), copy.ToJsonString());
-        Assert.Equal(3, calls);
+        Assert.Equal(3, calls.Value);
         Assert.Throws<InvalidOperationException>(() => patch[0]!["value"]!.GetValue<string>());
     }
 
@@ -173,7 +173,6 @@ public class DeferredJsonWritingTests
         var ahead = JsonSerializer.SerializeToUtf8Bytes(new { name = "a<b>", list = new[] { 1 } });
         IReadOnlyList<PatchOperation> patch =
         [
-            PatchOperation.Add("/a", DeferredJson.Node(w => w.WriteRawValue(ahead, skipInputValidation: true))),
             PatchOperation.Add("/b", DeferredJson.Node(ahead, static (w, json) => w.WriteRawValue(json, skipInputValidation: true))),
             PatchOperation.Add("/c", DeferredJson.Node(("x<y", 2), static (w, state) => w.WriteStringValue(state.Item1 + state.Item2))),
             PatchOperation.Add("/d", DeferredJson.String("é<"u8)),
@@ -194,7 +193,7 @@ public class DeferredJsonWritingTests
     {
         // The function may copy in JSON written ahead by a default writer: another writer gets its own escaping and layout.
         var ahead = JsonSerializer.SerializeToUtf8Bytes(new { name = "a<b>+c", list = new[] { 1, 2 } });
-        var deferred = new JsonArray(DeferredJson.Node(w => w.WriteRawValue(ahead, skipInputValidation: true)));
+        var deferred = new JsonArray(DeferredJson.Node(ahead, static (w, json) => w.WriteRawValue(json, skipInputValidation: true)));
         var nodes = new JsonArray(JsonNode.Parse(ahead));
         foreach (var options in new[] { default, new JsonWriterOptions { Indented = true }, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true } })
         {
