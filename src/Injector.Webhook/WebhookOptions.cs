@@ -36,7 +36,7 @@ public sealed record WebhookOptions
         Option.Int<WebhookOptions>("port", (o, v) => o with { Port = v }, "HTTPS port the webhook listens on (default 8443; 0 picks a free port)"),
         Option.String<WebhookOptions>("tls-cert-file", (o, v) => o with { TlsCertFile = v }, "PEM certificate chain; without it a self-signed certificate is generated in memory"),
         Option.String<WebhookOptions>("tls-key-file", (o, v) => o with { TlsKeyFile = v }, "PEM private key of --tls-cert-file"),
-        Option.String<WebhookOptions>("kubeconfig", (o, v) => o with { Kubeconfig = v }, "kubeconfig for running outside the cluster (default: in-cluster configuration)",
+        Option.String<WebhookOptions>("kubeconfig", (o, v) => o with { Kubeconfig = v }, "kubeconfig for running outside the cluster, a file or a list of files merged as kubectl merges them (default: in-cluster configuration)",
             // The variable every Kubernetes tool (kubectl, controller-runtime) reads, set on purpose.
             "KUBECONFIG"),
         Option.String<WebhookOptions>("webhook-config-name", (o, v) => o with { WebhookConfigName = v }, "MutatingWebhookConfiguration whose caBundle is kept in step with the serving CA"),

@@ -242,21 +242,6 @@ public sealed class ClusterSelectionTests
     }
 
     [Fact]
-    public void A_relative_certificate_path_in_a_kubeconfig_is_read_from_that_files_folder()
-    {
-        using var dir = new TempDir("cluster");
-        Directory.CreateDirectory(Path.Combine(dir.Path, "team"));
-        var file = dir.Write(Path.Combine("team", "config"), "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://10.0.0.1', certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {client-certificate: /abs/client.crt, client-key: keys/client.key}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
-
-        var merged = Injector.Cli.Selection.KubeconfigList.Merge([new FileInfo(file)]);
-
-        Assert.Equal(Path.Combine(dir.Path, "team", "ca.crt"), merged.Clusters.Single().ClusterEndpoint.CertificateAuthority);
-        Assert.Equal("/abs/client.crt", merged.Users.Single().UserCredentials.ClientCertificate);
-        Assert.Equal(Path.Combine(dir.Path, "team", "keys", "client.key"), merged.Users.Single().UserCredentials.ClientKey);
-        Assert.Equal("x", merged.CurrentContext);
-    }
-
-    [Fact]
     public async Task The_clusters_own_namespace_selector_is_the_one_followed()
     {
         await using var api = await FakeApiServer.StartAsync();

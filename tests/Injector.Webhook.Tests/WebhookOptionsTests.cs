@@ -128,6 +128,21 @@ public sealed class WebhookOptionsTests
     }
 
     [Fact]
+    public void A_kubeconfig_that_is_not_one_ends_the_process_with_code_2_and_one_line_that_names_the_file()
+    {
+        using var dir = new TempDir("kubeconfig");
+        var path = dir.Write("config", "apiVersion: v1\nkind: [Config\n");
+
+        var (code, stdout, stderr) = RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["KUBECONFIG"] = path });
+
+        var problem = $"cannot read the Kubernetes configuration '{path}': {path} is not a kubeconfig: line 3, column 1: While parsing a flow sequence, did not find expected ',' or ']'.";
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal(
+            [$$"""{"level":"critical","category":"Injector.Webhook","message":"invalid configuration: {{problem}}","problems":"{{problem}}","errors":["{{problem}}"]}"""],
+            LogLines.Untimed(stderr));
+    }
+
+    [Fact]
     public void Help_lists_the_engines_and_the_webhooks_options_with_their_environment_variables()
     {
         var (code, stdout, _) = RunWebhook(["--help"], []);

@@ -1,3 +1,4 @@
+using Injector.Configuration;
 using k8s;
 using k8s.Autorest;
 using k8s.Exceptions;
@@ -46,17 +47,12 @@ internal sealed class ClusterConnection(IKubernetes client, string server, strin
         }
         try
         {
-            var files = paths.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(p => new FileInfo(p)).Where(f => f.Exists).ToArray();
-            if (files.Length == 0) throw new UsageException($"cannot read the kubeconfig ({source}): no such file", pointToHelp: false);
-            var merged = KubeconfigList.Merge(files);
-            if (string.IsNullOrEmpty(merged.CurrentContext))
-                throw new UsageException($"cannot read the kubeconfig ({source}): no current-context", pointToHelp: false);
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(merged);
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(KubeconfigFiles.Read(paths));
             var client = new Kubernetes(config);
             client.HttpClient.Timeout = Timeout;
             return new ClusterConnection(client, config.Host ?? "", source);
         }
-        catch (Exception ex) when (ex is KubeConfigException or IOException or InvalidOperationException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+        catch (Exception ex) when (ex is KubeConfigException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
             throw new UsageException($"cannot read the kubeconfig ({source}): {ex.Message}", pointToHelp: false);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Injector.Configuration;
 using Injector.Webhook.Observability;
 using k8s;
 using k8s.Autorest;
@@ -28,7 +29,8 @@ public sealed class KubernetesApi(IKubernetes client, WebhookOptions options, In
         KubernetesClientConfiguration config;
         try
         {
-            if (options.Kubeconfig is { } path) config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path);
+            // A list of files, as kubectl reads KUBECONFIG.
+            if (options.Kubeconfig is { } path) config = KubernetesClientConfiguration.BuildConfigFromConfigObject(KubeconfigFiles.Read(path));
             else if (KubernetesClientConfiguration.IsInCluster()) config = KubernetesClientConfiguration.InClusterConfig();
             else
             {

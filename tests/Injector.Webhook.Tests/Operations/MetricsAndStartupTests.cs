@@ -127,4 +127,16 @@ public sealed class MetricsAndStartupTests
         // The version is in the start-up line; the version line is for later changes only.
         Assert.DoesNotContain(webhook.Lines(), l => l.Contains("Kubernetes API server v1.30", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_KUBECONFIG_list_is_read_as_kubectl_reads_it_missing_files_passed_over()
+    {
+        using var dir = new TempDir("startup");
+        await using var api = await FakeApiServer.StartAsync();
+        var list = string.Join(Path.PathSeparator, Path.Combine(dir.Path, "missing"), api.WriteKubeconfig(dir.Path));
+        await using var webhook = await LoggedWebhook.StartAsync(environment: new Dictionary<string, string> { ["KUBECONFIG"] = list });
+
+        var line = Assert.Single(await webhook.LinesOf(Startup));
+        Assert.Contains($$"""; Kubernetes API {{api.Url.TrimEnd('/')}} version v1.30.4-eks-a737599 (kubeconfig {{list}} from environment variable KUBECONFIG)","version":"0.1.0",""", line, StringComparison.Ordinal);
+    }
 }
