@@ -92,24 +92,24 @@ public sealed class CertificateStore
             var hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(certPem + "\0" + keyPem + "\0" + caPem)));
             if (_loaded?.FilesHash == hash) return new(false, null);
 
-            X509Certificate2 certificate;
+            Loaded loaded;
             try
             {
-                certificate = FromPem(certPem, keyPem);
+                var certificate = FromPem(certPem, keyPem);
+                if (string.IsNullOrWhiteSpace(caPem)) caPem = LastCertificatePem(certPem);
+                loaded = new Loaded(certificate, caPem, hash) { Context = SslStreamCertificateContext.Create(certificate, Intermediates(certPem), offline: true) };
             }
-            catch (CryptographicException ex)
+            // A key of another certificate is an ArgumentException for EC keys (it ended the process at start-up, and
+            // would have mid-rotation): the same answer as a malformed file, and the previous certificate stays.
+            catch (Exception ex) when (ex is CryptographicException or ArgumentException)
             {
                 return new(false, $"{CertFile} and {KeyFile} do not hold a matching PEM certificate and key: {ex.Message}");
             }
-            if (string.IsNullOrWhiteSpace(caPem)) caPem = LastCertificatePem(certPem);
-            _loaded = new Loaded(certificate, caPem, hash) { Context = SslStreamCertificateContext.Create(certificate, Intermediates(certPem), offline: true) };
+            _loaded = loaded;
         }
         Changed?.Invoke(this);
         return new(true, null);
     }
-
-    /// <summary>Reads a PEM certificate chain and key; the result is usable by SslStream on Linux.</summary>
-    public static X509Certificate2 LoadPem(string certFile, string keyFile) => FromPem(File.ReadAllText(certFile), File.ReadAllText(keyFile));
 
     private static X509Certificate2 FromPem(string certPem, string keyPem)
     {

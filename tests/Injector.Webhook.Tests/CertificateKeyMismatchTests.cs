@@ -1,0 +1,49 @@
+using Injector.Webhook.Tests.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Injector.Webhook.Tests;
+
+/// <summary>A key that belongs to another certificate (a stale key, a rotation that has written one file of two)
+/// is a message and a not-ready or unchanged webhook, never the end of the process: with EC keys it used to be an
+/// unhandled ArgumentException at start-up (exit 134).</summary>
+public sealed class CertificateKeyMismatchTests
+{
+    private const string Mismatch = "do not hold a matching PEM certificate and key: The provided key does not match the public key for this certificate. (Parameter 'privateKey')";
+
+    [Fact]
+    public void At_start_up_the_key_of_another_certificate_leaves_no_certificate_and_says_why()
+    {
+        using var dir = new TempDir();
+        using var ca = CertificateStore.CreateCa("CN=mismatch CA");
+        using var leaf = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
+        using var other = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
+        dir.WriteTls(leaf, ca);
+        File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(other));
+
+        var store = CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
+
+        Assert.Null(store.Current);
+        Assert.Equal(new CertificateStore.ReloadOutcome(false, $"{dir.File("tls.crt")} and {dir.File("tls.key")} {Mismatch}"), store.Reload());
+    }
+
+    [Fact]
+    public void A_rotation_that_has_written_only_the_new_key_keeps_the_certificate_served_until_both_files_match()
+    {
+        using var dir = new TempDir();
+        using var ca = CertificateStore.CreateCa("CN=mismatch CA");
+        using var first = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
+        using var second = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(60));
+        dir.WriteTls(first, ca);
+        var store = CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
+        Assert.Equal(first.Thumbprint, store.Current?.Thumbprint);
+
+        File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(second));
+        var halfWritten = store.Reload();
+        dir.WriteTls(second, ca);
+        var written = store.Reload();
+
+        Assert.Equal(new CertificateStore.ReloadOutcome(false, $"{dir.File("tls.crt")} and {dir.File("tls.key")} {Mismatch}"), halfWritten);
+        Assert.Equal(new CertificateStore.ReloadOutcome(true, null), written);
+        Assert.Equal(second.Thumbprint, store.Current?.Thumbprint);
+    }
+}
