@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Injector.Webhook.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,17 +11,26 @@ public sealed class CertificateKeyMismatchTests
 {
     private const string Mismatch = "do not hold a matching PEM certificate and key: The provided key does not match the public key for this certificate. (Parameter 'privateKey')";
 
+    /// <summary>Two serving certificates of one CA, the first written as tls.crt, tls.key and ca.crt.</summary>
+    private static (X509Certificate2 Ca, X509Certificate2 First, X509Certificate2 Second) Issue(TempDir dir)
+    {
+        var ca = CertificateStore.CreateCa("CN=mismatch CA");
+        var first = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
+        dir.WriteTls(first, ca);
+        return (ca, first, CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(60)));
+    }
+
+    private static CertificateStore Open(TempDir dir) =>
+        CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
+
     [Fact]
     public void At_start_up_the_key_of_another_certificate_leaves_no_certificate_and_says_why()
     {
         using var dir = new TempDir();
-        using var ca = CertificateStore.CreateCa("CN=mismatch CA");
-        using var leaf = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
-        using var other = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
-        dir.WriteTls(leaf, ca);
+        var (_, _, other) = Issue(dir);
         File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(other));
 
-        var store = CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
+        var store = Open(dir);
 
         Assert.Null(store.Current);
         Assert.Equal(new CertificateStore.ReloadOutcome(false, $"{dir.File("tls.crt")} and {dir.File("tls.key")} {Mismatch}"), store.Reload());
@@ -30,11 +40,8 @@ public sealed class CertificateKeyMismatchTests
     public void A_rotation_that_has_written_only_the_new_key_keeps_the_certificate_served_until_both_files_match()
     {
         using var dir = new TempDir();
-        using var ca = CertificateStore.CreateCa("CN=mismatch CA");
-        using var first = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(30));
-        using var second = CertificateStore.IssueServing(ca, ["localhost"], DateTimeOffset.UtcNow.AddDays(60));
-        dir.WriteTls(first, ca);
-        var store = CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, NullLogger.Instance);
+        var (ca, first, second) = Issue(dir);
+        var store = Open(dir);
         Assert.Equal(first.Thumbprint, store.Current?.Thumbprint);
 
         File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(second));
