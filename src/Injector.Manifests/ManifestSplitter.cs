@@ -134,6 +134,10 @@ public static partial class ManifestSplitter
                 .ToList();
             return new ParsedChunk(chunk, documents);
         }
+        catch (YamlLimitException ex)
+        {
+            return new ParsedChunk(chunk, [], PositionPrefix().Replace(ex.Message, ""), (int)ex.Start.Line + chunk.Line - 1, (int)ex.Start.Column);
+        }
         catch (YamlException ex)
         {
             var errorLine = (int)ex.Start.Line;

@@ -12,6 +12,9 @@ namespace Injector.Manifests;
 /// node it was read from (its positions let a change be written into the text in place).</summary>
 public sealed record YamlDocument(JsonNode? Node, int Line, YamlNode? Root = null);
 
+/// <summary>Valid YAML that is refused for what reading it would take: nesting too deep, an alias loop, an alias bomb.</summary>
+public sealed class YamlLimitException(Mark start, Mark end, string message) : YamlException(start, end, message);
+
 /// <summary>Converts between YAML (1.2 core schema, with the 1.1 octals such as <c>0644</c> and booleans such as
 /// <c>yes</c>/<c>off</c> read as kubectl reads them) and <see cref="JsonNode"/>,
 /// keeping key order, so manifests round-trip through the same model as AdmissionReviews.</summary>
@@ -39,11 +42,50 @@ public static partial class YamlJson
 
     /// <summary>Reads every document of a (multi-document) YAML or JSON text.</summary>
     /// <exception cref="YamlException">The text is not valid YAML; the exception carries the position.</exception>
-    public static List<YamlDocument> ReadAll(string text)
+    public static List<YamlDocument> ReadAll(string text) =>
+        Load(text).Documents.Select(d => new YamlDocument(ToJson(d.RootNode), (int)d.RootNode.Start.Line, d.RootNode)).ToList();
+
+    /// <summary>The deepest nesting of mappings and sequences read. The parser's reader and this class's walks
+    /// recurse per level (200,000 levels ended the process with a stack overflow) and JSON is written at most 1,000
+    /// deep; no Kubernetes object comes near this.</summary>
+    public const int MaxDepth = 512;
+
+    /// <summary>Values an alias may stand for in one document, beyond ten times those written out: a few hundred
+    /// bytes of aliases of aliases ("billion laughs") otherwise took minutes and gigabytes.</summary>
+    public const int MaxAliasedValues = 100_000;
+
+    /// <summary>Parses the text's documents, refusing nesting deeper than <see cref="MaxDepth"/> as it is read.</summary>
+    /// <exception cref="YamlException">Not valid YAML (<see cref="YamlLimitException"/>: too deep).</exception>
+    public static YamlStream Load(string text)
     {
         var stream = new YamlStream();
-        stream.Load(new StringReader(text));
-        return stream.Documents.Select(d => new YamlDocument(ToJson(d.RootNode), (int)d.RootNode.Start.Line, d.RootNode)).ToList();
+        stream.Load(new DepthLimitedParser(new Parser(new StringReader(text))));
+        return stream;
+    }
+
+    /// <summary>Counts the nesting as the events are read, so that a deep text is refused before the recursive
+    /// loader goes down it.</summary>
+    private sealed class DepthLimitedParser(IParser inner) : IParser
+    {
+        private int _depth;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext()) return false;
+            switch (inner.Current)
+            {
+                case SequenceStart or MappingStart:
+                    if (++_depth > MaxDepth)
+                        throw new YamlLimitException(inner.Current.Start, inner.Current.End, $"mappings and sequences nested more than {MaxDepth} deep; no Kubernetes object is");
+                    break;
+                case SequenceEnd or MappingEnd:
+                    _depth--;
+                    break;
+            }
+            return true;
+        }
     }
 
     /// <summary>Reads a single-document YAML or JSON text.</summary>
@@ -53,13 +95,72 @@ public static partial class YamlJson
         return documents.Count == 0 ? null : documents[0].Node;
     }
 
-    public static JsonNode? ToJson(YamlNode node) => node switch
+    /// <summary>The node as JSON, aliases written out.</summary>
+    /// <exception cref="YamlException">A mapping key that is not a string, a merge key, or (<see cref="YamlLimitException"/>)
+    /// an alias inside the node it names or aliases that stand for too many values.</exception>
+    public static JsonNode? ToJson(YamlNode node) => new Conversion().ToJson(node, aliased: false);
+
+    /// <summary>One document's conversion: the anchored nodes being converted (an alias to one of them is a loop)
+    /// and done (an alias to one of them repeats it), and the values written out and repeated so far.</summary>
+    private sealed class Conversion
     {
-        YamlMappingNode map => MappingToJson(map),
-        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToJson).ToArray()),
-        YamlScalarNode scalar => ScalarToJson(scalar),
-        _ => throw new YamlException(node.Start, node.End, $"unsupported YAML node {node.NodeType}"),
-    };
+        private HashSet<YamlNode>? _open;
+        private HashSet<YamlNode>? _done;
+        private long _written;
+        private long _repeated;
+
+        public JsonNode? ToJson(YamlNode node, bool aliased)
+        {
+            // Only an anchored node can be named by an alias; the usual document has none, and pays a counter.
+            var anchored = !node.Anchor.IsEmpty;
+            if (anchored)
+            {
+                // By reference: a YamlNode's own equality walks its children, which never ends on a loop.
+                _open ??= new HashSet<YamlNode>(ReferenceEqualityComparer.Instance);
+                _done ??= new HashSet<YamlNode>(ReferenceEqualityComparer.Instance);
+                if (_open.Contains(node))
+                    throw new YamlLimitException(node.Start, node.End, $"the node anchored &{node.Anchor} holds an alias to itself (*{node.Anchor}), so it never ends");
+                aliased |= _done.Contains(node);
+                _open.Add(node);
+            }
+            if (!aliased) _written++;
+            else if (++_repeated > MaxAliasedValues && _repeated > 10 * _written)
+                throw new YamlLimitException(node.Start, node.End, $"aliases stand for more than {MaxAliasedValues} values (the document writes out {_written}); refused as an alias bomb");
+            var json = node switch
+            {
+                YamlMappingNode map => MappingToJson(map, aliased),
+                YamlSequenceNode seq => SequenceToJson(seq, aliased),
+                YamlScalarNode scalar => ScalarToJson(scalar),
+                _ => throw new YamlException(node.Start, node.End, $"unsupported YAML node {node.NodeType}"),
+            };
+            if (anchored)
+            {
+                _open!.Remove(node);
+                _done!.Add(node);
+            }
+            return json;
+        }
+
+        private JsonArray SequenceToJson(YamlSequenceNode seq, bool aliased)
+        {
+            var array = new JsonArray();
+            foreach (var item in seq.Children) array.Add(ToJson(item, aliased));
+            return array;
+        }
+
+        private JsonObject MappingToJson(YamlMappingNode map, bool aliased)
+        {
+            var obj = new JsonObject();
+            foreach (var (key, value) in map.Children)
+            {
+                if (key is not YamlScalarNode { Value: { } name })
+                    throw new YamlException(key.Start, key.End, "mapping keys must be plain strings");
+                if (name == "<<") throw new YamlException(key.Start, key.End, "merge keys (<<) are not supported");
+                obj[name] = ToJson(value, aliased); // YamlDotNet has already refused duplicate keys, with their position.
+            }
+            return obj;
+        }
+    }
 
     /// <summary>Whether <paramref name="node"/> reads as <paramref name="expected"/> (keys in the same order),
     /// without building the JSON: what checking an edited document costs.</summary>
@@ -88,19 +189,6 @@ public static partial class YamlJson
             default:
                 return false;
         }
-    }
-
-    private static JsonObject MappingToJson(YamlMappingNode map)
-    {
-        var obj = new JsonObject();
-        foreach (var (key, value) in map.Children)
-        {
-            if (key is not YamlScalarNode { Value: { } name })
-                throw new YamlException(key.Start, key.End, "mapping keys must be plain strings");
-            if (name == "<<") throw new YamlException(key.Start, key.End, "merge keys (<<) are not supported");
-            obj[name] = ToJson(value); // YamlDotNet has already refused duplicate keys, with their position.
-        }
-        return obj;
     }
 
     private static JsonNode? ScalarToJson(YamlScalarNode scalar)

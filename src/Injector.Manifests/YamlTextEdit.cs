@@ -84,8 +84,7 @@ public static class YamlTextEdit
     {
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            var stream = YamlJson.Load(text);
             return stream.Documents.Count == 1 && YamlJson.Matches(stream.Documents[0].RootNode, expected);
         }
         catch (Exception ex) when (ex is YamlException || (ex is InvalidOperationException && ex.Source == "YamlDotNet"))

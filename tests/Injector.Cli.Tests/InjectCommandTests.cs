@@ -205,6 +205,22 @@ public sealed class InjectCommandTests
     }
 
     [Fact]
+    public void An_alias_loop_is_an_unreadable_document_with_its_position_not_the_end_of_the_process()
+    {
+        var input = Manifest("Deployment") + "---\nkind: ConfigMap\ndata: &x {loop: [*x]}\n";
+        var result = Cli.Inject(input, "-f", "-", "--continue-on-error");
+
+        var n = LineCount(Manifest("Deployment"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+        [
+            "<stdin>:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)",
+            $"<stdin>:{n + 3}:7: failed: the node anchored &x holds an alias to itself (*x), so it never ends (in the document starting at line {n + 2}); the document is left out of the output",
+            "1 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable",
+        ], result.ReportLines[..3]);
+    }
+
+    [Fact]
     public void By_default_a_failed_document_means_nothing_on_standard_output_so_a_pipeline_applies_nothing()
     {
         var input = Manifest("Deployment") + "---\nkind: ConfigMap\nmetadata: {name: [oops\n";

@@ -194,6 +194,46 @@ public class YamlJsonTests
     public void Aliases_are_expanded()
     {
         Assert.Equal("""{"a":1,"b":1}""", YamlJson.Read("a: &x 1\nb: *x\n")!.ToJsonString());
+        Assert.Equal("""{"base":{"image":"web:1","ports":[80]},"a":{"image":"web:1","ports":[80]},"b":[{"image":"web:1","ports":[80]}]}""",
+            YamlJson.Read("base: &c {image: 'web:1', ports: [80]}\na: *c\nb: [*c]\n")!.ToJsonString());
+    }
+
+    /// <summary>An alias bomb: ten levels of nine aliases of the level before, 10^9 values from ~500 bytes.</summary>
+    private static string AliasBomb()
+    {
+        var lines = new List<string> { "a0: &a0 [x, x, x, x, x, x, x, x, x]" };
+        for (var level = 1; level < 10; level++) lines.Add($"a{level}: &a{level} [{string.Join(", ", Enumerable.Repeat($"*a{level - 1}", 9))}]");
+        return string.Join("\n", lines) + "\n";
+    }
+
+    public static TheoryData<string, string, long, long> Limits => new()
+    {
+        { "a: &x [*x]\n", "the node anchored &x holds an alias to itself (*x), so it never ends", 1, 4 },
+        { "a: &x {b: [1, {c: *x}]}\n", "the node anchored &x holds an alias to itself (*x), so it never ends", 1, 4 },
+        { AliasBomb(), "aliases stand for more than 100000 values (the document writes out 16); refused as an alias bomb", 1, 31 },
+        { "a: " + new string('[', 513) + new string(']', 513) + "\n", "mappings and sequences nested more than 512 deep; no Kubernetes object is", 1, 515 },
+        { "a: " + new string('[', 200_000) + new string(']', 200_000) + "\n", "mappings and sequences nested more than 512 deep; no Kubernetes object is", 1, 515 },
+        { "a: " + string.Concat(Enumerable.Repeat("{a: ", 100_000)) + "1" + new string('}', 100_000) + "\n", "mappings and sequences nested more than 512 deep; no Kubernetes object is", 1, 2048 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Limits))]
+    public void Valid_YAML_that_would_never_end_or_not_fit_is_refused_with_its_position(string yaml, string message, long line, long column)
+    {
+        var error = Assert.Throws<YamlLimitException>(() => YamlJson.Read(yaml));
+
+        Assert.Equal((message, line, column), (error.Message, error.Start.Line, error.Start.Column));
+    }
+
+    [Fact]
+    public void Nesting_up_to_the_limit_is_read()
+    {
+        // The document's mapping is the first level.
+        var yaml = "a: " + new string('[', YamlJson.MaxDepth - 1) + new string(']', YamlJson.MaxDepth - 1) + "\n";
+
+        var json = YamlJson.Read(yaml)!.ToJsonString();
+
+        Assert.Equal("{\"a\":" + new string('[', YamlJson.MaxDepth - 1) + new string(']', YamlJson.MaxDepth - 1) + "}", json);
     }
 }
 
