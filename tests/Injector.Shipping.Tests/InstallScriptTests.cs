@@ -155,6 +155,18 @@ public sealed class InstallScriptTests : IDisposable
     }
 
     [Fact]
+    public void Help_is_the_scripts_opening_comment_and_nothing_after_it()
+    {
+        var opening = File.ReadLines(Script).Skip(1).TakeWhile(l => l.StartsWith('#')).Select(l => l.Length > 1 ? l[2..] : "");
+
+        var result = Install(new() { ["PATH"] = "/usr/bin:/bin" }, "--help");
+
+        Assert.Equal((0, string.Join("\n", opening) + "\n", ""), (result.ExitCode, result.StdOut, result.StdErr));
+        Assert.StartsWith("Installs appmesh-inject with Helm", result.StdOut, StringComparison.Ordinal);
+        Assert.EndsWith("  ROLLOUT_TIMEOUT      how long to wait for the rollout [180s]\n", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_argument_is_refused()
     {
         var result = Install(new() { ["PATH"] = $"{FakeTools("helm", "kubectl")}:/usr/bin:/bin", ["MESH_NAME"] = "bookinfo" }, "--yes");
