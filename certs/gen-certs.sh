@@ -15,7 +15,7 @@ namespace="${NAMESPACE:-appmesh-system}"
 out="${OUT_DIR:-$(cd "$(dirname "$0")" && pwd)/out}"
 days="${DAYS:-825}"
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; }
+usage() { sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in

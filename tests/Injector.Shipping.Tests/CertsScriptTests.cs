@@ -115,6 +115,17 @@ public sealed class CertsScriptTests : IDisposable
     }
 
     [Fact]
+    public void Help_is_the_scripts_opening_comment_on_standard_error_and_nothing_after_it()
+    {
+        var opening = File.ReadLines(Script).Skip(1).TakeWhile(l => l.StartsWith('#')).Select(l => l.Length > 1 ? l[2..] : "");
+
+        var result = ProcessRunner.Run("/bin/bash", [Script, "--help"], new Dictionary<string, string?>());
+
+        Assert.Equal((0, "", string.Join("\n", opening) + "\n"), (result.ExitCode, result.StdOut, result.StdErr));
+        Assert.StartsWith("Makes a private CA and a serving certificate", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void It_refuses_clearly_without_openssl()
     {
         var emptyPath = Directory.CreateDirectory(Path.Combine(Dir, "empty-path")).FullName;
