@@ -285,6 +285,17 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void A_config_file_nested_deeper_than_a_flag_map_can_be_is_reported_not_a_stack_overflow()
+    {
+        // 100,000 levels ended the process with a stack overflow in YamlDotNet's loader.
+        var deep = "mesh-name: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+        AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = deep }),
+            "config file '/c.yaml' is not valid YAML (line 1, column 75): nested more than 64 deep, where each flag name takes one value");
+        AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = "mesh-name: [[[demo]]]\n" }),
+            "config file '/c.yaml': 'mesh-name' must be a single value");
+    }
+
+    [Fact]
     public void A_config_file_that_ends_inside_a_flow_mapping_is_reported_not_thrown()
     {
         AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = "mesh-name: demo\nsidecar: {image: x\nregion: [\n" }),
