@@ -69,6 +69,8 @@ public static class KubeconfigFiles
     {
         try
         {
+            // A kubeconfig is a few levels deep; the library's reader would go down anything (a deep file ran for minutes).
+            ShallowYamlParser.Check(File.ReadAllText(file.FullName), 64, "where a kubeconfig has a few levels");
             return KubernetesClientConfiguration.LoadKubeConfig(file, useRelativePaths: false);
         }
         catch (YamlDotNet.Core.YamlException ex)

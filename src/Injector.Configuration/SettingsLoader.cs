@@ -245,7 +245,8 @@ public static class SettingsLoader
         try
         {
             var stream = new YamlStream();
-            stream.Load(new ShallowParser(new YamlDotNet.Core.Parser(new StringReader(text))));
+            // A config file maps flag names to single values: nesting far beyond that is refused as it is read.
+            stream.Load(new ShallowYamlParser(new YamlDotNet.Core.Parser(new StringReader(text)), 64, "where each flag name takes one value"));
             if (stream.Documents.Count == 0) return;
             if (stream.Documents[0].RootNode is not YamlMappingNode map)
             {
@@ -283,25 +284,6 @@ public static class SettingsLoader
         {
             // YamlDotNet's scanner fails this way when the text ends inside a flow collection.
             errors.Add($"config file '{path}' is not valid YAML: it ends before a flow mapping or sequence ({{ … }} or [ … ]) is closed");
-        }
-    }
-
-    /// <summary>A config file maps flag names to single values; nesting far beyond that is refused as it is read,
-    /// before YamlDotNet's loader, which recurses per level, overflows the stack (100,000 levels did).</summary>
-    private sealed class ShallowParser(YamlDotNet.Core.IParser inner) : YamlDotNet.Core.IParser
-    {
-        private const int MaxDepth = 64;
-        private int _depth;
-
-        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
-
-        public bool MoveNext()
-        {
-            if (!inner.MoveNext()) return false;
-            if (inner.Current is YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd) _depth--;
-            else if (inner.Current is YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart && ++_depth > MaxDepth)
-                throw new YamlDotNet.Core.YamlException(inner.Current.Start, inner.Current.End, $"nested more than {MaxDepth} deep, where each flag name takes one value");
-            return true;
         }
     }
 }

@@ -58,6 +58,17 @@ public sealed class KubeconfigFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_kubeconfig_nested_far_deeper_than_one_is_refused_as_it_is_read()
+    {
+        // 100,000 levels kept the client library's reader busy for minutes.
+        var path = Write("config", "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster:\n    extensions: " + new string('[', 100_000) + new string(']', 100_000) + "\n");
+
+        var error = Assert.Throws<KubeConfigException>(() => KubeconfigFiles.Read(path));
+
+        Assert.Equal($"{path} is not a kubeconfig: line 6, column 77: nested more than 64 deep, where a kubeconfig has a few levels", error.Message);
+    }
+
+    [Fact]
     public void A_relative_certificate_path_in_a_kubeconfig_is_read_from_that_files_folder()
     {
         var file = Write(Path.Combine("team", "config"), "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://10.0.0.1', certificate-authority: ca.crt}\nusers:\n- name: u\n  user: {client-certificate: /abs/client.crt, client-key: keys/client.key}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
