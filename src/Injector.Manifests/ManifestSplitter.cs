@@ -136,7 +136,8 @@ public static partial class ManifestSplitter
         }
         catch (YamlLimitException ex)
         {
-            return new ParsedChunk(chunk, [], PositionPrefix().Replace(ex.Message, ""), (int)ex.Start.Line + chunk.Line - 1, (int)ex.Start.Column);
+            // Valid YAML refused for what reading it would take: its own message, not "invalid YAML" and its hints.
+            return new ParsedChunk(chunk, [], ex.Message, (int)ex.Start.Line + chunk.Line - 1, (int)ex.Start.Column);
         }
         catch (YamlException ex)
         {
