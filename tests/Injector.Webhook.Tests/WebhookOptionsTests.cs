@@ -58,6 +58,8 @@ public sealed class WebhookOptionsTests
     [InlineData(new[] { "--port", "70000" }, "--port: 70000 is not a port from 1 to 65535")]
     [InlineData(new[] { "--port", "http" }, "--port: 'http' is not a whole number")]
     [InlineData(new[] { "--shutdown-delay", "61" }, "--shutdown-delay: 61 must be from 0 to 60 seconds")]
+    [InlineData(new[] { "--shutdown-delay", "99999999999" }, "--shutdown-delay: 99999999999 is far too large")]
+    [InlineData(new[] { "--shutdown-delay", "-5" }, "--shutdown-delay: '-5' is not a whole number")]
     [InlineData(new[] { "--tls-cert-file", "/tls/tls.crt" }, "--tls-cert-file and --tls-key-file must be given together")]
     [InlineData(new[] { "--tls-key-file", "/tls/tls.key" }, "--tls-cert-file and --tls-key-file must be given together")]
     [InlineData(new[] { "--metrics-port", "65536" }, "--metrics-port: 65536 is not a port from 1 to 65535")]
