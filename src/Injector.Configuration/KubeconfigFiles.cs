@@ -21,6 +21,18 @@ public static class KubeconfigFiles
         return merged;
     }
 
+    /// <summary>Whether <paramref name="ex"/>, thrown while a client is built from a kubeconfig (its files read, the
+    /// certificates it names or holds loaded), means the kubeconfig cannot be used: a message for the user, not a crash.
+    /// The client library throws all of these; a bad base64 field or a missing key file ended both hosts.</summary>
+    public static bool IsUnusable(Exception ex) =>
+        ex is KubeConfigException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException
+            or System.Security.Cryptography.CryptographicException;
+
+    /// <summary>What is wrong, for an exception <see cref="IsUnusable"/> accepts.</summary>
+    public static string Problem(Exception ex) => ex is FormatException
+        ? "a certificate-authority-data, client-certificate-data or client-key-data field is not valid base64"
+        : ex.Message;
+
     /// <summary>The files merged as kubectl merges them: the first file that sets <c>current-context</c> sets it,
     /// and of the clusters, users and contexts of one name the first file's is kept. A relative file path in a file
     /// (certificate authority, client certificate and key) is read from that file's folder, as kubectl reads it.</summary>
@@ -70,8 +82,10 @@ public static class KubeconfigFiles
         try
         {
             // A kubeconfig is a few levels deep; the library's reader would go down anything (a deep file ran for minutes).
-            ShallowYamlParser.Check(File.ReadAllText(file.FullName), 64, "where a kubeconfig has a few levels");
-            return KubernetesClientConfiguration.LoadKubeConfig(file, useRelativePaths: false);
+            var text = File.ReadAllText(file.FullName);
+            ShallowYamlParser.Check(text, 64, "where a kubeconfig has a few levels");
+            // Relative paths are resolved by Merge, from the file's folder.
+            return KubernetesYaml.Deserialize<K8SConfiguration>(text);
         }
         catch (YamlDotNet.Core.YamlException ex)
         {

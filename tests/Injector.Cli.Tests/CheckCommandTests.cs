@@ -449,4 +449,18 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
 
         Assert.Equal((2, "appmesh-inject: no cluster: give --kubeconfig FILE or set KUBECONFIG\n"), (result.ExitCode, result.Stderr));
     }
+
+    [Theory]
+    [InlineData("certificate-authority-data: '!!!'", "token: t", "a certificate-authority-data, client-certificate-data or client-key-data field is not valid base64")]
+    [InlineData("insecure-skip-tls-verify: true", "client-certificate: /nonexistent/c.crt, client-key: /nonexistent/c.key", "Could not find a part of the path '/nonexistent/c.key'.")]
+    public void A_kubeconfig_whose_certificates_cannot_be_loaded_is_a_usage_error_not_a_crash(string cluster, string user, string problem)
+    {
+        // The client library loads them when the client is made; the base64 one ended the command with an unhandled exception.
+        var kubeconfig = _dir.Write("broken-kubeconfig", $"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://127.0.0.1:1', {cluster}}}\n" +
+            $"users:\n- name: u\n  user: {{{user}}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n");
+
+        var result = Cli.Run(null, "check", "--kubeconfig", kubeconfig);
+
+        Assert.Equal((2, $"appmesh-inject: cannot read the kubeconfig (--kubeconfig {kubeconfig}): {problem}\n"), (result.ExitCode, result.Stderr));
+    }
 }

@@ -145,6 +145,22 @@ public sealed class WebhookOptionsTests
     }
 
     [Fact]
+    public void A_kubeconfig_with_a_broken_certificate_field_ends_the_process_with_code_2_not_an_unhandled_exception()
+    {
+        using var dir = new TempDir("kubeconfig");
+        var path = dir.Write("config", "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: '!!!'}\n" +
+            "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
+
+        var (code, stdout, stderr) = RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["KUBECONFIG"] = path });
+
+        var problem = $"cannot read the Kubernetes configuration '{path}': a certificate-authority-data, client-certificate-data or client-key-data field is not valid base64";
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal(
+            [$$"""{"level":"critical","category":"Injector.Webhook","message":"invalid configuration: {{problem}}","problems":"{{problem}}","errors":["{{problem}}"]}"""],
+            LogLines.Untimed(stderr));
+    }
+
+    [Fact]
     public void Help_lists_the_engines_and_the_webhooks_options_with_their_environment_variables()
     {
         var (code, stdout, _) = RunWebhook(["--help"], []);

@@ -1,7 +1,6 @@
 using Injector.Configuration;
 using k8s;
 using k8s.Autorest;
-using k8s.Exceptions;
 
 namespace Injector.Cli.Selection;
 
@@ -52,9 +51,9 @@ internal sealed class ClusterConnection(IKubernetes client, string server, strin
             client.HttpClient.Timeout = Timeout;
             return new ClusterConnection(client, config.Host ?? "", source);
         }
-        catch (Exception ex) when (ex is KubeConfigException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (KubeconfigFiles.IsUnusable(ex))
         {
-            throw new UsageException($"cannot read the kubeconfig ({source}): {ex.Message}", pointToHelp: false);
+            throw new UsageException($"cannot read the kubeconfig ({source}): {KubeconfigFiles.Problem(ex)}", pointToHelp: false);
         }
     }
 

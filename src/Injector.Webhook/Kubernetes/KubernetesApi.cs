@@ -26,23 +26,19 @@ public sealed class KubernetesApi(IKubernetes client, WebhookOptions options, In
     /// (the webhook then runs without the API and uses the documented fallbacks).</summary>
     public static IKubernetes? CreateClient(WebhookOptions options, ILogger logger)
     {
-        KubernetesClientConfiguration config;
         try
         {
             // A list of files, as kubectl reads KUBECONFIG.
-            if (options.Kubeconfig is { } path) config = KubernetesClientConfiguration.BuildConfigFromConfigObject(KubeconfigFiles.Read(path));
-            else if (KubernetesClientConfiguration.IsInCluster()) config = KubernetesClientConfiguration.InClusterConfig();
-            else
-            {
-                WebhookLog.NoKubernetesApi(logger);
-                return null;
-            }
+            if (options.Kubeconfig is { } path) return Create(KubernetesClientConfiguration.BuildConfigFromConfigObject(KubeconfigFiles.Read(path)));
+            if (KubernetesClientConfiguration.IsInCluster()) return Create(KubernetesClientConfiguration.InClusterConfig());
+            WebhookLog.NoKubernetesApi(logger);
+            return null;
         }
-        catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
+        // Creating the client loads the certificates the configuration names or holds: its failures are the configuration's.
+        catch (Exception ex) when (KubeconfigFiles.IsUnusable(ex))
         {
-            throw new ConfigurationException([$"cannot read the Kubernetes configuration{(options.Kubeconfig is null ? "" : $" '{options.Kubeconfig}'")}: {ex.Message}"]);
+            throw new ConfigurationException([$"cannot read the Kubernetes configuration{(options.Kubeconfig is null ? "" : $" '{options.Kubeconfig}'")}: {KubeconfigFiles.Problem(ex)}"]);
         }
-        return Create(config);
     }
 
     /// <summary>A client for <paramref name="config"/>; per-call timeouts come from tokens, so the
