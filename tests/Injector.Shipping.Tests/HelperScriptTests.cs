@@ -5,7 +5,7 @@ namespace Injector.Shipping.Tests;
 /// its arguments and downloaded).</summary>
 public sealed class HelperScriptTests
 {
-    private static readonly string Script = Path.Combine(Repo.Root, "scripts", "publish-binaries.sh");
+    private static readonly string PublishBinaries = Path.Combine(Repo.Root, "scripts", "publish-binaries.sh");
     private static readonly string FetchTools = Path.Combine(Repo.Root, "scripts", "fetch-tools.sh");
 
     [Theory]
@@ -24,7 +24,7 @@ public sealed class HelperScriptTests
     [Fact]
     public void An_unknown_option_is_refused_before_anything_is_built()
     {
-        var result = ProcessRunner.Run("/bin/bash", [Script, "--bogus"], new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin" });
+        var result = ProcessRunner.Run("/bin/bash", [PublishBinaries, "--bogus"], new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin" });
 
         Assert.Equal((2, "", "publish-binaries: unknown option '--bogus' (arguments are runtime identifiers such as linux-x64; see --help)\n"),
             (result.ExitCode, result.StdOut, result.StdErr));

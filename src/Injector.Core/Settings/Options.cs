@@ -111,11 +111,13 @@ public static class Option
     public static Option<T> Bool<T>(string name, Func<T, bool, T> set, string help) =>
         new(name, [EnvName(name)], true, (s, v) => set(s, ParseBool(name, v)), help);
 
-    public static int ParseInt(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result) ? result
-        // Digits only, yet no int: the range check's own message would never be reached, so say what is wrong.
-        : value.Length > 0 && value.All(char.IsAsciiDigit) ? throw new FormatException($"--{name}: {value} is far too large")
-        : throw new FormatException($"--{name}: '{value}' is not a whole number");
+    public static int ParseInt(string name, string value)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result)) return result;
+        // Digits only, yet no int: the option's range check never sees it, so this message names the problem.
+        var tooLarge = value.Length > 0 && value.All(char.IsAsciiDigit);
+        throw new FormatException(tooLarge ? $"--{name}: {value} is far too large" : $"--{name}: '{value}' is not a whole number");
+    }
 
     public static bool ParseBool(string name, string value) =>
         bool.TryParse(value, out var result)
