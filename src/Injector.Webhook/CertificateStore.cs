@@ -93,9 +93,10 @@ public sealed class CertificateStore
             if (_loaded?.FilesHash == hash) return new(false, null);
 
             Loaded loaded;
+            X509Certificate2? certificate = null;
             try
             {
-                var certificate = FromPem(certPem, keyPem);
+                certificate = FromPem(certPem, keyPem);
                 if (string.IsNullOrWhiteSpace(caPem)) caPem = LastCertificatePem(certPem);
                 loaded = new Loaded(certificate, caPem, hash) { Context = SslStreamCertificateContext.Create(certificate, Intermediates(certPem), offline: true) };
             }
@@ -103,6 +104,7 @@ public sealed class CertificateStore
             // would have mid-rotation): the same answer as a malformed file, and the previous certificate stays.
             catch (Exception ex) when (ex is CryptographicException or ArgumentException)
             {
+                certificate?.Dispose(); // read, but its chain could not be: not served
                 return new(false, $"{CertFile} and {KeyFile} do not hold a matching PEM certificate and key: {ex.Message}");
             }
             _loaded = loaded;
