@@ -129,31 +129,20 @@ public sealed class WebhookOptionsTests
             LogLines.Untimed(stderr));
     }
 
-    [Fact]
-    public void A_kubeconfig_that_is_not_one_ends_the_process_with_code_2_and_one_line_that_names_the_file()
+    /// <summary>Each ended the process with an unhandled exception and a stack trace (exit 134). {0} is the file's path.</summary>
+    [Theory]
+    [InlineData("apiVersion: v1\nkind: [Config\n", "{0} is not a kubeconfig: line 3, column 1: While parsing a flow sequence, did not find expected ',' or ']'.")]
+    [InlineData("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: '!!!'}\n" +
+        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
+        "a certificate-authority-data, client-certificate-data or client-key-data field is not valid base64")]
+    public void A_kubeconfig_that_cannot_be_used_ends_the_process_with_code_2_and_one_line_that_says_why(string kubeconfig, string why)
     {
         using var dir = new TempDir("kubeconfig");
-        var path = dir.Write("config", "apiVersion: v1\nkind: [Config\n");
+        var path = dir.Write("config", kubeconfig);
 
         var (code, stdout, stderr) = RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["KUBECONFIG"] = path });
 
-        var problem = $"cannot read the Kubernetes configuration '{path}': {path} is not a kubeconfig: line 3, column 1: While parsing a flow sequence, did not find expected ',' or ']'.";
-        Assert.Equal((2, ""), (code, stdout));
-        Assert.Equal(
-            [$$"""{"level":"critical","category":"Injector.Webhook","message":"invalid configuration: {{problem}}","problems":"{{problem}}","errors":["{{problem}}"]}"""],
-            LogLines.Untimed(stderr));
-    }
-
-    [Fact]
-    public void A_kubeconfig_with_a_broken_certificate_field_ends_the_process_with_code_2_not_an_unhandled_exception()
-    {
-        using var dir = new TempDir("kubeconfig");
-        var path = dir.Write("config", "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: '!!!'}\n" +
-            "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n");
-
-        var (code, stdout, stderr) = RunWebhook(["--mesh-name", "demo", "--region", "us-west-2"], new() { ["KUBECONFIG"] = path });
-
-        var problem = $"cannot read the Kubernetes configuration '{path}': a certificate-authority-data, client-certificate-data or client-key-data field is not valid base64";
+        var problem = $"cannot read the Kubernetes configuration '{path}': {string.Format(System.Globalization.CultureInfo.InvariantCulture, why, path)}";
         Assert.Equal((2, ""), (code, stdout));
         Assert.Equal(
             [$$"""{"level":"critical","category":"Injector.Webhook","message":"invalid configuration: {{problem}}","problems":"{{problem}}","errors":["{{problem}}"]}"""],
