@@ -308,7 +308,7 @@ public static class AdmissionEndpoints
     /// its message and the caller may retry), else the same message as plain text with <paramref name="status"/>.</summary>
     private static Task RefuseAsync(HttpContext http, ReadOnlySpan<byte> start, int status, AdmissionResponse refusal)
     {
-        Observability.RequestOutcomes.MarkRefused(http, status);
+        RequestOutcomes.MarkRefused(http, status, refusal.Message!);
         if (!AdmissionReview.TryReadEnvelope(start, out var apiVersion, out var uid)) return WriteError(http, status, refusal.Message!);
         var answer = AdmissionReview.SerializeResponse(apiVersion, uid, refusal);
         http.Response.StatusCode = StatusCodes.Status200OK;
@@ -438,6 +438,7 @@ public static class AdmissionEndpoints
 
     private static Task WriteError(HttpContext http, int status, string message)
     {
+        RequestOutcomes.MarkRefused(http, status, message);
         // Every refusal before the body was read to its end leaves the rest of it on an HTTP/1.1 connection.
         if (status is StatusCodes.Status413PayloadTooLarge or StatusCodes.Status408RequestTimeout or StatusCodes.Status429TooManyRequests) KeepNoConnection(http);
         var response = http.Response;

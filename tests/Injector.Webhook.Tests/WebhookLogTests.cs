@@ -97,6 +97,9 @@ public sealed class WebhookLogTests
         ["ClientProblem"] = (
             l => WebhookLog.ClientProblem(l, LogLevel.Information, "10.0.0.7:43210", "aborted", "the client closed the connection before its review had arrived", "connection closed", 12),
             """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"request from 10.0.0.7:43210 not answered (aborted): the client closed the connection before its review had arrived","remoteAddress":"10.0.0.7:43210","problem":"aborted","detail":"the client closed the connection before its review had arrived","error":"connection closed","suppressed":12}"""),
+        ["RequestRefused"] = (
+            l => WebhookLog.RequestRefused(l, "10.0.0.7:43210", 413, "body is over the 4194304-byte limit", 7),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"request from 10.0.0.7:43210 refused with 413: body is over the 4194304-byte limit","remoteAddress":"10.0.0.7:43210","status":413,"detail":"body is over the 4194304-byte limit","suppressed":7}"""),
         ["Started"] = (
             l => WebhookLog.Started(l, "0.1.0", 8443, ":8080", "demo", "us-west-2", "auto (native)", "Fail", "https://10.100.0.1:443", "v1.31.4-eks-2d5f260", "in-cluster configuration"),
             """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"appmesh-inject 0.1.0 started: HTTPS on :8443, metrics and health on :8080; mesh demo, region us-west-2, sidecar mode auto (native), failure policy Fail; Kubernetes API https://10.100.0.1:443 version v1.31.4-eks-2d5f260 (in-cluster configuration)","version":"0.1.0","port":8443,"metricsAddress":":8080","mesh":"demo","region":"us-west-2","sidecarMode":"auto (native)","failurePolicy":"Fail","apiServer":"https://10.100.0.1:443","apiServerVersion":"v1.31.4-eks-2d5f260","kubeconfig":"in-cluster configuration"}"""),

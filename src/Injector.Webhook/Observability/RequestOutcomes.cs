@@ -3,7 +3,8 @@ using System.Net;
 namespace Injector.Webhook.Observability;
 
 /// <summary>What happens to admission requests that never reach a decision. Requests refused with an HTTP
-/// error (400, 405, 408, 413, 415) are counted by status. Client problems — a client that goes away before
+/// error (400, 405, 408, 413, 415, 429) are counted by status and logged, at most once per <see cref="LogWindow"/>
+/// per status, with the reason they were given. Client problems — a client that goes away before
 /// its review has arrived, or whose body arrives too slowly (408) — are the client's, not the server's:
 /// they are answered (when there is still someone to answer), counted, and logged at most once per
 /// <see cref="LogWindow"/> per kind, without a stack trace, instead of Kestrel's error line per request.</summary>
@@ -13,6 +14,10 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
 
     public const string Aborted = "aborted";
     public const string BodyTimeout = "body-timeout";
+
+    /// <summary>A refused request's log line carries at most this much of its reason (a content type is the
+    /// client's to make long).</summary>
+    public const int MaxDetailLength = 300;
 
     private readonly LogRateLimiter _lines = new(LogWindow, time);
 
@@ -49,6 +54,7 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
             // Kestrel refused the body while the endpoint read it (too slow, cut short, malformed chunks).
             // Answer as Kestrel would, closing the connection, whose body is unread.
             http.Response.Clear();
+            MarkRefused(http, ex.StatusCode, ex.Message);
             http.Response.StatusCode = ex.StatusCode;
             http.Response.Headers.Connection = "close";
             http.Response.ContentType = "text/plain; charset=utf-8";
@@ -65,17 +71,18 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         || (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad
             && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal));
 
-    /// <summary>Marks a refusal answered inside an AdmissionReview (HTTP 200 with <c>allowed: false</c> and
-    /// <paramref name="code"/>, such as 429 when the memory budget is busy), so that it is counted as refused.</summary>
-    public static void MarkRefused(HttpContext http, int code) => http.Features.Set(new Mark(code, Gone: false));
+    /// <summary>Marks a refusal, with the reason it was given: answered as an HTTP error with <paramref name="code"/>,
+    /// or inside an AdmissionReview (HTTP 200 with <c>allowed: false</c> and <paramref name="code"/>, such as 429 when
+    /// the memory budget is busy), so that it is counted and logged as refused with that code.</summary>
+    public static void MarkRefused(HttpContext http, int code, string reason) => http.Features.Set(new Mark(code, Gone: false, reason));
 
     /// <summary>Marks a review the endpoint returns from without an answer because its client left (the body
     /// ended early or the connection broke), so that it is counted as aborted.</summary>
-    public static void MarkGone(HttpContext http) => http.Features.Set(new Mark(null, Gone: true));
+    public static void MarkGone(HttpContext http) => http.Features.Set(new Mark(null, Gone: true, null));
 
     // A request feature rather than an Items entry: reading a feature nobody set allocates nothing, and most
     // reviews have no mark.
-    private sealed record Mark(int? Refused, bool Gone);
+    private sealed record Mark(int? Refused, bool Gone, string? Reason);
 
     private void Count(HttpContext http)
     {
@@ -94,7 +101,32 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         metrics.RecordRefused(status);
         if (status == StatusCodes.Status408RequestTimeout)
             Log(BodyTimeout, http, LogLevel.Warning, "the review's body did not arrive in time (408)", "request body timeout");
+        else
+            LogRefusal(http, status, mark?.Reason ?? ReasonOf(http, status));
     }
+
+    /// <summary>Why a request nobody marked was refused: routing's 405, or another status set outside the endpoint.</summary>
+    private static string ReasonOf(HttpContext http, int status) => status == StatusCodes.Status405MethodNotAllowed
+        ? $"method {http.Request.Method} is not allowed; reviews are POSTed"
+        : $"answered with status {status}";
+
+    private void LogRefusal(HttpContext http, int status, string reason)
+    {
+        if (!_lines.TryAcquire(RefusalKey(status), out var suppressed)) return;
+        var detail = reason.Length <= MaxDetailLength ? reason : string.Concat(reason.AsSpan(0, MaxDetailLength), "…");
+        WebhookLog.RequestRefused(logger, HandshakeFailure.Address(RemoteEndPoint(http)), status, detail, suppressed);
+    }
+
+    /// <summary>One line per status per window: a flood of one kind does not hide another.</summary>
+    private static string RefusalKey(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "refused-400",
+        StatusCodes.Status405MethodNotAllowed => "refused-405",
+        StatusCodes.Status413PayloadTooLarge => "refused-413",
+        StatusCodes.Status415UnsupportedMediaType => "refused-415",
+        StatusCodes.Status429TooManyRequests => "refused-429",
+        _ => "refused-other",
+    };
 
     private void Log(string problem, HttpContext http, LogLevel level, string detail, string error)
     {

@@ -90,6 +90,9 @@ public static partial class WebhookLog
 
     [LoggerMessage(EventId = 41, Message = "request from {RemoteAddress} not answered ({Problem}): {Detail}")]
     public static partial void ClientProblem(ILogger logger, LogLevel level, string remoteAddress, string problem, string detail, string error, int suppressed);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "request from {RemoteAddress} refused with {Status}: {Detail}")]
+    public static partial void RequestRefused(ILogger logger, string remoteAddress, int status, string detail, int suppressed);
 #pragma warning restore SYSLIB1015
 
     // 50–59: the process.

@@ -228,4 +228,45 @@ public sealed class ClientProblemTests
             return true;
         }
     }
+    [Fact]
+    public async Task Refused_requests_are_logged_with_the_reason_they_were_given_once_per_status_and_window()
+    {
+        await using var webhook = await LoggedWebhook.StartAsync();
+        using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
+        var https = $"https://127.0.0.1:{webhook.Port}";
+
+        (await client.GetAsync($"{https}/mutate")).Dispose();
+        (await client.PostAsync($"{https}/mutate", new StringContent("{}", Encoding.UTF8, "text/plain"))).Dispose();
+        using var unreadable = await client.PostAsync($"{https}/mutate", new StringContent("{", Encoding.UTF8, "application/json"));
+        var toldUnreadable = (await unreadable.Content.ReadAsStringAsync()).TrimEnd('\n');
+        (await client.PostAsync($"{https}/", new StringContent("[]", Encoding.UTF8, "application/json"))).Dispose();
+        using var big = new ByteArrayContent(new byte[AdmissionEndpoints.MaxBodyBytes + 1]);
+        big.Headers.ContentType = new("application/json");
+        (await client.PostAsync($"{https}/mutate", big)).Dispose();
+        using var longType = new StringContent("{}");
+        longType.Headers.ContentType = new("text/" + new string('x', 400));
+        (await client.PostAsync($"{https}/mutate", longType)).Dispose();
+
+        // One line per status in the window: the second 400 and the second 415 are counted, not logged. Each says
+        // what its client was told.
+        await webhook.LinesOf(Category, 4);
+        await Task.Delay(200);
+        var lines = LogLines.Parse(string.Join('\n', await webhook.LinesOf(Category)));
+        Assert.Equal(
+            [
+                (405, "method GET is not allowed; reviews are POSTed"),
+                (415, "content type must be application/json, not \"text/plain; charset=utf-8\""),
+                (400, toldUnreadable),
+                (413, $"body of {AdmissionEndpoints.MaxBodyBytes + 1} bytes is over the {AdmissionEndpoints.MaxBodyBytes}-byte limit"),
+            ],
+            lines.Select(l => ((int)l["status"]!, (string)l["detail"]!)));
+        Assert.StartsWith("the body is not valid JSON: ", toldUnreadable, StringComparison.Ordinal);
+        Assert.All(lines, l => Assert.Equal(("warning", 0), ((string?)l["level"], (int)l["suppressed"]!)));
+        Assert.Matches(@"^request from 127\.0\.0\.1:[0-9]+ refused with 405: method GET is not allowed; reviews are POSTed$", (string?)lines[0]["message"]);
+        Assert.DoesNotContain(webhook.Parsed(), l => l.ContainsKey("exception"));
+        var scrape = await webhook.ScrapeAsync();
+        Assert.Equal(
+            [("400", 2.0), ("405", 1.0), ("408", 0.0), ("413", 1.0), ("415", 2.0), ("429", 0.0)],
+            scrape.Family("appmesh_inject_requests_refused").Samples.Select(s => (s.Label("code")!, s.Value)));
+    }
 }
