@@ -77,7 +77,7 @@ public static class AdmissionEndpoints
         var arrival = ReviewMemory.ArrivalCharge(http.Request.ContentLength ?? MaxBodyBytes);
         if (!reviewer.Memory.Arrival.TryAcquire(arrival) && !await reviewer.Memory.Arrival.TryAcquireAsync(arrival, deadline.Wait))
         {
-            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, reviewer.Memory.Arrival, "bodies arriving", timeout, null);
+            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, reviewer.Memory.Arrival, "bodies arriving", timeout, null, reviewer.FailurePolicy);
             return;
         }
         try
@@ -135,14 +135,14 @@ public static class AdmissionEndpoints
         var budget = reviewer.Memory.Processing;
         if (processing > budget.Capacity)
         {
-            await RefuseAsync(http, bytes.Span, StatusCodes.Status413PayloadTooLarge, AdmissionResponse.TooLarge(
+            await RefuseAsync(http, bytes.Span, StatusCodes.Status413PayloadTooLarge, reviewer.FailurePolicy, AdmissionResponse.TooLarge(
                 $"this review has {tokens} JSON values in {body.Length} bytes; reading them would take about {processing / Mebibyte} MiB, " +
                 $"more than the memory budget of appmesh-inject for reviews in flight ({budget.Capacity / Mebibyte} MiB). No pod the API server can store has that many."));
             return;
         }
         if (!budget.TryAcquire(processing) && !await budget.TryAcquireAsync(processing, deadline.Wait))
         {
-            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, budget, "reviews being decided", timeout, body.Buffer);
+            if (!http.RequestAborted.IsCancellationRequested) await RefuseBusyAsync(http, budget, "reviews being decided", timeout, body.Buffer, reviewer.FailurePolicy);
             return;
         }
         try
@@ -272,14 +272,14 @@ public static class AdmissionEndpoints
     /// <summary>The review waited for memory until its deadline: refuse it with an answer the API server shows,
     /// so that the caller retries. Its uid is read from the start of its body: the body itself when it was
     /// read, else what has arrived of it by then.</summary>
-    private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body)
+    private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body, FailurePolicy policy)
     {
         var message = $"appmesh-inject is busy: {holders} hold its whole memory budget for them ({budget.Capacity / Mebibyte} MiB) and this review " +
             $"waited {(timeout * DeadlineShare).TotalSeconds:0.#} s of its {timeout.TotalSeconds:0.#} s timeout; retry";
         var refusal = AdmissionResponse.TooManyRequests(message);
         if (body is not null)
         {
-            await RefuseAsync(http, body.AsSpan(0, Math.Min(body.Length, 4096)), StatusCodes.Status429TooManyRequests, refusal);
+            await RefuseAsync(http, body.AsSpan(0, Math.Min(body.Length, 4096)), StatusCodes.Status429TooManyRequests, policy, refusal);
             return;
         }
         // The body is not read: the connection cannot carry another request. Its start has arrived by now
@@ -301,16 +301,20 @@ public static class AdmissionEndpoints
                 // Gone or broken: the plain refusal below is all it gets.
             }
         }
-        await RefuseAsync(http, start, StatusCodes.Status429TooManyRequests, refusal);
+        await RefuseAsync(http, start, StatusCodes.Status429TooManyRequests, policy, refusal);
     }
 
-    /// <summary>An AdmissionReview refusal when the start of the body names the review (the API server shows
-    /// its message and the caller may retry), else the same message as plain text with <paramref name="status"/>.</summary>
-    private static Task RefuseAsync(HttpContext http, ReadOnlySpan<byte> start, int status, AdmissionResponse refusal)
+    /// <summary>When the start of the body names the review, an AdmissionReview answer as the failure policy has it
+    /// (under <c>Fail</c> the refusal, whose message the API server shows and whose caller may retry; under
+    /// <c>Ignore</c> the pod admitted without a sidecar, as the API server admits it when a webhook cannot answer);
+    /// else the refusal's message as plain text with <paramref name="status"/>, to which the API server applies the
+    /// failure policy itself.</summary>
+    private static Task RefuseAsync(HttpContext http, ReadOnlySpan<byte> start, int status, FailurePolicy policy, AdmissionResponse refusal)
     {
-        RequestOutcomes.MarkRefused(http, status, refusal.Message!);
         if (!AdmissionReview.TryReadEnvelope(start, out var apiVersion, out var uid)) return WriteError(http, status, refusal.Message!);
-        var answer = AdmissionReview.SerializeResponse(apiVersion, uid, refusal);
+        var (response, outcome) = policy.OnUndecided(refusal);
+        RequestOutcomes.MarkRefused(http, status, $"{refusal.Message}; {outcome}");
+        var answer = AdmissionReview.SerializeResponse(apiVersion, uid, response);
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = answer.Length;

@@ -18,6 +18,15 @@ public sealed class FailurePolicy(WebhookOptions options, ILogger<FailurePolicy>
 
     public FailurePolicyMode Mode { get; } = options.FailurePolicy;
 
+    /// <summary>The answer to a review the webhook will not decide — its memory budget stayed busy until the review's
+    /// deadline (429), or its JSON values could never fit (413) — and what that does to the pod, for the log. Under
+    /// <c>Fail</c> the refusal; under <c>Ignore</c> the pod is admitted without a sidecar with a warning, as the API
+    /// server admits it when the webhook cannot answer in time.</summary>
+    public (AdmissionResponse Response, string Outcome) OnUndecided(AdmissionResponse refusal) => Mode == FailurePolicyMode.Fail
+        ? (refusal, "the pod is refused (failure policy Fail)")
+        : (AdmissionResponse.Allow([$"appmesh-inject did not decide this pod ({refusal.Message}); it was admitted without a sidecar because the webhook's failure policy is Ignore"]),
+            "the pod is admitted without a sidecar (failure policy Ignore)");
+
     /// <summary>The decision for <paramref name="request"/>, whose handling threw <paramref name="exception"/>.</summary>
     public AdmissionDecision OnInternalError(AdmissionRequest request, Exception exception, TimeSpan duration)
     {

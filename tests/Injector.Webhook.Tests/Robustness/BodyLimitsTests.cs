@@ -83,14 +83,16 @@ public class BodyLimitsTests
         Assert.Equal("the body did not arrive within the review's deadline (0.8 s of timeout=1s)\n", await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task A_review_that_does_not_fit_the_memory_budget_waits_then_gets_an_admission_refusal_with_its_uid()
+    [Theory]
+    [InlineData("Fail")]
+    [InlineData("Ignore")]
+    public async Task A_review_that_does_not_fit_the_memory_budget_waits_then_gets_the_failure_policys_answer_with_its_uid(string policy)
     {
         // Room for one small body arriving: the first holds it by stalling, the second waits behind it.
         var budget = new ReviewBudget(ReviewMemory.ArrivalCharge(Review.Length));
         var memory = new ReviewMemory(budget, new ReviewBudget(64 * 1024 * 1024));
         var metrics = new InjectorMetrics();
-        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory).AddSingleton(metrics));
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory).AddSingleton(metrics), "--failure-policy", policy);
         var (tcp, tls) = await webhook.ConnectTlsAsync();
         using var _ = tcp;
         await using var __ = tls;
@@ -106,9 +108,12 @@ public class BodyLimitsTests
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.7), TimeSpan.FromSeconds(2.5));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        const string busy = "appmesh-inject is busy: bodies arriving hold its whole memory budget for them (0 MiB) and this review waited 0.8 s of its 1 s timeout; retry";
         Assert.Equal(
-            """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"waited","allowed":false,"status":{"code":429,"reason":"TooManyRequests","message":"""
-            + "\"appmesh-inject is busy: bodies arriving hold its whole memory budget for them (0 MiB) and this review waited 0.8 s of its 1 s timeout; retry\"" + "}}}",
+            policy == "Fail"
+                ? """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"waited","allowed":false,"status":{"code":429,"reason":"TooManyRequests","message":""" + $"\"{busy}\"" + "}}}"
+                : """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"waited","allowed":true,"warnings":["""
+                    + $"\"appmesh-inject did not decide this pod ({busy}); it was admitted without a sidecar because the webhook\\u0027s failure policy is Ignore\"" + "]}}",
             await response.Content.ReadAsStringAsync());
         // Counted once the endpoint has returned, which may be just after the client has its answer.
         await Waiting.Until(() => metrics.RefusedCount(429) == 1, "the refusal is counted");
@@ -143,6 +148,28 @@ public class BodyLimitsTests
             + $"\"this review has {tokens} JSON values in {dense.Length} bytes; reading them would take about {mib} MiB, more than the memory budget of appmesh-inject for reviews in flight (8 MiB). No pod the API server can store has that many.\"" + "}}}",
             await response.Content.ReadAsStringAsync());
         Assert.Equal(0, memory.Processing.InUse);
+        await Waiting.Until(() => metrics.RefusedCount(413) == 1, "the refusal is counted");
+    }
+
+    [Fact]
+    public async Task Under_failure_policy_Ignore_a_review_that_could_never_fit_admits_the_pod_without_a_sidecar_with_a_warning()
+    {
+        var memory = new ReviewMemory(new ReviewBudget(64 * 1024 * 1024), new ReviewBudget(8 * 1024 * 1024));
+        var metrics = new InjectorMetrics();
+        await using var webhook = await LoopbackWebhook.StartAsync(builder => builder.Services.AddSingleton(memory).AddSingleton(metrics), "--failure-policy", "Ignore");
+        using var client = webhook.CreateClient(http2: true);
+        var review = Reviews.For(Reviews.SimplePod(), uid: "dense").ToJsonString();
+        var dense = review.Replace("\"spec\":{", "\"spec\":{\"x\":[" + string.Concat(Enumerable.Repeat("[],", 70_000)) + "[]],", StringComparison.Ordinal);
+        var tokens = AdmissionReview.CountTokens(Encoding.UTF8.GetBytes(dense));
+
+        using var response = await client.PostAsync(webhook.MutateUri, new StringContent(dense, Encoding.UTF8, "application/json"));
+
+        var mib = ReviewMemory.ProcessingCharge(dense.Length, tokens) / (1024 * 1024);
+        Assert.Equal(
+            """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"dense","allowed":true,"warnings":["""
+            + $"\"appmesh-inject did not decide this pod (this review has {tokens} JSON values in {dense.Length} bytes; reading them would take about {mib} MiB, more than the memory budget of appmesh-inject for reviews in flight (8 MiB). No pod the API server can store has that many.); it was admitted without a sidecar because the webhook\\u0027s failure policy is Ignore\"" + "]}}",
+            await response.Content.ReadAsStringAsync());
+        // Still counted as a review the webhook did not decide.
         await Waiting.Until(() => metrics.RefusedCount(413) == 1, "the refusal is counted");
     }
 
