@@ -83,7 +83,7 @@ public sealed class InjectorMetrics
         _warnings = factory.CreateCounter("appmesh_inject_admission_warnings_total",
             "Warnings returned to the API server (and shown to kubectl users) in admission answers.");
         _refused = factory.CreateCounter("appmesh_inject_requests_refused_total",
-            "Requests answered with an HTTP error before any admission decision, by status code.", ["code"]);
+            "Requests refused before any admission decision, by status code: answered with an HTTP error, or inside an AdmissionReview as the failure policy has it (429 busy, 413 too many JSON values).", ["code"]);
         _aborted = factory.CreateCounter("appmesh_inject_requests_aborted_total",
             "Requests whose client closed the connection before the review was read.");
         _handshakeFailures = factory.CreateCounter("appmesh_inject_tls_handshake_failures_total",
