@@ -269,8 +269,8 @@ public static class AdmissionEndpoints
         }
     }
 
-    /// <summary>The review waited for memory until its deadline: refuse it with an answer the API server shows,
-    /// so that the caller retries. Its uid is read from the start of its body: the body itself when it was
+    /// <summary>The review waited for memory until its deadline: answer it as the failure policy has it
+    /// (<see cref="RefuseAsync"/>). Its uid is read from the start of its body: the body itself when it was
     /// read, else what has arrived of it by then.</summary>
     private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body, FailurePolicy policy)
     {
@@ -313,7 +313,7 @@ public static class AdmissionEndpoints
     {
         if (!AdmissionReview.TryReadEnvelope(start, out var apiVersion, out var uid)) return WriteError(http, status, refusal.Message!);
         var (response, outcome) = policy.OnUndecided(refusal);
-        RequestOutcomes.MarkRefused(http, status, $"{refusal.Message}; {outcome}");
+        RequestOutcomes.MarkRefused(http, status, $"{outcome}: {refusal.Message}");
         var answer = AdmissionReview.SerializeResponse(apiVersion, uid, response);
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";

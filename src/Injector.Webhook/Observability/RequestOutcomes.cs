@@ -72,8 +72,8 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
             && bad.Message.StartsWith("Unexpected end of request content", StringComparison.Ordinal));
 
     /// <summary>Marks a refusal, with the reason it was given: answered as an HTTP error with <paramref name="code"/>,
-    /// or inside an AdmissionReview (HTTP 200 with <c>allowed: false</c> and <paramref name="code"/>, such as 429 when
-    /// the memory budget is busy), so that it is counted and logged as refused with that code.</summary>
+    /// or inside an AdmissionReview as the failure policy has it (HTTP 200; such as 429 when the memory budget stayed
+    /// busy), so that it is counted and logged as refused with that code.</summary>
     public static void MarkRefused(HttpContext http, int code, string reason) => http.Features.Set(new Mark(code, Gone: false, reason));
 
     /// <summary>Marks a review the endpoint returns from without an answer because its client left (the body

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests.Operations;
 
@@ -268,5 +269,25 @@ public sealed class ClientProblemTests
         Assert.Equal(
             [("400", 2.0), ("405", 1.0), ("408", 0.0), ("413", 1.0), ("415", 2.0), ("429", 0.0)],
             scrape.Family("appmesh_inject_requests_refused").Samples.Select(s => (s.Label("code")!, s.Value)));
+    }
+    [Theory]
+    [InlineData("Fail", "the pod is refused (failure policy Fail)")]
+    [InlineData("Ignore", "the pod is admitted without a sidecar (failure policy Ignore)")]
+    public async Task A_review_refused_inside_an_admission_review_is_logged_with_what_the_failure_policy_made_of_it(string policy, string outcome)
+    {
+        // A decision budget too small for the review's JSON values: refused with 413 at once.
+        var memory = new ReviewMemory(new ReviewBudget(64 * 1024 * 1024), new ReviewBudget(1024 * 1024));
+        await using var webhook = await LoggedWebhook.StartAsync(["--failure-policy", policy],
+            configure: b => b.Services.AddSingleton(memory));
+        using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
+        var review = Reviews.For(Reviews.SimplePod(), uid: "dense").ToJsonString();
+        var dense = review.Replace("\"spec\":{", "\"spec\":{\"x\":[" + string.Concat(Enumerable.Repeat("[],", 70_000)) + "[]],", StringComparison.Ordinal);
+
+        (await client.PostAsync($"https://127.0.0.1:{webhook.Port}/mutate", new StringContent(dense, Encoding.UTF8, "application/json"))).Dispose();
+
+        var line = LogLines.Parse(string.Join('\n', await webhook.LinesOf(Category))).Single();
+        Assert.Equal(413, (int)line["status"]!);
+        Assert.StartsWith($"{outcome}: this review has ", (string?)line["detail"], StringComparison.Ordinal);
+        Assert.EndsWith("No pod the API server can store has that many.", (string?)line["detail"], StringComparison.Ordinal);
     }
 }
