@@ -27,6 +27,11 @@ public static class Reviews
         return new JsonObject { ["apiVersion"] = apiVersion, ["kind"] = "AdmissionReview", ["request"] = request };
     }
 
+    /// <summary>The review of <see cref="SimplePod"/> as JSON text, with <paramref name="emptyArrays"/> empty arrays
+    /// added to its spec: few bytes, many JSON values (what the memory budget counts).</summary>
+    public static string Dense(string uid, int emptyArrays = 70_000) =>
+        For(SimplePod(), uid: uid).ToJsonString().Replace("\"spec\":{", "\"spec\":{\"x\":[" + string.Concat(Enumerable.Repeat("[],", emptyArrays - 1)) + "[]],", StringComparison.Ordinal);
+
     /// <summary>The request of <see cref="For"/> as the webhook reads it.</summary>
     public static AdmissionRequest Request(JsonObject pod, string uid = "8d1c3a46-0c5f-4c38-9e0b-7f2a5b6c1d20", string operation = "CREATE", bool dryRun = false) =>
         AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(For(pod, uid, operation, dryRun: dryRun).ToJsonString()));

@@ -112,21 +112,11 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
 
     private void LogRefusal(HttpContext http, int status, string reason)
     {
-        if (!_lines.TryAcquire(RefusalKey(status), out var suppressed)) return;
+        // One line per status per window: a flood of one kind does not hide another.
+        if (!_lines.TryAcquire($"refused-{status}", out var suppressed)) return;
         var detail = reason.Length <= MaxDetailLength ? reason : string.Concat(reason.AsSpan(0, MaxDetailLength), "…");
         WebhookLog.RequestRefused(logger, HandshakeFailure.Address(RemoteEndPoint(http)), status, detail, suppressed);
     }
-
-    /// <summary>One line per status per window: a flood of one kind does not hide another.</summary>
-    private static string RefusalKey(int status) => status switch
-    {
-        StatusCodes.Status400BadRequest => "refused-400",
-        StatusCodes.Status405MethodNotAllowed => "refused-405",
-        StatusCodes.Status413PayloadTooLarge => "refused-413",
-        StatusCodes.Status415UnsupportedMediaType => "refused-415",
-        StatusCodes.Status429TooManyRequests => "refused-429",
-        _ => "refused-other",
-    };
 
     private void Log(string problem, HttpContext http, LogLevel level, string detail, string error)
     {

@@ -280,8 +280,7 @@ public sealed class ClientProblemTests
         await using var webhook = await LoggedWebhook.StartAsync(["--failure-policy", policy],
             configure: b => b.Services.AddSingleton(memory));
         using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
-        var review = Reviews.For(Reviews.SimplePod(), uid: "dense").ToJsonString();
-        var dense = review.Replace("\"spec\":{", "\"spec\":{\"x\":[" + string.Concat(Enumerable.Repeat("[],", 70_000)) + "[]],", StringComparison.Ordinal);
+        var dense = Reviews.Dense(uid: "dense");
 
         (await client.PostAsync($"https://127.0.0.1:{webhook.Port}/mutate", new StringContent(dense, Encoding.UTF8, "application/json"))).Dispose();
 
