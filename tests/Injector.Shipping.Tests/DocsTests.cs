@@ -5,6 +5,24 @@ namespace Injector.Shipping.Tests;
 
 public partial class DocsTests
 {
+    /// <summary>The GC settings the webhook's build writes into its runtimeconfig.json (what the image, dotnet run
+    /// and bench/load.sh start with) are the ones docs/operations.md's Resources section names.</summary>
+    [Fact]
+    public void The_webhooks_gc_settings_are_the_ones_docs_operations_names()
+    {
+        var runtimeConfig = System.Text.Json.Nodes.JsonNode.Parse(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.runtimeconfig.json")))!;
+        var properties = runtimeConfig["runtimeOptions"]!["configProperties"]!;
+        Assert.Equal(
+            (false, 7, 6 * 1024 * 1024),
+            ((bool)properties["System.GC.Server"]!, (int)properties["System.GC.ConserveMemory"]!, (int)properties["System.GC.Gen0MaxBudget"]!));
+
+        var doc = File.ReadAllText(Path.Combine(Repo.Root, "docs", "operations.md"));
+        var resources = doc[doc.IndexOf("\n## Resources\n", StringComparison.Ordinal)..doc.IndexOf("\n## Shutdown\n", StringComparison.Ordinal)];
+        Assert.Contains("workstation GC, `ConserveMemory` 7", resources, StringComparison.Ordinal);
+        Assert.Contains("caps the GC's gen0 budget at 6 MiB (`System.GC.Gen0MaxBudget`)", resources.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_chart_value_is_in_the_values_table_of_docs_install()
     {
