@@ -17,10 +17,9 @@ public partial class DocsTests
             (false, 7, 6 * 1024 * 1024),
             ((bool)properties["System.GC.Server"]!, (int)properties["System.GC.ConserveMemory"]!, (int)properties["System.GC.Gen0MaxBudget"]!));
 
-        var doc = File.ReadAllText(Path.Combine(Repo.Root, "docs", "operations.md"));
-        var resources = doc[doc.IndexOf("\n## Resources\n", StringComparison.Ordinal)..doc.IndexOf("\n## Shutdown\n", StringComparison.Ordinal)];
+        var resources = LogDocsTests.Section("Resources").ReplaceLineEndings(" ");
         Assert.Contains("workstation GC, `ConserveMemory` 7", resources, StringComparison.Ordinal);
-        Assert.Contains("caps the GC's gen0 budget at 6 MiB (`System.GC.Gen0MaxBudget`)", resources.ReplaceLineEndings(" "), StringComparison.Ordinal);
+        Assert.Contains("caps the GC's gen0 budget at 6 MiB (`System.GC.Gen0MaxBudget`)", resources, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,7 +16,8 @@ public sealed partial class LogDocsTests
 {
     private static string Doc => File.ReadAllText(Path.Combine(Repo.Root, "docs", "operations.md"));
 
-    private static string Section(string heading)
+    /// <summary>The section of docs/operations.md under <c>## heading</c>, up to the next one.</summary>
+    internal static string Section(string heading)
     {
         var doc = Doc;
         var start = doc.IndexOf("\n## " + heading + "\n", StringComparison.Ordinal);
