@@ -36,12 +36,8 @@ done
 [[ $STARTS =~ ^[1-9][0-9]?$ && $WINDOWS =~ ^[1-9]$ && $DURATION =~ ^[1-9][0-9]{0,2}$ && $PORT =~ ^[1-9][0-9]{3,4}$ ]] ||
   { echo "h2-starts.sh: --starts 1-99, --windows 1-9, --duration 1-999 s, --port 1000-65535" >&2; exit 2; }
 
-missing=()
-for tool in h2load openssl curl; do command -v "$tool" >/dev/null || missing+=("${tool/h2load/nghttp2-client}"); done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  echo "installing ${missing[*]}" >&2
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$ROOT/bench/lib.sh"
+need_tools h2load openssl curl
 
 OUT=${OUT:-$(mktemp -d /tmp/appmesh-inject-h2.XXXXXX)}
 mkdir -p "$OUT"
@@ -61,16 +57,7 @@ if [[ $BUILD == 1 ]]; then
 fi
 
 # A throw-away certificate, never written into the repository.
-CERTS=$(mktemp -d /tmp/appmesh-inject-certs.XXXXXX)
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$CERTS/tls.key" -out "$CERTS/tls.crt" 2>/dev/null
-
-SERVER_PID=""
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$CERTS"
-}
-trap cleanup EXIT
+make_certs
 
 start_server() { # server
   local server=$1 code tries=0
@@ -93,15 +80,6 @@ start_server() { # server
   echo "$server did not answer within 30 s" >&2; exit 1
 }
 
-stop_server() {
-  local i
-  kill "$SERVER_PID" 2>/dev/null || true
-  for i in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-
 # Prints the number of answered reviews of one h2load run (2 connections x 32 streams).
 drive_h2() { # seconds
   local out ok
@@ -112,7 +90,6 @@ drive_h2() { # seconds
   echo "$ok"
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TICKS=$(getconf CLK_TCK)
 
 echo "appmesh-inject HTTP/2 starts: $STARTS starts of each server, $WINDOWS windows of ${DURATION}s after 3s of warm-up, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -32,12 +32,8 @@ done
 [[ $RUNS =~ ^[1-9][0-9]?$ && $DURATION =~ ^[1-9][0-9]{0,2}$ && $SOAK_MINUTES =~ ^[0-9]{1,2}$ && $PORT =~ ^[1-9][0-9]{3,4}$ ]] ||
   { echo "load.sh: --runs 1-99, --duration 1-999 s, --soak 0-99 min, --port 1000-65535" >&2; exit 2; }
 
-missing=()
-for tool in wrk h2load openssl curl; do command -v "$tool" >/dev/null || missing+=("${tool/h2load/nghttp2-client}"); done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  echo "installing ${missing[*]}" >&2
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$ROOT/bench/lib.sh"
+need_tools wrk h2load openssl curl
 
 OUT=${OUT:-$(mktemp -d /tmp/appmesh-inject-load.XXXXXX)}
 mkdir -p "$OUT"
@@ -74,16 +70,7 @@ if [[ $BUILD == 1 ]]; then
 fi
 
 # --- a throw-away certificate, never written into the repository -----------------------------------------
-CERTS=$(mktemp -d /tmp/appmesh-inject-certs.XXXXXX)
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$CERTS/tls.key" -out "$CERTS/tls.crt" 2>/dev/null
-
-SERVER_PID=""
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$CERTS"
-}
-trap cleanup EXIT
+make_certs
 
 command_for() { # server -> command line
   case "$1" in
@@ -111,15 +98,6 @@ start_server() {
     sleep 0.005
   done
   echo "$server did not answer within 30 s" >&2; exit 1
-}
-
-stop_server() {
-  local i
-  kill "$SERVER_PID" 2>/dev/null || true
-  for i in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
-  kill -9 "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
 }
 
 # Runs wrk and prints its RESULT line.
@@ -153,7 +131,6 @@ drive_h2() { # connections streams seconds body
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kb_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 measure() { # server run
