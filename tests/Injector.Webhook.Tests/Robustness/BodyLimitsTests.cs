@@ -31,13 +31,15 @@ public class BodyLimitsTests
 
         var answer = await ReadUntilAsync(tls, "\n\r\n0\r\n", "deadline (0.8 s of timeout=1s)\n", TimeSpan.FromSeconds(10));
         var answered = clock.Elapsed;
-        var rest = await ReadToEndAsync(tls, TimeSpan.FromSeconds(10));
+        var rest = await ReadToEndAsync(tls, TimeSpan.FromSeconds(20));
         var closed = clock.Elapsed;
 
-        // At 80% of the 1 s timeout; then the connection is closed (Kestrel waits at most 5 s for the rest of
-        // the body first, so that the client reads the answer) and carries no second request.
+        // At 80% of the 1 s timeout; then the connection is closed and carries no second request. Kestrel waits at
+        // most 5 s for the rest of the body first, so that the client reads the answer, and notices the end of that
+        // wait on its once-a-second heartbeat: 5-6 s after the answer, measured up to 6.9 s in a loaded CI run. A
+        // connection held longer (before issue 13 B.2: hours) fails here, or in the read's own 20 s limit.
         Assert.InRange(answered, TimeSpan.FromSeconds(0.7), TimeSpan.FromSeconds(3));
-        Assert.InRange(closed, answered, TimeSpan.FromSeconds(7.5));
+        Assert.InRange(closed - answered, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", answer);
         Assert.Contains("\r\nConnection: close\r\n", answer);
         Assert.EndsWith("\r\n\r\nthe body did not arrive within the review's deadline (0.8 s of timeout=1s)\n", answer);
