@@ -44,7 +44,10 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         }
         catch (Exception ex) when (WentAway(http, ex))
         {
-            // The client went away: nobody is left to answer.
+            // The client went away: nobody is left to answer. Aborting keeps Kestrel from draining a body whose read
+            // ended in the exception: its reader is left mid-read, and the drain would log an error with a stack trace
+            // (seen under load, when the reset was read as the end of the content).
+            http.Abort();
             metrics.RecordAborted();
             Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", ex.Message);
             return;
@@ -77,8 +80,13 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
     public static void MarkRefused(HttpContext http, int code, string reason) => http.Features.Set(new Mark(code, Gone: false, reason));
 
     /// <summary>Marks a review the endpoint returns from without an answer because its client left (the body
-    /// ended early or the connection broke), so that it is counted as aborted.</summary>
-    public static void MarkGone(HttpContext http) => http.Features.Set(new Mark(null, Gone: true, null));
+    /// ended early or the connection broke), so that it is counted as aborted, and aborts its request.</summary>
+    public static void MarkGone(HttpContext http)
+    {
+        http.Features.Set(new Mark(null, Gone: true, null));
+        // Nobody is left to answer; aborting keeps Kestrel from draining a body whose read ended in an exception.
+        http.Abort();
+    }
 
     // A request feature rather than an Items entry: reading a feature nobody set allocates nothing, and most
     // reviews have no mark.
