@@ -131,16 +131,20 @@ public sealed class ClientProblemTests
     public async Task Clients_that_go_away_mid_body_are_counted_as_aborted_and_logged_as_information()
     {
         await using var webhook = await LoggedWebhook.StartAsync();
+        var arriving = webhook.Services.GetRequiredService<ReviewMemory>().Arrival;
 
         for (var i = 0; i < 50; i++)
         {
+            await WaitUntilAsync(() => arriving.InUse == 0, "the previous review's body to be given up");
             var tcp = new TcpClient { LingerState = new LingerOption(true, 0) };
             await tcp.ConnectAsync(IPAddress.Loopback, webhook.Port);
             var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
             await tls.AuthenticateAsClientAsync("localhost");
             await tls.WriteAsync(Opening);
             await tls.FlushAsync();
-            await Task.Delay(20); // the request has reached the endpoint, which waits for the rest of the body
+            // The request has reached the endpoint, which holds room for its body while it waits for the rest (a fixed
+            // 20 ms here once let a loaded machine reset a connection before Kestrel had read the request).
+            await WaitUntilAsync(() => arriving.InUse > 0, "the review to reach the endpoint");
             tcp.Close(); // a reset, with most of the body unsent
             await tls.DisposeAsync();
         }
@@ -185,6 +189,16 @@ public sealed class ClientProblemTests
         // The connection still serves other reviews.
         using var next = await client.PostAsync($"https://localhost:{webhook.Port}/mutate", new ByteArrayContent(review) { Headers = { ContentType = new("application/json") } });
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"waited 10 s for {what}");
+            await Task.Delay(5);
+        }
     }
 
     /// <summary>Scrapes until <paramref name="count"/> requests are counted as aborted, or <paramref name="within"/> has passed.</summary>
