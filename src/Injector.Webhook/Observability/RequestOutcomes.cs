@@ -44,9 +44,7 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         }
         catch (Exception ex) when (WentAway(http, ex))
         {
-            // The client went away: nobody is left to answer. Aborting keeps Kestrel from draining a body whose read
-            // ended in the exception: its reader is left mid-read, and the drain would log an error with a stack trace
-            // (seen under load, when the reset was read as the end of the content).
+            // The client went away: nobody is left to answer; aborted as MarkGone does.
             http.Abort();
             metrics.RecordAborted();
             Log(Aborted, http, LogLevel.Information, "the client closed the connection before its review had arrived", ex.Message);
@@ -84,7 +82,9 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
     public static void MarkGone(HttpContext http)
     {
         http.Features.Set(new Mark(null, Gone: true, null));
-        // Nobody is left to answer; aborting keeps Kestrel from draining a body whose read ended in an exception.
+        // Nobody is left to answer. Aborting keeps Kestrel from draining a body whose read ended in an exception (a
+        // reset read while the read was pending leaves Kestrel's reader mid-read; under load the drain then logged an
+        // error with a stack trace before the connection's end was noticed).
         http.Abort();
     }
 

@@ -159,6 +159,34 @@ public sealed class ClientProblemTests
     }
 
     [Fact]
+    public async Task A_client_that_ends_its_side_mid_body_is_counted_as_aborted_without_an_error_line()
+    {
+        // A clean close mid-body (TLS close_notify, then FIN) rather than a reset: the body read ends in Kestrel's
+        // "Unexpected end of request content"; the review is counted as aborted, logged once at information level, and
+        // its connection closed without an answer.
+        await using var webhook = await LoggedWebhook.StartAsync();
+        var arriving = webhook.Services.GetRequiredService<ReviewMemory>().Arrival;
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, webhook.Port);
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("localhost");
+        await tls.WriteAsync(Opening);
+        await tls.FlushAsync();
+        await WaitUntilAsync(() => arriving.InUse > 0, "the review to reach the endpoint");
+
+        await tls.ShutdownAsync();
+        tcp.Client.Shutdown(SocketShutdown.Send);
+
+        var scrape = await ScrapeUntilAbortedAsync(webhook, 1, TimeSpan.FromSeconds(15));
+        Assert.Equal(1, scrape.Value("appmesh_inject_requests_aborted_total"));
+        Assert.Equal(0, await ReadOrResetAsync(tls)); // closed (or reset) without an answer
+        var line = LogLines.Parse(Assert.Single(await webhook.LinesOf(Category))).Single();
+        Assert.Equal(("info", "aborted", "the client closed the connection before its review had arrived", "connection closed"),
+            ((string?)line["level"], (string?)line["problem"], (string?)line["detail"], (string?)line["error"]));
+        Assert.DoesNotContain(webhook.Parsed(), l => l.ContainsKey("exception") || (string?)l["level"] is "error" or "critical");
+    }
+
+    [Fact]
     public async Task An_http2_client_that_cancels_mid_body_is_counted_as_aborted_long_before_the_deadline()
     {
         await using var webhook = await LoggedWebhook.StartAsync();
@@ -189,6 +217,19 @@ public sealed class ClientProblemTests
         // The connection still serves other reviews.
         using var next = await client.PostAsync($"https://localhost:{webhook.Port}/mutate", new ByteArrayContent(review) { Headers = { ContentType = new("application/json") } });
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>The bytes one read gets, or 0 when the server reset the connection.</summary>
+    private static async Task<int> ReadOrResetAsync(Stream stream)
+    {
+        try
+        {
+            return await stream.ReadAsync(new byte[1]);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
