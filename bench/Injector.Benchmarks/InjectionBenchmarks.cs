@@ -10,8 +10,9 @@ using Injector.Core.Settings;
 
 namespace Injector.Benchmarks;
 
-/// <summary>The engine alone (one injection of an already parsed pod) and the whole per-request path
-/// of the webhook without HTTP (parse the review, decide, write the response), for a typical pod
+/// <summary>The engine alone (one injection of an already parsed pod), the whole per-request path
+/// of the webhook without HTTP (parse the review, decide, write the response) and its parse against the bare
+/// parse the load test's baseline does, for a typical pod
 /// (bookinfo productpage) and a large one (10 containers × 40 env vars, 20 volumes).</summary>
 [MemoryDiagnoser]
 [SuppressMessage("Performance", "CA1852", Justification = "BenchmarkDotNet derives from benchmark classes and refuses sealed ones.")]
@@ -81,6 +82,25 @@ public class InjectionBenchmarks : IDisposable
             using (var writer = new Utf8JsonWriter(_output)) AdmissionReview.WriteResponse(writer, request.ReviewApiVersion, request.Uid, decision.Response);
             return _output.Position;
         }
+    }
+
+    /// <summary>What the load test's baseline server does with the same body (parse it, read nothing): the floor
+    /// <see cref="Review"/> is read against.</summary>
+    [Benchmark]
+    public JsonValueKind ParseOnly()
+    {
+        using var document = JsonDocument.Parse(_review.AsMemory());
+        return document.RootElement.ValueKind;
+    }
+
+    /// <summary>The webhook's parse: <see cref="ParseOnly"/> plus the UTF-8, surrogate and duplicate-key checks and the
+    /// envelope read.</summary>
+    [Benchmark]
+    public string ParseBorrowed()
+    {
+        var request = AdmissionReview.ParseBorrowed(_review, out var document);
+        document.Dispose();
+        return request.Uid;
     }
 
     public void Dispose()

@@ -107,8 +107,8 @@ public static class AdmissionReview
     /// <summary>Reads a review into a self-contained request (its pod owns a copy of the body).</summary>
     public static AdmissionRequest ParseRequest(ReadOnlySpan<byte> body)
     {
-        using var document = Parse(body, body.ToArray());
-        return Read(document.RootElement, owned: false);
+        using var document = Parse(body, body.ToArray(), out var escapes);
+        return Read(document.RootElement, owned: false, escapes);
     }
 
     /// <summary>Reads a review without copying it: the request's pod reads <paramref name="body"/> lazily,
@@ -116,10 +116,10 @@ public static class AdmissionReview
     /// before then. The webhook's path: parsing into pooled buffers is a third of a review's garbage.</summary>
     public static AdmissionRequest ParseBorrowed(ReadOnlyMemory<byte> body, out JsonDocument document)
     {
-        document = Parse(body.Span, body);
+        document = Parse(body.Span, body, out var escapes);
         try
         {
-            return Read(document.RootElement, owned: true);
+            return Read(document.RootElement, owned: true, escapes);
         }
         catch
         {
@@ -128,14 +128,17 @@ public static class AdmissionReview
         }
     }
 
-    private static JsonDocument Parse(ReadOnlySpan<byte> body, ReadOnlyMemory<byte> memory)
+    // escapes: whether the body holds a backslash. Without one (the usual review) no string in it, and no key, is
+    // written with an escape, and the duplicate-key check need not look for one in each key.
+    private static JsonDocument Parse(ReadOnlySpan<byte> body, ReadOnlyMemory<byte> memory, out bool escapes)
     {
         // JsonNode reads strings lazily: invalid UTF-8 inside one would only throw later, mid-injection.
         if (!System.Text.Unicode.Utf8.IsValid(body)) throw new AdmissionReviewException("the body is not valid UTF-8");
+        escapes = body.Contains((byte)'\\');
         // The same for a \u escape of half a UTF-16 surrogate pair: the grammar allows it, but the string it
         // stands for is not text, and reading it (a property lookup, a field of the pod) would throw. Checked
         // first: the duplicate-key check reads property names, and would throw on one.
-        if (FindLoneSurrogate(body) is { } at)
+        if (escapes && FindLoneSurrogate(body) is { } at)
             throw new AdmissionReviewException($"the body is not valid JSON: the escape {Encoding.UTF8.GetString(body.Slice(at, 6))} at byte {at} is half of a UTF-16 surrogate pair");
         try
         {
@@ -253,12 +256,12 @@ public static class AdmissionReview
 
     // The envelope is read from the parsed elements directly, each object in one pass over its properties; only
     // the pod becomes a (lazy) node tree.
-    private static AdmissionRequest Read(JsonElement review, bool owned)
+    private static AdmissionRequest Read(JsonElement review, bool owned, bool escapes)
     {
         if (review.ValueKind != JsonValueKind.Object) throw new AdmissionReviewException("the body must be a JSON object (an AdmissionReview)");
         var picked = new PickedValues();
         Span<JsonElement> found = picked;
-        RefuseDuplicate(DuplicateKeys.In(review, ReviewMembers, found), "the review");
+        RefuseDuplicate(DuplicateKeys.In(review, ReviewMembers, found, escapes), "the review");
         var (apiVersionValue, kindValue, request) = (found[0], found[1], found[2]);
         var apiVersion = Text(apiVersionValue, "apiVersion", ApiVersions);
         if (apiVersion is not (V1 or V1Beta1))
@@ -267,19 +270,19 @@ public static class AdmissionReview
             throw new AdmissionReviewException($"unsupported kind \"{reviewKind}\"; expected AdmissionReview");
         if (request.ValueKind != JsonValueKind.Object) throw new AdmissionReviewException("the AdmissionReview has no request");
         found.Clear();
-        RefuseDuplicate(DuplicateKeys.In(request, RequestMembers, found), "request");
+        RefuseDuplicate(DuplicateKeys.In(request, RequestMembers, found, escapes), "request");
         var (uid, kind, resource, subResource, name, @namespace, operation, obj, dryRun) =
             (found[0], found[1], found[2], found[3], found[4], found[5], found[6], found[7], found[8]);
         var uidText = Text(uid, "uid");
         if (string.IsNullOrEmpty(uidText)) throw new AdmissionReviewException("the AdmissionReview request has no uid");
         found.Clear();
-        RefuseDuplicate(DuplicateKeys.In(kind, KindMembers, found[3..]), "request.kind");
-        RefuseDuplicate(DuplicateKeys.In(resource, ResourceMembers, found), "request.resource");
+        RefuseDuplicate(DuplicateKeys.In(kind, KindMembers, found[3..], escapes), "request.kind");
+        RefuseDuplicate(DuplicateKeys.In(resource, ResourceMembers, found, escapes), "request.resource");
         var (group, version, resourceName, kindName) = (found[0], found[1], found[2], found[3]);
         if (obj.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined)) throw new AdmissionReviewException("request.object must be a JSON object");
         var hasPod = obj.ValueKind == JsonValueKind.Object;
         PodFields fields = default;
-        if (hasPod && DuplicateKeysInPod(obj, out fields) is { } twice) throw NotJson(twice);
+        if (hasPod && DuplicateKeysInPod(obj, out fields, escapes) is { } twice) throw NotJson(twice);
         return new AdmissionRequest
         {
             Uid = uidText,
@@ -346,26 +349,26 @@ public static class AdmissionReview
     /// security context. A duplicate anywhere else is left as it is, as the engine never reads or writes there.
     /// When there is none, <paramref name="fields"/> is what <see cref="PodFields.Read"/> gives for the pod (the
     /// pod, its metadata and its spec are each read once, here).</summary>
-    internal static string? DuplicateKeysInPod(JsonElement pod, out PodFields fields)
+    internal static string? DuplicateKeysInPod(JsonElement pod, out PodFields fields, bool escapes = true)
     {
         fields = default;
         // Each object is checked in one pass that also picks out the members checked next and those PodFields holds.
         var picked = new PickedValues();
         Span<JsonElement> found = picked;
-        if (DuplicateKeys.In(pod, PodFields.PodMembers, found) is { } atTop) return Twice("request.object", atTop);
+        if (DuplicateKeys.In(pod, PodFields.PodMembers, found, escapes) is { } atTop) return Twice("request.object", atTop);
         var (metadata, spec) = (found[0], found[1]);
         found.Clear();
-        if (DuplicateKeys.In(metadata, PodFields.MetadataMembers, found) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
+        if (DuplicateKeys.In(metadata, PodFields.MetadataMembers, found, escapes) is { } inMetadata) return Twice("request.object.metadata", inMetadata);
         var (annotations, labels, owners, name, @namespace) = (found[0], found[1], found[2], found[3], found[4]);
-        if (DuplicateKeys.In(annotations) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
-        if (DuplicateKeys.In(labels) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
-        if (DuplicateKeys.InElements(owners) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
+        if (DuplicateKeys.In(annotations, escapes) is { } inAnnotations) return Twice("request.object.metadata.annotations", inAnnotations);
+        if (DuplicateKeys.In(labels, escapes) is { } inLabels) return Twice("request.object.metadata.labels", inLabels);
+        if (DuplicateKeys.InElements(owners, escapes) is { } owner) return Twice($"request.object.metadata.ownerReferences[{owner.Index}]", owner.Key);
         found.Clear();
-        if (DuplicateKeys.In(spec, PodFields.SpecMembers, found) is { } inSpec) return Twice("request.object.spec", inSpec);
+        if (DuplicateKeys.In(spec, PodFields.SpecMembers, found, escapes) is { } inSpec) return Twice("request.object.spec", inSpec);
         var (securityContext, containers, initContainers, volumes, pullSecrets, hostNetwork) = (found[0], found[1], found[2], found[3], found[4], found[5]);
-        if (DuplicateKeys.In(securityContext) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
-        if ((InItems(containers, "containers", Ports, childIsList: true) ?? InItems(initContainers, "initContainers", Ports, childIsList: true) ??
-            InItems(volumes, "volumes", HostPath, childIsList: false) ?? InItems(pullSecrets, "imagePullSecrets", null, childIsList: false)) is { } inItems)
+        if (DuplicateKeys.In(securityContext, escapes) is { } inContext) return Twice("request.object.spec.securityContext", inContext);
+        if ((InItems(containers, "containers", Ports, childIsList: true, escapes) ?? InItems(initContainers, "initContainers", Ports, childIsList: true, escapes) ??
+            InItems(volumes, "volumes", HostPath, childIsList: false, escapes) ?? InItems(pullSecrets, "imagePullSecrets", null, childIsList: false, escapes)) is { } inItems)
             return inItems;
         fields = new PodFields(pod, metadata, spec, name, @namespace, annotations, labels, owners, containers, initContainers, volumes, pullSecrets, securityContext, hostNetwork);
         return null;
@@ -373,7 +376,7 @@ public static class AdmissionReview
 
     // The elements of one of the spec's lists, and in each the member named child (a container's list of ports, a
     // volume's hostPath object), picked out in the same pass as the element's check.
-    private static string? InItems(JsonElement items, string list, byte[]? child, bool childIsList)
+    private static string? InItems(JsonElement items, string list, byte[]? child, bool childIsList, bool escapes)
     {
         if (items.ValueKind != JsonValueKind.Array) return null;
         var index = -1;
@@ -384,9 +387,9 @@ public static class AdmissionReview
         {
             index++;
             found[0] = default;
-            if (DuplicateKeys.In(element, wanted, found) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
-            if (!childIsList && DuplicateKeys.In(found[0]) is { } inChild) return Twice(Where(list, index, child!), inChild);
-            if (childIsList && DuplicateKeys.InElements(found[0]) is { } inItem) return Twice($"{Where(list, index, child!)}[{inItem.Index}]", inItem.Key);
+            if (DuplicateKeys.In(element, wanted, found, escapes) is { } key) return Twice($"request.object.spec.{list}[{index}]", key);
+            if (!childIsList && DuplicateKeys.In(found[0], escapes) is { } inChild) return Twice(Where(list, index, child!), inChild);
+            if (childIsList && DuplicateKeys.InElements(found[0], escapes) is { } inItem) return Twice($"{Where(list, index, child!)}[{inItem.Index}]", inItem.Key);
         }
         return null;
 

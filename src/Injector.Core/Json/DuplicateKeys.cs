@@ -11,15 +11,17 @@ namespace Injector.Core.Json;
 /// third of the parser's time per review (docs/performance.md); the API server never sends a duplicate key.</summary>
 public static class DuplicateKeys
 {
-    /// <summary>The first key of <paramref name="obj"/> (when it is an object) that appears in it again, or null.</summary>
-    public static string? In(JsonElement obj) => In(obj, [], []);
+    /// <summary>The first key of <paramref name="obj"/> (when it is an object) that appears in it again, or null.
+    /// <paramref name="escapes"/> false says that no key of it is written with an escape (its document holds no
+    /// backslash): each key is then taken as written, without looking for one.</summary>
+    public static string? In(JsonElement obj, bool escapes = true) => In(obj, [], [], escapes);
 
-    /// <summary>As <see cref="In(JsonElement)"/>, and in the same pass over the object the values of the properties
+    /// <summary>As <see cref="In(JsonElement, bool)"/>, and in the same pass over the object the values of the properties
     /// a reader wants next: <paramref name="names"/> is their UTF-8 names, and <c>found[i]</c> receives the value of
     /// the i-th (<c>default</c> when absent). One pass instead of a check and then a lookup (a scan of the object)
     /// per property.</summary>
     [SkipLocalsInit] // the hashes are written before they are read: zeroing them was a tenth of a small object's check
-    public static string? In(JsonElement obj, ReadOnlySpan<byte[]> names, Span<JsonElement> found)
+    public static string? In(JsonElement obj, ReadOnlySpan<byte[]> names, Span<JsonElement> found, bool escapes = true)
     {
         if (obj.ValueKind != JsonValueKind.Object) return null;
         // The usual object has a few keys: each key's hash (of its text as written, or of its unescaped text
@@ -36,7 +38,7 @@ public static class DuplicateKeys
             if (count == MaxPairwise) return InLarge(obj, names, found);
             var raw = JsonMarshal.GetRawUtf8PropertyName(property);
             // A key written with an escape is hashed as the UTF-8 of its text, which is what a key without one is written as.
-            var escaped = raw.Contains((byte)'\\');
+            var escaped = escapes && raw.Contains((byte)'\\');
             var hash = Hash(escaped ? System.Text.Encoding.UTF8.GetBytes(property.Name) : raw);
             for (var i = 0; i < count; i++)
             {
@@ -109,20 +111,20 @@ public static class DuplicateKeys
 
     /// <summary>The first duplicate key in any object element of <paramref name="list"/> (when it is an array),
     /// with the element's index, or null.</summary>
-    public static (int Index, string Key)? InElements(JsonElement list)
+    public static (int Index, string Key)? InElements(JsonElement list, bool escapes = true)
     {
         if (list.ValueKind != JsonValueKind.Array) return null;
         var index = 0;
         foreach (var item in list.EnumerateArray())
         {
-            if (In(item) is { } key) return (index, key);
+            if (In(item, escapes) is { } key) return (index, key);
             index++;
         }
         return null;
     }
 }
 
-/// <summary>Room on the stack for the values <see cref="DuplicateKeys.In(JsonElement, ReadOnlySpan{byte[]}, Span{JsonElement})"/>
+/// <summary>Room on the stack for the values <see cref="DuplicateKeys.In(JsonElement, ReadOnlySpan{byte[]}, Span{JsonElement}, bool)"/>
 /// picks out of one object (a span of elements cannot be allocated on the stack).</summary>
 [System.Runtime.CompilerServices.InlineArray(9)]
 internal struct PickedValues

@@ -62,6 +62,9 @@ public class ReviewEnvelopeTests
     [InlineData("""{"spec":{"initContainers":[{"name":"a"},{"name":"b","name":"c"}]}}""", "request.object.spec.initContainers[1] has the key \"name\" twice")]
     [InlineData("""{"spec":{"volumes":[{"name":"v","hostPath":{"path":"/a","path":"/b"}}]}}""", "request.object.spec.volumes[0].hostPath has the key \"path\" twice")]
     [InlineData("""{"spec":{"imagePullSecrets":[{"name":"a","name":"b"}]}}""", "request.object.spec.imagePullSecrets[0] has the key \"name\" twice")]
+    // Written with an escape, a key is the same key: the body's backslash is what tells the check to look for one.
+    [InlineData("""{"spec":{"containers":[{"n\u0061me":"a","image":"i","name":"envoy"}]}}""", "request.object.spec.containers[0] has the key \"name\" twice")]
+    [InlineData("""{"metadata":{"annotations":{"a":"x"},"n\u0061mespace":"a","namespace":"b"}}""", "request.object.metadata has the key \"namespace\" twice")]
     public void A_key_twice_where_the_engine_reads_is_refused_with_where_it_is(string pod, string where)
     {
         var error = Assert.Throws<AdmissionReviewException>(() => AdmissionReview.ParseRequest(Encoding.UTF8.GetBytes(Envelope.Replace("POD", pod, StringComparison.Ordinal))));
