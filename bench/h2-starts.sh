@@ -92,8 +92,6 @@ drive_h2() { # seconds
   echo "$ok"
 }
 
-TICKS=$(getconf CLK_TCK)
-
 echo "appmesh-inject HTTP/2 starts: $STARTS starts of each server, $WINDOWS windows of ${DURATION}s after 3s of warm-up, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 [[ ${#WEBHOOK_ENV[@]} -gt 0 ]] && echo "webhook environment: ${WEBHOOK_ENV[*]}"
 for start in $(seq "$STARTS"); do
@@ -105,7 +103,7 @@ for start in $(seq "$STARTS"); do
       before=$(cpu_ticks "$SERVER_PID")
       answered=$(drive_h2 "$DURATION")
       after=$(cpu_ticks "$SERVER_PID")
-      us=$(awk -v a="$before" -v b="$after" -v n="$answered" -v t="$TICKS" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }')
+      us=$(us_per_request "$before" "$after" "$answered")
       printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$start" "$window" "$us" "$answered" >>"$RESULTS"
       line+=" $us"
     done

@@ -145,7 +145,7 @@ measure() { # server run
     ticks=$(cpu_ticks "$SERVER_PID")
     line=$(drive "$c" "$DURATION" "$BOOKINFO")
     # Server CPU per request: steadier than req/s when other work shares the machine.
-    record "$server" "$run" "c${c}_cpu_us" "$(( ($(cpu_ticks "$SERVER_PID") - ticks) * 1000000 / $(getconf CLK_TCK) / $(field requests "$line") ))"
+    record "$server" "$run" "c${c}_cpu_us" "$(us_per_request "$ticks" "$(cpu_ticks "$SERVER_PID")" "$(field requests "$line")")"
     record "$server" "$run" "c${c}_rps" "$(field rps "$line")"
     for p in p50 p90 p99; do record "$server" "$run" "c${c}_${p}_us" "$(field "$p" "$line")"; done
     errors=$((errors + $(field connect "$line") + $(field read "$line") + $(field write "$line") + $(field status "$line") + $(field timeout "$line")))
@@ -158,7 +158,7 @@ measure() { # server run
   drive_h2 2 32 3 "$PROBE" >/dev/null  # warm-up of the HTTP/2 code
   ticks=$(cpu_ticks "$SERVER_PID")
   line=$(drive_h2 2 32 "$DURATION" "$PROBE")
-  record "$server" "$run" h2_cpu_us "$(( ($(cpu_ticks "$SERVER_PID") - ticks) * 1000000 / $(getconf CLK_TCK) / $(field requests "$line") ))"
+  record "$server" "$run" h2_cpu_us "$(us_per_request "$ticks" "$(cpu_ticks "$SERVER_PID")" "$(field requests "$line")")"
   record "$server" "$run" h2_rps "$(field rps "$line")"
   for p in p50 p90 p99; do record "$server" "$run" "h2_${p}_us" "$(field "$p" "$line")"; done
   errors=$((errors + $(field read "$line") + $(field status "$line") + $(field timeout "$line")))
@@ -215,9 +215,9 @@ table() { # subject baseline
       row("HTTP/1.1 p99 ms, 64 connections", "c64_p99_us", 1000, "%10.3f", "", 0)
       row("HTTP/2 p50 ms, 2 conn. x 32", "h2_p50_us", 1000, "%10.3f", "", 0)
       row("HTTP/2 p99 ms, 2 conn. x 32", "h2_p99_us", 1000, "%10.3f", "", 0)
-      row("CPU us/review, HTTP/1.1 8 conn.", "c8_cpu_us", 1, "%10.0f", 1.6, 0)
-      row("CPU us/review, HTTP/1.1 64 conn.", "c64_cpu_us", 1, "%10.0f", 1.6, 0)
-      row("CPU us/review, HTTP/2 2 x 32", "h2_cpu_us", 1, "%10.0f", 1.6, 0)
+      row("CPU us/review, HTTP/1.1 8 conn.", "c8_cpu_us", 1, "%10.1f", 1.6, 0)
+      row("CPU us/review, HTTP/1.1 64 conn.", "c64_cpu_us", 1, "%10.1f", 1.6, 0)
+      row("CPU us/review, HTTP/2 2 x 32", "h2_cpu_us", 1, "%10.1f", 1.6, 0)
       row("large pod req/s, 64 conn.", "large_c64_rps", 1, "%10.0f", "", 1)
       row("large pod p99 ms, 64 conn.", "large_c64_p99_us", 1000, "%10.3f", "", 0)
       row("start-up to 1st review ms", "startup_ms", 1, "%10.0f", 1.5, 0)

@@ -79,6 +79,39 @@ public class ReviewBudgetTests
         Assert.Equal(100, budget.InUse);
     }
 
+    // Reviews take without the lock while nobody waits; a return must still let in every waiter, whichever of the
+    // two comes first. A lost wake-up leaves a review waiting forever: here, past the test's bound.
+    // Two reviews that cannot both fit wait for each other at every turn: the other's return is the only one.
+    [Theory]
+    [InlineData(8, 1, 100)]
+    [InlineData(2, 60, 60)]
+    public async Task Under_contention_every_review_gets_in_and_every_byte_comes_back(int workerCount, int fewest, int most)
+    {
+        var budget = new ReviewBudget(100);
+        var granted = 0;
+        var workers = Enumerable.Range(0, workerCount).Select(worker => Task.Run(async () =>
+        {
+            var random = new Random(worker);
+            for (var i = 0; i < 20_000; i++)
+            {
+                var bytes = random.Next(fewest, most + 1);
+                if (!budget.TryAcquire(bytes))
+                {
+                    Assert.True(await budget.TryAcquireAsync(bytes, CancellationToken.None));
+                }
+                Interlocked.Increment(ref granted);
+                Assert.InRange(budget.InUse, bytes, 100);
+                if (i % 64 == 0) await Task.Yield();
+                budget.Release(bytes);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(workerCount * 20_000, granted);
+        Assert.Equal(0, budget.InUse);
+        Assert.True(budget.TryAcquire(100));
+    }
+
     [Fact]
     public void A_small_body_is_charged_by_its_size_and_a_large_one_by_its_tokens()
     {
