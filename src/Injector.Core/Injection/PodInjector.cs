@@ -47,12 +47,14 @@ public sealed class PodInjector(InjectorSettings settings)
 
         var edit = new JsonEdit(pod.Pod);
         PodPlacement.Apply(plan, edit, selected, writeOnly);
+        var patch = edit.Operations();
+        edit.Recycle();
         return new InjectionResult
         {
             Outcome = InjectionOutcome.Injected,
             Reason = Reasons.Injected,
             Message = InjectedMessages.Of(plan.Mesh, plan.VirtualNode),
-            Patch = edit.Operations(),
+            Patch = patch,
             Warnings = plan.Warnings,
             Mesh = plan.Mesh,
             VirtualNode = plan.VirtualNode,

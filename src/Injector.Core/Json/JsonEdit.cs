@@ -96,14 +96,21 @@ public sealed class JsonEdit
         public JsonElement Element;
     }
 
-    private Entry[] _places = new Entry[8];
+    private Entry[] _places;
     private int _placeCount;
-    private (PatchOperation Operation, Position At)[] _operations = new (PatchOperation, Position)[8];
+    private (PatchOperation Operation, Position At)[] _operations;
     private int _operationCount;
     private List<(string Pointer, JsonNode? Old)>? _replaced;
 
+    // The arrays of the last edit this thread recycled (Recycle), for the next one: ~600 bytes less per review.
+    [ThreadStatic] private static Entry[]? t_sparePlaces;
+    [ThreadStatic] private static (PatchOperation, Position)[]? t_spareOperations;
+
     public JsonEdit(JsonElement root)
     {
+        _places = t_sparePlaces ?? new Entry[8];
+        _operations = t_spareOperations ?? new (PatchOperation, Position)[8];
+        (t_sparePlaces, t_spareOperations) = (null, null);
         _places[0] = new Entry { Parent = -1, Pointer = "", Element = root };
         _placeCount = 1;
         Root = new JsonPlace(root, null, "", 0);
@@ -216,6 +223,17 @@ public sealed class JsonEdit
             entries[at] = entry;
         }
         return entries;
+    }
+
+    /// <summary>Hands this edit's arrays, cleared, to the next edit made on this thread: for a caller that is done with the
+    /// edit (it has taken <see cref="Operations"/>, which are copies). The edit cannot be used after this.</summary>
+    internal void Recycle()
+    {
+        if (_places.Length > 8 || _operations.Length > 8) return; // grown by a large pod: not kept
+        System.Array.Clear(_places, 0, _placeCount);
+        System.Array.Clear(_operations, 0, _operationCount);
+        (t_sparePlaces, t_spareOperations) = (_places, _operations);
+        (_places, _operations, _placeCount, _operationCount) = (null!, null!, 0, 0);
     }
 
     /// <summary>The values this edit replaced, by pointer, in the order replaced (what undoing the edit restores).</summary>

@@ -157,3 +157,54 @@ public class SidecarPartsTests
         }
     }
 }
+
+/// <summary>The webhook's edits hand their arrays to the next edit on the same thread (JsonEdit.Recycle): an edit made
+/// after others gives the patch one made on a fresh thread gives, whatever the earlier ones recorded.</summary>
+public class EditReuseTests
+{
+    private static readonly InjectorSettings Xray = TestPods.Settings with { EnableXrayTracing = true, EnableEcrSecret = true, EnableSds = true };
+
+    private static IEnumerable<(InjectorSettings Settings, JsonObject Pod)> Cases()
+    {
+        yield return (TestPods.Settings, TestPods.Web());
+        // Many places and operations: X-Ray, the ECR secret, SDS, mounts and env from annotations (grows past the kept size).
+        var many = TestPods.Web(("appmesh.k8s.aws/secretMounts", "certs:/certs"), ("appmesh.k8s.aws/volumeMounts", "data:/data"), ("appmesh.k8s.aws/sidecarEnv", "A=1,B=2"));
+        many["spec"]!["volumes"] = new JsonArray(new JsonObject { ["name"] = "data", ["emptyDir"] = new JsonObject() });
+        yield return (Xray, many);
+        // Objects the injection writes into that the pod has already (annotations, a security context, init containers).
+        var existing = TestPods.Web(("appmesh.k8s.aws/mesh", "other"));
+        existing["spec"]!["securityContext"] = new JsonObject { ["fsGroup"] = 7 };
+        existing["spec"]!["initContainers"] = new JsonArray(new JsonObject { ["name"] = "setup", ["image"] = "busybox" });
+        yield return (TestPods.Settings, existing);
+        yield return (TestPods.Settings, TestPods.Web(("appmesh.k8s.aws/ports", "8080,9090")));
+    }
+
+    private static string Patch(InjectorSettings settings, JsonObject pod)
+    {
+        using var parsed = Injector.Core.Json.JsonElements.Parse(pod);
+        var result = new PodInjector(settings).Inject(parsed.RootElement, new PodContext(TestPods.Namespace, WorkloadName: "web"), writeOnly: true);
+        return $"{result.Outcome} {result.Message} {Injector.Core.Json.JsonPatch.ToJson(result.Patch)}";
+    }
+
+    private static T OnNewThread<T>(Func<T> work)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = work());
+        thread.Start();
+        thread.Join();
+        return result;
+    }
+
+    [Fact]
+    public void An_edit_after_others_on_one_thread_gives_the_patch_of_an_edit_on_a_fresh_thread()
+    {
+        var cases = Cases().ToList();
+        var fresh = cases.Select(c => OnNewThread(() => Patch(c.Settings, c.Pod))).ToList();
+        // Twice through, forwards and backwards, on one thread: every case follows every kind of earlier edit.
+        var order = Enumerable.Range(0, cases.Count).Concat(Enumerable.Range(0, cases.Count).Reverse()).ToList();
+        var reused = OnNewThread(() => order.Select(i => Patch(cases[i].Settings, cases[i].Pod)).ToList());
+
+        Assert.All(fresh, patch => Assert.StartsWith("Injected ", patch, StringComparison.Ordinal));
+        Assert.Equal(order.Select(i => fresh[i]), reused);
+    }
+}
