@@ -5,7 +5,7 @@ namespace Injector.Webhook;
 /// a stream of small ones) until their deadline; so memory stays bounded by design whatever clients send at
 /// once, instead of by the container's limit and the OOM killer.</summary>
 /// <remarks>Every review takes from two budgets and returns to both: while nobody waits, that is a compare-and-swap
-/// each, without the lock (the lock's enter and exit, four per review, were ~0.6 µs of CPU per review under HTTP/2
+/// each, without the lock (the lock's enter and exit, four per review, were ~0.5 µs of CPU per review under HTTP/2
 /// load, docs/performance.md). The lock orders the waiters; a return that finds waiters takes it to let them in.</remarks>
 public sealed class ReviewBudget
 {

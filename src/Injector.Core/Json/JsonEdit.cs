@@ -102,7 +102,7 @@ public sealed class JsonEdit
     private int _operationCount;
     private List<(string Pointer, JsonNode? Old)>? _replaced;
 
-    // The arrays of the last edit this thread recycled (Recycle), for the next one: ~600 bytes less per review.
+    // The arrays of the last edit this thread recycled (Recycle), for the next one: ~750 bytes less per review.
     [ThreadStatic] private static Entry[]? t_sparePlaces;
     [ThreadStatic] private static (PatchOperation, Position)[]? t_spareOperations;
 
