@@ -313,7 +313,7 @@ public static class AdmissionEndpoints
     {
         if (!AdmissionReview.TryReadEnvelope(start, out var apiVersion, out var uid)) return WriteError(http, status, refusal.Message!);
         var (response, outcome) = policy.OnUndecided(refusal);
-        RequestOutcomes.MarkRefused(http, status, $"{outcome}: {refusal.Message}");
+        RequestOutcomes.MarkUndecided(http, status, outcome, refusal.Message!);
         var answer = AdmissionReview.SerializeResponse(apiVersion, uid, response);
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/json";

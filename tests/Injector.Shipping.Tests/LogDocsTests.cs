@@ -52,6 +52,8 @@ public sealed partial class LogDocsTests
         f => WebhookLog.ClientProblem(f.CreateLogger<RequestOutcomes>(), LogLevel.Warning, "10.0.12.7:43211", RequestOutcomes.BodyTimeout,
             "the review's body did not arrive in time (408)", "request body timeout", 41),
         f => WebhookLog.RequestRefused(f.CreateLogger<RequestOutcomes>(), "10.0.12.7:43212", 415, "content type must be application/json, not \"text/plain\"", 3),
+        f => WebhookLog.ReviewUndecided(f.CreateLogger<RequestOutcomes>(), "10.0.12.7:43213", 429, "the pod is admitted without a sidecar (failure policy Ignore)",
+            "appmesh-inject is busy: reviews being decided hold its whole memory budget for them (64 MiB) and this review waited 8 s of its 10 s timeout; retry", 0),
         f => new FailurePolicy(new WebhookOptions(), f.CreateLogger<FailurePolicy>()).OnInternalError(
             new AdmissionRequest { Uid = "9f1c2d3e-0000-4000-8000-000000000002" }, new InvalidOperationException("lookup exploded"), TimeSpan.Zero),
     ];

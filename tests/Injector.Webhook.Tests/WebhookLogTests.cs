@@ -100,6 +100,9 @@ public sealed class WebhookLogTests
         ["RequestRefused"] = (
             l => WebhookLog.RequestRefused(l, "10.0.0.7:43210", 413, "body is over the 4194304-byte limit", 7),
             """{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"request from 10.0.0.7:43210 refused with 413: body is over the 4194304-byte limit","remoteAddress":"10.0.0.7:43210","status":413,"detail":"body is over the 4194304-byte limit","suppressed":7}"""),
+        ["ReviewUndecided"] = (
+            l => WebhookLog.ReviewUndecided(l, "10.0.0.7:43210", 429, "the pod is admitted without a sidecar (failure policy Ignore)", "appmesh-inject is busy", 2),
+            """{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"review from 10.0.0.7:43210 not decided (429); the pod is admitted without a sidecar (failure policy Ignore): appmesh-inject is busy","remoteAddress":"10.0.0.7:43210","status":429,"outcome":"the pod is admitted without a sidecar (failure policy Ignore)","detail":"appmesh-inject is busy","suppressed":2}"""),
         ["Started"] = (
             l => WebhookLog.Started(l, "0.1.0", 8443, ":8080", "demo", "us-west-2", "auto (native)", "Fail", "https://10.100.0.1:443", "v1.31.4-eks-2d5f260", "in-cluster configuration"),
             """{"time":"2026-11-25T20:15:30.123Z","level":"info","category":"Test","message":"appmesh-inject 0.1.0 started: HTTPS on :8443, metrics and health on :8080; mesh demo, region us-west-2, sidecar mode auto (native), failure policy Fail; Kubernetes API https://10.100.0.1:443 version v1.31.4-eks-2d5f260 (in-cluster configuration)","version":"0.1.0","port":8443,"metricsAddress":":8080","mesh":"demo","region":"us-west-2","sidecarMode":"auto (native)","failurePolicy":"Fail","apiServer":"https://10.100.0.1:443","apiServerVersion":"v1.31.4-eks-2d5f260","kubeconfig":"in-cluster configuration"}"""),

@@ -4,7 +4,9 @@ namespace Injector.Webhook.Observability;
 
 /// <summary>What happens to admission requests that never reach a decision. Requests refused with an HTTP
 /// error (400, 405, 408, 413, 415, 429) are counted by status and logged, at most once per <see cref="LogWindow"/>
-/// per status, with the reason they were given. Client problems — a client that goes away before
+/// per status, with the reason they were given; reviews answered inside an AdmissionReview without a decision
+/// (429 busy, 413 too many JSON values) are counted the same way and logged as not decided, with what the failure
+/// policy made of them. Client problems — a client that goes away before
 /// its review has arrived, or whose body arrives too slowly (408) — are the client's, not the server's:
 /// they are answered (when there is still someone to answer), counted, and logged at most once per
 /// <see cref="LogWindow"/> per kind, without a stack trace, instead of Kestrel's error line per request.</summary>
@@ -77,6 +79,13 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
     /// busy), so that it is counted and logged as refused with that code.</summary>
     public static void MarkRefused(HttpContext http, int code, string reason) => http.Features.Set(new Mark(code, Gone: false, reason));
 
+    /// <summary>Marks a review answered without a decision inside an AdmissionReview (HTTP 200): refused or admitted
+    /// without a sidecar, as <paramref name="outcome"/> says the failure policy had it. Counted under
+    /// <paramref name="code"/> like a refusal; logged as not decided, with the outcome, never as "refused" when the
+    /// pod was admitted.</summary>
+    public static void MarkUndecided(HttpContext http, int code, string outcome, string reason) =>
+        http.Features.Set(new Mark(code, Gone: false, reason, outcome));
+
     /// <summary>Marks a review the endpoint returns from without an answer because its client left (the body
     /// ended early or the connection broke), so that it is counted as aborted, and aborts its request.</summary>
     public static void MarkGone(HttpContext http)
@@ -90,7 +99,7 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
 
     // A request feature rather than an Items entry: reading a feature nobody set allocates nothing, and most
     // reviews have no mark.
-    private sealed record Mark(int? Refused, bool Gone, string? Reason);
+    private sealed record Mark(int? Refused, bool Gone, string? Reason, string? Outcome = null);
 
     private void Count(HttpContext http)
     {
@@ -109,6 +118,8 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         metrics.RecordRefused(status);
         if (status == StatusCodes.Status408RequestTimeout)
             Log(BodyTimeout, http, LogLevel.Warning, "the review's body did not arrive in time (408)", "request body timeout");
+        else if (mark is { Outcome: { } outcome })
+            LogUndecided(http, status, outcome, mark.Reason ?? ReasonOf(http, status));
         else
             LogRefusal(http, status, mark?.Reason ?? ReasonOf(http, status));
     }
@@ -122,9 +133,17 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
     {
         // One line per status per window: a flood of one kind does not hide another.
         if (!_lines.TryAcquire($"refused-{status}", out var suppressed)) return;
-        var detail = reason.Length <= MaxDetailLength ? reason : string.Concat(reason.AsSpan(0, MaxDetailLength), "…");
-        WebhookLog.RequestRefused(logger, HandshakeFailure.Address(RemoteEndPoint(http)), status, detail, suppressed);
+        WebhookLog.RequestRefused(logger, HandshakeFailure.Address(RemoteEndPoint(http)), status, Shortened(reason), suppressed);
     }
+
+    private void LogUndecided(HttpContext http, int status, string outcome, string reason)
+    {
+        if (!_lines.TryAcquire($"undecided-{status}", out var suppressed)) return;
+        WebhookLog.ReviewUndecided(logger, HandshakeFailure.Address(RemoteEndPoint(http)), status, outcome, Shortened(reason), suppressed);
+    }
+
+    private static string Shortened(string reason) =>
+        reason.Length <= MaxDetailLength ? reason : string.Concat(reason.AsSpan(0, MaxDetailLength), "…");
 
     private void Log(string problem, HttpContext http, LogLevel level, string detail, string error)
     {

@@ -93,6 +93,9 @@ public static partial class WebhookLog
 
     [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "request from {RemoteAddress} refused with {Status}: {Detail}")]
     public static partial void RequestRefused(ILogger logger, string remoteAddress, int status, string detail, int suppressed);
+
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "review from {RemoteAddress} not decided ({Status}); {Outcome}: {Detail}")]
+    public static partial void ReviewUndecided(ILogger logger, string remoteAddress, int status, string outcome, string detail, int suppressed);
 #pragma warning restore SYSLIB1015
 
     // 50–59: the process.

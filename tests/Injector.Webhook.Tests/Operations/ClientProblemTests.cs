@@ -328,7 +328,7 @@ public sealed class ClientProblemTests
     [Theory]
     [InlineData("Fail", "the pod is refused (failure policy Fail)")]
     [InlineData("Ignore", "the pod is admitted without a sidecar (failure policy Ignore)")]
-    public async Task A_review_refused_inside_an_admission_review_is_logged_with_what_the_failure_policy_made_of_it(string policy, string outcome)
+    public async Task A_review_answered_without_a_decision_is_logged_as_not_decided_with_what_the_failure_policy_made_of_it(string policy, string outcome)
     {
         // A decision budget too small for the review's JSON values: refused with 413 at once.
         var memory = new ReviewMemory(new ReviewBudget(64 * 1024 * 1024), new ReviewBudget(1024 * 1024));
@@ -340,8 +340,12 @@ public sealed class ClientProblemTests
         (await client.PostAsync($"https://127.0.0.1:{webhook.Port}/mutate", new StringContent(dense, Encoding.UTF8, "application/json"))).Dispose();
 
         var line = LogLines.Parse(string.Join('\n', await webhook.LinesOf(Category))).Single();
-        Assert.Equal(413, (int)line["status"]!);
-        Assert.StartsWith($"{outcome}: this review has ", (string?)line["detail"], StringComparison.Ordinal);
+        Assert.Equal(("warning", 413, outcome), ((string?)line["level"], (int)line["status"]!, (string?)line["outcome"]));
+        Assert.StartsWith("this review has ", (string?)line["detail"], StringComparison.Ordinal);
         Assert.EndsWith("No pod the API server can store has that many.", (string?)line["detail"], StringComparison.Ordinal);
+        // Under Ignore the pod was admitted: the line never says it was refused.
+        Assert.Matches($@"^review from 127\.0\.0\.1:[0-9]+ not decided \(413\); {System.Text.RegularExpressions.Regex.Escape(outcome)}: this review has [0-9]+ JSON values", (string?)line["message"]);
+        Assert.DoesNotContain("refused with", (string?)line["message"], StringComparison.Ordinal);
+        Assert.Equal(1, (await webhook.ScrapeAsync()).Value("appmesh_inject_requests_refused_total", "code=413"));
     }
 }
