@@ -207,4 +207,31 @@ public class EditReuseTests
         Assert.All(fresh, patch => Assert.StartsWith("Injected ", patch, StringComparison.Ordinal));
         Assert.Equal(order.Select(i => fresh[i]), reused);
     }
+
+    [Fact]
+    public void An_edit_after_an_injection_on_its_thread_takes_that_injections_arrays()
+    {
+        using var pod = Injector.Core.Json.JsonElements.Parse(TestPods.Web());
+        var injector = new PodInjector(TestPods.Settings);
+        var context = new PodContext(TestPods.Namespace, WorkloadName: "web");
+
+        static long Bytes(Action action)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            action();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        var (afterInjection, afterEdit) = OnNewThread(() =>
+        {
+            _ = new Injector.Core.Json.JsonEdit(pod.RootElement); // the type's statics made
+            Assert.Equal(InjectionOutcome.Injected, injector.Inject(pod.RootElement, context, writeOnly: true).Outcome);
+            // The injection handed its arrays on; an edit nobody recycles hands nothing on.
+            var afterInjection = Bytes(() => _ = new Injector.Core.Json.JsonEdit(pod.RootElement));
+            return (afterInjection, Bytes(() => _ = new Injector.Core.Json.JsonEdit(pod.RootElement)));
+        });
+
+        // The second edit made the two arrays of 8 entries the first one took from the injection.
+        Assert.True(afterEdit - afterInjection >= 2 * 8 * IntPtr.Size, $"{afterInjection} bytes after an injection, {afterEdit} after an edit");
+    }
 }
