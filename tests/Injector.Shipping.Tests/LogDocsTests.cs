@@ -30,7 +30,7 @@ public sealed partial class LogDocsTests
     private static readonly Action<ILoggerFactory>[] DocumentedEvents =
     [
         f => WebhookLog.Started(f.CreateLogger<StartupReport>(), "0.1.0", 8443, ":8080", "demo", "us-west-2", "auto (native)", "Fail",
-            "https://172.20.0.1:443", "v1.31.4-eks-2d5f260", "in-cluster configuration"),
+            "192 MiB", "workstation GC, ConserveMemory 7, gen0 budget at most 6 MiB", "32 MiB", "64 MiB", "https://172.20.0.1:443", "v1.31.4-eks-2d5f260", "in-cluster configuration"),
         f => new DecisionLog(f.CreateLogger<DecisionLog>()).OnDecision(
             new AdmissionRequest { Uid = "705ab4f5-6393-11e8-b7cc-42010a800002", Namespace = "bookinfo" },
             new AdmissionDecision(AdmissionResponse.Allow(), AdmissionDecision.ResultInjected, "injected", "injected into mesh demo as virtual node productpage-v1-bookinfo", TimeSpan.FromMilliseconds(0.41))

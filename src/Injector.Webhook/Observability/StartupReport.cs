@@ -62,16 +62,34 @@ public sealed class StartupReport(
         };
         var metricsAddress = metricsPort is { } m ? $":{m}" : "the HTTPS port";
         var policy = options.FailurePolicy.ToString();
+        var memory = services.GetRequiredService<ReviewMemory>();
+        var heapLimit = Mebibytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        var gc = GarbageCollector(GC.GetConfigurationVariables());
+        var arriving = Mebibytes(memory.Arrival.Capacity);
+        var deciding = Mebibytes(memory.Processing.Capacity);
         if (connection is null)
         {
-            WebhookLog.StartedWithoutCluster(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy);
+            WebhookLog.StartedWithoutCluster(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy, heapLimit, gc, arriving, deciding);
             return;
         }
         var apiServer = connection.ApiServer.ToString().TrimEnd('/');
         var apiServerVersion = cluster?.ServerVersion ?? "unknown";
         var configuration = Configuration(connection);
-        WebhookLog.Started(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy, apiServer, apiServerVersion, configuration);
+        WebhookLog.Started(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy, heapLimit, gc, arriving, deciding, apiServer, apiServerVersion, configuration);
     }
+
+    /// <summary>The GC as the runtime runs it (what took effect, not what a configuration file asked for): its kind,
+    /// and the project's two settings when set (docs/operations.md, Resources).</summary>
+    internal static string GarbageCollector(IReadOnlyDictionary<string, object> variables)
+    {
+        long Number(string name) => variables.TryGetValue(name, out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        var kind = variables.TryGetValue("ServerGC", out var server) && server is true ? "server GC" : "workstation GC";
+        var conserve = Number("GCConserveMem");
+        var gen0 = Number("GCGen0MaxBudget");
+        return kind + (conserve > 0 ? $", ConserveMemory {conserve}" : "") + (gen0 > 0 ? $", gen0 budget at most {Mebibytes(gen0)}" : "");
+    }
+
+    private static string Mebibytes(long bytes) => $"{Math.Round(bytes / (1024.0 * 1024), MidpointRounding.AwayFromZero)} MiB";
 
     /// <summary>How the cluster was found: in-cluster, or a kubeconfig file and who named it.</summary>
     private string Configuration(ClusterConnection connection)

@@ -100,12 +100,12 @@ public static partial class WebhookLog
 
     // 50–59: the process.
     [LoggerMessage(EventId = 50, Level = LogLevel.Information,
-        Message = "appmesh-inject {Version} started: HTTPS on :{Port}, metrics and health on {MetricsAddress}; mesh {Mesh}, region {Region}, sidecar mode {SidecarMode}, failure policy {FailurePolicy}; Kubernetes API {ApiServer} version {ApiServerVersion} ({Kubeconfig})")]
-    public static partial void Started(ILogger logger, string version, int port, string metricsAddress, string mesh, string region, string sidecarMode, string failurePolicy, string apiServer, string apiServerVersion, string kubeconfig);
+        Message = "appmesh-inject {Version} started: HTTPS on :{Port}, metrics and health on {MetricsAddress}; mesh {Mesh}, region {Region}, sidecar mode {SidecarMode}, failure policy {FailurePolicy}; memory {HeapLimit} for the heap ({Gc}), of which reviews in flight may hold {ArrivingBudget} arriving and {DecidingBudget} being decided; Kubernetes API {ApiServer} version {ApiServerVersion} ({Kubeconfig})")]
+    public static partial void Started(ILogger logger, string version, int port, string metricsAddress, string mesh, string region, string sidecarMode, string failurePolicy, string heapLimit, string gc, string arrivingBudget, string decidingBudget, string apiServer, string apiServerVersion, string kubeconfig);
 
     [LoggerMessage(EventId = 53, Level = LogLevel.Information,
-        Message = "appmesh-inject {Version} started: HTTPS on :{Port}, metrics and health on {MetricsAddress}; mesh {Mesh}, region {Region}, sidecar mode {SidecarMode}, failure policy {FailurePolicy}; no Kubernetes API (not in a cluster and no --kubeconfig)")]
-    public static partial void StartedWithoutCluster(ILogger logger, string version, int port, string metricsAddress, string mesh, string region, string sidecarMode, string failurePolicy);
+        Message = "appmesh-inject {Version} started: HTTPS on :{Port}, metrics and health on {MetricsAddress}; mesh {Mesh}, region {Region}, sidecar mode {SidecarMode}, failure policy {FailurePolicy}; memory {HeapLimit} for the heap ({Gc}), of which reviews in flight may hold {ArrivingBudget} arriving and {DecidingBudget} being decided; no Kubernetes API (not in a cluster and no --kubeconfig)")]
+    public static partial void StartedWithoutCluster(ILogger logger, string version, int port, string metricsAddress, string mesh, string region, string sidecarMode, string failurePolicy, string heapLimit, string gc, string arrivingBudget, string decidingBudget);
 
     [LoggerMessage(EventId = 51, Level = LogLevel.Critical, Message = "cannot serve: {Error}")]
     public static partial void CannotServe(ILogger logger, string error);

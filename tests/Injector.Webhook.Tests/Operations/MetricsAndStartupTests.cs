@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using Injector.Webhook.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Injector.Webhook.Tests.Operations;
 
@@ -9,6 +11,15 @@ namespace Injector.Webhook.Tests.Operations;
 public sealed class MetricsAndStartupTests
 {
     private const string Startup = "Injector.Webhook.Observability.StartupReport";
+
+    /// <summary>Budgets of their own, so that the line does not depend on this machine's memory; the heap limit
+    /// and the GC's kind are this test process's (the process-level test in StartupMemoryTests pins them).</summary>
+    private static void WithBudgets(WebApplicationBuilder builder) =>
+        builder.Services.AddSingleton(new ReviewMemory(new ReviewBudget(24 * 1024 * 1024), new ReviewBudget(40 * 1024 * 1024)));
+
+    private static readonly string HeapLimit = $"{Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576.0)} MiB";
+    private static readonly string Gc = (System.Runtime.GCSettings.IsServerGC ? "server GC" : "workstation GC")
+        + $", gen0 budget at most {Convert.ToInt64(GC.GetConfigurationVariables()["GCGen0MaxBudget"], System.Globalization.CultureInfo.InvariantCulture) / 1048576} MiB";
 
     [Fact]
     public async Task The_plain_http_port_serves_metrics_and_health_and_never_an_admission()
@@ -103,11 +114,11 @@ public sealed class MetricsAndStartupTests
     [Fact]
     public async Task Without_a_cluster_the_start_up_line_says_so_and_the_frameworks_own_lines_are_gone()
     {
-        await using var webhook = await LoggedWebhook.StartAsync();
+        await using var webhook = await LoggedWebhook.StartAsync(configure: WithBudgets);
 
         var line = Assert.Single(await webhook.LinesOf(Startup));
         Assert.Equal(
-            $$"""{"level":"info","category":"{{Startup}}","message":"appmesh-inject 0.1.0 started: HTTPS on :{{webhook.Port}}, metrics and health on :{{webhook.MetricsPort}}; mesh demo, region us-west-2, sidecar mode auto (classic), failure policy Fail; no Kubernetes API (not in a cluster and no --kubeconfig)","version":"0.1.0","port":{{webhook.Port}},"metricsAddress":":{{webhook.MetricsPort}}","mesh":"demo","region":"us-west-2","sidecarMode":"auto (classic)","failurePolicy":"Fail"}""",
+            $$"""{"level":"info","category":"{{Startup}}","message":"appmesh-inject 0.1.0 started: HTTPS on :{{webhook.Port}}, metrics and health on :{{webhook.MetricsPort}}; mesh demo, region us-west-2, sidecar mode auto (classic), failure policy Fail; memory {{HeapLimit}} for the heap ({{Gc}}), of which reviews in flight may hold 24 MiB arriving and 40 MiB being decided; no Kubernetes API (not in a cluster and no --kubeconfig)","version":"0.1.0","port":{{webhook.Port}},"metricsAddress":":{{webhook.MetricsPort}}","mesh":"demo","region":"us-west-2","sidecarMode":"auto (classic)","failurePolicy":"Fail","heapLimit":"{{HeapLimit}}","gc":"{{Gc}}","arrivingBudget":"24 MiB","decidingBudget":"40 MiB"}""",
             line);
         Assert.DoesNotContain(webhook.Lines(), l => l.Contains("Microsoft.Hosting.Lifetime", StringComparison.Ordinal));
     }
@@ -118,11 +129,11 @@ public sealed class MetricsAndStartupTests
         using var dir = new TempDir("startup");
         await using var api = await FakeApiServer.StartAsync();
         var kubeconfig = api.WriteKubeconfig(dir.Path);
-        await using var webhook = await LoggedWebhook.StartAsync(environment: new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig });
+        await using var webhook = await LoggedWebhook.StartAsync(environment: new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig }, configure: WithBudgets);
 
         var line = Assert.Single(await webhook.LinesOf(Startup));
         Assert.Equal(
-            $$"""{"level":"info","category":"{{Startup}}","message":"appmesh-inject 0.1.0 started: HTTPS on :{{webhook.Port}}, metrics and health on :{{webhook.MetricsPort}}; mesh demo, region us-west-2, sidecar mode auto (native), failure policy Fail; Kubernetes API {{api.Url.TrimEnd('/')}} version v1.30.4-eks-a737599 (kubeconfig {{kubeconfig}} from environment variable KUBECONFIG)","version":"0.1.0","port":{{webhook.Port}},"metricsAddress":":{{webhook.MetricsPort}}","mesh":"demo","region":"us-west-2","sidecarMode":"auto (native)","failurePolicy":"Fail","apiServer":"{{api.Url.TrimEnd('/')}}","apiServerVersion":"v1.30.4-eks-a737599","kubeconfig":"kubeconfig {{kubeconfig}} from environment variable KUBECONFIG"}""",
+            $$"""{"level":"info","category":"{{Startup}}","message":"appmesh-inject 0.1.0 started: HTTPS on :{{webhook.Port}}, metrics and health on :{{webhook.MetricsPort}}; mesh demo, region us-west-2, sidecar mode auto (native), failure policy Fail; memory {{HeapLimit}} for the heap ({{Gc}}), of which reviews in flight may hold 24 MiB arriving and 40 MiB being decided; Kubernetes API {{api.Url.TrimEnd('/')}} version v1.30.4-eks-a737599 (kubeconfig {{kubeconfig}} from environment variable KUBECONFIG)","version":"0.1.0","port":{{webhook.Port}},"metricsAddress":":{{webhook.MetricsPort}}","mesh":"demo","region":"us-west-2","sidecarMode":"auto (native)","failurePolicy":"Fail","heapLimit":"{{HeapLimit}}","gc":"{{Gc}}","arrivingBudget":"24 MiB","decidingBudget":"40 MiB","apiServer":"{{api.Url.TrimEnd('/')}}","apiServerVersion":"v1.30.4-eks-a737599","kubeconfig":"kubeconfig {{kubeconfig}} from environment variable KUBECONFIG"}""",
             line);
         // The version is in the start-up line; the version line is for later changes only.
         Assert.DoesNotContain(webhook.Lines(), l => l.Contains("Kubernetes API server v1.30", StringComparison.Ordinal));
