@@ -49,7 +49,7 @@ BODY=$ROOT/bench/data/review-productpage-v1.json
 if [[ $BUILD == 1 ]]; then
   for pair in baseline:bench/Baseline/Baseline.csproj webhook:src/Injector.Webhook/Injector.Webhook.csproj; do
     echo "publishing ${pair%%:*}" >&2
-    dotnet publish "${pair#*:}" -c Release -o "$OUT/${pair%%:*}" --nologo -v quiet >"$OUT/publish-${pair%%:*}.log" 2>&1 ||
+    dotnet publish "${pair#*:}" -c Release "${IMAGE_PUBLISH_FLAGS[@]}" -o "$OUT/${pair%%:*}" --nologo -v quiet >"$OUT/publish-${pair%%:*}.log" 2>&1 ||
       { tail -30 "$OUT/publish-${pair%%:*}.log" >&2; exit 1; }
   done
   # Build servers left running take CPU for a while after a build (see load.sh).

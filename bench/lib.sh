@@ -41,3 +41,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime of a 
 # Microseconds of CPU per request, to a tenth, from two cpu_ticks readings and the requests answered between them
 # (whole microseconds would move a ratio of ~35 µs figures by up to 3%).
 us_per_request() { awk -v a="$1" -v b="$2" -v n="$3" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }'; }
+
+# How the image publishes the webhook (Dockerfile, for the machine's own architecture here): framework-dependent,
+# with ReadyToRun code. The scripts publish both servers so, so that start-up compares like with like.
+IMAGE_PUBLISH_FLAGS=(--use-current-runtime --self-contained false -p:PublishReadyToRun=true)

@@ -56,8 +56,8 @@ publish() { # name project extra-args...
     { tail -30 "$OUT/publish-$name.log" >&2; exit 1; }
 }
 if [[ $BUILD == 1 ]]; then
-  publish baseline bench/Baseline/Baseline.csproj
-  publish webhook src/Injector.Webhook/Injector.Webhook.csproj
+  publish baseline bench/Baseline/Baseline.csproj "${IMAGE_PUBLISH_FLAGS[@]}"
+  publish webhook src/Injector.Webhook/Injector.Webhook.csproj "${IMAGE_PUBLISH_FLAGS[@]}"
   if [[ $AOT == 1 ]]; then
     publish baseline-aot bench/Baseline/Baseline.csproj -p:PublishAot=true
     # KubernetesClient and YamlDotNet are not trim-safe: their warnings would fail the build. The admission

@@ -19,8 +19,10 @@ public partial class DockerfileTests
     public void It_builds_with_the_SDK_and_runs_on_the_chiseled_ASP_NET_runtime()
     {
         Assert.Equal(
-            ["FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build", "FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime"],
+            ["FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build", "FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime"],
             Lines.Where(l => l.StartsWith("FROM ")));
+        // The build stage compiles for the platform being built, which only BuildKit's TARGETARCH names.
+        Assert.Contains("ARG TARGETARCH", Stage("build"));
     }
 
     [Fact]
@@ -31,13 +33,16 @@ public partial class DockerfileTests
     }
 
     [Fact]
-    public void CI_runs_the_same_publish_command_as_the_image_build()
+    public void CI_runs_the_same_publish_command_as_the_image_build_for_both_architectures()
     {
         var dockerPublish = Assert.Single(Stage("build"), l => l.StartsWith("RUN dotnet publish"))["RUN ".Length..];
-        var ciPublish = Assert.Single(File.ReadAllLines(Path.Combine(Repo.Root, ".ci", "run")), l => l.StartsWith("dotnet publish"));
+        var ci = File.ReadAllLines(Path.Combine(Repo.Root, ".ci", "run"));
+        var ciPublish = Assert.Single(ci, l => l.StartsWith("dotnet publish"));
 
-        Assert.Equal("dotnet publish src/Injector.Webhook -c Release -o /app", dockerPublish);
+        Assert.Equal("dotnet publish src/Injector.Webhook -c Release -a $TARGETARCH --self-contained false -p:PublishReadyToRun=true -o /app", dockerPublish);
         Assert.Equal(OutputFolder().Replace(dockerPublish, "-o <dir>"), OutputFolder().Replace(ciPublish, "-o <dir>"));
+        // CI sets TARGETARCH as BuildKit does, for the two platforms EKS nodes run on.
+        Assert.Equal(ciPublish, ci[Array.IndexOf(ci, "for TARGETARCH in amd64 arm64; do") + 1]);
     }
 
     [Fact]
