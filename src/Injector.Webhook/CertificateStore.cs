@@ -115,9 +115,11 @@ public sealed class CertificateStore
 
     private static X509Certificate2 FromPem(string certPem, string keyPem)
     {
-        using var pem = X509Certificate2.CreateFromPem(certPem, keyPem);
-        // Round-trip through PKCS#12 so that the private key is usable for TLS on every platform.
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var pem = X509Certificate2.CreateFromPem(certPem, keyPem);
+        // OpenSSL serves TLS with a key loaded from PEM; Windows' TLS needs it round-tripped through PKCS#12
+        // (which costs ~30 ms of start-up).
+        if (!OperatingSystem.IsWindows()) return pem;
+        using (pem) return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
     }
 
     // Every certificate after the leaf in tls.crt; clients that trust only the root need them.

@@ -179,6 +179,42 @@ public sealed class JsonLineLoggerTests
         Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 1","number":1}""" + "\n", output.Text);
     }
 
+    [Fact]
+    public void Closing_writes_what_is_queued_without_waiting_out_the_batch_window()
+    {
+        // A clock whose timers never fire: the writer's batch window after the first line never ends by itself.
+        var output = new OpenStream();
+        var provider = new JsonLineLoggerProvider(output, new TimersThatNeverFire());
+        var logger = provider.CreateLogger("Test");
+        logger.LogWarning("line {Number}", 1);
+        Assert.True(SpinWait.SpinUntil(() => output.Text.Length > 0, TimeSpan.FromSeconds(30)), "the first line is written");
+        logger.LogWarning("line {Number}", 2);
+
+        var closing = System.Diagnostics.Stopwatch.StartNew();
+        provider.Dispose();
+
+        // Waiting out the window would end at Dispose's 2 s cap, with the second line lost.
+        Assert.True(closing.Elapsed < TimeSpan.FromSeconds(1), $"Dispose took {closing.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(
+            """{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 1","number":1}""" + "\n" +
+            """{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 2","number":2}""" + "\n",
+            output.Text);
+    }
+
+    private sealed class TimersThatNeverFire : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => FixedTime.LogTests.GetUtcNow();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Never();
+
+        private sealed class Never : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+            public void Dispose() { }
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+
     private sealed class Fields(KeyValuePair<string, object?>[] fields) : IReadOnlyList<KeyValuePair<string, object?>>
     {
         public KeyValuePair<string, object?> this[int index] => fields[index];

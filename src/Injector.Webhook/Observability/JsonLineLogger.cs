@@ -40,6 +40,8 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
     private int _writerIdle;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _closed;
+    /// <summary>Set by <see cref="Dispose"/>, so that closing never waits out the writer's batch window.</summary>
+    private readonly TaskCompletionSource _closing = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _writer;
     private readonly Func<string, Exception?, bool> _drop;
 
@@ -328,7 +330,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
                 }
                 batch.SetLength(0);
                 // Drained: let lines gather for a moment. Not drained (a burst): write on at once.
-                if (_lines.IsEmpty && !_closed) await Task.Delay(BatchWindow).ConfigureAwait(false);
+                if (_lines.IsEmpty && !_closed) await Task.WhenAny(Task.Delay(BatchWindow, _time), _closing.Task).ConfigureAwait(false);
                 continue;
             }
             if (_closed) return;
