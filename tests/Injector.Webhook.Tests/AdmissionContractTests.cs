@@ -265,10 +265,15 @@ public class AdmissionContractTests : IAsyncLifetime
         Assert.Equal(before.ToJsonString(), after.ToJsonString());
     }
 
-    [Fact]
-    public async Task Health_endpoints_answer()
+    [Theory]
+    [InlineData("/healthz", "ok\n")]
+    [InlineData("/readyz", "ready\n")]
+    public async Task Health_endpoints_answer_in_plain_text(string path, string body)
     {
-        Assert.Equal("ok\n", await _webhook.Client.GetStringAsync("/healthz"));
-        Assert.Equal("ready\n", await _webhook.Client.GetStringAsync("/readyz"));
+        using var answer = await _webhook.Client.GetAsync(path);
+
+        Assert.Equal(
+            (HttpStatusCode.OK, "text/plain; charset=utf-8", (long?)body.Length, body),
+            (answer.StatusCode, answer.Content.Headers.ContentType?.ToString(), answer.Content.Headers.ContentLength, await answer.Content.ReadAsStringAsync()));
     }
 }
