@@ -348,6 +348,7 @@ public sealed class JsonLineLoggerProvider : ILoggerProvider
     public void Dispose()
     {
         _closed = true;
+        _closing.TrySetResult();
         WakeWriter();
         _writer.Wait(TimeSpan.FromSeconds(2));
     }
