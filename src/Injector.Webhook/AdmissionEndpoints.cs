@@ -136,8 +136,8 @@ public static class AdmissionEndpoints
         if (processing > budget.Capacity)
         {
             await RefuseAsync(http, bytes.Span, StatusCodes.Status413PayloadTooLarge, reviewer.FailurePolicy, AdmissionResponse.TooLarge(
-                $"this review has {tokens} JSON values in {body.Length} bytes; reading them would take about {processing / Mebibyte} MiB, " +
-                $"more than the memory budget of appmesh-inject for reviews in flight ({budget.Capacity / Mebibyte} MiB). No pod the API server can store has that many."));
+                $"this review has {tokens} JSON values in {body.Length} bytes; reading them would take about {ReviewMemory.InMebibytes(processing)}, " +
+                $"more than the memory budget of appmesh-inject for reviews in flight ({ReviewMemory.InMebibytes(budget.Capacity)}). No pod the API server can store has that many."));
             return;
         }
         if (!budget.TryAcquire(processing) && !await budget.TryAcquireAsync(processing, deadline.Wait))
@@ -167,7 +167,6 @@ public static class AdmissionEndpoints
         }
     }
 
-    private const long Mebibyte = 1024 * 1024;
 
     // The typical review: parsed into pooled memory without a copy, answered straight into the response.
     private static async Task DecideInPlaceAsync(HttpContext http, Reviewer reviewer, ReadOnlyMemory<byte> body, CancellationToken deadline)
@@ -274,7 +273,7 @@ public static class AdmissionEndpoints
     /// read, else what has arrived of it by then.</summary>
     private static async Task RefuseBusyAsync(HttpContext http, ReviewBudget budget, string holders, TimeSpan timeout, byte[]? body, FailurePolicy policy)
     {
-        var message = $"appmesh-inject is busy: {holders} hold its whole memory budget for them ({budget.Capacity / Mebibyte} MiB) and this review " +
+        var message = $"appmesh-inject is busy: {holders} hold its whole memory budget for them ({ReviewMemory.InMebibytes(budget.Capacity)}) and this review " +
             $"waited {(timeout * DeadlineShare).TotalSeconds:0.#} s of its {timeout.TotalSeconds:0.#} s timeout; retry";
         var refusal = AdmissionResponse.TooManyRequests(message);
         if (body is not null)

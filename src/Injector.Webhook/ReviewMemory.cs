@@ -25,6 +25,9 @@ public sealed class ReviewMemory(ReviewBudget arrival, ReviewBudget processing)
     /// counted first (a pass that allocates nothing, ~20 ms for 4 MiB of tokens).</summary>
     public const int SmallBodyBytes = 128 * 1024;
 
+    /// <summary>A size as the webhook's messages give it: whole mebibytes, rounded down ("64 MiB").</summary>
+    public static string InMebibytes(long bytes) => $"{bytes / (1024 * 1024)} MiB";
+
     public ReviewBudget Arrival { get; } = arrival;
     public ReviewBudget Processing { get; } = processing;
 

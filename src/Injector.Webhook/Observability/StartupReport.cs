@@ -63,10 +63,10 @@ public sealed class StartupReport(
         var metricsAddress = metricsPort is { } m ? $":{m}" : "the HTTPS port";
         var policy = options.FailurePolicy.ToString();
         var memory = services.GetRequiredService<ReviewMemory>();
-        var heapLimit = Mebibytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        var heapLimit = ReviewMemory.InMebibytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         var gc = GarbageCollector(GC.GetConfigurationVariables());
-        var arriving = Mebibytes(memory.Arrival.Capacity);
-        var deciding = Mebibytes(memory.Processing.Capacity);
+        var arriving = ReviewMemory.InMebibytes(memory.Arrival.Capacity);
+        var deciding = ReviewMemory.InMebibytes(memory.Processing.Capacity);
         if (connection is null)
         {
             WebhookLog.StartedWithoutCluster(logger, PodInjector.Version, port, metricsAddress, settings.MeshName, settings.Region, mode, policy, heapLimit, gc, arriving, deciding);
@@ -86,10 +86,8 @@ public sealed class StartupReport(
         var kind = variables.TryGetValue("ServerGC", out var server) && server is true ? "server GC" : "workstation GC";
         var conserve = Number("GCConserveMem");
         var gen0 = Number("GCGen0MaxBudget");
-        return kind + (conserve > 0 ? $", ConserveMemory {conserve}" : "") + (gen0 > 0 ? $", gen0 budget at most {Mebibytes(gen0)}" : "");
+        return kind + (conserve > 0 ? $", ConserveMemory {conserve}" : "") + (gen0 > 0 ? $", gen0 budget at most {ReviewMemory.InMebibytes(gen0)}" : "");
     }
-
-    private static string Mebibytes(long bytes) => $"{Math.Round(bytes / (1024.0 * 1024), MidpointRounding.AwayFromZero)} MiB";
 
     /// <summary>How the cluster was found: in-cluster, or a kubeconfig file and who named it.</summary>
     private string Configuration(ClusterConnection connection)

@@ -17,7 +17,7 @@ public sealed class MetricsAndStartupTests
     private static void WithBudgets(WebApplicationBuilder builder) =>
         builder.Services.AddSingleton(new ReviewMemory(new ReviewBudget(24 * 1024 * 1024), new ReviewBudget(40 * 1024 * 1024)));
 
-    private static readonly string HeapLimit = $"{Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576.0)} MiB";
+    private static readonly string HeapLimit = $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576} MiB";
     private static readonly string Gc = (System.Runtime.GCSettings.IsServerGC ? "server GC" : "workstation GC")
         + $", gen0 budget at most {Convert.ToInt64(GC.GetConfigurationVariables()["GCGen0MaxBudget"], System.Globalization.CultureInfo.InvariantCulture) / 1048576} MiB";
 
