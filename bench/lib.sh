@@ -43,5 +43,5 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime of a 
 us_per_request() { awk -v a="$1" -v b="$2" -v n="$3" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / t * 1e6 / n }'; }
 
 # How the image publishes the webhook (Dockerfile, for the machine's own architecture here): framework-dependent,
-# with ReadyToRun code. The scripts publish both servers so, so that start-up compares like with like.
+# with ReadyToRun code. The scripts publish both servers this way, so that start-up compares like with like.
 IMAGE_PUBLISH_FLAGS=(--use-current-runtime --self-contained false -p:PublishReadyToRun=true)

@@ -26,12 +26,15 @@ public sealed class StartupMemoryTests
             ["DOTNET_gcServer"] = serverGc,
         });
 
+        var port = (int)line["port"]!;
         Assert.Equal(
             (heapLimit, gc, arriving, deciding),
             ((string?)line["heapLimit"], (string?)line["gc"], (string?)line["arrivingBudget"], (string?)line["decidingBudget"]));
-        Assert.Contains(
-            $"; memory {heapLimit} for the heap ({gc}), of which reviews in flight may hold {arriving} arriving and {deciding} being decided; no Kubernetes API",
-            (string?)line["message"], StringComparison.Ordinal);
+        Assert.Equal(
+            $"appmesh-inject 0.1.0 started: HTTPS on :{port}, metrics and health on the HTTPS port; mesh demo, region us-west-2, " +
+            $"sidecar mode auto (classic), failure policy Fail; memory {heapLimit} for the heap ({gc}), of which reviews in flight " +
+            $"may hold {arriving} arriving and {deciding} being decided; no Kubernetes API (not in a cluster and no --kubeconfig)",
+            (string?)line["message"]);
     }
 
     private static async Task<JsonNode> StartupLineAsync(IReadOnlyDictionary<string, string?> environment)
