@@ -530,22 +530,28 @@ public sealed class FakeApiServer : IAsyncDisposable
     }
 
     /// <summary>A list of the stored objects right below a collection path (<c>/api/v1/namespaces/ns/pods</c>),
-    /// filtered by an equality label selector (<c>a=b,c=d</c>); null when the path is not a known collection.</summary>
+    /// or of every namespace's for a namespaced resource asked for cluster-wide (<c>/api/v1/pods</c>, as
+    /// <c>kubectl get pods -A</c> asks), filtered by an equality label selector (<c>a=b,c=d</c>); null when the path
+    /// is not a known collection.</summary>
     private JsonObject? ListOf(string path, string labelSelector)
     {
         var s = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var (groupVersion, resource) = s switch
+        var (groupVersion, resource, allNamespaces) = s switch
         {
-            ["api", var v, "namespaces", _, var r] => (v, r),
-            ["api", var v, var r] => (v, r),
-            ["apis", var g, var v, "namespaces", _, var r] => ($"{g}/{v}", r),
-            ["apis", var g, var v, var r] => ($"{g}/{v}", r),
-            _ => ("", ""),
+            ["api", var v, "namespaces", _, var r] => (v, r, false),
+            ["api", var v, var r] => (v, r, true),
+            ["apis", var g, var v, "namespaces", _, var r] => ($"{g}/{v}", r, false),
+            ["apis", var g, var v, var r] => ($"{g}/{v}", r, true),
+            _ => ("", "", false),
         };
-        var kind = Discovery.Where(d => d.GroupVersion == groupVersion).SelectMany(d => d.Resources).FirstOrDefault(r => r.Resource == resource).Kind;
+        var (_, kind, namespaced) = Discovery.Where(d => d.GroupVersion == groupVersion).SelectMany(d => d.Resources).FirstOrDefault(r => r.Resource == resource);
         if (kind is null) return null;
+        var root = path[..path.LastIndexOf('/')];
+        bool Below(string key) => namespaced && allNamespaces
+            ? key.StartsWith(root + "/namespaces/", StringComparison.Ordinal) && key.Split('/') is var k && k.Length == root.Split('/').Length + 4 && k[^2] == resource
+            : key.StartsWith(path + "/", StringComparison.Ordinal) && !key[(path.Length + 1)..].Contains('/');
         var wanted = labelSelector.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToList();
-        var items = Objects.Where(o => o.Key.StartsWith(path + "/", StringComparison.Ordinal) && !o.Key[(path.Length + 1)..].Contains('/'))
+        var items = Objects.Where(o => Below(o.Key))
             .OrderBy(o => o.Key, StringComparer.Ordinal)
             .Select(o => o.Value)
             .Where(o => wanted.All(w => o["metadata"]?["labels"]?[w[0]]?.GetValue<string>() == (w.Length > 1 ? w[1] : null)))
