@@ -240,6 +240,22 @@ public sealed class JsonLineLoggerTests
         Assert.Equal(5, output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public void A_standard_output_nobody_reads_blocks_a_thread_of_the_loggers_own_not_one_of_the_pool()
+    {
+        var output = new HeldStream();
+        var provider = new JsonLineLoggerProvider(output, FixedTime.LogTests);
+        provider.CreateLogger("Test").LogWarning("line {Number}", 1);
+        Assert.True(output.Entered.Wait(TimeSpan.FromSeconds(30)), "the writer writes");
+
+        // While the write is blocked, the pool has every thread it had for reviews.
+        output.Release.Set();
+        provider.Dispose();
+
+        Assert.Equal((false, true, "JSON line log writer"), output.Writer);
+        Assert.Equal("""{"time":"2026-11-25T20:15:30.123Z","level":"warning","category":"Test","message":"line 1","number":1}""" + "\n", output.Text);
+    }
+
     private sealed class OpenStream : CollectingStream;
 
     /// <summary>Output whose first write waits until <see cref="Release"/> is set, as a stdout nobody reads.</summary>
@@ -247,9 +263,12 @@ public sealed class JsonLineLoggerTests
     {
         public ManualResetEventSlim Entered { get; } = new();
         public ManualResetEventSlim Release { get; } = new();
+        /// <summary>The thread that made the first write: a pool thread's, a background thread's, its name.</summary>
+        public (bool Pool, bool Background, string? Name)? Writer { get; private set; }
 
         protected override void Accept(ReadOnlySpan<byte> bytes)
         {
+            Writer ??= (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.IsBackground, Thread.CurrentThread.Name);
             Entered.Set();
             Release.Wait();
             base.Accept(bytes);
