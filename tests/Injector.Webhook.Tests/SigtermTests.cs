@@ -14,7 +14,7 @@ namespace Injector.Webhook.Tests;
 /// (here: 1 s after readiness turned) a new connection goes to another replica ("moved") while an open one
 /// stays on this process. During --shutdown-delay every answer must tell its client to move (Connection:
 /// close, GOAWAY), so that no client is still on a connection the process cuts when the delay ends: zero
-/// reviews fail, and none even needs the retry the API server makes after a reset.</summary>
+/// reviews fail, and the server decides every review exactly once (its decision log lines, by uid).</summary>
 public sealed class SigtermTests(ITestOutputHelper output)
 {
     private const int ShutdownDelaySeconds = 3;
@@ -31,6 +31,8 @@ public sealed class SigtermTests(ITestOutputHelper output)
         public int ConnectionsWhileStopping;
         public readonly ConcurrentQueue<string> Failures = new();
         public readonly ConcurrentQueue<string> Retries = new();
+        public readonly ConcurrentQueue<string> AnsweredUids = new();
+        public readonly ConcurrentQueue<string> RetriedUids = new();
     }
 
     [Fact]
@@ -42,7 +44,13 @@ public sealed class SigtermTests(ITestOutputHelper output)
         foreach (var a in new[] { dll, "--mesh-name", "demo", "--region", "us-west-2", "--port", port.ToString(), "--shutdown-delay", ShutdownDelaySeconds.ToString() })
             psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
+        // How many times the server decided each review, from its decision log lines.
+        var decided = new ConcurrentDictionary<string, int>();
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not { } text || !text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
+            if ((string?)JsonNode.Parse(text)?["uid"] is { } uid) decided.AddOrUpdate(uid, 1, (_, n) => n + 1);
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -83,6 +91,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
             await Task.WhenAll(clients);
             Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "the process did not exit");
             var exited = clock.Elapsed - sigterm;
+            process.WaitForExit(); // and its standard output read to the end
 
             foreach (var (name, t) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })
             {
@@ -95,10 +104,20 @@ public sealed class SigtermTests(ITestOutputHelper output)
             foreach (var (name, tally) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })
             {
                 Assert.True(tally.Failures.IsEmpty, $"{name}: {tally.Failures.Count} reviews failed: {string.Join("; ", tally.Failures.Take(5))}");
-                // No review fails. One retried review is tolerated: under a loaded machine (the whole suite in
-                // parallel) one HTTP/2 review in about fifty runs was reset before its answer and answered on the
-                // retry the API server's client makes too; its cause is not established (the output names it).
-                // Shutdown cutting connections, which this test guards against, retried several per run.
+                // The server decided each answered review once, and no review the client gave up on: a retried
+                // review that was answered was decided once, so its first try never reached a decision.
+                var answered = tally.AnsweredUids.ToHashSet();
+                foreach (var uid in answered)
+                    Assert.True(decided.GetValueOrDefault(uid) == 1, $"{name}: review {uid} answered, decided {decided.GetValueOrDefault(uid)} times");
+                foreach (var uid in tally.RetriedUids.Except(answered))
+                    Assert.True(decided.GetValueOrDefault(uid) == 0, $"{name}: review {uid} never answered, decided {decided.GetValueOrDefault(uid)} times");
+                // No review fails. One retried review is tolerated: .NET's HTTP/2 client (this test's; the API server
+                // is a Go client) now and then fails a request it starts on a connection just as the server closes
+                // that connection after its GOAWAY, a request the server never received: measured apart, 3 such
+                // failures in about 19,000 connection closes with the CPU loaded, none in 5,000 idle, and each time
+                // the server had decided exactly the reviews the client had answered and counted no aborted request
+                // (docs/performance.md, "Shutdown"). Shutdown cutting connections, which this test guards against,
+                // retried several per run.
                 Assert.InRange(tally.Retried, 0, 1);
                 Assert.True(tally.AnsweredWhileStopping > 0, $"{name}: no review answered during the delay");
                 // Every client has moved to "another replica", asked to by an answer, before the delay ended.
@@ -132,6 +151,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
                     if (response.StatusCode != HttpStatusCode.OK || (string?)JsonNode.Parse(text)?["response"]?["uid"] != uid)
                         tally.Failures.Enqueue($"{uid}: HTTP {(int)response.StatusCode} {text}");
                     Interlocked.Increment(ref tally.Answered);
+                    tally.AnsweredUids.Enqueue(uid);
                     if (startedWhileStopping)
                     {
                         Interlocked.Increment(ref tally.AnsweredWhileStopping);
@@ -148,6 +168,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
                 {
                     // Reset or closed before any answer: the API server's webhook client retries these.
                     Interlocked.Increment(ref tally.Retried);
+                    tally.RetriedUids.Enqueue(uid);
                     tally.Retries.Enqueue($"{uid} at {clock.Elapsed.TotalMilliseconds:0} ms{(stoppingSeen.IsCompleted ? " (during the delay)" : "")}: {ex.HttpRequestError} {ex.Message} {ex.InnerException?.Message}");
                     await Task.Delay(50, stop);
                 }
