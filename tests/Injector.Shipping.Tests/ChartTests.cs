@@ -570,6 +570,19 @@ public class ChartTests
         Assert.Equal(ca.Spec.SecretName, issuers["appmesh-inject-ca"].Spec.Ca!.SecretName);
     }
 
+    [Theory]
+    [InlineData("appmesh-inject", "appmesh-inject-ca")]
+    [InlineData("abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi", "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi-appmesh-ca")]
+    public void The_chart_CA_common_name_stays_within_the_64_characters_cert_manager_allows(string release, string commonName)
+    {
+        // Helm allows release names of 53 characters; the full name is cut at 63, and "-ca" would make it 66.
+        var manifests = Helm.Run(["template", release, Repo.ChartDir, "--namespace", "appmesh-system", .. Helm.Required, "--set", "tls.mode=certManager"]).EnsureSuccess().StdOut;
+        var ca = new Rendered(Helm.LoadStrict(manifests)).All<CertManagerCertificate>().Single(c => c.Spec.IsCA == true);
+
+        Assert.Equal(commonName, ca.Spec.CommonName);
+        Assert.InRange(ca.Spec.CommonName!.Length, 1, 64);
+    }
+
     [Fact]
     public void CertManager_mode_uses_the_given_issuer_and_creates_none()
     {

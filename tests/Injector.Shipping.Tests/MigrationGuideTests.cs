@@ -90,6 +90,58 @@ public sealed partial class MigrationGuideTests
         }
     }
 
+    /// <summary>The App Mesh controller chart's defaults (config/helm/appmesh-controller/values.yaml) for the values the
+    /// guide says keep their names: a values file carried over installs as it is.</summary>
+    private const string ControllerDefaults = """
+        replicaCount: 1
+        image:
+          pullPolicy: IfNotPresent
+        sidecar:
+          resources:
+            requests:
+              cpu: 10m
+              memory: 32Mi
+            limits:
+              cpu: ""
+              memory: ""
+        resources:
+          limits:
+            cpu: 2000m
+            memory: 1Gi
+          requests:
+            cpu: 100m
+            memory: 200Mi
+        nodeSelector: {}
+        tolerations: []
+        affinity: {}
+        podAnnotations: {}
+        podLabels: {}
+        serviceAccount:
+          create: true
+          name: ""
+          annotations: {}
+        rbac:
+          create: true
+          pspEnabled: false
+        podDisruptionBudget: {}
+        """;
+
+    [Fact]
+    public void The_controller_charts_defaults_for_the_values_that_keep_their_names_install()
+    {
+        using var temp = new TempDir("controller-values");
+        var file = Path.Combine(temp.Path, "values.yaml");
+        File.WriteAllText(file, ControllerDefaults);
+
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, "-f", file]);
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        var args = new Rendered(Helm.LoadStrict(result.StdOut)).Container.Args;
+        // Empty limits are no limits: no limit flag reaches the webhook.
+        Assert.Contains("--sidecar-cpu-requests=10m", args);
+        Assert.DoesNotContain(args, a => a.StartsWith("--sidecar-cpu-limits", StringComparison.Ordinal) || a.StartsWith("--sidecar-memory-limits", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void The_behaviour_table_covers_every_annotation_and_the_README_lists_them_all()
     {

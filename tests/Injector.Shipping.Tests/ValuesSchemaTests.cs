@@ -24,6 +24,10 @@ public sealed class ValuesSchemaTests
             rows.Add("sidecar.resources.limits.memory", value, [$"--sidecar-memory-limits={value}"], ok);
             rows.Add("init.resources.requests.memory", value, [$"--init-memory-requests={value}"], ok);
         }
+        // An empty limit is no limit (the App Mesh controller chart's default: limits: cpu: "" memory: "").
+        foreach (var key in new[] { "sidecar.resources.limits.cpu", "sidecar.resources.limits.memory", "init.resources.limits.cpu", "init.resources.limits.memory" })
+            rows.Add(key, "", [$"--{key.Split('.')[0]}-{key.Split('.')[3]}-limits="], true);
+        rows.Add("init.resources.limits.cpu", "10x", ["--init-cpu-limits=10x"], false);
         // The X-Ray sampling rate: a number from 0 to 1.
         foreach (var (value, ok) in new[] { ("0", true), ("0.05", true), ("1", true), ("1.0", true), (".5", true), ("00.25", true), ("1.5", false), ("2", false), ("-0.1", false), ("abc", false), ("5%", false) })
             rows.Add("tracing.xray.samplingRate", value, ["--enable-xray-tracing", $"--xray-sampling-rate={value}"], ok);
@@ -54,6 +58,15 @@ public sealed class ValuesSchemaTests
         {
             Assert.StartsWith("Error: values don't meet the specifications of the schema(s) in the following chart(s):", helm.StdErr);
         }
+    }
+
+    [Fact]
+    public void The_limits_pattern_is_the_quantity_pattern_or_empty()
+    {
+        var definitions = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.ChartDir, "values.schema.json")))!["definitions"]!;
+        var quantity = (string)definitions["quantity"]!["anyOf"]![0]!["pattern"]!;
+        foreach (var resource in new[] { "cpu", "memory" })
+            Assert.Equal("^(" + quantity[1..^1] + ")?$", (string)definitions["limits"]!["properties"]![resource]!["anyOf"]![0]!["pattern"]!);
     }
 
     [Fact]
