@@ -97,7 +97,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     public (JsonObject? Pod, PodContext? Context) PodOf(JsonObject resource)
     {
         var kind = JsonNodes.Str(resource["kind"]);
-        var path = PodTemplates.PathOf(kind);
+        var path = PodTemplates.PathOf(resource);
         if (path is null) return (null, null);
         var @namespace = NamespaceOf(resource);
         if (path.Count == 0)
@@ -106,7 +106,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
             return (resource, _options.ContextFor(@namespace, workload.Name, workload.Kind));
         }
         var template = PodTemplates.Find(resource, path);
-        return template is null ? (null, null) : (PodFromTemplate(template), _options.ContextFor(@namespace, JsonNodes.Str(resource["metadata"]?["name"]), kind));
+        return template is null ? (null, null) : (PodFromTemplate(template), _options.ContextFor(@namespace, JsonNodes.Str(JsonNodes.Path(resource, "metadata", "name")), kind));
     }
 
     /// <summary>Whether the webhook would see pods of <paramref name="namespace"/>.</summary>
@@ -116,9 +116,9 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     private ResourceResult InjectResource(JsonObject resource)
     {
         var kind = JsonNodes.Str(resource["kind"]);
-        var name = JsonNodes.Str(resource["metadata"]?["name"]);
+        var name = JsonNodes.Str(JsonNodes.Path(resource, "metadata", "name"));
         var @namespace = NamespaceOf(resource);
-        var path = PodTemplates.PathOf(kind);
+        var path = PodTemplates.PathOf(resource);
         var basic = new ResourceResult
         {
             Outcome = ResourceOutcome.PassedThrough,
@@ -189,7 +189,7 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
 
     /// <summary>The namespace the resource's pods run in: its own, else the default one.</summary>
     public string NamespaceOf(JsonObject resource) =>
-        JsonNodes.Str(resource["metadata"]?["namespace"]) is { Length: > 0 } ns ? ns : _options.DefaultNamespace;
+        JsonNodes.Str(JsonNodes.Path(resource, "metadata", "namespace")) is { Length: > 0 } ns ? ns : _options.DefaultNamespace;
 
     private static WorkloadName ResolvePodWorkload(JsonObject pod, string @namespace)
     {
@@ -230,8 +230,8 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     /// only reads the pod template's annotations, so these have no effect.</summary>
     public static IEnumerable<string> MisplacedAnnotations(JsonObject resource, IReadOnlyList<string> templatePath, string kind)
     {
-        if (templatePath.Count == 0 || resource["metadata"]?["annotations"] is not JsonObject annotations) yield break;
-        var templateAnnotations = PodTemplates.Find(resource, templatePath)?["metadata"]?["annotations"] as JsonObject;
+        if (templatePath.Count == 0 || JsonNodes.Path(resource, "metadata", "annotations") is not JsonObject annotations) yield break;
+        var templateAnnotations = JsonNodes.Path(PodTemplates.Find(resource, templatePath), "metadata", "annotations") as JsonObject;
         foreach (var (key, value) in annotations)
         {
             if (!key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal)) continue;

@@ -40,8 +40,8 @@ public static class NamespaceScan
         {
             foreach (var resource in PodTemplates.Resources(document))
             {
-                if (JsonNodes.Str(resource["kind"]) != "Namespace" || JsonNodes.Str(resource["metadata"]?["name"]) is not { Length: > 0 } name) continue;
-                yield return (name, new NamespaceInfo(JsonNodes.StringProperties(resource["metadata"]?["labels"]), JsonNodes.StringProperties(resource["metadata"]?["annotations"])));
+                if (JsonNodes.Str(resource["kind"]) != "Namespace" || JsonNodes.Str(JsonNodes.Path(resource, "metadata", "name")) is not { Length: > 0 } name) continue;
+                yield return (name, new NamespaceInfo(JsonNodes.StringProperties(JsonNodes.Path(resource, "metadata", "labels")), JsonNodes.StringProperties(JsonNodes.Path(resource, "metadata", "annotations"))));
             }
         }
     }

@@ -40,7 +40,7 @@ public static class PodUninjector
     /// the input is not modified.</summary>
     public static UninjectResult Uninject(JsonObject pod)
     {
-        var annotations = pod["metadata"]?["annotations"] as JsonObject;
+        var annotations = JsonNodes.Path(pod, "metadata", "annotations") as JsonObject;
         if (annotations?[AnnotationKeys.Status] is { } statusNode)
         {
             JsonObject? status = null;
@@ -101,7 +101,7 @@ public static class PodUninjector
         if (removed.Count == 0) return new UninjectResult(ResourceOutcome.Skipped, NotInjected, "no sidecar from an App Mesh injector", null, []);
 
         // Volumes that only the removed sidecars used: the injectors' own, and the secrets of secretMounts.
-        var annotations = pod["metadata"]?["annotations"] as JsonObject;
+        var annotations = JsonNodes.Path(pod, "metadata", "annotations") as JsonObject;
         var secretMounts = (JsonNodes.Str(annotations?[AnnotationKeys.SecretMounts]) ?? "")
             .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(m => m.Split(':')[0].Trim());
@@ -116,7 +116,7 @@ public static class PodUninjector
             DropIfEmpty(metadata, "annotations");
         }
         DropEmptyLists(spec);
-        if (JsonNodes.Int(spec?["securityContext"]?["fsGroup"]) == PodInjector.ProxyUid)
+        if (JsonNodes.Int(JsonNodes.Path(spec, "securityContext", "fsGroup")) == PodInjector.ProxyUid)
             warnings.Add($"securityContext.fsGroup {PodInjector.ProxyUid} is kept: App Mesh injectors set it when a pod had none; remove it if you did not set it");
         if (spec?["imagePullSecrets"] is JsonArray secrets && secrets.Any(s => JsonNodes.Str(JsonNodes.Field(s, "name")) == PodInjector.EcrSecretName))
             warnings.Add($"image pull secret {PodInjector.EcrSecretName} is kept: App Mesh injectors add it with their ECR secret option; remove it if your own images do not need it");
@@ -221,13 +221,13 @@ public sealed class ManifestUninjector : IDocumentTransform
     private static ResourceResult Uninject(JsonObject resource)
     {
         var kind = JsonNodes.Str(resource["kind"]);
-        var path = PodTemplates.PathOf(kind);
+        var path = PodTemplates.PathOf(resource);
         var basic = new ResourceResult
         {
             Outcome = ResourceOutcome.PassedThrough,
             Kind = kind,
-            Name = JsonNodes.Str(resource["metadata"]?["name"]),
-            Namespace = JsonNodes.Str(resource["metadata"]?["namespace"]),
+            Name = JsonNodes.Str(JsonNodes.Path(resource, "metadata", "name")),
+            Namespace = JsonNodes.Str(JsonNodes.Path(resource, "metadata", "namespace")),
             TemplatePath = path,
             Input = resource,
             Output = resource,

@@ -10,14 +10,29 @@ public sealed class ManifestInjectorTests
     private static readonly PodInjector Engine = new(new InjectorSettings { MeshName = "demo", Region = "us-west-2", SidecarMode = SidecarMode.Classic });
 
     [Theory]
-    [InlineData("Pod", "")]
-    [InlineData("Deployment", "spec.template")]
-    [InlineData("ReplicationController", "spec.template")]
-    [InlineData("CronJob", "spec.jobTemplate.spec.template")]
-    [InlineData("Service", null)]
-    [InlineData("DeploymentConfig", null)]
-    public void Each_kind_has_its_pod_template_path(string kind, string? path) =>
-        Assert.Equal(path, PodTemplates.PathOf(kind) is { } p ? string.Join('.', p) : null);
+    [InlineData("v1", "Pod", "")]
+    [InlineData(null, "Pod", "")]
+    [InlineData("apps/v1", "Deployment", "spec.template")]
+    [InlineData("extensions/v1beta1", "Deployment", "spec.template")]
+    [InlineData("apps/v1", "StatefulSet", "spec.template")]
+    [InlineData("v1", "ReplicationController", "spec.template")]
+    [InlineData("batch/v1", "Job", "spec.template")]
+    [InlineData("batch/v1", "CronJob", "spec.jobTemplate.spec.template")]
+    [InlineData("batch/v1beta1", "CronJob", "spec.jobTemplate.spec.template")]
+    [InlineData("v1", "Service", null)]
+    [InlineData("apps.openshift.io/v1", "DeploymentConfig", null)]
+    // Custom resources that reuse a built-in kind's name are other kinds.
+    [InlineData("batch.volcano.sh/v1alpha1", "Job", null)]
+    [InlineData("apps.kruise.io/v1beta1", "StatefulSet", null)]
+    [InlineData("example.com/v1", "Deployment", null)]
+    [InlineData("example.com/v1", "Pod", null)]
+    [InlineData("apps/v1", "Pod", null)]
+    public void Each_kind_has_its_pod_template_path_in_its_own_api_group(string? apiVersion, string kind, string? path)
+    {
+        var resource = new JsonObject { ["kind"] = kind };
+        if (apiVersion is not null) resource["apiVersion"] = apiVersion;
+        Assert.Equal(path, PodTemplates.PathOf(resource) is { } p ? string.Join('.', p) : null);
+    }
 
     [Fact]
     public void A_template_pod_gets_the_workload_name_and_the_document_namespace_and_the_input_is_not_changed()

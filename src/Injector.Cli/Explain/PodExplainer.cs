@@ -28,7 +28,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
     {
         var result = injector.Inject(pod, context);
         var s = injector.Settings;
-        var annotations = new EffectiveAnnotations(JsonNodes.StringProperties(pod["metadata"]?["annotations"]), context.NamespaceAnnotations);
+        var annotations = new EffectiveAnnotations(JsonNodes.StringProperties(JsonNodes.Path(pod, "metadata", "annotations")), context.NamespaceAnnotations);
         var o = PodOverrides.Parse(annotations);
         var list = new List<ExplainedSetting>();
 
@@ -65,7 +65,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
             list.Add(new("virtual node", o.VirtualNode ?? vnRaw, (vnSource == AnnotationSource.Namespace ? "namespace annotation " : "annotation ") + AnnotationKeys.VirtualNode + (o.VirtualNode is null ? " (invalid)" : "")));
         else
         {
-            var workload = context.WorkloadName ?? JsonNodes.Str(pod["metadata"]?["name"]);
+            var workload = context.WorkloadName ?? JsonNodes.Str(JsonNodes.Path(pod, "metadata", "name"));
             list.Add(workload is null
                 ? new("virtual node", "(none)", "no workload name to derive it from")
                 : new("virtual node", $"{workload}-{context.Namespace}", $"derived: workload {workload} + namespace {context.Namespace}"));
@@ -85,7 +85,7 @@ public sealed class PodExplainer(PodInjector injector, IReadOnlyDictionary<strin
             list.Add(new("sidecar mode", mode, FlagSource("sidecar-mode")));
         }
 
-        var fargate = pod["metadata"]?["labels"]?[AnnotationKeys.FargateProfileLabel] is not null;
+        var fargate = JsonNodes.Path(pod, "metadata", "labels", AnnotationKeys.FargateProfileLabel) is not null;
         if (annotations.TryGet(AnnotationKeys.AppMeshCni, out _, out _))
             Add("CNI mode", AnnotationKeys.AppMeshCni, o.Cni, "", _ => null, OnOff);
         else

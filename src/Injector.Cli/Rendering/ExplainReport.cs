@@ -30,10 +30,10 @@ public static class ExplainReport
                 foreach (var resource in PodTemplates.Resources(document.Node))
                 {
                     var kind = JsonNodes.Str(resource["kind"]);
-                    var path = PodTemplates.PathOf(kind);
+                    var path = PodTemplates.PathOf(resource);
                     if (path is null) continue;
                     templates++;
-                    var resourceName = JsonNodes.Str(resource["metadata"]?["name"]) ?? "(no name)";
+                    var resourceName = JsonNodes.Str(JsonNodes.Path(resource, "metadata", "name")) ?? "(no name)";
                     var @namespace = documents.NamespaceOf(resource);
                     var (pod, context) = documents.PodOf(resource);
                     output.Write($"{source.Name}:{document.Line}: {kind} {@namespace}/{resourceName} (pod template: {PodTemplates.Describe(path)})\n");
@@ -59,7 +59,7 @@ public static class ExplainReport
                         _ => $"  would be injected: unknown ({selection.Reason}): {selection.Message}; if the webhook sees it: {engine}\n",
                     });
                     if (selection.Outcome != SelectionOutcome.NotSelected && result.Outcome == InjectionOutcome.Denied) failed = true;
-                    if (JsonNodes.Str(pod["metadata"]?["labels"]?[WebhookSelection.Label]) == "disabled")
+                    if (JsonNodes.Str(JsonNodes.Path(pod, "metadata", "labels", WebhookSelection.Label)) == "disabled")
                         output.Write($"  not sent to the webhook: the pod is labelled {WebhookSelection.Label}=disabled (object selector), so such pods are created even while the injector is down\n");
                     foreach (var condition in WebhookSelection.MatchConditions.Where(c => !c.Sends(pod)))
                         output.Write($"  not sent to the webhook: {condition.Why} (match condition {condition.Name}), so such pods are created even while the injector is down\n");

@@ -46,15 +46,15 @@ public static class WebhookSelection
     [
         new("not-opted-out",
             $"!has(object.metadata.annotations) || !('{Label}' in object.metadata.annotations) || object.metadata.annotations['{Label}'] != 'disabled'",
-            pod => JsonNodes.Str(pod["metadata"]?["annotations"]?[Label]) != "disabled",
+            pod => JsonNodes.Str(JsonNodes.Path(pod, "metadata", "annotations", Label)) != "disabled",
             $"the pod opts out ({Label}: disabled)", EngineSkipsToo: true),
         new("not-host-network",
             "!has(object.spec.hostNetwork) || !object.spec.hostNetwork",
-            pod => JsonNodes.Bool(pod["spec"]?["hostNetwork"]) != true,
+            pod => JsonNodes.Bool(JsonNodes.Path(pod, "spec", "hostNetwork")) != true,
             "the pod uses the host network", EngineSkipsToo: true),
         new("not-the-injector",
             $"!has(object.metadata.labels) || !('{InjectorNameLabel}' in object.metadata.labels) || object.metadata.labels['{InjectorNameLabel}'] != '{InjectorName}'",
-            pod => JsonNodes.Str(pod["metadata"]?["labels"]?[InjectorNameLabel]) != InjectorName,
+            pod => JsonNodes.Str(JsonNodes.Path(pod, "metadata", "labels", InjectorNameLabel)) != InjectorName,
             $"the pod is the injector's own ({InjectorNameLabel}: {InjectorName})", EngineSkipsToo: false),
     ];
 
@@ -77,7 +77,7 @@ public static class WebhookSelection
     /// (pods the engine skips anyway keep the engine's reason).</summary>
     public static NamespaceSelection? PodNotSent(JsonObject pod)
     {
-        if (JsonNodes.Str(pod["metadata"]?["labels"]?[Label]) == "disabled")
+        if (JsonNodes.Str(JsonNodes.Path(pod, "metadata", "labels", Label)) == "disabled")
             return new(SelectionOutcome.NotSelected, PodNotSentReason, $"the pod is labelled {Label}=disabled (object selector), so the webhook never sees it");
         return MatchConditions.FirstOrDefault(c => !c.EngineSkipsToo && !c.Sends(pod)) is { } condition
             ? new(SelectionOutcome.NotSelected, PodNotSentReason, $"{condition.Why} (match condition {condition.Name}), so the webhook never sees it")

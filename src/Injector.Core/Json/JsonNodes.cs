@@ -11,6 +11,13 @@ public static class JsonNodes
     /// untrusted: the indexer of a JsonNode throws on arrays and values).</summary>
     public static JsonNode? Field(JsonNode? node, string name) => node is JsonObject o ? o[name] : null;
 
+    /// <summary>The node at a path of property names, or null when a node on the way is not an object.</summary>
+    public static JsonNode? Path(JsonNode? node, params ReadOnlySpan<string> names)
+    {
+        foreach (var name in names) node = Field(node, name);
+        return node;
+    }
+
     /// <summary>The string value of a node, or null when it is absent or not a string.</summary>
     public static string? Str(JsonNode? node) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
