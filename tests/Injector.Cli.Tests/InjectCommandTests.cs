@@ -293,7 +293,7 @@ public sealed class InjectCommandTests
         var result = Cli.Inject(input, "-f", "-");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal("<stdin>:1: Pod default/p: skipped (host-network): the pod uses the host network; redirecting its traffic would capture the node's", result.ReportLines[0]);
+        Assert.Equal("<stdin>:1: Pod default/p: skipped (host-network): the pod uses the host network; redirecting its traffic would capture the node's traffic", result.ReportLines[0]);
         Assert.Equal(input, result.Stdout);
     }
 

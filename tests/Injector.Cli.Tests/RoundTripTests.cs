@@ -72,11 +72,21 @@ public sealed class RoundTripTests
         Assert.EndsWith("...\n", injected.Stdout);
     }
 
-    [Fact]
-    public void The_diff_of_any_input_applies_with_patch()
+    public static TheoryData<string, string> DiffInputs() => new()
+    {
+        { "shop.yaml", File.ReadAllText(Path.Combine(RoundTripDirectory, "shop.yaml")) },
+        // No newline after the last line: the diff must say so ("\ No newline at end of file") for patch to apply it.
+        { "shop-no-final-newline.yaml", File.ReadAllText(Path.Combine(RoundTripDirectory, "shop.yaml")).TrimEnd('\n') },
+        { "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: a\n    image: b" },
+        { "pod.json", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"spec":{"containers":[{"name":"a","image":"b"}]}}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DiffInputs))]
+    public void The_diff_of_any_input_applies_with_patch(string name, string content)
     {
         using var dir = new TempDir("roundtrip");
-        var file = dir.Write("shop.yaml", File.ReadAllText(Path.Combine(RoundTripDirectory, "shop.yaml")));
+        var file = dir.Write(name, content);
         var diff = Cli.Run(null, ["inject", .. Cli.BaseArgs, "-q", "-o", "diff", file]);
         var yaml = Cli.Run(null, ["inject", .. Cli.BaseArgs, "-q", file]);
         var changes = dir.Write("changes.diff", diff.Stdout);
@@ -84,7 +94,7 @@ public sealed class RoundTripTests
         // The diff names the file by its path without the leading slash: from the root, -p1 finds it.
         var patched = ProcessRunner.Run("patch", ["-p1", "-i", changes, "--no-backup-if-mismatch"], workingDirectory: "/");
 
-        Assert.Equal(0, patched.ExitCode);
+        Assert.True(patched.ExitCode == 0, patched.StdOut + patched.StdErr);
         Assert.Equal(yaml.Stdout, File.ReadAllText(file));
     }
 }

@@ -116,7 +116,7 @@ public sealed class SelectionTests
 
         var lines = Explain(input);
 
-        Assert.Contains("  would be injected: no (skipped: host-network): the pod uses the host network; redirecting its traffic would capture the node's", lines);
+        Assert.Contains("  would be injected: no (skipped: host-network): the pod uses the host network; redirecting its traffic would capture the node's traffic", lines);
         Assert.Contains("  not sent to the webhook: the pod uses the host network (match condition not-host-network), so such pods are created even while the injector is down", lines);
     }
 

@@ -254,7 +254,7 @@ public sealed class StreamingUnifiedDiff(TextWriter output, string oldName, stri
             _headerWritten = true;
         }
         output.Write($"@@ -{UnifiedDiff.Range(_hunkOld, _oldCount - extra)} +{UnifiedDiff.Range(_hunkNew, _newCount - extra)} @@\n");
-        foreach (var line in body) output.Write(line + "\n");
+        foreach (var line in body) output.Write(UnifiedDiff.Written(line));
         _hunk.Clear();
         _open = false;
         _trailingEqual = 0;

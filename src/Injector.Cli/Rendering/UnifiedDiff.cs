@@ -46,9 +46,9 @@ public static class UnifiedDiff
                 var (edit, oldIndex, newIndex) = script[j];
                 switch (edit)
                 {
-                    case Edit.Equal: body.Append(' ').Append(a[oldIndex]).Append('\n'); oldCount++; newCount++; break;
-                    case Edit.Delete: body.Append('-').Append(a[oldIndex]).Append('\n'); oldCount++; break;
-                    default: body.Append('+').Append(b[newIndex]).Append('\n'); newCount++; break;
+                    case Edit.Equal: body.Append(Written(" " + a[oldIndex])); oldCount++; newCount++; break;
+                    case Edit.Delete: body.Append(Written("-" + a[oldIndex])); oldCount++; break;
+                    default: body.Append(Written("+" + b[newIndex])); newCount++; break;
                 }
             }
             output.Append("@@ -").Append(Range(oldStart, oldCount)).Append(" +").Append(Range(newStart, newCount)).Append(" @@\n");
@@ -66,12 +66,23 @@ public static class UnifiedDiff
         _ => $"{start + 1},{count}",
     };
 
+    /// <summary>Ends a line of the text that has no newline after it: it then differs from the same line with one,
+    /// and is written with diff's "\ No newline at end of file" after it.</summary>
+    internal const char NoNewline = '\0';
+
     internal static string[] Lines(string text)
     {
         if (text.Length == 0) return [];
         var lines = text.Split('\n');
-        return text.EndsWith('\n') ? lines[..^1] : lines;
+        if (text.EndsWith('\n')) return lines[..^1];
+        lines[^1] += NoNewline;
+        return lines;
     }
+
+    /// <summary>A line of a hunk (its tag included) as written: with its newline, and the marker after a last line
+    /// that had none.</summary>
+    internal static string Written(string taggedLine) =>
+        taggedLine.EndsWith(NoNewline) ? taggedLine[..^1] + "\n\\ No newline at end of file\n" : taggedLine + "\n";
 
     /// <summary>The edit script: each entry with the index of its line in the old text and in the new one
     /// (for inserts, the old index is where the insert happens, and the reverse for deletes).</summary>

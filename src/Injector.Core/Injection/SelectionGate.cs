@@ -63,7 +63,7 @@ public static class SelectionGate
         if (annotations.PodHas(AnnotationKeys.Status) || HasContainer(pod, PodInjector.EnvoyName) || HasContainer(pod, PodInjector.ProxyInitName))
             return InjectionResult.Skipped(Reasons.AlreadyInjected, "the pod is already injected", warnings);
         if (JsonElements.Bool(pod.HostNetwork) == true)
-            return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's", warnings);
+            return InjectionResult.Skipped(Reasons.HostNetwork, "the pod uses the host network; redirecting its traffic would capture the node's traffic", warnings);
 
         selected = new SelectedPod(pod, annotations, warnings);
         return null;

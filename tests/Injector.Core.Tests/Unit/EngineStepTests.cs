@@ -34,7 +34,7 @@ public class EngineStepTests
         Assert.False(SelectionGate.TrySelect(TestPods.Parsed(pod), new PodContext("shop"), injectDefault: true, out var selected, out var refusal));
 
         Assert.Equal((InjectionOutcome.Skipped, Reasons.HostNetwork), (refusal.Outcome, refusal.Reason));
-        Assert.Equal("the pod uses the host network; redirecting its traffic would capture the node's", refusal.Message);
+        Assert.Equal("the pod uses the host network; redirecting its traffic would capture the node's traffic", refusal.Message);
         Assert.Equal(default, selected);
     }
 

@@ -28,7 +28,7 @@ public class ParsedPodFieldsTests
         // Written with escapes: picked by their text.
         { $$$"""{"m\u0065tadata":{"n\u0061me":"esc","namespace":"shop"},"\u0073pec":{"c\u006fntainers":{{{Containers}}}}}""", AdmissionDecision.ResultInjected, "esc" },
         { $$$"""{"metadata":{"name":"web","annotations":{"appmesh.k8s.aws/sidecarInjectorWebhook":"disabled"}},"spec":{"containers":{{{Containers}}}}}""", AdmissionDecision.ResultSkipped, "appmesh.k8s.aws/sidecarInjectorWebhook is disabled" },
-        { $$$"""{"metadata":{"name":"web"},"spec":{"hostNetwork":true,"containers":{{{Containers}}}}}""", AdmissionDecision.ResultSkipped, "the pod uses the host network; redirecting its traffic would capture the node's" },
+        { $$$"""{"metadata":{"name":"web"},"spec":{"hostNetwork":true,"containers":{{{Containers}}}}}""", AdmissionDecision.ResultSkipped, "the pod uses the host network; redirecting its traffic would capture the node's traffic" },
         { $$$"""{"metadata":{"name":"web"},"spec":{"securityContext":[],"containers":{{{Containers}}}}}""", AdmissionDecision.ResultDenied, "spec.securityContext must be an object" },
         { $$$"""{"metadata":{"name":"web"},"spec":{"imagePullSecrets":{},"containers":{{{Containers}}}}}""", AdmissionDecision.ResultDenied, "spec.imagePullSecrets must be a list" },
         { $$$"""{"metadata":{"name":"web"},"spec":{"volumes":7,"containers":{{{Containers}}}}}""", AdmissionDecision.ResultDenied, "spec.volumes must be a list" },

@@ -89,7 +89,7 @@ public class SelectionTests
 
         Assert.Equal(InjectionOutcome.Skipped, result.Outcome);
         Assert.Equal(Reasons.HostNetwork, result.Reason);
-        Assert.Equal("the pod uses the host network; redirecting its traffic would capture the node's", result.Message);
+        Assert.Equal("the pod uses the host network; redirecting its traffic would capture the node's traffic", result.Message);
         Assert.Empty(result.Patch);
     }
 
