@@ -43,6 +43,14 @@ public sealed class CertificateStore
     /// <summary>Raised after a different certificate has been loaded.</summary>
     public event Action<CertificateStore>? Changed;
 
+    /// <summary>Warns when a certificate just loaded is expired or not yet valid: it is served all the same (the
+    /// one it replaces is no better), but clients reject it, and the handshake failures alone would not say why.</summary>
+    internal static void WarnIfOutOfDate(ILogger logger, X509Certificate2 certificate, DateTime now)
+    {
+        if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
+            WebhookLog.CertificateOutOfDate(logger, certificate.Subject, certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime());
+    }
+
     public static CertificateStore Create(WebhookOptions options, ILogger logger)
     {
         if (options.TlsCertFile is { } certFile && options.TlsKeyFile is { } keyFile)
@@ -55,6 +63,7 @@ public sealed class CertificateStore
             {
                 var notAfter = store.Current!.NotAfter.ToUniversalTime();
                 WebhookLog.CertificateLoaded(logger, store.Current.Subject, certFile, notAfter);
+                WarnIfOutOfDate(logger, store.Current, DateTime.UtcNow);
             }
             return store;
         }

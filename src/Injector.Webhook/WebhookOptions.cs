@@ -91,7 +91,7 @@ public sealed record WebhookOptions
         var (number, unit) = value.EndsWith("ms", StringComparison.Ordinal) ? (value[..^2], 0.001)
             : value.EndsWith('s') ? (value[..^1], 1.0)
             : (value, 1.0);
-        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount * unit is > 0 and <= 60)
+        if (double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount * unit is >= 0.001 and <= 60)
             return TimeSpan.FromSeconds(amount * unit);
         throw new FormatException($"--{name}: '{value}' is not a duration from 1ms to 60s, such as 2s or 500ms");
     }

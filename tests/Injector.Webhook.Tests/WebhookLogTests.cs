@@ -28,6 +28,9 @@ public sealed class WebhookLogTests
         ["CertificateReloaded"] = (
             l => WebhookLog.CertificateReloaded(l, "CN=appmesh-inject", NotAfter),
             l => l.LogInformation("serving certificate reloaded: {Subject}, valid until {NotAfter:O}", "CN=appmesh-inject", NotAfter)),
+        ["CertificateOutOfDate"] = (
+            l => WebhookLog.CertificateOutOfDate(l, "CN=appmesh-inject", NotAfter.AddYears(-1), NotAfter),
+            l => l.LogWarning("serving certificate {Subject} is not valid now (valid from {NotBefore:O} until {NotAfter:O}): the API server rejects it and every review fails; renew it (or check the node's clock)", "CN=appmesh-inject", NotAfter.AddYears(-1), NotAfter)),
         ["CertificateNotReloaded"] = (
             l => WebhookLog.CertificateNotReloaded(l, "the key does not match"),
             l => l.LogWarning("serving certificate not reloaded, keeping the current one: {Error}", "the key does not match")),

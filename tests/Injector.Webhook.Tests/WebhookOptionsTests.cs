@@ -42,6 +42,8 @@ public sealed class WebhookOptionsTests
     [InlineData("0s")]
     [InlineData("2m")]
     [InlineData("90s")]
+    [InlineData("0.5ms")]
+    [InlineData("0.0000000001s")]
     public void A_bad_api_timeout_is_a_clear_error(string value) =>
         Assert.Equal([$"--api-timeout: '{value}' is not a duration from 1ms to 60s, such as 2s or 500ms"], Errors([.. Required, "--api-timeout", value]));
 

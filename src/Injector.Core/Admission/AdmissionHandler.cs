@@ -70,7 +70,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
         if (request.Operation != "CREATE")
             return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotCreate, $"operation {request.Operation} is not CREATE");
         if (request.Pod is not { } pod)
-            return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultError, Reasons.InvalidPod, "request.object is missing");
+            return Done(AdmissionResponse.BadRequest("request.object is missing"), AdmissionDecision.ResultDenied, Reasons.InvalidPod, "request.object is missing");
 
         // The pod's metadata and spec read once, for the workload's name and the engine: by the parse, or here.
         var fields = request.PodFields ?? PodFields.Read(pod);

@@ -74,6 +74,7 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
         {
             var notAfter = store.Current!.NotAfter.ToUniversalTime();
             WebhookLog.CertificateReloaded(logger, store.Current.Subject, notAfter);
+            CertificateStore.WarnIfOutOfDate(logger, store.Current, DateTime.UtcNow);
         }
     }
 }

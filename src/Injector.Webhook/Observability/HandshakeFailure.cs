@@ -48,11 +48,15 @@ public static class HandshakeFailure
         if (all.Contains(NoCertificateMessage, StringComparison.Ordinal))
             return new(NoCertificate, "no serving certificate is loaded yet (see /readyz)", error);
         if (RejectionAlerts.FirstOrDefault(a => all.Contains("alert " + a, StringComparison.OrdinalIgnoreCase)) is { } alert)
-            return new(CertificateRejected,
+            return alert == "certificate expired"
+                ? new(CertificateRejected,
+                    "the client rejected the serving certificate as expired or not yet valid (TLS alert \"certificate expired\"); renew it, or check the clocks of the client and of this node",
+                    error)
+                : new(CertificateRejected,
                 $"the client rejected the serving certificate (TLS alert \"{alert}\"); if the client is the API server, the caBundle of the MutatingWebhookConfiguration is not the CA that signed the serving certificate",
                 error);
         if (Contains(all, "unsupported protocol", "alert protocol version", "version too low"))
-            return new(ProtocolVersion, "the client offered only TLS versions below 1.2, which the webhook refuses", error);
+            return new(ProtocolVersion, "the client offered no TLS version the webhook accepts (TLS 1.2 and later, or what --tls-min-version sets)", error);
         if (Contains(all, "no shared cipher", "no suitable signature algorithm", "no cipher match"))
             return new(NoSharedCipher, "the client and the webhook have no cipher suite or signature algorithm in common", error);
         if (Contains(all, "frame size or a corrupted frame", "http request", "wrong version number", "packet length too long", "record layer failure"))

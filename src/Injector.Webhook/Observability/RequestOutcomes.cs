@@ -56,12 +56,15 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
         {
             // Kestrel refused the body while the endpoint read it (too slow, cut short, malformed chunks).
             // Answer as Kestrel would, closing the connection, whose body is unread.
+            // Closing is HTTP/1's way (HTTP/2 refuses the header and logs each time); an HTTP/2 stream ends by itself.
+            // A body over the limit gets the endpoint's own words, as when its Content-Length says so.
+            var message = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"body is over the {AdmissionEndpoints.MaxBodyBytes}-byte limit" : ex.Message;
             http.Response.Clear();
-            MarkRefused(http, ex.StatusCode, ex.Message);
+            MarkRefused(http, ex.StatusCode, message);
             http.Response.StatusCode = ex.StatusCode;
-            http.Response.Headers.Connection = "close";
+            if (!HttpProtocol.IsHttp2(http.Request.Protocol)) http.Response.Headers.Connection = "close";
             http.Response.ContentType = "text/plain; charset=utf-8";
-            await http.Response.WriteAsync(ex.Message + "\n", http.RequestAborted);
+            await http.Response.WriteAsync(message + "\n", http.RequestAborted);
         }
         Count(http);
     }

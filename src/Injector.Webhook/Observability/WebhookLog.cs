@@ -40,6 +40,10 @@ public static partial class WebhookLog
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "serving certificate reloaded: {Subject}, valid until {NotAfter:O}")]
     public static partial void CertificateReloaded(ILogger logger, string subject, DateTime notAfter);
 
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning,
+        Message = "serving certificate {Subject} is not valid now (valid from {NotBefore:O} until {NotAfter:O}): the API server rejects it and every review fails; renew it (or check the node's clock)")]
+    public static partial void CertificateOutOfDate(ILogger logger, string subject, DateTime notBefore, DateTime notAfter);
+
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "serving certificate not reloaded, keeping the current one: {Error}")]
     public static partial void CertificateNotReloaded(ILogger logger, string error);
 

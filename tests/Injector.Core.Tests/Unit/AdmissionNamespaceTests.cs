@@ -62,3 +62,21 @@ public class AdmissionNamespaceTests
         Assert.Equal(("injected", "demo"), (optedIn.Result, optedIn.Mesh));
     }
 }
+
+/// <summary>A pod CREATE without <c>request.object</c> is the client's error, not the injector's: it is denied as an
+/// invalid pod (a reason metrics list from start-up), not counted as an error (which the chart's critical alert
+/// reads as the injector failing).</summary>
+public class MissingObjectTests
+{
+    [Fact]
+    public async Task A_create_without_an_object_is_denied_as_an_invalid_pod()
+    {
+        var handler = new AdmissionHandler(new PodInjector(TestPods.Settings));
+
+        var decision = await handler.HandleAsync(Reviews.Request(TestPods.Web()) with { Pod = null });
+
+        Assert.Equal((AdmissionDecision.ResultDenied, Reasons.InvalidPod, "request.object is missing"), (decision.Result, decision.Reason, decision.Message));
+        Assert.False(decision.Response.Allowed);
+    }
+}
+

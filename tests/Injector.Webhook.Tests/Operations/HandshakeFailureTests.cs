@@ -84,7 +84,7 @@ public sealed class HandshakeFailureTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(35, exit); // curl: SSL connect error
         Assert.Equal(
-            [$$"""{"level":"warning","category":"{{Category}}","message":"TLS handshake error from 127.0.0.1:{{local}} (protocol-version): the client offered only TLS versions below 1.2, which the webhook refuses","remoteAddress":"127.0.0.1:{{local}}","reason":"protocol-version","detail":"the client offered only TLS versions below 1.2, which the webhook refuses","error":"error:0A000102:SSL routines::unsupported protocol","suppressed":0}"""],
+            [$$"""{"level":"warning","category":"{{Category}}","message":"TLS handshake error from 127.0.0.1:{{local}} (protocol-version): the client offered no TLS version the webhook accepts (TLS 1.2 and later, or what --tls-min-version sets)","remoteAddress":"127.0.0.1:{{local}}","reason":"protocol-version","detail":"the client offered no TLS version the webhook accepts (TLS 1.2 and later, or what --tls-min-version sets)","error":"error:0A000102:SSL routines::unsupported protocol","suppressed":0}"""],
             await _webhook.LinesOf(Category));
         Assert.Equal(1, (await _webhook.ScrapeAsync()).Value("appmesh_inject_tls_handshake_failures_total", "reason=protocol-version"));
     }

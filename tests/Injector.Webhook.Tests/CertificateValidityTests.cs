@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Injector.Webhook.Observability;
+using Injector.Webhook.Tests.Fakes;
+using Microsoft.Extensions.Logging;
+
+namespace Injector.Webhook.Tests;
+
+/// <summary>A serving certificate that is expired or not yet valid is served (the one it would replace is no
+/// better), but the operator is told at once: every client rejects it, and the handshake failures alone used to
+/// blame the caBundle.</summary>
+public sealed class CertificateValidityTests
+{
+    private sealed class Lines : ILogger
+    {
+        public List<(LogLevel Level, string Message)> Written { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Written.Add((logLevel, formatter(state, exception)));
+    }
+
+    private static X509Certificate2 SelfSigned(DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=appmesh-inject", key, HashAlgorithmName.SHA256);
+        return request.CreateSelfSigned(notBefore, notAfter);
+    }
+
+    [Theory]
+    [InlineData(-400, -30)]
+    [InlineData(30, 400)]
+    public void A_certificate_out_of_date_at_start_up_is_loaded_with_a_warning(int fromDays, int untilDays)
+    {
+        using var dir = new TempDir();
+        var now = DateTimeOffset.UtcNow;
+        var certificate = SelfSigned(now.AddDays(fromDays), now.AddDays(untilDays));
+        dir.WriteTls(certificate, certificate);
+        var log = new Lines();
+
+        var store = CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+
+        Assert.NotNull(store.Current);
+        var notBefore = certificate.NotBefore.ToUniversalTime().ToString("O");
+        var notAfter = certificate.NotAfter.ToUniversalTime().ToString("O");
+        Assert.Equal(
+            (LogLevel.Warning, $"serving certificate CN=appmesh-inject is not valid now (valid from {notBefore} until {notAfter}): the API server rejects it and every review fails; renew it (or check the node's clock)"),
+            log.Written[^1]);
+    }
+
+    [Fact]
+    public void A_certificate_valid_now_gets_no_warning()
+    {
+        using var dir = new TempDir();
+        var now = DateTimeOffset.UtcNow;
+        var certificate = SelfSigned(now.AddDays(-1), now.AddDays(30));
+        dir.WriteTls(certificate, certificate);
+        var log = new Lines();
+
+        CertificateStore.Create(new WebhookOptions { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+
+        Assert.DoesNotContain(log.Written, l => l.Level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public void A_client_that_rejects_the_certificate_as_expired_is_told_to_renew_it_not_to_fix_the_caBundle()
+    {
+        var expired = HandshakeFailure.Classify(new System.Security.Authentication.AuthenticationException("handshake failed",
+            new InvalidOperationException("error:0A000415:SSL routines::sslv3 alert certificate expired")));
+
+        Assert.Equal(HandshakeFailure.CertificateRejected, expired.Reason);
+        Assert.Equal("the client rejected the serving certificate as expired or not yet valid (TLS alert \"certificate expired\"); renew it, or check the clocks of the client and of this node", expired.Detail);
+    }
+}
