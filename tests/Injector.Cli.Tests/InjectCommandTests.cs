@@ -400,6 +400,8 @@ public sealed class InjectCommandTests
     [InlineData(new[] { "inject", "--mesh-nam", "demo", "--region", "us-west-2", "-f", "-" }, "appmesh-inject: invalid configuration:")]
     [InlineData(new[] { "inject", "--region", "us-west-2", "-f", "-" }, "appmesh-inject: invalid configuration:")]
     [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-f", "/nonexistent/x.yaml" }, "appmesh-inject: cannot read '/nonexistent/x.yaml': ")]
+    [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "-f", "-", "-" }, "appmesh-inject: standard input ('-') can be given only once")]
+    [InlineData(new[] { "uninject", "-", "-f", "-" }, "appmesh-inject: standard input ('-') can be given only once")]
     [InlineData(new[] { "injekt" }, "appmesh-inject: unknown command 'injekt'; did you mean 'inject'?")]
     [InlineData(new[] { "webhook-config", "file.yaml" }, "appmesh-inject: unexpected argument 'file.yaml'")]
     [InlineData(new[] { "inject", "--mesh-name", "demo", "--region", "us-west-2", "--continue-on-eror", "-f", "-" }, "appmesh-inject: unknown flag '--continue-on-eror' for appmesh-inject inject; did you mean '--continue-on-error'?")]

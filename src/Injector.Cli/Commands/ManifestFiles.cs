@@ -22,7 +22,9 @@ internal sealed class ManifestFiles : IDisposable
             {
                 if (input == "-")
                 {
-                    files._stdinCopy ??= CopyToTempFile(stdin);
+                    // Twice would write every document of it twice (kubectl refuses it too).
+                    if (files._stdinCopy is not null) throw new UsageException("standard input ('-') can be given only once");
+                    files._stdinCopy = CopyToTempFile(stdin);
                     var copy = files._stdinCopy;
                     files.Sources.Add(new ManifestSource("<stdin>", () => new StreamReader(copy, Encoding.UTF8)));
                 }
