@@ -145,6 +145,11 @@ public static class YamlTextEdit
                         YamlScalarNode scalar when op.Value is JsonValue v && v.TryGetValue<string>(out var value) && IsString(scalar) =>
                             Add(splices, (int)scalar.Start.Index, (int)scalar.End.Index, RenderScalar(value, scalar.Style), order),
                         YamlSequenceNode seq when op.Value is JsonArray remaining => RemoveItems(text, seq, remaining, splices, order),
+                        // An empty key (`annotations:` as Helm charts render it, or `~`) given a value, and back.
+                        YamlScalarNode { Style: ScalarStyle.Plain } scalar when parent is YamlMappingNode map && YamlJson.ToJson(scalar) is null =>
+                            ReplaceEntry(text, map, key, op.Value, newline, order, splices),
+                        YamlMappingNode or YamlSequenceNode when op.Value is null && parent is YamlMappingNode map =>
+                            ReplaceEntry(text, map, key, null, newline, order, splices),
                         _ => false,
                     };
                 }
@@ -228,6 +233,31 @@ public static class YamlTextEdit
         }
         var end = LineEndAfter(text, ContentEnd(text, map));
         return Add(splices, end, end, block.ToString(), order, line.ToString());
+    }
+
+    /// <summary>A block mapping's entry written again at the same indent with its new value; a null value as an
+    /// empty key (<c>annotations:</c>), the way Helm charts render one.</summary>
+    private static bool ReplaceEntry(string text, YamlMappingNode map, string key, JsonNode? value, string newline, int order, List<Cut> splices)
+    {
+        if (map.Style == MappingStyle.Flow) return false;
+        var index = map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
+        if (index < 0) return false;
+        var (keyNode, valueNode) = map.Children[index];
+        var indent = KeyIndent(text, keyNode);
+        if (indent < 0) return false;
+        var block = new StringBuilder();
+        YamlJson.WriteBlock(block, new JsonObject { [key] = value?.DeepClone() ?? 0 }, indent, newline);
+        var entry = block.ToString();
+        if (value is null)
+        {
+            var zero = ": 0" + newline;
+            if (!entry.EndsWith(zero, StringComparison.Ordinal)) return false;
+            entry = entry[..^zero.Length] + ":" + newline;
+        }
+        var start = LineStart(text, (int)keyNode.Start.Index);
+        var end = LineEndAfter(text, Math.Max(ContentEnd(text, keyNode), ContentEnd(text, valueNode)));
+        // No stand-in: the check reads the new value itself, as the result has it (a replace, not an add).
+        return Add(splices, start, end, entry, order);
     }
 
     private static bool RemoveEntry(string text, YamlMappingNode map, string key, List<Cut> splices, int order)

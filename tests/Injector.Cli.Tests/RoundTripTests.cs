@@ -72,6 +72,38 @@ public sealed class RoundTripTests
         Assert.EndsWith("...\n", injected.Stdout);
     }
 
+    [Fact]
+    public void An_empty_annotations_key_as_helm_renders_it_is_edited_in_place_and_comes_back_byte_for_byte()
+    {
+        const string input = """
+            # Source: shop/templates/deployment.yaml
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: shop-api   # the API
+            spec:
+              selector: {matchLabels: {app: api}}
+              template:
+                metadata:
+                  annotations:
+                  labels: {app: api}
+                spec:
+                  containers:
+                    - name: api
+                      image: "shop/api:1.2"   # pinned
+
+            """;
+
+        var injected = Cli.Run(input, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+        var uninjected = Cli.Run(injected.Stdout, ["uninject", "-f", "-"]);
+
+        Assert.Equal(0, injected.ExitCode);
+        Assert.Contains("      annotations:\n        appmesh.k8s.aws/mesh: demo\n", injected.Stdout);
+        Assert.Contains("  name: shop-api   # the API\n", injected.Stdout);
+        Assert.DoesNotContain(injected.ReportLines.Concat(uninjected.ReportLines), l => l.Contains(": note: ", StringComparison.Ordinal));
+        Assert.Equal(input, uninjected.Stdout);
+    }
+
     public static TheoryData<string, string> DiffInputs() => new()
     {
         { "shop.yaml", File.ReadAllText(Path.Combine(RoundTripDirectory, "shop.yaml")) },
