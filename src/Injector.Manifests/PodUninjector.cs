@@ -51,11 +51,24 @@ public static class PodUninjector
             catch (JsonException)
             {
             }
-            if (status is null)
+            if (status is null || !IsWellFormed(status))
                 return new UninjectResult(ResourceOutcome.Failed, InvalidStatus, $"annotation {AnnotationKeys.Status} is not the JSON object this injector writes; remove the sidecars by hand", null, []);
             return FromStatus(pod, status);
         }
         return Recognised(pod);
+    }
+
+    /// <summary>Whether the status has the shape this injector (and the ones before it) writes: lists of names, the
+    /// pointers it added and the values it replaced. Anything else was edited by hand, and acting on it could remove
+    /// what the injection never added.</summary>
+    private static bool IsWellFormed(JsonObject status)
+    {
+        static bool Strings(JsonNode? node) => node is null || (node is JsonArray items && items.All(i => JsonNodes.Str(i) is not null));
+        static bool Pointer(string? text) => text is not null && text.StartsWith('/');
+        return Strings(status["containers"]) && Strings(status["initContainers"]) && Strings(status["volumes"]) && Strings(status["imagePullSecrets"])
+            && (status["added"] is null || (status["added"] is JsonArray added && added.All(a => Pointer(JsonNodes.Str(a)))))
+            && (status["replaced"] is null || (status["replaced"] is JsonObject replaced && replaced.All(r => Pointer(r.Key))))
+            && (status["version"] is null || JsonNodes.Str(status["version"]) is not null);
     }
 
     private static UninjectResult FromStatus(JsonObject input, JsonObject status)

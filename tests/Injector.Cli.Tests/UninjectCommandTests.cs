@@ -166,10 +166,17 @@ public sealed class UninjectCommandTests
         Assert.Equal(["<stdin>:1: Pod default/p: skipped (not-injected): no sidecar from an App Mesh injector", "0 uninjected, 1 not injected, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
     }
 
-    [Fact]
-    public void A_status_annotation_that_is_not_json_fails_the_document_and_nothing_is_written()
+    [Theory]
+    [InlineData("injected")]
+    [InlineData("'[1]'")]
+    // JSON objects, but not of the shape an injector writes: edited by hand.
+    [InlineData("'{\"containers\":5,\"added\":[\"/x\"]}'")]
+    [InlineData("'{\"containers\":[\"envoy\"],\"added\":[\"spec\"]}'")]
+    [InlineData("'{\"containers\":[\"envoy\"],\"added\":[],\"replaced\":[]}'")]
+    [InlineData("'{\"containers\":[1],\"added\":[]}'")]
+    public void A_status_annotation_that_is_not_the_injectors_json_fails_the_document_and_nothing_is_written(string status)
     {
-        const string input = "kind: Pod\nmetadata:\n  name: p\n  annotations: {appmesh.k8s.aws/sidecarInjectorStatus: injected}\nspec:\n  containers: [{name: a, image: b}]\n";
+        var input = $"kind: Pod\nmetadata:\n  name: p\n  annotations: {{appmesh.k8s.aws/sidecarInjectorStatus: {status}}}\nspec:\n  containers: [{{name: a, image: b}}]\n";
 
         var result = Cli.Run(input, "uninject", "-f", "-");
 
