@@ -59,6 +59,15 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
 
     /// <remarks>A <see cref="ValueTask{TResult}"/>: without an owner lookup or a namespace to fetch, nothing waits,
     /// and the decision comes without a task of its own.</remarks>
+    /// <summary>What the request is instead: another resource, or a pod's subresource (exec, attach, status…).</summary>
+    private static string NotAPod(AdmissionRequest request)
+    {
+        var resource = request.Group.Length > 0 ? $"{request.Group}/{request.Resource}" : request.Resource;
+        return string.IsNullOrEmpty(request.SubResource)
+            ? $"{resource} is not a pod"
+            : $"{resource}/{request.SubResource} is a subresource, not a pod";
+    }
+
     public async ValueTask<AdmissionDecision> HandleAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
@@ -66,7 +75,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             new(response, result, reason, message, Stopwatch.GetElapsedTime(started));
 
         if (!request.IsPod)
-            return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotAPod, $"{request.Resource} is not a pod");
+            return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotAPod, NotAPod(request));
         if (request.Operation != "CREATE")
             return Done(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, Reasons.NotCreate, $"operation {request.Operation} is not CREATE");
         if (request.Pod is not { } pod)

@@ -80,3 +80,22 @@ public class MissingObjectTests
     }
 }
 
+/// <summary>What a skipped request that is not a pod was, in the decision's message (and so its log line).</summary>
+public class NotAPodMessageTests
+{
+    [Theory]
+    [InlineData("", "pods", "exec", "pods/exec is a subresource, not a pod")]
+    [InlineData("", "pods", "status", "pods/status is a subresource, not a pod")]
+    [InlineData("", "configmaps", null, "configmaps is not a pod")]
+    [InlineData("apps", "deployments", null, "apps/deployments is not a pod")]
+    public async Task The_message_names_the_resource_and_its_subresource(string group, string resource, string? subResource, string message)
+    {
+        var handler = new AdmissionHandler(new PodInjector(TestPods.Settings));
+
+        var decision = await handler.HandleAsync(Reviews.Request(TestPods.Web()) with { Group = group, Resource = resource, SubResource = subResource });
+
+        Assert.Equal((AdmissionDecision.ResultSkipped, Reasons.NotAPod, message), (decision.Result, decision.Reason, decision.Message));
+        Assert.True(decision.Response.Allowed);
+    }
+}
+
