@@ -64,6 +64,7 @@ public sealed class CertificateStore
                 var notAfter = store.Current!.NotAfter.ToUniversalTime();
                 WebhookLog.CertificateLoaded(logger, store.Current.Subject, certFile, notAfter);
                 WarnIfOutOfDate(logger, store.Current, DateTime.UtcNow);
+                WarnIfNoCipherSuiteFits(logger, store.Current, options.TlsCipherSuites);
             }
             return store;
         }
@@ -71,7 +72,21 @@ public sealed class CertificateStore
         WebhookLog.SelfSignedCertificate(logger);
         var caBundle = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(caPem));
         WebhookLog.InMemoryCaBundle(logger, caBundle);
+        WarnIfNoCipherSuiteFits(logger, leaf, options.TlsCipherSuites);
         return new CertificateStore(new Loaded(leaf, caPem, ""), null, null);
+    }
+
+    /// <summary>Warns when <c>--tls-cipher-suite</c> names TLS 1.2 suites of which none signs with the certificate's
+    /// kind of key (an ECDHE_RSA suite with an EC key): every TLS 1.2 handshake then fails for want of a shared
+    /// cipher, while TLS 1.3 clients (the API server among them) still connect. A warning, not an error: a value
+    /// the App Mesh controller took must not stop the webhook.</summary>
+    internal static void WarnIfNoCipherSuiteFits(ILogger logger, X509Certificate2 certificate, IReadOnlyList<TlsCipherSuite>? suites)
+    {
+        var tls12 = suites?.Where(s => !WebhookOptions.Tls13Suites.Contains(s)).ToList();
+        if (tls12 is not { Count: > 0 }) return;
+        var keyType = certificate.GetECDsaPublicKey() is not null ? "ECDSA" : certificate.GetRSAPublicKey() is not null ? "RSA" : null;
+        if (keyType is null || tls12.Any(s => s.ToString().Contains($"_{keyType}_", StringComparison.Ordinal))) return;
+        WebhookLog.NoCipherSuiteFitsKey(logger, string.Join(",", tls12), keyType, $"TLS_ECDHE_{keyType}_WITH_AES_128_GCM_SHA256");
     }
 
     /// <summary>What a reload did: <see cref="Changed"/> when a new certificate is now served, an

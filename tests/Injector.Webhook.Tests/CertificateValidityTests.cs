@@ -62,6 +62,27 @@ public sealed class CertificateValidityTests
         Assert.DoesNotContain(log.Written, l => l.Level >= LogLevel.Warning);
     }
 
+    [Theory]
+    [InlineData("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", true)]
+    [InlineData("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", false)]
+    [InlineData("TLS_AES_128_GCM_SHA256", false)]
+    public void Cipher_suites_none_of_which_fits_the_certificates_key_get_a_warning(string suites, bool warned)
+    {
+        using var dir = new TempDir();
+        var now = DateTimeOffset.UtcNow;
+        var certificate = SelfSigned(now.AddDays(-1), now.AddDays(30)); // an EC (P-256) key
+        dir.WriteTls(certificate, certificate);
+        var options = WebhookHost.LoadOptions(["--mesh-name=demo", "--region=us-west-2", $"--tls-cipher-suite={suites}"], new Dictionary<string, string>());
+        Assert.True(options.Ok, string.Join("; ", options.Errors));
+        var log = new Lines();
+
+        CertificateStore.Create(options.Get<WebhookOptions>() with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+
+        var expected = $"none of the TLS 1.2 cipher suites of --tls-cipher-suite ({suites}) fits the serving certificate's ECDSA key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+        Assert.Equal(warned, log.Written.Contains((LogLevel.Warning, expected)));
+        Assert.Equal(warned ? 1 : 0, log.Written.Count(l => l.Level >= LogLevel.Warning));
+    }
+
     [Fact]
     public void A_client_that_rejects_the_certificate_as_expired_is_told_to_renew_it_not_to_fix_the_caBundle()
     {

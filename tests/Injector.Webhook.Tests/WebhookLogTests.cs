@@ -31,6 +31,9 @@ public sealed class WebhookLogTests
         ["CertificateOutOfDate"] = (
             l => WebhookLog.CertificateOutOfDate(l, "CN=appmesh-inject", NotAfter.AddYears(-1), NotAfter),
             l => l.LogWarning("serving certificate {Subject} is not valid now (valid from {NotBefore:O} until {NotAfter:O}): the API server rejects it and every review fails; renew it (or check the node's clock)", "CN=appmesh-inject", NotAfter.AddYears(-1), NotAfter)),
+        ["NoCipherSuiteFitsKey"] = (
+            l => WebhookLog.NoCipherSuiteFitsKey(l, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDSA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+            l => l.LogWarning("none of the TLS 1.2 cipher suites of --tls-cipher-suite ({Suites}) fits the serving certificate's {KeyType} key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as {Suggested}", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDSA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")),
         ["CertificateNotReloaded"] = (
             l => WebhookLog.CertificateNotReloaded(l, "the key does not match"),
             l => l.LogWarning("serving certificate not reloaded, keeping the current one: {Error}", "the key does not match")),

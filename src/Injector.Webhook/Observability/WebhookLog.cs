@@ -44,6 +44,10 @@ public static partial class WebhookLog
         Message = "serving certificate {Subject} is not valid now (valid from {NotBefore:O} until {NotAfter:O}): the API server rejects it and every review fails; renew it (or check the node's clock)")]
     public static partial void CertificateOutOfDate(ILogger logger, string subject, DateTime notBefore, DateTime notAfter);
 
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning,
+        Message = "none of the TLS 1.2 cipher suites of --tls-cipher-suite ({Suites}) fits the serving certificate's {KeyType} key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as {Suggested}")]
+    public static partial void NoCipherSuiteFitsKey(ILogger logger, string suites, string keyType, string suggested);
+
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "serving certificate not reloaded, keeping the current one: {Error}")]
     public static partial void CertificateNotReloaded(ILogger logger, string error);
 
