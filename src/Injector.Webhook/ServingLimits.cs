@@ -29,8 +29,10 @@ public static class ServingLimits
         builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize = RequestBufferBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // One byte over the cap, so that the endpoint, not Kestrel, refuses a larger body (with its message).
-            kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 1;
+            // Over the cap by a margin, so that the endpoint, which counts the body's bytes exactly, refuses a larger
+            // body with its message: Kestrel's own count of a body without a Content-Length (chunked, or HTTP/2)
+            // reached its limit some hundred bytes early, and at exactly the cap.
+            kestrel.Limits.MaxRequestBodySize = AdmissionEndpoints.MaxBodyBytes + 64 * 1024;
             kestrel.Limits.MaxRequestBufferSize = RequestBufferBytes;
             kestrel.Limits.Http2.InitialConnectionWindowSize = Http2ConnectionWindowBytes;
             kestrel.Limits.Http2.InitialStreamWindowSize = Http2StreamWindowBytes;

@@ -5,11 +5,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Injector.Webhook.Tests.Robustness;
 
-/// <summary>An HTTP/2 body over the limit without a Content-Length (Kestrel stops it while the endpoint reads): the
+/// <summary>Bodies sent without a Content-Length (HTTP/1.1 chunked, HTTP/2 without the header) are held to the same
+/// limit as declared ones, byte for byte. An HTTP/2 body over the limit without a Content-Length (Kestrel stops it while the endpoint reads): the
 /// answer is the webhook's own 413, as for a declared length, and nothing is logged per request beyond the
 /// webhook's rate-limited refusal line — before, each one got Kestrel's text and a Kestrel warning about the
 /// Connection header, which HTTP/2 does not allow.</summary>
-public sealed class Http2OversizeTests
+public sealed class BodiesWithoutALengthTests
 {
     private sealed class Warnings : ILoggerProvider
     {
@@ -62,4 +63,29 @@ public sealed class Http2OversizeTests
         // The webhook's own refusal line: once per code per 10 s.
         Assert.Single(warnings.Lines, l => l.Contains("refused with 413", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_of_exactly_the_limit_without_a_length_is_read_over_either_protocol(bool http2)
+    {
+        await using var webhook = await LoopbackWebhook.StartAsync();
+        using var client = webhook.CreateClient(http2: http2);
+        var review = Reviews.For(Reviews.SimplePod(), uid: "at-the-limit").ToJsonString();
+        // Whitespace after the review fills the body to exactly the limit: still valid JSON.
+        var body = Encoding.UTF8.GetBytes(review + new string(' ', AdmissionEndpoints.MaxBodyBytes - Encoding.UTF8.GetByteCount(review)));
+        Assert.Equal(AdmissionEndpoints.MaxBodyBytes, body.Length);
+
+        // HTTP/1.1: chunked, as a client that does not know the length sends it.
+        var content = new Unsized(body);
+        content.Headers.ContentType = new("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.MutateUri) { Content = content };
+        if (!http2) request.Headers.TransferEncodingChunked = true;
+        using var response = await client.SendAsync(request);
+
+        var answer = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
+        Assert.Contains("\"uid\":\"at-the-limit\"", answer, StringComparison.Ordinal);
+    }
 }
+
