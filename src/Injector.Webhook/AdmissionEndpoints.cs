@@ -27,6 +27,9 @@ public static class AdmissionEndpoints
     /// under this (docs/performance.md, "Largest review"). Larger bodies are refused before they are read.</summary>
     public const int MaxBodyBytes = 4 * 1024 * 1024;
 
+    /// <summary>The answer to a body found over <see cref="MaxBodyBytes"/> while it was read (no Content-Length said so).</summary>
+    public static readonly string BodyTooLarge = $"body is over the {MaxBodyBytes}-byte limit";
+
     /// <summary>Bodies up to this size are read into buffers from the shared pool (every typical review);
     /// larger ones into a buffer of their own that the GC reclaims, because the pool keeps what it is given
     /// (per thread and per core): measured, 64 maximum-size reviews left ~128 MiB of 4 MiB buffers in it.</summary>
@@ -103,7 +106,7 @@ public static class AdmissionEndpoints
         switch (body.Outcome)
         {
             case BodyOutcome.TooLarge:
-                await WriteError(http, StatusCodes.Status413PayloadTooLarge, $"body is over the {MaxBodyBytes}-byte limit");
+                await WriteError(http, StatusCodes.Status413PayloadTooLarge, BodyTooLarge);
                 return;
             case BodyOutcome.Late when !http.RequestAborted.IsCancellationRequested:
                 await WriteError(http, StatusCodes.Status408RequestTimeout, $"the body did not arrive within the review's deadline ({(timeout * DeadlineShare).TotalSeconds:0.#} s of timeout={timeout.TotalSeconds:0.#}s)");

@@ -58,7 +58,7 @@ public sealed class RequestOutcomes(InjectorMetrics metrics, ILogger<RequestOutc
             // Answer as Kestrel would, closing the connection, whose body is unread.
             // Closing is HTTP/1's way (HTTP/2 refuses the header and logs each time); an HTTP/2 stream ends by itself.
             // A body over the limit gets the endpoint's own words, as when its Content-Length says so.
-            var message = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"body is over the {AdmissionEndpoints.MaxBodyBytes}-byte limit" : ex.Message;
+            var message = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? AdmissionEndpoints.BodyTooLarge : ex.Message;
             http.Response.Clear();
             MarkRefused(http, ex.StatusCode, message);
             http.Response.StatusCode = ex.StatusCode;
