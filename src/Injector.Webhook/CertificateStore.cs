@@ -84,7 +84,9 @@ public sealed class CertificateStore
     {
         var tls12 = suites?.Where(s => !WebhookOptions.Tls13Suites.Contains(s)).ToList();
         if (tls12 is not { Count: > 0 }) return;
-        var keyType = certificate.GetECDsaPublicKey() is not null ? "ECDSA" : certificate.GetRSAPublicKey() is not null ? "RSA" : null;
+        using var ec = certificate.GetECDsaPublicKey();
+        using var rsa = ec is null ? certificate.GetRSAPublicKey() : null;
+        var keyType = ec is not null ? "ECDSA" : rsa is not null ? "RSA" : null;
         if (keyType is null || tls12.Any(s => s.ToString().Contains($"_{keyType}_", StringComparison.Ordinal))) return;
         WebhookLog.NoCipherSuiteFitsKey(logger, string.Join(",", tls12), keyType, $"TLS_ECDHE_{keyType}_WITH_AES_128_GCM_SHA256");
     }
