@@ -10,41 +10,44 @@ public static class PodTemplates
     private static readonly string[] SpecTemplate = ["spec", "template"];
     private static readonly string[] CronJobTemplate = ["spec", "jobTemplate", "spec", "template"];
 
-    /// <summary>The kinds whose pods the command injects.</summary>
-    public static readonly IReadOnlyList<string> Kinds =
-        ["Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController"];
+    private static readonly string[] Core = [""];
+    private static readonly string[] Apps = ["apps", "extensions"];
+    private static readonly string[] Batch = ["batch"];
+    private static readonly string[] ListGroups = ["", "apps", "extensions", "batch"];
 
-    /// <summary>The path from the resource to its pod template: empty for a Pod (the resource is the pod),
-    /// null for kinds that have no pod template. A kind counts only in its own API group (core, apps or
-    /// extensions, batch): a custom resource that reuses the name (Volcano's <c>batch.volcano.sh</c> Job, a
-    /// Kruise StatefulSet) is another kind and passes through. A resource without an apiVersion is taken as
-    /// the built-in kind.</summary>
+    /// <summary>Each kind whose pods the command injects: where its pod template is (empty for a Pod, which is the
+    /// pod), and the API groups that serve it. A kind counts only in its own groups: a custom resource that reuses
+    /// the name (Volcano's <c>batch.volcano.sh</c> Job, a Kruise StatefulSet) is another kind and passes through.</summary>
+    private static readonly (string Kind, string[] Path, string[] Groups)[] Workloads =
+    [
+        ("Pod", [], Core), ("Deployment", SpecTemplate, Apps), ("ReplicaSet", SpecTemplate, Apps),
+        ("StatefulSet", SpecTemplate, Apps), ("DaemonSet", SpecTemplate, Apps), ("Job", SpecTemplate, Batch),
+        ("CronJob", CronJobTemplate, Batch), ("ReplicationController", SpecTemplate, Core),
+    ];
+
+    /// <summary>The kinds whose pods the command injects.</summary>
+    public static readonly IReadOnlyList<string> Kinds = [.. Workloads.Select(w => w.Kind)];
+
+    /// <summary>The path from the resource to its pod template: empty for a Pod (the resource is the pod), null for
+    /// kinds that have no pod template or are not of the built-in group (a resource without an apiVersion is taken
+    /// as the built-in kind).</summary>
     public static IReadOnlyList<string>? PathOf(JsonObject resource)
     {
         var kind = JsonNodes.Str(resource["kind"]);
-        IReadOnlyList<string>? path = kind switch
+        foreach (var (name, path, groups) in Workloads)
         {
-            "Pod" => [],
-            "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" or "Job" or "ReplicationController" => SpecTemplate,
-            "CronJob" => CronJobTemplate,
-            _ => null,
-        };
-        return path is not null && IsBuiltIn(resource, kind!) ? path : null;
+            if (name == kind) return InGroup(resource, groups) ? path : null;
+        }
+        return null;
     }
 
-    /// <summary>Whether the resource's apiVersion is in the API group that serves <paramref name="kind"/>.</summary>
-    private static bool IsBuiltIn(JsonObject resource, string kind)
+    /// <summary>Whether the resource's apiVersion is absent or of one of <paramref name="groups"/>.</summary>
+    private static bool InGroup(JsonObject resource, string[] groups)
     {
         if (resource["apiVersion"] is null) return true;
         var apiVersion = JsonNodes.Str(resource["apiVersion"]) ?? "";
-        var group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
-        return kind switch
-        {
-            "Pod" or "ReplicationController" or "List" => group == "",
-            "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" => group is "apps" or "extensions",
-            "Job" or "CronJob" => group == "batch",
-            _ => group is "" or "apps" or "extensions" or "batch",
-        };
+        var slash = apiVersion.IndexOf('/');
+        return groups.Contains(slash < 0 ? "" : apiVersion[..slash]);
     }
 
     /// <summary>The template path written as a dotted field path (<c>spec.template</c>), for messages.</summary>
@@ -54,7 +57,7 @@ public static class PodTemplates
     /// of the core, apps or batch API groups.</summary>
     public static bool IsList(JsonObject resource) =>
         JsonNodes.Str(resource["kind"]) is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && resource["items"] is JsonArray
-        && IsBuiltIn(resource, kind);
+        && InGroup(resource, ListGroups);
 
     /// <summary>The resources of a document: the document itself, or the items of a list (and of lists in it).</summary>
     public static IEnumerable<JsonObject> Resources(JsonNode? document)

@@ -130,7 +130,7 @@ public static class YamlTextEdit
                 }
             case ("remove", YamlMappingNode { Style: MappingStyle.Flow } map):
                 {
-                    var index = map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
+                    var index = IndexOf(map, key);
                     if (index < 0) return false;
                     (flowRemovals.TryGetValue(map, out var list) ? list : flowRemovals[map] = []).Add(index);
                     return true;
@@ -240,7 +240,7 @@ public static class YamlTextEdit
     private static bool ReplaceEntry(string text, YamlMappingNode map, string key, JsonNode? value, string newline, int order, List<Cut> splices)
     {
         if (map.Style == MappingStyle.Flow) return false;
-        var index = map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
+        var index = IndexOf(map, key);
         if (index < 0) return false;
         var (keyNode, valueNode) = map.Children[index];
         var indent = KeyIndent(text, keyNode);
@@ -260,9 +260,13 @@ public static class YamlTextEdit
         return Add(splices, start, end, entry, order);
     }
 
+    /// <summary>The position of <paramref name="key"/> among the mapping's entries, or -1.</summary>
+    private static int IndexOf(YamlMappingNode map, string key) =>
+        map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
+
     private static bool RemoveEntry(string text, YamlMappingNode map, string key, List<Cut> splices, int order)
     {
-        var index = map.Children.ToList().FindIndex(c => c.Key is YamlScalarNode k && k.Value == key);
+        var index = IndexOf(map, key);
         if (index < 0) return false;
         var (keyNode, valueNode) = map.Children[index];
         if (map.Children.Count == 1 || KeyIndent(text, keyNode) < 0) return false;

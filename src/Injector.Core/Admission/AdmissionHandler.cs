@@ -57,8 +57,6 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
 
     public PodInjector Injector { get; } = injector;
 
-    /// <remarks>A <see cref="ValueTask{TResult}"/>: without an owner lookup or a namespace to fetch, nothing waits,
-    /// and the decision comes without a task of its own.</remarks>
     /// <summary>What the request is instead: another resource, or a pod's subresource (exec, attach, status…).</summary>
     private static string NotAPod(AdmissionRequest request)
     {
@@ -68,6 +66,8 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
             : $"{resource}/{request.SubResource} is a subresource, not a pod";
     }
 
+    /// <remarks>A <see cref="ValueTask{TResult}"/>: without an owner lookup or a namespace to fetch, nothing waits,
+    /// and the decision comes without a task of its own.</remarks>
     public async ValueTask<AdmissionDecision> HandleAsync(AdmissionRequest request, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();

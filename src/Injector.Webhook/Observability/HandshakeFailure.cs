@@ -47,12 +47,13 @@ public static class HandshakeFailure
         var all = string.Join(" | ", Chain(exception).Select(e => e.Message));
         if (all.Contains(NoCertificateMessage, StringComparison.Ordinal))
             return new(NoCertificate, "no serving certificate is loaded yet (see /readyz)", error);
-        if (RejectionAlerts.FirstOrDefault(a => all.Contains("alert " + a, StringComparison.OrdinalIgnoreCase)) is { } alert)
-            return alert == "certificate expired"
-                ? new(CertificateRejected,
-                    "the client rejected the serving certificate as expired or not yet valid (TLS alert \"certificate expired\"); renew it, or check the clocks of the client and of this node",
-                    error)
-                : new(CertificateRejected,
+        var alert = RejectionAlerts.FirstOrDefault(a => all.Contains("alert " + a, StringComparison.OrdinalIgnoreCase));
+        if (alert == "certificate expired")
+            return new(CertificateRejected,
+                "the client rejected the serving certificate as expired or not yet valid (TLS alert \"certificate expired\"); renew it, or check the clocks of the client and of this node",
+                error);
+        if (alert is not null)
+            return new(CertificateRejected,
                 $"the client rejected the serving certificate (TLS alert \"{alert}\"); if the client is the API server, the caBundle of the MutatingWebhookConfiguration is not the CA that signed the serving certificate",
                 error);
         if (Contains(all, "unsupported protocol", "alert protocol version", "version too low"))
