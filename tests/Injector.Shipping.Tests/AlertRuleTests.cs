@@ -11,7 +11,7 @@ public sealed class AlertRuleTests : IDisposable
 {
     private readonly TempDir _temp = new("alerts");
 
-    private static string Promtool => Repo.OnPath("promtool", "apt-get install prometheus");
+    private static string Promtool => RepoPaths.OnPath("promtool", "apt-get install prometheus");
 
     /// <summary>The rendered rule groups as a Prometheus rule file.</summary>
     private string RuleFile()

@@ -34,16 +34,5 @@ internal static class Repo
         }
     }
 
-    public static string Openssl => OnPath("openssl", "apt-get install -y openssl");
-
-    /// <summary>The path of <paramref name="tool"/> on PATH; a missing tool fails the test with how to install it.</summary>
-    public static string OnPath(string tool, string install)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-        {
-            var candidate = Path.Combine(dir, tool);
-            if (dir.Length > 0 && File.Exists(candidate)) return candidate;
-        }
-        throw new InvalidOperationException($"{tool} not found on PATH: {install} (.ci/run does this).");
-    }
+    public static string Openssl => RepoPaths.OnPath("openssl", "apt-get install -y openssl");
 }

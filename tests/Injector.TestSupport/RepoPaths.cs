@@ -14,4 +14,15 @@ public static class RepoPaths
         }
         throw new InvalidOperationException($"No Injector.sln above {AppContext.BaseDirectory}.");
     }
+
+    /// <summary>The path of <paramref name="tool"/> on PATH; a missing tool fails the test with how to install it.</summary>
+    public static string OnPath(string tool, string install)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+        {
+            var candidate = Path.Combine(dir, tool);
+            if (dir.Length > 0 && File.Exists(candidate)) return candidate;
+        }
+        throw new InvalidOperationException($"{tool} not found on PATH: {install} (.ci/run does this).");
+    }
 }

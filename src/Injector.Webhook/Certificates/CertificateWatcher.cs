@@ -105,6 +105,8 @@ public static class CertificateSetup
             {
                 // In front of TLS: the client's address for the line about a failed handshake.
                 listen.Use(TlsHandshakeMonitor.NoteRemoteAddress);
+                // Also in front of TLS: a closing connection reads what its client still sends (LingeringClose).
+                listen.Use(LingeringClose.Middleware);
                 listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
                     // Per handshake, so that a rotated certificate (and its intermediates) is used at once.

@@ -1,0 +1,3 @@
+module appmesh-inject/goclient
+
+go 1.19
