@@ -1,17 +1,18 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Injector.Webhook;
 
-/// <summary>Closes a connection only once its client has stopped sending, or after <see cref="Linger"/>.
-/// Kestrel closes the socket as soon as HTTP is done with it: right after an HTTP/2 connection's final
-/// GOAWAY, or an HTTP/1.1 answer with <c>Connection: close</c>. A client that has meanwhile sent more (the
-/// next request, on a connection whose GOAWAY it has not read yet) has bytes in the socket that nobody reads,
-/// and closing such a socket makes the kernel reset the connection: the client's write fails, and Go's HTTP/2
-/// transport, the API server's, then fails every request on that connection, answers in transit included
-/// (measured across SIGTERM: 3 failed reviews in ~3,900 connection closes, 68 in 13,288 with the CPU loaded). Read and dropped instead, those
-/// bytes cost nothing: the client reads the GOAWAY, retries the requests it names as unprocessed on a new
-/// connection, and closes. Sits in front of TLS, on the socket's bytes.</summary>
+/// <summary>Closes an HTTP/2 connection only once its client has stopped sending, or after <see cref="Linger"/>.
+/// Kestrel closes the socket right after a connection's final GOAWAY. A client that has meanwhile sent more
+/// (its next request, on a connection whose GOAWAY it has not read yet) leaves bytes in the socket that
+/// nobody reads, and closing such a socket makes the kernel reset the connection: the client's write fails,
+/// and Go's HTTP/2 transport, the API server's, then fails every request on that connection, answers in
+/// transit included (measured across SIGTERM: 3 failed reviews in ~3,900 connection closes, 68 in 13,288
+/// with the CPU loaded). Read and dropped instead, those bytes cost nothing: the client reads the GOAWAY,
+/// sends the requests it names as unprocessed again on a new connection, and closes. Sits in front of TLS,
+/// on the socket's bytes.</summary>
 public static class LingeringClose
 {
     /// <summary>How long a closing connection waits for its client to close (Go's HTTP/2 server waits 1 s).</summary>
@@ -21,7 +22,9 @@ public static class LingeringClose
     {
         var socket = connection.Transport;
         var held = new HeldPipe(socket);
+        var protocol = new NegotiatedProtocol();
         connection.Transport = held;
+        connection.Features.Set(protocol);
         try
         {
             await next(connection);
@@ -29,11 +32,29 @@ public static class LingeringClose
         finally
         {
             connection.Transport = socket;
-            if (!held.Aborted) await DrainAsync(socket, connection.ConnectionClosed);
+            if (!held.Aborted && protocol.Http2) await DrainAsync(socket, connection.ConnectionClosed);
             await socket.Input.CompleteAsync();
             await socket.Output.CompleteAsync();
         }
     };
+
+    /// <summary>Inside TLS (after <c>UseHttps</c>): notes whether the connection speaks HTTP/2, which the TLS
+    /// feature can no longer say once TLS is done with the connection.</summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> NoteProtocol => next => connection =>
+    {
+        if (connection.Features.Get<NegotiatedProtocol>() is { } noted)
+            noted.Http2 = connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span.SequenceEqual("h2"u8) == true;
+        return next(connection);
+    };
+
+    /// <summary>Only HTTP/2 connections linger: their final GOAWAY has told the client what was not processed. An
+    /// HTTP/1.1 connection closes at once, as Kestrel closes it: when it closes idle, only the end of the stream
+    /// tells a client not to send its next request on it, and a request sent into a lingering connection would be
+    /// lost (Go resends an HTTP/1.1 POST only when none of it was written).</summary>
+    private sealed class NegotiatedProtocol
+    {
+        public bool Http2 { get; set; }
+    }
 
     /// <summary>Reads and drops what the client still sends until it closes, the connection is aborted, or the linger ends.</summary>
     private static async Task DrainAsync(IDuplexPipe socket, CancellationToken closed)

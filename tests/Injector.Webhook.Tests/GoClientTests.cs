@@ -123,9 +123,10 @@ public sealed class GoClientTests(ITestOutputHelper output)
         var template = dir.File("review.json");
         File.WriteAllText(template, Reviews.For(Reviews.SimplePod(), "UID").ToJsonString());
         var decided = new ConcurrentDictionary<string, int>();
+        var errors = new ConcurrentQueue<string>();
         var (portA, portB) = (FreePort(), FreePort());
-        using var replicaA = Replica(crt, key, portA, shutdownDelaySeconds: 5, decided);
-        using var replicaB = Replica(crt, key, portB, shutdownDelaySeconds: 0, decided);
+        using var replicaA = Replica(crt, key, portA, shutdownDelaySeconds: 5, decided, errors);
+        using var replicaB = Replica(crt, key, portB, shutdownDelaySeconds: 0, decided, errors);
         try
         {
             await WaitReadyAsync(portA);
@@ -154,6 +155,7 @@ public sealed class GoClientTests(ITestOutputHelper output)
             Assert.Equal(answered.Count, (int)summary["answered"]!);
             foreach (var uid in answered) Assert.True(decided.GetValueOrDefault(uid) == 1, $"review {uid} answered, decided {decided.GetValueOrDefault(uid)} times");
             Assert.Equal(answered.Count, decided.Values.Sum());
+            Assert.True(errors.IsEmpty, $"error lines: {string.Join("\n", errors.Take(3))}");
         }
         finally
         {
@@ -162,7 +164,7 @@ public sealed class GoClientTests(ITestOutputHelper output)
         }
     }
 
-    private static Process Replica(string crt, string key, int port, int shutdownDelaySeconds, ConcurrentDictionary<string, int> decided)
+    private static Process Replica(string crt, string key, int port, int shutdownDelaySeconds, ConcurrentDictionary<string, int> decided, ConcurrentQueue<string> errors)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -171,7 +173,9 @@ public sealed class GoClientTests(ITestOutputHelper output)
         var process = Process.Start(psi)!;
         process.OutputDataReceived += (_, line) =>
         {
-            if (line.Data is not { } text || !text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
+            if (line.Data is not { } text) return;
+            if (text.Contains("\"level\":\"error\"", StringComparison.Ordinal) || text.Contains("\"level\":\"critical\"", StringComparison.Ordinal)) errors.Enqueue(text);
+            if (!text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
             if ((string?)JsonNode.Parse(text)?["uid"] is { } uid) decided.AddOrUpdate(uid, 1, (_, n) => n + 1);
         };
         process.ErrorDataReceived += (_, _) => { };

@@ -46,9 +46,12 @@ public sealed class SigtermTests(ITestOutputHelper output)
         using var process = Process.Start(psi)!;
         // How many times the server decided each review, from its decision log lines.
         var decided = new ConcurrentDictionary<string, int>();
+        var errors = new ConcurrentQueue<string>();
         process.OutputDataReceived += (_, line) =>
         {
-            if (line.Data is not { } text || !text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
+            if (line.Data is not { } text) return;
+            if (text.Contains("\"level\":\"error\"", StringComparison.Ordinal) || text.Contains("\"level\":\"critical\"", StringComparison.Ordinal)) errors.Enqueue(text);
+            if (!text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
             if ((string?)JsonNode.Parse(text)?["uid"] is { } uid) decided.AddOrUpdate(uid, 1, (_, n) => n + 1);
         };
         process.ErrorDataReceived += (_, _) => { };
@@ -99,6 +102,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
                 foreach (var retry in t.Retries) output.WriteLine($"  retried {retry}");
             }
             Assert.Equal(0, process.ExitCode);
+            Assert.True(errors.IsEmpty, $"error lines: {string.Join("\n", errors.Take(3))}");
             // It serves for the whole delay and exits right after it (in-flight reviews take milliseconds).
             Assert.InRange(exited, TimeSpan.FromSeconds(ShutdownDelaySeconds), TimeSpan.FromSeconds(ShutdownDelaySeconds + 3));
             foreach (var (name, tally) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })

@@ -105,7 +105,7 @@ public static class CertificateSetup
             {
                 // In front of TLS: the client's address for the line about a failed handshake.
                 listen.Use(TlsHandshakeMonitor.NoteRemoteAddress);
-                // Also in front of TLS: a closing connection reads what its client still sends (LingeringClose).
+                // Also in front of TLS: a closing HTTP/2 connection reads what its client still sends (LingeringClose).
                 listen.Use(LingeringClose.Middleware);
                 listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
@@ -124,6 +124,8 @@ public static class CertificateSetup
                         });
                     },
                 });
+                // Inside TLS: which protocol the connection speaks, for LingeringClose.
+                listen.Use(LingeringClose.NoteProtocol);
             });
         });
         return builder;
