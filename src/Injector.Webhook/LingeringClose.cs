@@ -47,10 +47,10 @@ public static class LingeringClose
         return next(connection);
     };
 
-    /// <summary>Only HTTP/2 connections linger: their final GOAWAY has told the client what was not processed. An
-    /// HTTP/1.1 connection closes at once, as Kestrel closes it: when it closes idle, only the end of the stream
-    /// tells a client not to send its next request on it, and a request sent into a lingering connection would be
-    /// lost (Go resends an HTTP/1.1 POST only when none of it was written).</summary>
+    /// <summary>Whether the connection speaks HTTP/2. Only those linger: their final GOAWAY has told the client
+    /// what was not processed. An HTTP/1.1 connection closes at once, as Kestrel closes it: when it closes idle,
+    /// only the end of the stream tells a client not to send its next request on it, and a request sent into a
+    /// lingering connection would be lost (Go resends an HTTP/1.1 POST only when none of it was written).</summary>
     private sealed class NegotiatedProtocol
     {
         public bool Http2 { get; set; }
@@ -81,11 +81,14 @@ public static class LingeringClose
     /// <summary>The socket's pipes, handed to TLS and HTTP, whose completing them does not close the socket.</summary>
     private sealed class HeldPipe(IDuplexPipe socket) : IDuplexPipe
     {
-        public PipeReader Input { get; } = new HeldReader(socket.Input);
-        public PipeWriter Output { get; } = new HeldWriter(socket.Output);
+        private readonly HeldReader _input = new(socket.Input);
+        private readonly HeldWriter _output = new(socket.Output);
+
+        public PipeReader Input => _input;
+        public PipeWriter Output => _output;
 
         /// <summary>Completed with an error by the layers above: the connection is being torn down, not closed.</summary>
-        public bool Aborted => ((HeldReader)Input).Error is not null || ((HeldWriter)Output).Error is not null;
+        public bool Aborted => _input.Error is not null || _output.Error is not null;
     }
 
     private sealed class HeldReader(PipeReader inner) : PipeReader
