@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Injector.Webhook.Tests.Fakes;
+using Microsoft.AspNetCore.Builder;
 using Xunit.Abstractions;
 
 namespace Injector.Webhook.Tests;
@@ -45,6 +43,18 @@ public sealed class GoClientTests(ITestOutputHelper output)
         return (dir, dir.File("tls.crt"), dir.File("tls.key"), dir.File("ca.crt"));
     }
 
+    /// <summary>The webhook in this process, serving <paramref name="crt"/> on a free port.</summary>
+    private static async Task<WebApplication> ServingAsync(string crt, string key)
+    {
+        var app = WebhookHost.Build(
+            ["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--tls-cert-file", crt, "--tls-key-file", key],
+            new Dictionary<string, string>());
+        await app.StartAsync();
+        return app;
+    }
+
+    private static readonly string SampleReview = Path.Combine(RepoPaths.Root, "samples", "admission-review.json");
+
     private static ProcessResult RunGoClient(IEnumerable<string> args) =>
         ProcessRunner.Run(GoClient.Value, args, timeout: TimeSpan.FromSeconds(60));
 
@@ -55,20 +65,16 @@ public sealed class GoClientTests(ITestOutputHelper output)
     {
         var (dir, crt, key, ca) = ServingFiles();
         using var _ = dir;
-        await using var app = WebhookHost.Build(
-            ["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--tls-cert-file", crt, "--tls-key-file", key],
-            new Dictionary<string, string>());
-        await app.StartAsync();
+        await using var app = await ServingAsync(crt, key);
         var port = Listening.Port(app);
-        var review = Path.Combine(RepoPaths.Root, "samples", "admission-review.json");
         string expected;
         using (var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } }))
         {
-            using var response = await client.PostAsync($"https://127.0.0.1:{port}/mutate?timeout=10s", new ByteArrayContent(File.ReadAllBytes(review)) { Headers = { { "Content-Type", "application/json" } } });
+            using var response = await client.PostAsync($"https://127.0.0.1:{port}/mutate?timeout=10s", new ByteArrayContent(File.ReadAllBytes(SampleReview)) { Headers = { { "Content-Type", "application/json" } } });
             expected = await response.Content.ReadAsStringAsync();
         }
 
-        var result = RunGoClient(["-mode", "review", "-ca", ca, "-a", $"127.0.0.1:{port}", .. http1 ? new[] { "-http1" } : [], review]);
+        var result = RunGoClient(["-mode", "review", "-ca", ca, "-a", $"127.0.0.1:{port}", .. http1 ? new[] { "-http1" } : [], SampleReview]);
         await app.StopAsync();
 
         result.EnsureSuccess();
@@ -91,15 +97,11 @@ public sealed class GoClientTests(ITestOutputHelper output)
         using var _ = dir;
         using var otherCa = CertificateStore.CreateCa("CN=another CA");
         File.WriteAllText(dir.File("other-ca.crt"), otherCa.ExportCertificatePem());
-        await using var app = WebhookHost.Build(
-            ["--mesh-name", "demo", "--region", "us-west-2", "--port", "0", "--tls-cert-file", crt, "--tls-key-file", key],
-            new Dictionary<string, string>());
-        await app.StartAsync();
+        await using var app = await ServingAsync(crt, key);
         var port = Listening.Port(app);
-        var review = Path.Combine(RepoPaths.Root, "samples", "admission-review.json");
 
-        var wrongName = JsonNode.Parse(RunGoClient(["-mode", "review", "-ca", ca, "-a", $"127.0.0.1:{port}", "-server-name", "appmesh-inject.other.svc", review]).EnsureSuccess().StdOut)!;
-        var wrongCa = JsonNode.Parse(RunGoClient(["-mode", "review", "-ca", dir.File("other-ca.crt"), "-a", $"127.0.0.1:{port}", review]).EnsureSuccess().StdOut)!;
+        var wrongName = JsonNode.Parse(RunGoClient(["-mode", "review", "-ca", ca, "-a", $"127.0.0.1:{port}", "-server-name", "appmesh-inject.other.svc", SampleReview]).EnsureSuccess().StdOut)!;
+        var wrongCa = JsonNode.Parse(RunGoClient(["-mode", "review", "-ca", dir.File("other-ca.crt"), "-a", $"127.0.0.1:{port}", SampleReview]).EnsureSuccess().StdOut)!;
         await app.StopAsync();
 
         Assert.EndsWith("x509: certificate is valid for appmesh-inject, appmesh-inject.appmesh-system, appmesh-inject.appmesh-system.svc, not appmesh-inject.other.svc", (string?)wrongName["error"]);
@@ -124,89 +126,34 @@ public sealed class GoClientTests(ITestOutputHelper output)
         File.WriteAllText(template, Reviews.For(Reviews.SimplePod(), "UID").ToJsonString());
         var decided = new ConcurrentDictionary<string, int>();
         var errors = new ConcurrentQueue<string>();
-        var (portA, portB) = (FreePort(), FreePort());
-        using var replicaA = Replica(crt, key, portA, shutdownDelaySeconds: 5, decided, errors);
-        using var replicaB = Replica(crt, key, portB, shutdownDelaySeconds: 0, decided, errors);
-        try
-        {
-            await WaitReadyAsync(portA);
-            await WaitReadyAsync(portB);
+        using var replicaA = WebhookProcess.Start(["--shutdown-delay", "5", "--tls-cert-file", crt, "--tls-key-file", key], decided, errors);
+        using var replicaB = WebhookProcess.Start(["--tls-cert-file", crt, "--tls-key-file", key], decided, errors);
+        await replicaA.WaitReadyAsync();
+        await replicaB.WaitReadyAsync();
 
-            var result = RunGoClient([
-                "-mode", "sigterm", "-ca", ca, "-a", $"127.0.0.1:{portA}", "-b", $"127.0.0.1:{portB}", "-pid", replicaA.Id.ToString(),
-                "-template", template, "-clients", "32", "-before", "1s", "-propagation", "2s", "-after", "4500ms", .. http1 ? new[] { "-http1" } : []]);
-            result.EnsureSuccess();
-            Assert.True(replicaA.WaitForExit(TimeSpan.FromSeconds(10)), "replica A did not exit");
-            replicaA.WaitForExit();
-            replicaB.Kill();
-            replicaB.WaitForExit();
+        var result = RunGoClient([
+            "-mode", "sigterm", "-ca", ca, "-a", $"127.0.0.1:{replicaA.Port}", "-b", $"127.0.0.1:{replicaB.Port}", "-pid", replicaA.Process.Id.ToString(),
+            "-template", template, "-clients", "32", "-before", "1s", "-propagation", "2s", "-after", "4500ms", .. http1 ? new[] { "-http1" } : []]);
+        result.EnsureSuccess();
+        Assert.True(replicaA.Process.WaitForExit(TimeSpan.FromSeconds(10)), "replica A did not exit");
+        replicaA.Process.WaitForExit(); // and its standard output read to the end
+        replicaB.Process.Kill();
+        replicaB.Process.WaitForExit();
 
-            var summary = JsonNode.Parse(result.StdOut)!;
-            var answered = summary["answeredUids"]!.AsArray().Select(u => (string)u!).ToList();
-            output.WriteLine($"{protocol}: {summary["answered"]} answered ({summary["answeredAfterSigterm"]} after SIGTERM), {summary["dialsAAfterSigterm"]} connections to A after SIGTERM, {summary["dialsB"]} to B; readiness turned {summary["notReadyAfterMs"]} ms after SIGTERM");
-            Assert.Equal(0, replicaA.ExitCode);
-            var failures = summary["failures"]!.AsArray();
-            Assert.True(failures.Count == 0, $"{failures.Count} reviews failed: {string.Join("; ", failures.Take(5))}");
-            Assert.Equal($"[\"{protocol}\"]", summary["protocolsAnswered"]!.ToJsonString());
-            // The client reconnected to A for the reviews it answered while stopping, then moved to B.
-            Assert.True((int)summary["dialsAAfterSigterm"]! > 100, $"{summary["dialsAAfterSigterm"]} connections to A after SIGTERM");
-            Assert.True((int)summary["dialsB"]! > 0, "no connection moved to B");
-            // Every answer was decided once, by one replica, and nothing was decided that went unanswered.
-            Assert.Equal(answered.Count, (int)summary["answered"]!);
-            foreach (var uid in answered) Assert.True(decided.GetValueOrDefault(uid) == 1, $"review {uid} answered, decided {decided.GetValueOrDefault(uid)} times");
-            Assert.Equal(answered.Count, decided.Values.Sum());
-            Assert.True(errors.IsEmpty, $"error lines: {string.Join("\n", errors.Take(3))}");
-        }
-        finally
-        {
-            foreach (var replica in new[] { replicaA, replicaB })
-                if (!replica.HasExited) replica.Kill(entireProcessTree: true);
-        }
-    }
-
-    private static Process Replica(string crt, string key, int port, int shutdownDelaySeconds, ConcurrentDictionary<string, int> decided, ConcurrentQueue<string> errors)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "--mesh-name", "demo", "--region", "us-west-2", "--port", port.ToString(), "--shutdown-delay", shutdownDelaySeconds.ToString(), "--tls-cert-file", crt, "--tls-key-file", key })
-            psi.ArgumentList.Add(a);
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, line) =>
-        {
-            if (line.Data is not { } text) return;
-            if (text.Contains("\"level\":\"error\"", StringComparison.Ordinal) || text.Contains("\"level\":\"critical\"", StringComparison.Ordinal)) errors.Enqueue(text);
-            if (!text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
-            if ((string?)JsonNode.Parse(text)?["uid"] is { } uid) decided.AddOrUpdate(uid, 1, (_, n) => n + 1);
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitReadyAsync(int port)
-    {
-        using var client = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            try
-            {
-                using var ready = await client.GetAsync($"https://127.0.0.1:{port}/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"the webhook on port {port} did not become ready");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var summary = JsonNode.Parse(result.StdOut)!;
+        var answered = summary["answeredUids"]!.AsArray().Select(u => (string)u!).ToList();
+        output.WriteLine($"{protocol}: {summary["answered"]} answered ({summary["answeredAfterSigterm"]} after SIGTERM), {summary["dialsAAfterSigterm"]} connections to A after SIGTERM, {summary["dialsB"]} to B; readiness turned {summary["notReadyAfterMs"]} ms after SIGTERM");
+        Assert.Equal(0, replicaA.Process.ExitCode);
+        var failures = summary["failures"]!.AsArray();
+        Assert.True(failures.Count == 0, $"{failures.Count} reviews failed: {string.Join("; ", failures.Take(5))}");
+        Assert.Equal($"[\"{protocol}\"]", summary["protocolsAnswered"]!.ToJsonString());
+        // The client reconnected to A for the reviews it answered while stopping, then moved to B.
+        Assert.True((int)summary["dialsAAfterSigterm"]! > 100, $"{summary["dialsAAfterSigterm"]} connections to A after SIGTERM");
+        Assert.True((int)summary["dialsB"]! > 0, "no connection moved to B");
+        // Every answer was decided once, by one replica, and nothing was decided that went unanswered.
+        Assert.Equal(answered.Count, (int)summary["answered"]!);
+        foreach (var uid in answered) Assert.True(decided.GetValueOrDefault(uid) == 1, $"review {uid} answered, decided {decided.GetValueOrDefault(uid)} times");
+        Assert.Equal(answered.Count, decided.Values.Sum());
+        Assert.True(errors.IsEmpty, $"error lines: {string.Join("\n", errors.Take(3))}");
     }
 }

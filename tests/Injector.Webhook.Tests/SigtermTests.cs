@@ -38,31 +38,14 @@ public sealed class SigtermTests(ITestOutputHelper output)
     [Fact]
     public async Task Zero_reviews_fail_across_SIGTERM_and_the_process_exits_when_the_delay_ends()
     {
-        var port = FreePort();
-        var dll = Path.Combine(AppContext.BaseDirectory, "appmesh-inject-webhook.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "--mesh-name", "demo", "--region", "us-west-2", "--port", port.ToString(), "--shutdown-delay", ShutdownDelaySeconds.ToString() })
-            psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        // How many times the server decided each review, from its decision log lines.
-        var decided = new ConcurrentDictionary<string, int>();
-        var errors = new ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, line) =>
-        {
-            if (line.Data is not { } text) return;
-            if (text.Contains("\"level\":\"error\"", StringComparison.Ordinal) || text.Contains("\"level\":\"critical\"", StringComparison.Ordinal)) errors.Enqueue(text);
-            if (!text.Contains("\"category\":\"Injector.Webhook.DecisionLog\"", StringComparison.Ordinal)) return;
-            if ((string?)JsonNode.Parse(text)?["uid"] is { } uid) decided.AddOrUpdate(uid, 1, (_, n) => n + 1);
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var webhook = WebhookProcess.Start(["--shutdown-delay", ShutdownDelaySeconds.ToString()]);
+        var (process, port, decided, errors) = (webhook.Process, webhook.Port, webhook.Decided, webhook.Errors);
         try
         {
             var clock = Stopwatch.StartNew();
             var stoppingSeen = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
             using var probe = Client(port, http2: false, new Tally());
-            await WaitReadyAsync(probe, port);
+            await webhook.WaitReadyAsync();
 
             var http1 = new Tally();
             var http2 = new Tally();
@@ -218,29 +201,4 @@ public sealed class SigtermTests(ITestOutputHelper output)
         DefaultRequestVersion = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
-
-    private static async Task WaitReadyAsync(HttpClient client, int port)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            try
-            {
-                using var ready = await client.GetAsync($"https://127.0.0.1:{port}/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("the webhook did not become ready");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -24,17 +24,9 @@ public sealed class HandshakeFailureTests : IAsyncLifetime, IDisposable
     private static string Curl => File.Exists("/usr/bin/curl") ? "/usr/bin/curl"
         : throw new InvalidOperationException("curl is missing: apt-get install curl (.ci/run does it)");
 
-    /// <summary>A port nothing listens on, for curl's --local-port, so that the line's address is known.</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static (int ExitCode, int LocalPort) RunCurl(params string[] args)
     {
-        var local = FreePort();
+        var local = WebhookProcess.FreePort();
         var result = ProcessRunner.Run(Curl, ["-sS", "--max-time", "10", "--local-port", local.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], timeout: TimeSpan.FromSeconds(30));
         return (result.ExitCode, local);
     }
