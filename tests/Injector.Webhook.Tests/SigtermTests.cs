@@ -40,81 +40,74 @@ public sealed class SigtermTests(ITestOutputHelper output)
     {
         using var webhook = WebhookProcess.Start(["--shutdown-delay", ShutdownDelaySeconds.ToString()]);
         var (process, port, decided, errors) = (webhook.Process, webhook.Port, webhook.Decided, webhook.Errors);
-        try
+        var clock = Stopwatch.StartNew();
+        var stoppingSeen = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var probe = Client(port, http2: false, new Tally());
+        await webhook.WaitReadyAsync();
+
+        var http1 = new Tally();
+        var http2 = new Tally();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(ShutdownDelaySeconds + 20));
+        var clients = Enumerable.Range(0, 4).SelectMany(i => new[]
         {
-            var clock = Stopwatch.StartNew();
-            var stoppingSeen = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var probe = Client(port, http2: false, new Tally());
-            await webhook.WaitReadyAsync();
+            RunClientAsync(port, http2: false, http1, $"h1-{i}", stoppingSeen.Task, clock, stop.Token),
+            RunClientAsync(port, http2: true, http2, $"h2-{i}", stoppingSeen.Task, clock, stop.Token),
+        }).ToList();
 
-            var http1 = new Tally();
-            var http2 = new Tally();
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(ShutdownDelaySeconds + 20));
-            var clients = Enumerable.Range(0, 4).SelectMany(i => new[]
-            {
-                RunClientAsync(port, http2: false, http1, $"h1-{i}", stoppingSeen.Task, clock, stop.Token),
-                RunClientAsync(port, http2: true, http2, $"h2-{i}", stoppingSeen.Task, clock, stop.Token),
-            }).ToList();
-
-            await Task.Delay(1000);
-            Assert.True(http1.Answered > 0 && http2.Answered > 0, "no traffic before SIGTERM");
-            var sigterm = clock.Elapsed;
-            ProcessRunner.Run("kill", ["-TERM", process.Id.ToString()]).EnsureSuccess();
-            // Readiness turns at once.
-            while (stoppingSeen.Task.IsCompleted is false && clock.Elapsed - sigterm < TimeSpan.FromSeconds(2))
-            {
-                try
-                {
-                    using var ready = await probe.GetAsync($"https://127.0.0.1:{port}/readyz");
-                    if (ready.StatusCode == HttpStatusCode.ServiceUnavailable) stoppingSeen.TrySetResult(clock.Elapsed);
-                }
-                catch (HttpRequestException)
-                {
-                }
-            }
-            Assert.True(stoppingSeen.Task.IsCompleted, "readiness did not turn within 2 s of SIGTERM");
-
-            await Task.WhenAll(clients);
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "the process did not exit");
-            var exited = clock.Elapsed - sigterm;
-            process.WaitForExit(); // and its standard output read to the end
-
-            foreach (var (name, t) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })
-            {
-                output.WriteLine($"{name}: {t.Answered} answered ({t.AnsweredWhileStopping} during the delay), {t.Retried} retried, {t.Failures.Count} failed, {t.Moved} moved, {t.Connections} connections ({t.ConnectionsWhileStopping} during the delay); exit {exited.TotalSeconds:0.00} s after SIGTERM");
-                foreach (var retry in t.Retries) output.WriteLine($"  retried {retry}");
-            }
-            Assert.Equal(0, process.ExitCode);
-            Assert.True(errors.IsEmpty, $"error lines: {string.Join("\n", errors.Take(3))}");
-            // It serves for the whole delay and exits right after it (in-flight reviews take milliseconds).
-            Assert.InRange(exited, TimeSpan.FromSeconds(ShutdownDelaySeconds), TimeSpan.FromSeconds(ShutdownDelaySeconds + 3));
-            foreach (var (name, tally) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })
-            {
-                Assert.True(tally.Failures.IsEmpty, $"{name}: {tally.Failures.Count} reviews failed: {string.Join("; ", tally.Failures.Take(5))}");
-                // The server decided each answered review once, and no review the client gave up on: a retried
-                // review that was answered was decided once, so its first try never reached a decision.
-                var answered = tally.AnsweredUids.ToHashSet();
-                foreach (var uid in answered)
-                    Assert.True(decided.GetValueOrDefault(uid) == 1, $"{name}: review {uid} answered, decided {decided.GetValueOrDefault(uid)} times");
-                foreach (var uid in tally.RetriedUids.Except(answered))
-                    Assert.True(decided.GetValueOrDefault(uid) == 0, $"{name}: review {uid} never answered, decided {decided.GetValueOrDefault(uid)} times");
-                // No review fails, and none needs a second try. .NET's HTTP/2 client used to fail, about once in 6,000
-                // connection closes, a request it had started on a connection just as the server closed it after its
-                // GOAWAY: the close reset the connection. Since LingeringClose the server reads such a request's bytes
-                // and the GOAWAY sends the client elsewhere: 0 in ~24,000 closes (docs/performance.md, "Shutdown").
-                Assert.Equal(0, tally.Retried);
-                Assert.True(tally.AnsweredWhileStopping > 0, $"{name}: no review answered during the delay");
-                // Every client has moved to "another replica", asked to by an answer, before the delay ended.
-                Assert.Equal(4, tally.Moved);
-                Assert.Equal(0, tally.AnsweredWhileStoppingWithoutClose);
-            }
-            // HTTP/2: each GOAWAY makes the client open a new connection for its next review.
-            Assert.True(http2.ConnectionsWhileStopping >= 4, $"HTTP/2 clients opened {http2.ConnectionsWhileStopping} connections during the delay");
-        }
-        finally
+        await Task.Delay(1000);
+        Assert.True(http1.Answered > 0 && http2.Answered > 0, "no traffic before SIGTERM");
+        var sigterm = clock.Elapsed;
+        ProcessRunner.Run("kill", ["-TERM", process.Id.ToString()]).EnsureSuccess();
+        // Readiness turns at once.
+        while (stoppingSeen.Task.IsCompleted is false && clock.Elapsed - sigterm < TimeSpan.FromSeconds(2))
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            try
+            {
+                using var ready = await probe.GetAsync($"https://127.0.0.1:{port}/readyz");
+                if (ready.StatusCode == HttpStatusCode.ServiceUnavailable) stoppingSeen.TrySetResult(clock.Elapsed);
+            }
+            catch (HttpRequestException)
+            {
+            }
         }
+        Assert.True(stoppingSeen.Task.IsCompleted, "readiness did not turn within 2 s of SIGTERM");
+
+        await Task.WhenAll(clients);
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "the process did not exit");
+        var exited = clock.Elapsed - sigterm;
+        process.WaitForExit(); // and its standard output read to the end
+
+        foreach (var (name, t) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })
+        {
+            output.WriteLine($"{name}: {t.Answered} answered ({t.AnsweredWhileStopping} during the delay), {t.Retried} retried, {t.Failures.Count} failed, {t.Moved} moved, {t.Connections} connections ({t.ConnectionsWhileStopping} during the delay); exit {exited.TotalSeconds:0.00} s after SIGTERM");
+            foreach (var retry in t.Retries) output.WriteLine($"  retried {retry}");
+        }
+        Assert.Equal(0, process.ExitCode);
+        Assert.True(errors.IsEmpty, $"error lines: {string.Join("\n", errors.Take(3))}");
+        // It serves for the whole delay and exits right after it (in-flight reviews take milliseconds).
+        Assert.InRange(exited, TimeSpan.FromSeconds(ShutdownDelaySeconds), TimeSpan.FromSeconds(ShutdownDelaySeconds + 3));
+        foreach (var (name, tally) in new[] { ("HTTP/1.1", http1), ("HTTP/2", http2) })
+        {
+            Assert.True(tally.Failures.IsEmpty, $"{name}: {tally.Failures.Count} reviews failed: {string.Join("; ", tally.Failures.Take(5))}");
+            // The server decided each answered review once, and no review the client gave up on: a retried
+            // review that was answered was decided once, so its first try never reached a decision.
+            var answered = tally.AnsweredUids.ToHashSet();
+            foreach (var uid in answered)
+                Assert.True(decided.GetValueOrDefault(uid) == 1, $"{name}: review {uid} answered, decided {decided.GetValueOrDefault(uid)} times");
+            foreach (var uid in tally.RetriedUids.Except(answered))
+                Assert.True(decided.GetValueOrDefault(uid) == 0, $"{name}: review {uid} never answered, decided {decided.GetValueOrDefault(uid)} times");
+            // No review fails, and none needs a second try. .NET's HTTP/2 client used to fail, about once in 6,000
+            // connection closes, a request it had started on a connection just as the server closed it after its
+            // GOAWAY: the close reset the connection. Since LingeringClose the server reads such a request's bytes
+            // and the GOAWAY sends the client elsewhere: 0 in ~24,000 closes (docs/performance.md, "Shutdown").
+            Assert.Equal(0, tally.Retried);
+            Assert.True(tally.AnsweredWhileStopping > 0, $"{name}: no review answered during the delay");
+            // Every client has moved to "another replica", asked to by an answer, before the delay ended.
+            Assert.Equal(4, tally.Moved);
+            Assert.Equal(0, tally.AnsweredWhileStoppingWithoutClose);
+        }
+        // HTTP/2: each GOAWAY makes the client open a new connection for its next review.
+        Assert.True(http2.ConnectionsWhileStopping >= 4, $"HTTP/2 clients opened {http2.ConnectionsWhileStopping} connections during the delay");
     }
 
     private static async Task RunClientAsync(int port, bool http2, Tally tally, string name, Task<TimeSpan> stoppingSeen, Stopwatch clock, CancellationToken stop)
