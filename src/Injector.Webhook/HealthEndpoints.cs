@@ -64,9 +64,10 @@ public static class HealthEndpoints
     {
         var readiness = app.Services.GetRequiredService<Readiness>();
         app.Lifetime.ApplicationStopping.Register(readiness.MarkStopping);
-        // Once stopping, each connection is closed after the answer in hand (and HTTP/2 ones get a GOAWAY),
-        // so that clients reconnect — through the Service, to another replica once endpoints have moved —
-        // instead of reusing a connection that this process will cut when the delay ends.
+        // Once stopping, each connection is closed after the answer in hand (and HTTP/2 ones get a GOAWAY,
+        // then linger until the client has read it: LingeringClose), so that clients reconnect — through the
+        // Service, to another replica once endpoints have moved — instead of reusing a connection that this
+        // process will cut when the delay ends.
         app.Use((http, next) =>
         {
             if (readiness.Stopping) http.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
