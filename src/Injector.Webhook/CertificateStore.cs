@@ -76,14 +76,21 @@ public sealed class CertificateStore
         return new CertificateStore(new Loaded(leaf, caPem, ""), null, null);
     }
 
-    /// <summary>Warns when <c>--tls-cipher-suite</c> names TLS 1.2 suites of which none signs with the certificate's
-    /// kind of key (an ECDHE_RSA suite with an EC key): every TLS 1.2 handshake then fails for want of a shared
-    /// cipher, while TLS 1.3 clients (the API server among them) still connect. A warning, not an error: a value
-    /// the App Mesh controller took must not stop the webhook.</summary>
+    /// <summary>Warns about the TLS 1.2 suites of <c>--tls-cipher-suite</c> that cannot serve a handshake: those
+    /// this system's TLS library does not offer (RC4 and 3DES suites under OpenSSL 3, which .NET leaves out of the
+    /// policy without a word), and a list of which none signs with the certificate's kind of key (an ECDHE_RSA
+    /// suite with an EC key). Either way TLS 1.2 clients may find no shared cipher, while TLS 1.3 clients (the API
+    /// server among them) still connect. Warnings, not errors: a value the App Mesh controller (Go, which offers
+    /// those suites) took must not stop the webhook.</summary>
     internal static void WarnIfNoCipherSuiteFits(ILogger logger, X509Certificate2 certificate, IReadOnlyList<TlsCipherSuite>? suites)
     {
         var tls12 = suites?.Where(s => !WebhookOptions.Tls13Suites.Contains(s)).ToList();
-        if (tls12 is not { Count: > 0 }) return;
+        if (tls12 is not { Count: > 0 } || OperatingSystem.IsWindows()) return;
+        var offered = new CipherSuitesPolicy(tls12).AllowedCipherSuites.ToHashSet();
+        var notOffered = tls12.Where(s => !offered.Contains(s)).ToList();
+        if (notOffered.Count > 0) WebhookLog.CipherSuitesNotOffered(logger, string.Join(",", notOffered));
+        tls12 = tls12.Where(offered.Contains).ToList();
+        if (tls12.Count == 0) return;
         using var ec = certificate.GetECDsaPublicKey();
         using var rsa = ec is null ? certificate.GetRSAPublicKey() : null;
         var keyType = ec is not null ? "ECDSA" : rsa is not null ? "RSA" : null;

@@ -83,6 +83,30 @@ public sealed class CertificateValidityTests
         Assert.Equal(warned ? 1 : 0, log.Written.Count(l => l.Level >= LogLevel.Warning));
     }
 
+    /// <summary>RC4 and 3DES suites are IANA names Go (and so the controller) offered; .NET on OpenSSL 3 leaves them
+    /// out of the policy without a word. The operator is told which, and the key check looks only at what is served.</summary>
+    [Theory]
+    [InlineData("TLS_RSA_WITH_RC4_128_SHA,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_RC4_128_SHA", null)]
+    [InlineData("TLS_RSA_WITH_3DES_EDE_CBC_SHA,TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA,TLS_RSA_WITH_RC4_128_SHA", null)]
+    [InlineData("TLS_ECDHE_ECDSA_WITH_RC4_128_SHA,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")]
+    public void Cipher_suites_the_TLS_library_does_not_offer_get_a_warning_naming_them(string suites, string notOffered, string? noneFits)
+    {
+        using var dir = new TempDir();
+        var now = DateTimeOffset.UtcNow;
+        var certificate = SelfSigned(now.AddDays(-1), now.AddDays(30)); // an EC (P-256) key
+        dir.WriteTls(certificate, certificate);
+        var options = WebhookHost.LoadOptions(["--mesh-name=demo", "--region=us-west-2", $"--tls-cipher-suite={suites}"], new Dictionary<string, string>());
+        Assert.True(options.Ok, string.Join("; ", options.Errors));
+        var log = new Lines();
+
+        CertificateStore.Create(options.Get<WebhookOptions>() with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+
+        List<(LogLevel, string)> expected = [(LogLevel.Warning, $"--tls-cipher-suite names {notOffered}, which this system's TLS library does not offer: left out, so TLS 1.2 clients that offer only these cannot connect (TLS 1.3 ones, the API server among them, still can)")];
+        if (noneFits is not null)
+            expected.Add((LogLevel.Warning, $"none of the TLS 1.2 cipher suites of --tls-cipher-suite ({noneFits}) fits the serving certificate's ECDSA key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+        Assert.Equal(expected, log.Written.Where(l => l.Level >= LogLevel.Warning).ToList());
+    }
+
     [Fact]
     public void A_client_that_rejects_the_certificate_as_expired_is_told_to_renew_it_not_to_fix_the_caBundle()
     {

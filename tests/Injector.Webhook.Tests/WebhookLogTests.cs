@@ -34,6 +34,9 @@ public sealed class WebhookLogTests
         ["NoCipherSuiteFitsKey"] = (
             l => WebhookLog.NoCipherSuiteFitsKey(l, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDSA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
             l => l.LogWarning("none of the TLS 1.2 cipher suites of --tls-cipher-suite ({Suites}) fits the serving certificate's {KeyType} key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as {Suggested}", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDSA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")),
+        ["CipherSuitesNotOffered"] = (
+            l => WebhookLog.CipherSuitesNotOffered(l, "TLS_RSA_WITH_RC4_128_SHA"),
+            l => l.LogWarning("--tls-cipher-suite names {Suites}, which this system's TLS library does not offer: left out, so TLS 1.2 clients that offer only these cannot connect (TLS 1.3 ones, the API server among them, still can)", "TLS_RSA_WITH_RC4_128_SHA")),
         ["CertificateNotReloaded"] = (
             l => WebhookLog.CertificateNotReloaded(l, "the key does not match"),
             l => l.LogWarning("serving certificate not reloaded, keeping the current one: {Error}", "the key does not match")),

@@ -122,4 +122,9 @@ public static partial class WebhookLog
     [LoggerMessage(EventId = 52, Level = LogLevel.Critical, Message = "invalid configuration: {Problems}")]
     public static partial void InvalidConfiguration(ILogger logger, string problems, IReadOnlyList<string> errors);
 #pragma warning restore SYSLIB1015
+
+    // A start-up warning about TLS, numbered with the process's lines (10–19 are taken).
+    [LoggerMessage(EventId = 54, Level = LogLevel.Warning,
+        Message = "--tls-cipher-suite names {Suites}, which this system's TLS library does not offer: left out, so TLS 1.2 clients that offer only these cannot connect (TLS 1.3 ones, the API server among them, still can)")]
+    public static partial void CipherSuitesNotOffered(ILogger logger, string suites);
 }
