@@ -25,7 +25,7 @@ public static class CliApp
     /// <summary>Every command, in the order the help lists them.</summary>
     public static IReadOnlyList<CommandSpec> Commands { get; } = [InjectCommand.Spec, UninjectCommand.Spec, ExplainCommand.Spec, CheckCommand.Spec, WebhookConfigCommand.Spec];
 
-    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
+    public static int Run(string[] args, Stream stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
     {
         try
         {

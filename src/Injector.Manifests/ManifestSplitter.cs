@@ -127,6 +127,12 @@ public static partial class ManifestSplitter
             var (line, column) = Position(chunk.Text, nul);
             return new ParsedChunk(chunk, [], "the input is binary (it holds NUL bytes), not YAML or JSON", line + chunk.Line - 1, column);
         }
+        var notUtf8 = chunk.Text.IndexOf(ManifestEncoding.NotUtf8, StringComparison.Ordinal);
+        if (notUtf8 >= 0)
+        {
+            var (line, column) = Position(chunk.Text, notUtf8);
+            return new ParsedChunk(chunk, [], "the input is not UTF-8 text here (saved as Latin-1 or Windows-1252?); YAML and JSON manifests are UTF-8: convert the file, e.g. with 'iconv -f WINDOWS-1252 -t UTF-8'", line + chunk.Line - 1, column);
+        }
         try
         {
             var documents = YamlJson.ReadAll(chunk.Text)
@@ -142,8 +148,6 @@ public static partial class ManifestSplitter
         catch (YamlException ex)
         {
             var errorLine = (int)ex.Start.Line;
-            if (chunk.Text.Contains('\uFFFD', StringComparison.Ordinal))
-                return new ParsedChunk(chunk, [], "the input is not UTF-8 text (binary?), so it is not YAML or JSON", errorLine + chunk.Line - 1, (int)ex.Start.Column);
             if (TabIndentation(chunk.Text) is var (tabLine, tabColumn))
                 return new ParsedChunk(chunk, [], "YAML does not allow tabs for indentation; use spaces", tabLine + chunk.Line - 1, tabColumn);
             var message = PositionPrefix().Replace(ex.Message, "");

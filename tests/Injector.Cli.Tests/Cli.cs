@@ -16,11 +16,16 @@ public static class Cli
     public static CliResult Run(string? stdin, params string[] args) => RunWith(new Dictionary<string, string>(), stdin, args);
 
     /// <summary>The command with these environment variables (and no others).</summary>
-    public static CliResult RunWith(Dictionary<string, string> environment, string? stdin, params string[] args)
+    public static CliResult RunWith(Dictionary<string, string> environment, string? stdin, params string[] args) =>
+        RunBytes(environment, System.Text.Encoding.UTF8.GetBytes(stdin ?? ""), args);
+
+    /// <summary>The command with standard input given as bytes (which need not be UTF-8).</summary>
+    public static CliResult RunBytes(Dictionary<string, string> environment, byte[] stdin, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = CliApp.Run(args, new StringReader(stdin ?? ""), stdout, stderr, environment);
+        using var input = new MemoryStream(stdin, writable: false);
+        var code = CliApp.Run(args, input, stdout, stderr, environment);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 

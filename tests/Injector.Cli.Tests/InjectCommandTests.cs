@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Injector.Manifests;
 
@@ -234,6 +235,49 @@ public sealed class InjectCommandTests
             "1 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable",
             "appmesh-inject: 1 document failed, so nothing was written to standard output; fix it, or pass --continue-on-error to write the others",
         ], result.ReportLines);
+    }
+
+    /// <summary>A manifest saved as Windows-1252 (an é as the one byte 0xE9): kubectl refuses it; read with U+FFFD in
+    /// place of the letter, it would be written back changed without a word.</summary>
+    [Fact]
+    public void Bytes_that_are_not_UTF8_fail_their_document_at_their_line_and_column_instead_of_being_replaced()
+    {
+        var head = Encoding.UTF8.GetBytes(Manifest("Deployment") + "---\nkind: ConfigMap\nmetadata: {name: caf");
+        var input = (byte[])[.. head, 0xE9, .. "}\ndata: {a: \"\uFFFD stays\"}\n"u8];
+        var result = Cli.RunBytes(new Dictionary<string, string>(), input, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+
+        var n = LineCount(Manifest("Deployment"));
+        Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)",
+            $"<stdin>:{n + 3}:21: failed: the input is not UTF-8 text here (saved as Latin-1 or Windows-1252?); YAML and JSON manifests are UTF-8: convert the file, e.g. with 'iconv -f WINDOWS-1252 -t UTF-8' (in the document starting at line {n + 2}); the document is left out of the output",
+            "1 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable",
+            "appmesh-inject: 1 document failed, so nothing was written to standard output; fix it, or pass --continue-on-error to write the others",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public void A_UTF8_replacement_character_written_as_UTF8_is_text_and_passes_through_unchanged()
+    {
+        var input = "kind: ConfigMap\nmetadata: {name: c}\ndata: {a: \"\uFFFD stays\"}\n";
+        var result = Cli.Run(input, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("\uFFFD stays", Cli.Documents(result.Stdout).Single()!["data"]!["a"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_file_PowerShell_wrote_as_UTF16_with_its_byte_order_mark_is_read()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("deploy.yaml");
+        File.WriteAllText(path, Manifest("Deployment"), new UnicodeEncoding(bigEndian: false, byteOrderMark: true));
+
+        var result = Cli.Inject(null, "-f", path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal([$"{path}:1: Deployment prod/web: injected (mesh demo, virtual node web-prod)", "1 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public partial class VersionTests
     {
         var stdout = new StringWriter();
 
-        var code = Injector.Cli.CliApp.Run(["--version"], TextReader.Null, stdout, TextWriter.Null, new Dictionary<string, string>());
+        var code = Injector.Cli.CliApp.Run(["--version"], Stream.Null, stdout, TextWriter.Null, new Dictionary<string, string>());
 
         Assert.Equal((0, $"appmesh-inject {BuildVersion()}\n"), (code, stdout.ToString()));
     }

@@ -29,7 +29,7 @@ internal static class ExplainCommand
         TakesFiles: true,
         TakesSettings: true);
 
-    public static int Run(ParsedArgs args, TextReader stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
+    public static int Run(ParsedArgs args, Stream stdin, TextWriter stdout, TextWriter stderr, IReadOnlyDictionary<string, string> environment)
     {
         var inputs = ManifestCommand.Inputs(args);
         var ns = ManifestCommand.Namespace(args);

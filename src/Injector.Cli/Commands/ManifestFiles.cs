@@ -1,4 +1,3 @@
-using System.Text;
 using Injector.Manifests;
 
 namespace Injector.Cli.Commands;
@@ -13,7 +12,7 @@ internal sealed class ManifestFiles : IDisposable
 
     public List<ManifestSource> Sources { get; } = [];
 
-    public static ManifestFiles Open(IReadOnlyList<string> inputs, TextReader stdin)
+    public static ManifestFiles Open(IReadOnlyList<string> inputs, Stream stdin)
     {
         var files = new ManifestFiles();
         try
@@ -26,7 +25,7 @@ internal sealed class ManifestFiles : IDisposable
                     if (files._stdinCopy is not null) throw new UsageException("standard input ('-') can be given only once");
                     files._stdinCopy = CopyToTempFile(stdin);
                     var copy = files._stdinCopy;
-                    files.Sources.Add(new ManifestSource("<stdin>", () => new StreamReader(copy, Encoding.UTF8)));
+                    files.Sources.Add(new ManifestSource("<stdin>", () => ManifestEncoding.OpenFile(copy)));
                 }
                 else if (Directory.Exists(input))
                 {
@@ -61,7 +60,7 @@ internal sealed class ManifestFiles : IDisposable
         {
             throw new UsageException($"cannot read '{path}': {ex.Message}");
         }
-        return new ManifestSource(path, () => new StreamReader(path, Encoding.UTF8));
+        return new ManifestSource(path, () => ManifestEncoding.OpenFile(path));
     }
 
     /// <summary>A file's text; a file that cannot be read is a usage error.</summary>
@@ -77,13 +76,12 @@ internal sealed class ManifestFiles : IDisposable
         }
     }
 
-    private static string CopyToTempFile(TextReader stdin)
+    // The bytes as they came: decoding them is the reader's job, so that bytes that are not UTF-8 are found there.
+    private static string CopyToTempFile(Stream stdin)
     {
         var path = Path.Combine(Path.GetTempPath(), $"appmesh-inject-stdin-{Environment.ProcessId}-{Guid.NewGuid():N}.yaml");
-        using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
-        var buffer = new char[65536];
-        int read;
-        while ((read = stdin.Read(buffer, 0, buffer.Length)) > 0) writer.Write(buffer, 0, read);
+        using var file = System.IO.File.Create(path);
+        stdin.CopyTo(file);
         return path;
     }
 

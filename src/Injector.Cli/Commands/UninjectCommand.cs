@@ -24,7 +24,7 @@ internal static class UninjectCommand
         TakesFiles: true,
         TakesSettings: false);
 
-    public static int Run(ParsedArgs args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public static int Run(ParsedArgs args, Stream stdin, TextWriter stdout, TextWriter stderr)
     {
         var inputs = ManifestCommand.Inputs(args);
         Flags.Choice(args, "output", Rendering.ManifestWriter.Formats, "yaml");
