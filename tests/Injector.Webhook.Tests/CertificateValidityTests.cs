@@ -62,25 +62,30 @@ public sealed class CertificateValidityTests
         Assert.DoesNotContain(log.Written, l => l.Level >= LogLevel.Warning);
     }
 
+    /// <summary>The warnings of loading an EC (P-256) serving certificate with <c>--tls-cipher-suite=suites</c>.</summary>
+    private static List<(LogLevel Level, string Message)> WarningsWithCipherSuites(string suites)
+    {
+        using var dir = new TempDir();
+        var now = DateTimeOffset.UtcNow;
+        var certificate = SelfSigned(now.AddDays(-1), now.AddDays(30));
+        dir.WriteTls(certificate, certificate);
+        var options = WebhookHost.LoadOptions(["--mesh-name=demo", "--region=us-west-2", $"--tls-cipher-suite={suites}"], new Dictionary<string, string>());
+        Assert.True(options.Ok, string.Join("; ", options.Errors));
+        var log = new Lines();
+        CertificateStore.Create(options.Get<WebhookOptions>() with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+        return [.. log.Written.Where(l => l.Level >= LogLevel.Warning)];
+    }
+
     [Theory]
     [InlineData("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", true)]
     [InlineData("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", false)]
     [InlineData("TLS_AES_128_GCM_SHA256", false)]
     public void Cipher_suites_none_of_which_fits_the_certificates_key_get_a_warning(string suites, bool warned)
     {
-        using var dir = new TempDir();
-        var now = DateTimeOffset.UtcNow;
-        var certificate = SelfSigned(now.AddDays(-1), now.AddDays(30)); // an EC (P-256) key
-        dir.WriteTls(certificate, certificate);
-        var options = WebhookHost.LoadOptions(["--mesh-name=demo", "--region=us-west-2", $"--tls-cipher-suite={suites}"], new Dictionary<string, string>());
-        Assert.True(options.Ok, string.Join("; ", options.Errors));
-        var log = new Lines();
-
-        CertificateStore.Create(options.Get<WebhookOptions>() with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+        var log = WarningsWithCipherSuites(suites);
 
         var expected = $"none of the TLS 1.2 cipher suites of --tls-cipher-suite ({suites}) fits the serving certificate's ECDSA key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
-        Assert.Equal(warned, log.Written.Contains((LogLevel.Warning, expected)));
-        Assert.Equal(warned ? 1 : 0, log.Written.Count(l => l.Level >= LogLevel.Warning));
+        Assert.Equal(warned ? [(LogLevel.Warning, expected)] : [], log);
     }
 
     /// <summary>RC4 and 3DES suites are IANA names Go (and so the controller) offered; .NET on OpenSSL 3 leaves them
@@ -91,20 +96,12 @@ public sealed class CertificateValidityTests
     [InlineData("TLS_ECDHE_ECDSA_WITH_RC4_128_SHA,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")]
     public void Cipher_suites_the_TLS_library_does_not_offer_get_a_warning_naming_them(string suites, string notOffered, string? noneFits)
     {
-        using var dir = new TempDir();
-        var now = DateTimeOffset.UtcNow;
-        var certificate = SelfSigned(now.AddDays(-1), now.AddDays(30)); // an EC (P-256) key
-        dir.WriteTls(certificate, certificate);
-        var options = WebhookHost.LoadOptions(["--mesh-name=demo", "--region=us-west-2", $"--tls-cipher-suite={suites}"], new Dictionary<string, string>());
-        Assert.True(options.Ok, string.Join("; ", options.Errors));
-        var log = new Lines();
-
-        CertificateStore.Create(options.Get<WebhookOptions>() with { TlsCertFile = dir.File("tls.crt"), TlsKeyFile = dir.File("tls.key") }, log);
+        var log = WarningsWithCipherSuites(suites);
 
         List<(LogLevel, string)> expected = [(LogLevel.Warning, $"--tls-cipher-suite names {notOffered}, which this system's TLS library does not offer: left out, so TLS 1.2 clients that offer only these cannot connect (TLS 1.3 ones, the API server among them, still can)")];
         if (noneFits is not null)
             expected.Add((LogLevel.Warning, $"none of the TLS 1.2 cipher suites of --tls-cipher-suite ({noneFits}) fits the serving certificate's ECDSA key, so TLS 1.2 clients cannot connect (TLS 1.3 ones, the API server among them, still can); add one such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
-        Assert.Equal(expected, log.Written.Where(l => l.Level >= LogLevel.Warning).ToList());
+        Assert.Equal(expected, log);
     }
 
     [Fact]
