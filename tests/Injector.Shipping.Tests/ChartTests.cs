@@ -394,8 +394,6 @@ public class ChartTests
             "--init-image=840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-proxy-route-manager:v7-prod",
             "--sidecar-cpu-requests=10m",
             "--sidecar-memory-requests=32Mi",
-            "--init-cpu-requests=10m",
-            "--init-memory-requests=32Mi",
             "--ignored-ips=169.254.169.254",
             "--envoy-admin-port=9901",
             "--envoy-log-level=info",
@@ -436,14 +434,15 @@ public class ChartTests
         var args = Helm.Render(
             "--set", "mesh.name=bookinfo", "--set", "region=eu-west-1", "--set", "injectDefault=false",
             "--set", "sidecar.mode=native", "--set", "sidecar.resources.limits.cpu=200m", "--set", "sidecar.resources.limits.memory=128Mi",
-            "--set", "init.resources.limits.memory=64Mi", "--set", "stats.statsd.enabled=true", "--set", "stats.tags=true").Container.Args;
+            "--set", "init.resources.requests.cpu=5m", "--set", "init.resources.limits.memory=64Mi", "--set", "stats.statsd.enabled=true", "--set", "stats.tags=true").Container.Args;
 
         Assert.Contains("--mesh-name=bookinfo", args);
         Assert.Contains("--region=eu-west-1", args);
         Assert.Contains("--inject-default=false", args);
         Assert.Contains("--sidecar-mode=native", args);
         Assert.Equal(["--sidecar-cpu-limits=200m", "--sidecar-memory-limits=128Mi"], args.Skip(args.IndexOf("--sidecar-memory-requests=32Mi") + 1).Take(2));
-        Assert.Equal(["--init-memory-limits=64Mi"], args.Where(a => a.StartsWith("--init-") && a.Contains("-limits=")));
+        // Only what init.resources sets: proxyinit takes the rest from the sidecar flags, as the controller gives it them.
+        Assert.Equal(["--init-cpu-requests=5m", "--init-memory-limits=64Mi"], args.Where(a => a.StartsWith("--init-cpu-") || a.StartsWith("--init-memory-")));
         Assert.Equal(["--enable-stats-tags=true", "--enable-statsd=true", "--statsd-address=127.0.0.1", "--statsd-port=8125"], args.TakeLast(4));
     }
 

@@ -584,7 +584,11 @@ internal static class SidecarRenderer
             InitIgnoredPorts = Env(new("APPMESH_EGRESS_IGNORED_PORTS", PodInjector.DefaultEgressIgnoredPorts));
             InitIpv6On = Env(new("APPMESH_ENABLE_IPV6", "1"));
             InitIpv6Off = Env(new("APPMESH_ENABLE_IPV6", "0"));
-            InitResources = Piece(static (w, s) => WriteResources(w, s.InitCpuRequests, s.InitMemoryRequests, s.InitCpuLimits, s.InitMemoryLimits));
+            InitResources = Piece(static (w, s) =>
+            {
+                var (cpuRequest, memoryRequest, cpuLimit, memoryLimit) = s.InitResources;
+                WriteResources(w, cpuRequest, memoryRequest, cpuLimit, memoryLimit);
+            });
             NetAdmin = Piece(static (w, _) => WriteNetAdmin(w));
             SidecarResources = Piece(static (w, s) => WriteResources(w, s.SidecarCpuRequests, s.SidecarMemoryRequests, s.SidecarCpuLimits, s.SidecarMemoryLimits));
             RunAsProxyUser = Piece(static (w, _) => WriteRunAsProxyUser(w));

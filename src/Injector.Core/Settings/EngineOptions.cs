@@ -35,10 +35,11 @@ public static class EngineOptions
         Option.String<InjectorSettings>("sidecar-memory-requests", (s, v) => s with { SidecarMemoryRequests = v ?? "" }, "Envoy memory request (default 32Mi)"),
         Option.String<InjectorSettings>("sidecar-cpu-limits", (s, v) => s with { SidecarCpuLimits = v }, "Envoy CPU limit (default none)"),
         Option.String<InjectorSettings>("sidecar-memory-limits", (s, v) => s with { SidecarMemoryLimits = v }, "Envoy memory limit (default none)"),
-        Option.String<InjectorSettings>("init-cpu-requests", (s, v) => s with { InitCpuRequests = v ?? "" }, "proxyinit CPU request (default 10m)"),
-        Option.String<InjectorSettings>("init-memory-requests", (s, v) => s with { InitMemoryRequests = v ?? "" }, "proxyinit memory request (default 32Mi)"),
-        Option.String<InjectorSettings>("init-cpu-limits", (s, v) => s with { InitCpuLimits = v }, "proxyinit CPU limit (default none)"),
-        Option.String<InjectorSettings>("init-memory-limits", (s, v) => s with { InitMemoryLimits = v }, "proxyinit memory limit (default none)"),
+        // The controller gives proxyinit the sidecar flags' resources (inject.go); these replace them part by part.
+        Option.String<InjectorSettings>("init-cpu-requests", (s, v) => s with { InitCpuRequests = v ?? "" }, "proxyinit CPU request (default: --sidecar-cpu-requests)"),
+        Option.String<InjectorSettings>("init-memory-requests", (s, v) => s with { InitMemoryRequests = v ?? "" }, "proxyinit memory request (default: --sidecar-memory-requests)"),
+        Option.String<InjectorSettings>("init-cpu-limits", (s, v) => s with { InitCpuLimits = v }, "proxyinit CPU limit (default: --sidecar-cpu-limits)"),
+        Option.String<InjectorSettings>("init-memory-limits", (s, v) => s with { InitMemoryLimits = v }, "proxyinit memory limit (default: --sidecar-memory-limits)"),
         Option.String<InjectorSettings>("ignored-ips", (s, v) => s with { IgnoredIps = v ?? "" }, "egress addresses not redirected to Envoy (default 169.254.169.254)"),
         Option.Int<InjectorSettings>("envoy-admin-port", (s, v) => s with { EnvoyAdminPort = v }, "Envoy admin port (default 9901)").AlsoAs("envoy-admin-access-port"),
         Option.String<InjectorSettings>("envoy-admin-access-log-file", (s, v) => s with { EnvoyAdminAccessLogFile = v ?? "" }, "Envoy admin access log (default /tmp/envoy_admin_access.log; empty: not set)"),
@@ -118,8 +119,8 @@ public static class EngineOptions
         if (s.PostStartTimeout is < 1 or > 3600) yield return $"--poststart-timeout: {s.PostStartTimeout} must be from 1 to 3600 seconds";
         if (s.PostStartInterval is < 1 or > 3600) yield return $"--poststart-interval: {s.PostStartInterval} must be from 1 to 3600 seconds";
 
-        foreach (var error in ValidateResources("sidecar", s.SidecarCpuRequests, s.SidecarCpuLimits, s.SidecarMemoryRequests, s.SidecarMemoryLimits)) yield return error;
-        foreach (var error in ValidateResources("init", s.InitCpuRequests, s.InitCpuLimits, s.InitMemoryRequests, s.InitMemoryLimits)) yield return error;
+        foreach (var error in ValidateResources(init: false, ("cpu", s.SidecarCpuRequests, null, s.SidecarCpuLimits, null), ("memory", s.SidecarMemoryRequests, null, s.SidecarMemoryLimits, null))) yield return error;
+        foreach (var error in ValidateResources(init: true, ("cpu", s.SidecarCpuRequests, s.InitCpuRequests, s.SidecarCpuLimits, s.InitCpuLimits), ("memory", s.SidecarMemoryRequests, s.InitMemoryRequests, s.SidecarMemoryLimits, s.InitMemoryLimits))) yield return error;
 
         foreach (var (flag, image) in new[] { ("--sidecar-image", s.SidecarImage), ("--init-image", s.InitImage), ("--xray-image", s.XrayImage) })
         {
@@ -151,16 +152,24 @@ public static class EngineOptions
             yield return $"--resource-cluster: '{cluster}' is not {Formats.ResourceClusterFormat}";
     }
 
-    private static IEnumerable<string> ValidateResources(string prefix, string cpuRequest, string? cpuLimit, string memoryRequest, string? memoryLimit)
+    /// <summary>Each kind's request and limit: the sidecar's, or (<paramref name="init"/>) proxyinit's, each one that
+    /// no <c>--init-*</c> flag sets being the sidecar's. A value is checked where it is set; proxyinit's check names
+    /// the sidecar flag of a value it takes from there and runs only for a kind an <c>--init-*</c> flag sets.</summary>
+    private static IEnumerable<string> ValidateResources(bool init, params (string Kind, string Request, string? InitRequest, string? Limit, string? InitLimit)[] kinds)
     {
-        foreach (var (kind, request, limit) in new[] { ("cpu", cpuRequest, cpuLimit), ("memory", memoryRequest, memoryLimit) })
+        foreach (var (kind, sidecarRequest, initRequest, sidecarLimit, initLimit) in kinds)
         {
-            var requestFlag = $"--{prefix}-{kind}-requests";
-            var limitFlag = $"--{prefix}-{kind}-limits";
+            if (init && initRequest is null && initLimit is null) continue;
+            var requestFlag = $"--{(initRequest is null ? "sidecar" : "init")}-{kind}-requests";
+            var limitFlag = $"--{(initLimit is null ? "sidecar" : "init")}-{kind}-limits";
+            var (request, limit) = (initRequest ?? sidecarRequest, initLimit ?? sidecarLimit);
             var requestOk = Quantity.TryParse(request, out var req);
-            if (!requestOk) yield return $"{requestFlag}: '{request}' is not {Quantity.ExpectedFormat}";
+            if (!requestOk && (!init || initRequest is not null)) yield return $"{requestFlag}: '{request}' is not {Quantity.ExpectedFormat}";
             if (limit is null) continue;
-            if (!Quantity.TryParse(limit, out var lim)) yield return $"{limitFlag}: '{limit}' is not {Quantity.ExpectedFormat}";
+            if (!Quantity.TryParse(limit, out var lim))
+            {
+                if (!init || initLimit is not null) yield return $"{limitFlag}: '{limit}' is not {Quantity.ExpectedFormat}";
+            }
             else if (requestOk && req.Value > lim.Value) yield return $"{requestFlag} {request} is above {limitFlag} {limit}";
         }
     }

@@ -35,8 +35,10 @@ public sealed record InjectorSettings
     public string SidecarMemoryRequests { get; init; } = "32Mi";
     public string? SidecarCpuLimits { get; init; }
     public string? SidecarMemoryLimits { get; init; }
-    public string InitCpuRequests { get; init; } = "10m";
-    public string InitMemoryRequests { get; init; } = "32Mi";
+    /// <summary>proxyinit's resources; each one not set is the sidecar's (<see cref="InitResources"/>), as the
+    /// controller gives proxyinit the sidecar flags' resources (inject.go).</summary>
+    public string? InitCpuRequests { get; init; }
+    public string? InitMemoryRequests { get; init; }
     public string? InitCpuLimits { get; init; }
     public string? InitMemoryLimits { get; init; }
 
@@ -83,6 +85,10 @@ public sealed record InjectorSettings
     public string StatsDAddress { get; init; } = "127.0.0.1";
     public int StatsDPort { get; init; } = 8125;
     public string? StatsDSocketPath { get; init; }
+
+    /// <summary>proxyinit's requests and limits: each <c>--init-*</c> value, else the sidecar's.</summary>
+    public (string CpuRequest, string MemoryRequest, string? CpuLimit, string? MemoryLimit) InitResources =>
+        (InitCpuRequests ?? SidecarCpuRequests, InitMemoryRequests ?? SidecarMemoryRequests, InitCpuLimits ?? SidecarCpuLimits, InitMemoryLimits ?? SidecarMemoryLimits);
 
     /// <summary>The single enabled tracer (validation guarantees at most one).</summary>
     public Tracer Tracer =>

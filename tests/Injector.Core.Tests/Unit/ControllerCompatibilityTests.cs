@@ -456,4 +456,34 @@ public class ControllerCompatibilityTests
 
         Assert.Empty(result.Warnings);
     }
+    // inject.go injectAppMeshPatches: proxyinit's resources are the sidecar flags' (init_proxy.go mutate, from
+    // --sidecar-cpu-requests … --sidecar-memory-limits), not the pod's annotations. With limits on Envoy, a pod in a
+    // namespace whose ResourceQuota counts limits is refused unless proxyinit has limits too.
+    [Fact]
+    public void Proxyinit_gets_the_sidecar_resource_flags_unless_init_flags_are_given()
+    {
+        var errors = new List<string>();
+        var settings = EngineOptions.Table.Parse(new Dictionary<string, string>
+        {
+            ["mesh-name"] = "demo",
+            ["region"] = "us-west-2",
+            ["sidecar-cpu-requests"] = "100m",
+            ["sidecar-memory-requests"] = "64Mi",
+            ["sidecar-cpu-limits"] = "200m",
+            ["sidecar-memory-limits"] = "128Mi",
+        }, errors);
+        errors.AddRange(EngineOptions.Table.Validate(settings));
+        var pod = TestPods.Web(("appmesh.k8s.aws/cpuRequest", "50m"), ("appmesh.k8s.aws/memoryLimit", "256Mi"));
+
+        var result = TestPods.Inject(pod, settings);
+
+        Assert.Empty(errors);
+        Assert.Equal("""{"requests":{"cpu":"100m","memory":"64Mi"},"limits":{"cpu":"200m","memory":"128Mi"}}""", TestPods.Container(result, "proxyinit")["resources"]!.ToJsonString());
+        // The annotations are Envoy's (utils.go getSidecarCPURequest …), not proxyinit's.
+        Assert.Equal("""{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"cpu":"200m","memory":"256Mi"}}""", TestPods.Container(result, "envoy")["resources"]!.ToJsonString());
+
+        // An --init-* flag replaces its own part only.
+        var init = TestPods.Inject(TestPods.Web(), settings with { InitCpuRequests = "10m", InitMemoryLimits = "64Mi" });
+        Assert.Equal("""{"requests":{"cpu":"10m","memory":"64Mi"},"limits":{"cpu":"200m","memory":"64Mi"}}""", TestPods.Container(init, "proxyinit")["resources"]!.ToJsonString());
+    }
 }

@@ -73,7 +73,10 @@ public class EngineOptionsTests
         { With("sidecar-cpu-requests=lots"), ["--sidecar-cpu-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"] },
         { With("init-memory-limits=64 Mi"), ["--init-memory-limits: '64 Mi' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"] },
         { With("sidecar-memory-requests=128Mi", "sidecar-memory-limits=64Mi"), ["--sidecar-memory-requests 128Mi is above --sidecar-memory-limits 64Mi"] },
-        { With("init-cpu-limits=5m"), ["--init-cpu-requests 10m is above --init-cpu-limits 5m"] },
+        // proxyinit takes each resource no --init-* flag sets from the sidecar's flag, which the check names.
+        { With("init-cpu-limits=5m"), ["--sidecar-cpu-requests 10m is above --init-cpu-limits 5m"] },
+        { With("init-cpu-requests=1", "sidecar-cpu-limits=500m"), ["--init-cpu-requests 1 is above --sidecar-cpu-limits 500m"] },
+        { With("sidecar-memory-requests=lots", "sidecar-cpu-requests=1", "sidecar-cpu-limits=500m"), ["--sidecar-cpu-requests 1 is above --sidecar-cpu-limits 500m", "--sidecar-memory-requests: 'lots' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi"] },
         { With("envoy-admin-port=0"), ["--envoy-admin-port: 0 is not a port from 1 to 65535"] },
         { With("statsd-port=70000"), ["--statsd-port: 70000 is not a port from 1 to 65535"] },
         { With("jaeger-port=http"), ["--jaeger-port: 'http' is not a whole number"] },
