@@ -18,8 +18,9 @@ public static partial class Formats
     public const string SigningNameFormat = "1 to 63 letters, digits, '-', '_' or '.', such as appmesh";
     public const string ResourceClusterFormat = "1 to 255 printable characters without spaces, such as mesh/demo/virtualNode/web";
 
+    // Envoy's own list (its --log-level): "warn" is accepted for "warning", and the controller passes either on.
     public static readonly IReadOnlyList<string> EnvoyLogLevels =
-        ["trace", "debug", "info", "warning", "error", "critical", "off"];
+        ["trace", "debug", "info", "warning", "warn", "error", "critical", "off"];
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,255}\z", RegexOptions.CultureInvariant)]
     private static partial Regex MeshNamePattern();

@@ -336,7 +336,7 @@ public class SettingsLoaderTests
         AssertErrors(Load([.. Required, "--config", "/c.yaml", "--sidecar-cpu-requests", "many"], env, files),
             "--port: 'high' is not a whole number (from config file '/c.yaml')",
             "--sidecar-cpu-requests: 'many' is not a Kubernetes quantity such as 100m, 0.5, 64Mi or 1Gi",
-            "--envoy-log-level: 'shouty' is not one of trace, debug, info, warning, error, critical, off (from environment variable APPMESH_INJECT_ENVOY_LOG_LEVEL)");
+            "--envoy-log-level: 'shouty' is not one of trace, debug, info, warning, warn, error, critical, off (from environment variable APPMESH_INJECT_ENVOY_LOG_LEVEL)");
     }
 
     [Fact]
@@ -418,7 +418,7 @@ public class SettingsLoaderTests
     public void A_bad_value_under_the_controllers_flag_name_says_it_was_given_so()
     {
         AssertErrors(Load([.. Required, "--sidecar-log-level", "chatty"]),
-            "--envoy-log-level: 'chatty' is not one of trace, debug, info, warning, error, critical, off (given as --sidecar-log-level)");
+            "--envoy-log-level: 'chatty' is not one of trace, debug, info, warning, warn, error, critical, off (given as --sidecar-log-level)");
     }
 
     [Fact]

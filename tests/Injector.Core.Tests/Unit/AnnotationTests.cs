@@ -154,7 +154,7 @@ public class AnnotationTests
             "annotation appmesh.k8s.aws/sidecarImage: \"registry.example.com/Envoy:v1\" is not valid; expected a container image reference such as registry.example.com/envoy:v1.2.3; ignored: --sidecar-image applies",
             "envoy:image=public.ecr.aws/appmesh/aws-appmesh-envoy:v1.34.13.3-prod" },
         { "appmesh.k8s.aws/sidecarLogLevel", "verbose",
-            "annotation appmesh.k8s.aws/sidecarLogLevel: \"verbose\" is not valid; expected one of trace, debug, info, warning, error, critical, off; ignored: --envoy-log-level applies",
+            "annotation appmesh.k8s.aws/sidecarLogLevel: \"verbose\" is not valid; expected one of trace, debug, info, warning, warn, error, critical, off; ignored: --envoy-log-level applies",
             "envoy:ENVOY_LOG_LEVEL=info" },
         { "appmesh.k8s.aws/nativeSidecar", "yes",
             "annotation appmesh.k8s.aws/nativeSidecar: \"yes\" is not valid; expected 'enabled' or 'disabled'; ignored: --sidecar-mode applies",
@@ -407,6 +407,18 @@ public class AnnotationTests
         Assert.Equal(TestPods.DefaultEnvoyEnv(logLevel: "debug"), TestPods.Env(result, "envoy"));
     }
 
+    /// <summary>Envoy reads "warn" as "warning"; the controller passes either on, so neither is refused.</summary>
+    [Theory]
+    [InlineData("warn")]
+    [InlineData("Warning")]
+    public void SidecarLogLevel_takes_both_of_Envoys_names_for_warnings(string level)
+    {
+        var result = TestPods.Inject(TestPods.Web(("appmesh.k8s.aws/sidecarLogLevel", level)));
+
+        Assert.Equal((InjectionOutcome.Injected, 0), (result.Outcome, result.Warnings.Count));
+        Assert.Equal(TestPods.DefaultEnvoyEnv(logLevel: level.ToLowerInvariant()), TestPods.Env(result, "envoy"));
+    }
+
     [Fact]
     public void Ports_and_egress_annotations_are_normalised_into_proxyinit()
     {
@@ -443,7 +455,7 @@ public class AnnotationTests
             [
                 "annotation appmesh.k8s.aws/sidecarInjectorWebhook: \"on\" is not valid; expected 'enabled' or 'disabled'; treated as unset, as the App Mesh controller treats it: --inject-default=true applies",
                 $"annotation appmesh.k8s.aws/ports: \"http\" is not valid; {PortsFormat}; {PassedAsGiven}",
-                "annotation appmesh.k8s.aws/sidecarLogLevel: \"verbose\" is not valid; expected one of trace, debug, info, warning, error, critical, off; ignored: --envoy-log-level applies",
+                "annotation appmesh.k8s.aws/sidecarLogLevel: \"verbose\" is not valid; expected one of trace, debug, info, warning, warn, error, critical, off; ignored: --envoy-log-level applies",
             ],
             result.Warnings);
     }

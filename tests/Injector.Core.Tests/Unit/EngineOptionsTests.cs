@@ -63,6 +63,16 @@ public class EngineOptionsTests
         }, settings);
     }
 
+    /// <summary>The App Mesh controller's chart suggests "warn", which Envoy reads as "warning": the webhook must start.</summary>
+    [Fact]
+    public void Envoy_log_level_warn_is_taken_as_given()
+    {
+        var (settings, errors) = Read(With("envoy-log-level=warn"));
+
+        Assert.Empty(errors);
+        Assert.Equal("warn", settings.EnvoyLogLevel);
+    }
+
     public static TheoryData<Dictionary<string, string>, string[]> Refused => new()
     {
         { new() { ["region"] = "us-west-2" }, ["mesh name is required: pass --mesh-name or set APPMESH_NAME (or MESH_NAME)"] },
@@ -86,7 +96,7 @@ public class EngineOptionsTests
         { With("prestop-delay=-5"), ["--prestop-delay: '-5' is not a whole number"] },
         { With("prestop-delay=7200"), ["--prestop-delay: 7200 must be from 0 to 3600 seconds"] },
         { With("sidecar-mode=sometimes"), ["--sidecar-mode: 'sometimes' is not one of classic, native, auto"] },
-        { With("envoy-log-level=verbose"), ["--envoy-log-level: 'verbose' is not one of trace, debug, info, warning, error, critical, off"] },
+        { With("envoy-log-level=verbose"), ["--envoy-log-level: 'verbose' is not one of trace, debug, info, warning, warn, error, critical, off"] },
         { With("ignored-ips=169.254.169.254,10.0.0.0/33"), ["--ignored-ips: '169.254.169.254,10.0.0.0/33' is not a comma-separated list of IPv4/IPv6 addresses or CIDR blocks, such as 169.254.169.254,10.0.0.0/8"] },
         { With("sidecar-image=Envoy:latest"), ["--sidecar-image: 'Envoy:latest' is not a container image reference such as registry.example.com/envoy:v1.2.3"] },
         { With("xray-sampling-rate=1.5"), ["--xray-sampling-rate: '1.5' is not a number from 0 to 1"] },
