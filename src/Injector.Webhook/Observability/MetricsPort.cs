@@ -26,14 +26,14 @@ public static class MetricsPort
         return builder;
     }
 
-    /// <summary>On the plain-HTTP port, only GET and HEAD of the three paths; everything else is 404. Without
-    /// that port there is nothing to gate; with it, a request over HTTPS (every review) is let through on one
-    /// check, before the connection's features are searched for the port's mark.</summary>
+    /// <summary>On the plain-HTTP port, only the three paths, which routing answers (another method than GET: 405
+    /// with <c>Allow: GET</c>); every other path is 404. Without that port there is nothing to gate; with it, a
+    /// request over HTTPS (every review) is let through on one check, before the connection's features are searched
+    /// for the port's mark.</summary>
     public static IApplicationBuilder UseMetricsPortGate(this IApplicationBuilder app, WebhookOptions options) => options.MetricsPort is null ? app : app.Use((http, next) =>
     {
         if (http.Request.IsHttps || http.Features.Get<Connection>() is null) return next(http);
-        if ((HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)) && Paths.Contains(http.Request.Path.Value))
-            return next(http);
+        if (Paths.Contains(http.Request.Path.Value)) return next(http);
         http.Response.StatusCode = StatusCodes.Status404NotFound;
         http.Response.ContentType = "text/plain; charset=utf-8";
         return http.Response.WriteAsync("not found: this port serves GET /metrics, /healthz and /readyz; admission reviews go to the HTTPS port\n");

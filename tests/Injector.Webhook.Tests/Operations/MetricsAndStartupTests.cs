@@ -41,6 +41,25 @@ public sealed class MetricsAndStartupTests
         Assert.Equal(0, (await webhook.ScrapeAsync()).Family("appmesh_inject_admission_requests").Samples.Sum(s => s.Value));
     }
 
+    /// <summary>docs/operations.md: on the plain-HTTP port "any other path there is a 404 … and another method on
+    /// those three a 405" (the gate answered 404, "not found", for a POST to /metrics).</summary>
+    [Fact]
+    public async Task Another_method_on_the_plain_http_ports_three_paths_is_405_allowing_GET_and_not_counted()
+    {
+        await using var webhook = await LoggedWebhook.StartAsync();
+        using var client = new HttpClient();
+        var plain = $"http://127.0.0.1:{webhook.MetricsPort}";
+
+        foreach (var (method, path) in new[] { (HttpMethod.Post, "/metrics"), (HttpMethod.Put, "/healthz"), (HttpMethod.Delete, "/readyz"), (HttpMethod.Head, "/healthz") })
+        {
+            using var answer = await client.SendAsync(new HttpRequestMessage(method, plain + path));
+            Assert.Equal((HttpStatusCode.MethodNotAllowed, "GET"), (answer.StatusCode, string.Join(",", answer.Content.Headers.Allow)));
+        }
+        using var other = await client.PostAsync($"{plain}/metricz", new StringContent(""));
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(0, (await webhook.ScrapeAsync()).Family("appmesh_inject_requests_refused").Samples.Sum(s => s.Value));
+    }
+
     [Fact]
     public async Task Every_bounded_series_is_there_at_zero_from_start_up_with_process_runtime_and_build_metrics()
     {
