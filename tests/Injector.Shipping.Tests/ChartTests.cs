@@ -266,6 +266,9 @@ public class ChartTests
     [InlineData(new[] { "--set", "tls.mode=secret" }, "tls.mode=secret needs tls.existingSecret: the name of a kubernetes.io/tls secret in the release namespace")]
     [InlineData(new[] { "--set", "tls.mode=secret", "--set", "tls.existingSecret=s" }, "tls.mode=secret needs tls.caBundle (base64 PEM of the CA) or webhook.patchCaBundle=true")]
     [InlineData(new[] { "--set", "metrics.port=8443" }, "metrics.port and containerPort are both 8443: the plain-HTTP metrics port and the HTTPS port need their own numbers")]
+    // The webhook refuses them at start-up (exit 2): refused here, not in a crash-looping pod.
+    [InlineData(new[] { "--set", "sidecar.envoyAdminPort=15000" }, "sidecar.envoyAdminPort 15000 is Envoy's ingress port; choose another port (the webhook refuses it and would not start)")]
+    [InlineData(new[] { "--set", "sidecar.envoyAdminPort=15001" }, "sidecar.envoyAdminPort 15001 is Envoy's egress port; choose another port (the webhook refuses it and would not start)")]
     public void Settings_that_cannot_work_together_are_refused_with_a_message(string[] values, string message)
     {
         var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, .. values]);

@@ -75,6 +75,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if eq (int .Values.metrics.port) (int .Values.containerPort) -}}
 {{- fail (printf "metrics.port and containerPort are both %d: the plain-HTTP metrics port and the HTTPS port need their own numbers" (int .Values.containerPort)) -}}
 {{- end -}}
+{{- if has (int .Values.sidecar.envoyAdminPort) (list 15000 15001) -}}
+{{- fail (printf "sidecar.envoyAdminPort %d is Envoy's %s port; choose another port (the webhook refuses it and would not start)" (int .Values.sidecar.envoyAdminPort) (ternary "ingress" "egress" (eq (int .Values.sidecar.envoyAdminPort) 15000))) -}}
+{{- end -}}
 {{- if not (has .Values.webhook.failurePolicy (list "Fail" "Ignore")) -}}
 {{- fail (printf "webhook.failurePolicy must be Fail or Ignore, not %q" .Values.webhook.failurePolicy) -}}
 {{- end -}}
