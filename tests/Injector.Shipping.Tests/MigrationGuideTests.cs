@@ -142,6 +142,27 @@ public sealed partial class MigrationGuideTests
         Assert.DoesNotContain(args, a => a.StartsWith("--sidecar-cpu-limits", StringComparison.Ordinal) || a.StartsWith("--sidecar-memory-limits", StringComparison.Ordinal));
     }
 
+    /// <summary>The controller's chart renders its podDisruptionBudget value as the PDB's spec, so either bound may
+    /// be carried over; maxUnavailable was refused ("additional properties 'maxUnavailable' not allowed").</summary>
+    [Theory]
+    [InlineData("maxUnavailable: 1", "maxUnavailable", "1")]
+    [InlineData("maxUnavailable: 0", "maxUnavailable", "0")]
+    [InlineData("maxUnavailable: 50%", "maxUnavailable", "50%")]
+    [InlineData("minAvailable: 1", "minAvailable", "1")]
+    public void A_controller_pod_disruption_budget_carries_over_with_either_bound(string bound, string field, string value)
+    {
+        using var temp = new TempDir("controller-pdb");
+        var file = Path.Combine(temp.Path, "values.yaml");
+        File.WriteAllText(file, $"replicaCount: 2\npodDisruptionBudget:\n  {bound}\n");
+
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, "-f", file]);
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        var spec = new Rendered(Helm.LoadStrict(result.StdOut)).Single<k8s.Models.V1PodDisruptionBudget>().Spec;
+        Assert.Equal((field, value), field == "maxUnavailable" ? (field, spec.MaxUnavailable?.Value) : (field, spec.MinAvailable?.Value));
+        Assert.Null(field == "maxUnavailable" ? spec.MinAvailable : spec.MaxUnavailable);
+    }
+
     [Fact]
     public void The_behaviour_table_covers_every_annotation_and_the_README_lists_them_all()
     {
