@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
+using Injector.Webhook.Certificates;
 using Injector.Webhook.Tests.Fakes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Injector.Webhook.Tests;
@@ -34,6 +36,28 @@ public sealed class CertificateKeyMismatchTests
 
         Assert.Null(store.Current);
         Assert.Equal(new CertificateStore.ReloadOutcome(false, $"{dir.File("tls.crt")} and {dir.File("tls.key")} {Mismatch}"), store.Reload());
+    }
+
+    /// <summary>docs/operations.md: files it cannot use get "the error-level line `cannot load the serving certificate
+    /// yet (not ready until it loads): …`". When they appeared only after start-up (cert-manager had not issued the
+    /// certificate yet) the watcher's line was a warning, "serving certificate not reloaded, keeping the current one",
+    /// with no certificate to keep.</summary>
+    [Fact]
+    public void Files_that_appear_after_start_up_with_the_key_of_another_certificate_are_the_error_line_of_a_webhook_not_ready()
+    {
+        using var dir = new TempDir();
+        var store = Open(dir);
+        Assert.Null(store.Current);
+        var (_, _, other) = Issue(dir);
+        File.WriteAllText(dir.File("tls.key"), TlsFiles.KeyPem(other));
+
+        var line = JsonLineLoggerTests.Capture(f => new CertificateWatcher(store, new(), f.CreateLogger<CertificateWatcher>()).ReloadOnce());
+
+        var error = $"{dir.File("tls.crt")} and {dir.File("tls.key")} {Mismatch}";
+        Assert.Equal(
+            $$"""{"time":"2026-11-25T20:15:30.123Z","level":"error","category":"Injector.Webhook.Certificates.CertificateWatcher","message":"cannot load the serving certificate yet (not ready until it loads): {{error}}","error":"{{error}}"}""" + "\n",
+            line);
+        Assert.Null(store.Current);
     }
 
     [Fact]

@@ -68,7 +68,11 @@ public sealed class CertificateWatcher(CertificateStore store, CertificateWatchO
     public void ReloadOnce()
     {
         var outcome = store.Reload();
-        if (outcome.Error is not null)
+        // With nothing loaded yet (files missing or unusable at start-up) there is no current certificate to keep:
+        // the webhook stays not ready, and the line says so as the start-up line did.
+        if (outcome.Error is not null && store.Current is null)
+            WebhookLog.CertificateNotLoaded(logger, outcome.Error);
+        else if (outcome.Error is not null)
             WebhookLog.CertificateNotReloaded(logger, outcome.Error);
         else if (outcome.Changed)
         {
