@@ -254,6 +254,9 @@ public class ChartTests
     [InlineData("failurePolicy=Ignore", "- at '': additional properties 'failurePolicy' not allowed")]
     [InlineData("namespaceSelector.value=enabled", "- at '': additional properties 'namespaceSelector' not allowed")]
     [InlineData("autoscaling.minReplicas=1", "- at '/autoscaling/minReplicas': minimum: got 1, want 2")]
+    // The image is repository:tag: a tag in the repository rendered "r/x:0.1.0:0.1.0", a pod that cannot pull (InvalidImageName).
+    [InlineData("image.repository=registry.example.com/appmesh-inject-webhook:0.1.0", "- at '/image/repository': 'registry.example.com/appmesh-inject-webhook:0.1.0' does not match pattern '^(<your-registry>/appmesh-inject-webhook|(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-]+[a-z0-9]+)*)$'")]
+    [InlineData("image.tag=0.1.0:latest", "- at '/image/tag': '0.1.0:latest' does not match pattern '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$'")]
     public void Values_outside_the_schema_are_refused(string value, string message)
     {
         var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, "--set", value]);

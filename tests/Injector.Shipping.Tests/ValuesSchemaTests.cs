@@ -31,6 +31,17 @@ public sealed class ValuesSchemaTests
         // The X-Ray sampling rate: a number from 0 to 1.
         foreach (var (value, ok) in new[] { ("0", true), ("0.05", true), ("1", true), ("1.0", true), (".5", true), ("00.25", true), ("1.5", false), ("2", false), ("-0.1", false), ("abc", false), ("5%", false) })
             rows.Add("tracing.xray.samplingRate", value, ["--enable-xray-tracing", $"--xray-sampling-rate={value}"], ok);
+        // Image repositories and tags, which the chart joins as repository:tag: a tag or digest in the repository made
+        // repository:tag:tag, which the webhook refuses at start-up (exit 2, a crash-looping pod).
+        foreach (var (value, ok) in new[] { ("public.ecr.aws/appmesh/aws-appmesh-envoy", true), ("localhost:5000/envoy", true), ("envoy", true), ("registry.example.com/team/envoy_x", true), ("public.ecr.aws/appmesh/aws-appmesh-envoy:v1.2", false), ("envoy@sha256:0123456789abcdef0123456789abcdef", false), ("Envoy", false), ("registry.example.com/", false), ("envoy image", false) })
+        {
+            rows.Add("sidecar.image.repository", value, [$"--sidecar-image={value}:v1.34.13.3-prod"], ok);
+            rows.Add("init.image.repository", value, [$"--init-image={value}:v7-prod"], ok);
+        }
+        foreach (var (value, ok) in new[] { ("v1.2.3", true), ("latest", true), ("_x", true), ("v1:2", false), ("v1 2", false), ("-v1", false), ("a/b", false), ("", false) })
+            rows.Add("sidecar.image.tag", value, [$"--sidecar-image=public.ecr.aws/appmesh/aws-appmesh-envoy:{value}"], ok);
+        foreach (var (value, ok) in new[] { ("public.ecr.aws/xray/aws-xray-daemon", true), ("public.ecr.aws/xray/aws-xray-daemon:3.3.7", true), ("localhost:5000/xray@sha256:0123456789abcdef0123456789abcdef", true), ("Foo Bar", false), ("xray:", false), ("public.ecr.aws/xray/aws-xray-daemon:3.3.7:latest", false) })
+            rows.Add("tracing.xray.image", value, ["--enable-xray-tracing", $"--xray-image={value}"], ok);
         // App Mesh names.
         foreach (var (value, ok) in new[] { ("bookinfo", true), ("my_mesh-2", true), (new string('m', 255), true), ("book.info", false), ("book info", false), (new string('m', 256), false) })
             rows.Add("mesh.name", value, [$"--mesh-name={value}"], ok);
