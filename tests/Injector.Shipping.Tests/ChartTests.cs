@@ -136,6 +136,24 @@ public class ChartTests
         Assert.Equal($"appmesh-inject.{ns}.svc", webhook.Name);
     }
 
+    /// <summary>A values file's <c>excludeNamespaces: null</c> (Helm's way to drop a default) or <c>[]</c> leaves the
+    /// release namespace alone excluded; null ended helm in "error calling append: runtime error: invalid memory
+    /// address or nil pointer dereference".</summary>
+    [Theory]
+    [InlineData("excludeNamespaces: null")]
+    [InlineData("excludeNamespaces: []")]
+    public void Without_excluded_namespaces_only_the_release_namespace_is_excluded(string values)
+    {
+        using var temp = new TempDir("exclude-namespaces");
+        var file = Path.Combine(temp.Path, "values.yaml");
+        File.WriteAllText(file, values + "\n");
+
+        var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, "--namespace", "mesh-infra", .. Helm.Required, "-f", file]);
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        Assert.Equal(["mesh-infra"], new Rendered(Helm.LoadStrict(result.StdOut)).Webhook.NamespaceSelector.MatchExpressions[1].Values);
+    }
+
     [Theory]
     [InlineData("Fail")]
     [InlineData("Ignore")]
