@@ -61,6 +61,7 @@ public sealed class AdmissionHandler(PodInjector injector, IOwnerLookup? owners 
     private static string NotAPod(AdmissionRequest request)
     {
         var resource = request.Group.Length > 0 ? $"{request.Group}/{request.Resource}" : request.Resource;
+        if (resource.Length == 0) return "the request names no resource, so it is not a pod";
         return string.IsNullOrEmpty(request.SubResource)
             ? $"{resource} is not a pod"
             : $"{resource}/{request.SubResource} is a subresource, not a pod";

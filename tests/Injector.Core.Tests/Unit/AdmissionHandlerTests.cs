@@ -28,6 +28,7 @@ public class NotAPodMessageTests
     [InlineData("", "pods", "status", "pods/status is a subresource, not a pod")]
     [InlineData("", "configmaps", null, "configmaps is not a pod")]
     [InlineData("apps", "deployments", null, "apps/deployments is not a pod")]
+    [InlineData("", "", null, "the request names no resource, so it is not a pod")]
     public async Task The_message_names_the_resource_and_its_subresource(string group, string resource, string? subResource, string message)
     {
         var handler = new AdmissionHandler(new PodInjector(TestPods.Settings));
