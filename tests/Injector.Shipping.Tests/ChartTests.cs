@@ -275,6 +275,10 @@ public class ChartTests
     // The image is repository:tag: a tag in the repository rendered "r/x:0.1.0:0.1.0", a pod that cannot pull (InvalidImageName).
     [InlineData("image.repository=registry.example.com/appmesh-inject-webhook:0.1.0", "- at '/image/repository': 'registry.example.com/appmesh-inject-webhook:0.1.0' does not match pattern '^(<your-registry>/appmesh-inject-webhook|(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._/-]+[a-z0-9]+)*)$'")]
     [InlineData("image.tag=0.1.0:latest", "- at '/image/tag': '0.1.0:latest' does not match pattern '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$'")]
+    // null removes a default in Helm: a setting every template needs is then missing, not %!q(<nil>) or a nil pointer.
+    [InlineData("webhook.failurePolicy=null", "- at '/webhook': missing property 'failurePolicy'")]
+    [InlineData("tls.mode=null", "- at '/tls': missing property 'mode'")]
+    [InlineData("autoscaling.enabled=null", "- at '/autoscaling': missing property 'enabled'")]
     public void Values_outside_the_schema_are_refused(string value, string message)
     {
         var result = Helm.Run(["template", Helm.Release, Repo.ChartDir, .. Helm.Required, "--set", value]);
