@@ -51,7 +51,9 @@ public static partial class ManifestSplitter
     /// piece is kept, blank ones too, so that the pieces put back together are the text.</summary>
     public static IReadOnlyList<ManifestChunk> Split(string text) => Read(new StringReader(text)).ToList();
 
-    /// <summary>The pieces of a stream, read as they come: only one piece is held at a time.</summary>
+    /// <summary>The pieces of a stream, read as they come: only one piece is held at a time. A stream that starts
+    /// with <c>{</c> is read as kubectl reads it, as JSON: objects one after another without markers (what
+    /// <c>jq '.items[]'</c> writes) are pieces of their own, each starting on the line of its <c>{</c>.</summary>
     public static IEnumerable<ManifestChunk> Read(TextReader reader)
     {
         var current = new StringBuilder();
@@ -59,23 +61,95 @@ public static partial class ManifestSplitter
         var startsWithMarker = false;
         var separator = "";
         var lineNumber = 0;
+        bool? jsonStream = null;
+        var json = new JsonObjectEnd();
         foreach (var raw in Lines(reader))
         {
             lineNumber++;
+            jsonStream ??= raw.AsSpan().TrimStart() is { IsEmpty: false } first ? first[0] == '{' : null;
             var (isMarker, markerWithContent) = Marker(raw);
             if (isMarker)
             {
                 if (lineNumber > 1 || startsWithMarker || current.Length > 0) yield return new ManifestChunk(currentLine, current.ToString(), startsWithMarker) { Separator = separator };
                 current.Clear();
+                json = new JsonObjectEnd();
                 startsWithMarker = markerWithContent;
                 currentLine = startsWithMarker ? lineNumber : lineNumber + 1;
                 separator = startsWithMarker ? "" : raw;
                 if (!startsWithMarker) continue;
             }
+            else if (jsonStream == true && !startsWithMarker && json.StartsNext(raw))
+            {
+                yield return new ManifestChunk(currentLine, current.ToString(), false) { Separator = separator };
+                current.Clear();
+                json = new JsonObjectEnd();
+                currentLine = lineNumber;
+                separator = "";
+            }
+            if (jsonStream == true && !startsWithMarker) json.Read(raw);
             current.Append(raw);
         }
         if (current.Length > 0 || separator.Length > 0)
             yield return new ManifestChunk(currentLine, current.ToString(), startsWithMarker) { Separator = separator };
+    }
+
+    /// <summary>Follows a piece that begins with a JSON object, line by line, to the line its object ends on, so
+    /// that an object on a later line (after blank lines only) starts the next piece. A piece that is not one JSON
+    /// object (other text after it, a closing bracket too many) is never split.</summary>
+    private sealed class JsonObjectEnd
+    {
+        private bool _started, _givenUp, _inString, _escaped, _ended;
+        private int _depth;
+
+        /// <summary>Whether <paramref name="line"/> starts the next object: the piece's object has ended and the
+        /// line begins with <c>{</c>.</summary>
+        public bool StartsNext(string line)
+        {
+            if (!_ended) return false;
+            var trimmed = line.AsSpan().TrimStart();
+            if (trimmed.IsEmpty) return false;
+            if (trimmed[0] == '{') return true;
+            _ended = false;
+            _givenUp = true;
+            return false;
+        }
+
+        public void Read(string line)
+        {
+            if (_givenUp) return;
+            foreach (var c in line)
+            {
+                if (_inString)
+                {
+                    if (_escaped) _escaped = false;
+                    else if (c == '\\') _escaped = true;
+                    else if (c == '"') _inString = false;
+                    continue;
+                }
+                if (char.IsWhiteSpace(c)) continue;
+                if (!_started)
+                {
+                    if (c != '{') { _givenUp = true; return; }
+                    _started = true;
+                }
+                else if (_ended)
+                {
+                    // Something after the object on its own line or a later one: not a stream of objects.
+                    _ended = false;
+                    _givenUp = true;
+                    return;
+                }
+                switch (c)
+                {
+                    case '"': _inString = true; break;
+                    case '{' or '[': _depth++; break;
+                    case '}' or ']':
+                        if (--_depth < 0) { _givenUp = true; return; }
+                        break;
+                }
+                if (_depth == 0) _ended = true;
+            }
+        }
     }
 
     private static (bool IsMarker, bool WithContent) Marker(string raw)

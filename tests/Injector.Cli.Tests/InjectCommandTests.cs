@@ -294,6 +294,31 @@ public sealed class InjectCommandTests
         ], result.ReportLines);
     }
 
+    /// <summary><c>kubectl get deploy -o json | jq '.items[]' | appmesh-inject inject -</c>: JSON objects one after
+    /// another, without separators, as jq writes them (one a line with -c, or indented) and as kubectl reads them.</summary>
+    [Fact]
+    public void A_stream_of_JSON_objects_is_read_a_document_at_a_time_as_kubectl_reads_it()
+    {
+        const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"x"}]}}""";
+        const string config = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b"},"data":{"x":"}\"{"}}""";
+        const string pretty = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"c\"},\n  \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": \"x\"}]}\n}\n";
+        var input = pod + "\n" + config + "\n\n" + pretty;
+
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+        [
+            "<stdin>:1: Pod default/a: injected (mesh demo, virtual node a-default)",
+            "<stdin>:2: ConfigMap b: passed through",
+            "<stdin>:4: Pod default/c: injected (mesh demo, virtual node c-default)",
+            "2 injected, 0 skipped, 1 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+        // Each object is written as it is when given alone, in its place; the stream stays one kubectl reads.
+        Assert.Equal(Cli.Inject(pod + "\n", "-f", "-").Stdout + config + "\n\n" + Cli.Inject(pretty, "-f", "-").Stdout, result.Stdout);
+        Assert.Equal(input, Cli.Run(result.Stdout, "uninject", "-f", "-").Stdout);
+    }
+
     private static int LineCount(string text) => text.Count(c => c == '\n');
 
     [Fact]

@@ -73,6 +73,36 @@ public sealed class ManifestSplitterTests
         Assert.Empty(namespaces["bare"].Annotations!);
     }
 
+    /// <summary>What <c>jq '.items[]'</c> and <c>jq -c '.items[]'</c> write, which kubectl reads as one document per
+    /// object: a stream that starts with <c>{</c> is split after each object that a later line's <c>{</c> follows
+    /// (brackets in strings, escaped quotes included, do not count).</summary>
+    [Fact]
+    public void A_stream_of_JSON_objects_is_split_into_one_piece_per_object()
+    {
+        const string text = "{\"a\": \"}\\\"{[\"}\n{\n  \"b\": [1, {\"c\": 2}]\n}\r\n\n{\"d\": 3}";
+
+        var chunks = ManifestSplitter.Split(text);
+
+        Assert.Equal(
+        [
+            new ManifestChunk(1, "{\"a\": \"}\\\"{[\"}\n", false),
+            new ManifestChunk(2, "{\n  \"b\": [1, {\"c\": 2}]\n}\r\n\n", false),
+            new ManifestChunk(6, "{\"d\": 3}", false),
+        ], chunks);
+        Assert.Equal(text, string.Concat(chunks.Select(c => c.Separator + c.Text)));
+    }
+
+    /// <summary>Where kubectl would not read a stream of JSON objects either, the piece stays whole (and fails to
+    /// parse as it did): a stream that starts as YAML, text after an object, a bracket too many.</summary>
+    [Theory]
+    [InlineData("# objects\n{\"a\": 1}\n{\"b\": 2}\n")]
+    [InlineData("kind: A\n{\"a\": 1}\n{\"b\": 2}\n")]
+    [InlineData("{\"a\": 1}\nb: 2\n{\"c\": 3}\n")]
+    [InlineData("{\"a\": 1}}\n{\"b\": 2}\n")]
+    [InlineData("{\"a\": 1} x\n{\"b\": 2}\n")]
+    public void Text_that_is_not_a_stream_of_JSON_objects_is_not_split_between_them(string text) =>
+        Assert.Equal([new ManifestChunk(1, text, false)], ManifestSplitter.Split(text));
+
     [Theory]
     [InlineData("a: 1\r\n---\r\nb: 2\r\n")]
     [InlineData("---\na: 1\n...\n---\n\n--- # c\nb: 2")]
