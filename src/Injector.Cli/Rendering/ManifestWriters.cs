@@ -250,7 +250,7 @@ public sealed class StreamingUnifiedDiff(TextWriter output, string oldName, stri
         foreach (var line in _hunk.Skip(_hunk.Count - extra).TakeLast(context)) _leading.Enqueue(line[1..]);
         if (!_headerWritten)
         {
-            output.Write($"--- {oldName}\n+++ {newName}\n");
+            output.Write($"--- {UnifiedDiff.HeaderName(oldName)}\n+++ {UnifiedDiff.HeaderName(newName)}\n");
             _headerWritten = true;
         }
         output.Write($"@@ -{UnifiedDiff.Range(_hunkOld, _oldCount - extra)} +{UnifiedDiff.Range(_hunkNew, _newCount - extra)} @@\n");

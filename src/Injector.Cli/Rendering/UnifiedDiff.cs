@@ -8,6 +8,10 @@ public static class UnifiedDiff
 {
     internal enum Edit { Equal, Delete, Insert }
 
+    /// <summary>A file name as the <c>---</c> and <c>+++</c> lines give it: followed by a tab when it holds a space,
+    /// as git writes it, because <c>patch</c> otherwise ends the name at the first space.</summary>
+    internal static string HeaderName(string name) => name.Contains(' ', StringComparison.Ordinal) ? name + "\t" : name;
+
     /// <summary>The unified diff of two texts, or an empty string when they are equal.</summary>
     public static string Create(string oldName, string newName, string oldText, string newText, int context = 3)
     {
@@ -17,8 +21,8 @@ public static class UnifiedDiff
         if (script.All(e => e.Edit == Edit.Equal)) return "";
 
         var output = new StringBuilder();
-        output.Append("--- ").Append(oldName).Append('\n');
-        output.Append("+++ ").Append(newName).Append('\n');
+        output.Append("--- ").Append(HeaderName(oldName)).Append('\n');
+        output.Append("+++ ").Append(HeaderName(newName)).Append('\n');
         var i = 0;
         while (i < script.Count)
         {

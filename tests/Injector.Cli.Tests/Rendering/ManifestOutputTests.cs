@@ -97,6 +97,15 @@ public sealed class ManifestOutputTests
         Assert.StartsWith("--- a/abs/m.yaml\n+++ b/abs/m.yaml\n@@ ", diff);
     }
 
+    /// <summary>GNU patch ends a name at its first space unless a tab follows it: "can't find file to patch" for
+    /// a file named "my app.yaml". git writes the tab for such names, and so does the diff.</summary>
+    [Fact]
+    public void A_file_name_with_a_space_is_followed_by_a_tab_so_that_patch_reads_all_of_it()
+    {
+        Assert.StartsWith("--- a/k8s/my app.yaml\t\n+++ b/k8s/my app.yaml\t\n@@ ", ManifestWriter.Render(Run(Pod, "k8s/my app.yaml"), "diff"));
+        Assert.StartsWith("--- a/my app.yaml\t\n+++ b/my app.yaml\t\n@@ ", UnifiedDiff.Create("a/my app.yaml", "b/my app.yaml", "a\n", "b\n"));
+    }
+
     [Fact]
     public void The_streaming_diff_splits_hunks_where_changes_are_more_than_six_lines_apart_and_merges_them_otherwise()
     {
