@@ -242,11 +242,12 @@ public static class SettingsLoader
             errors.Add($"cannot read config file '{path}': {ex.Message}");
             return;
         }
+        // A config file maps flag names to single values: nesting far beyond that is refused as it is read.
+        var parser = new ShallowYamlParser(new YamlDotNet.Core.Parser(new StringReader(text)), 64, "where each flag name takes one value");
         try
         {
             var stream = new YamlStream();
-            // A config file maps flag names to single values: nesting far beyond that is refused as it is read.
-            stream.Load(new ShallowYamlParser(new YamlDotNet.Core.Parser(new StringReader(text)), 64, "where each flag name takes one value"));
+            stream.Load(parser);
             if (stream.Documents.Count == 0) return;
             if (stream.Documents[0].RootNode is not YamlMappingNode map)
             {
@@ -279,6 +280,12 @@ public static class SettingsLoader
         catch (YamlDotNet.Core.YamlException ex)
         {
             errors.Add($"config file '{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}): {ex.Message}");
+        }
+        catch (ArgumentException ex) when (ex.Source == "YamlDotNet" && parser.Previous is { } key)
+        {
+            // An entry with nothing before its ':' that starts a nested block mapping comes from YamlDotNet's parser as a
+            // key without a value, on which its loader fails without a position; elsewhere the parser says this.
+            errors.Add($"config file '{path}' is not valid YAML (line {key.Start.Line}, column {key.Start.Column}): While parsing a block mapping, did not find expected key.");
         }
         catch (InvalidOperationException ex) when (ex.Source == "YamlDotNet")
         {

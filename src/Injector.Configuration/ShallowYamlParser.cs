@@ -15,8 +15,12 @@ internal sealed class ShallowYamlParser(IParser inner, int maxDepth, string why)
 
     public ParsingEvent? Current => inner.Current;
 
+    /// <summary>The event before <see cref="Current"/>.</summary>
+    public ParsingEvent? Previous { get; private set; }
+
     public bool MoveNext()
     {
+        Previous = inner.Current;
         if (!inner.MoveNext()) return false;
         if (inner.Current is SequenceEnd or MappingEnd) _depth--;
         else if (inner.Current is SequenceStart or MappingStart && ++_depth > maxDepth)

@@ -59,7 +59,18 @@ public static partial class YamlJson
     public static YamlStream Load(string text)
     {
         var stream = new YamlStream();
-        stream.Load(new DepthLimitedParser(new Parser(new StringReader(text))));
+        var parser = new DepthLimitedParser(new Parser(new StringReader(text)));
+        try
+        {
+            stream.Load(parser);
+        }
+        catch (ArgumentException ex) when (ex.Source == "YamlDotNet" && parser.Previous is { } key)
+        {
+            // An entry with nothing before its ':' that starts a nested block mapping ("metadata:\n  : web") comes from
+            // YamlDotNet's parser as a key without a value, on which its loader fails without a position (the process
+            // ended with a stack trace). Anywhere else in a mapping the parser itself refuses the entry, so: its words.
+            throw new YamlException(key.Start, key.End, "While parsing a block mapping, did not find expected key.", ex);
+        }
         return stream;
     }
 
@@ -71,8 +82,12 @@ public static partial class YamlJson
 
         public ParsingEvent? Current => inner.Current;
 
+        /// <summary>The event before <see cref="Current"/>.</summary>
+        public ParsingEvent? Previous { get; private set; }
+
         public bool MoveNext()
         {
+            Previous = inner.Current;
             if (!inner.MoveNext()) return false;
             switch (inner.Current)
             {

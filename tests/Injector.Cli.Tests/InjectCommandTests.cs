@@ -319,6 +319,28 @@ public sealed class InjectCommandTests
         Assert.Equal(input, Cli.Run(result.Stdout, "uninject", "-f", "-").Stdout);
     }
 
+    /// <summary>A key deleted by mistake: the command ended with YamlDotNet's ArgumentException and a stack trace
+    /// (exit code 134) instead of reporting the document and handling the others.</summary>
+    [Fact]
+    public void An_entry_without_a_key_is_an_unreadable_document_with_its_position_not_a_crash()
+    {
+        var input = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  : settings\n---\n" + Manifest("Deployment");
+        var result = Cli.Inject(input, "-f", "-", "--continue-on-error");
+        var uninjected = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+        [
+            "<stdin>:4:4: failed: invalid YAML: While parsing a block mapping, did not find expected key (in the document starting at line 1); the document is left out of the output",
+            "<stdin>:6: Deployment prod/web: injected (mesh demo, virtual node web-prod)",
+            "1 injected, 0 skipped, 0 passed through, 0 failed, 1 unreadable",
+            "appmesh-inject: 1 document failed and was left unchanged or out of the output (--continue-on-error)",
+        ], result.ReportLines);
+        Assert.Equal(["Deployment"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
+        Assert.Equal((1, ""), (uninjected.ExitCode, uninjected.Stdout));
+        Assert.Equal("<stdin>:4:4: failed: invalid YAML: While parsing a block mapping, did not find expected key (in the document starting at line 1); the document is left out of the output", uninjected.ReportLines[0]);
+    }
+
     private static int LineCount(string text) => text.Count(c => c == '\n');
 
     [Fact]

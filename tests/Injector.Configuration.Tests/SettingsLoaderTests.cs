@@ -302,6 +302,15 @@ public class SettingsLoaderTests
             "config file '/c.yaml' is not valid YAML: it ends before a flow mapping or sequence ({ … } or [ … ]) is closed");
     }
 
+    /// <summary>YamlDotNet's loader threw an ArgumentException (a stack trace, no position) on a nested mapping whose
+    /// first entry has nothing before its ':'.</summary>
+    [Fact]
+    public void A_config_file_with_an_entry_without_a_key_is_reported_with_the_position_not_thrown()
+    {
+        AssertErrors(Load([.. Required, "--config", "/c.yaml"], files: new() { ["/c.yaml"] = "mesh-name: demo\nsidecar:\n  : x\n" }),
+            "config file '/c.yaml' is not valid YAML (line 3, column 4): While parsing a block mapping, did not find expected key.");
+    }
+
     [Fact]
     public void A_config_file_with_a_duplicate_key_is_reported_with_the_position()
     {

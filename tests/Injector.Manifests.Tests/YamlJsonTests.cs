@@ -180,6 +180,20 @@ public class YamlJsonTests
         Assert.Equal((2L, 1L), (error.Start.Line, error.Start.Column));
     }
 
+    /// <summary>YamlDotNet's parser gives an entry with nothing before its ':' that starts a nested block mapping as
+    /// a key without a value, and its loader then threw an ArgumentException without a position (the command ended
+    /// with a stack trace); anywhere else in a mapping the parser itself reports the entry with these words.</summary>
+    [Theory]
+    [InlineData("metadata:\n  : web\n", 2L, 4L)]
+    [InlineData("- : web\n", 1L, 4L)]
+    [InlineData("metadata:\n  name: web\n  : x\n", 3L, 5L)]
+    public void An_entry_without_a_key_is_rejected_with_its_position(string yaml, long line, long column)
+    {
+        var error = Assert.ThrowsAny<YamlException>(() => YamlJson.Read(yaml));
+
+        Assert.Equal(("While parsing a block mapping, did not find expected key.", line, column), (error.Message, error.Start.Line, error.Start.Column));
+    }
+
     [Theory]
     [InlineData("<<: {a: 1}\n", "merge keys (<<) are not supported", 1)]
     [InlineData("x: 1\n? [a]\n: 1\n", "mapping keys must be plain strings", 2)]
