@@ -200,11 +200,13 @@ public sealed class ManifestInjector(PodInjector injector, ManifestOptions? opti
     }
 
     /// <summary>The pod a template stands for: the template's metadata and spec. The namespace is not
-    /// copied in; it reaches the engine through the context, as the admission request's namespace does.</summary>
+    /// copied in; it reaches the engine through the context, as the admission request's namespace does. A
+    /// <c>metadata: null</c> (an empty <c>metadata:</c> line) is kept, so that the injection records that it replaced
+    /// it and <c>uninject</c> writes it back.</summary>
     public static JsonObject PodFromTemplate(JsonObject template)
     {
         var pod = new JsonObject();
-        if (template["metadata"] is { } metadata) pod["metadata"] = metadata.DeepClone();
+        if (template.TryGetPropertyValue("metadata", out var metadata)) pod["metadata"] = metadata?.DeepClone();
         pod["spec"] = template["spec"]?.DeepClone();
         return pod;
     }

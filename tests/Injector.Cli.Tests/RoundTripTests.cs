@@ -104,6 +104,38 @@ public sealed class RoundTripTests
         Assert.Equal(input, uninjected.Stdout);
     }
 
+    /// <summary>An empty <c>metadata:</c> in a pod template (a Job's, as Helm renders it when no labels or
+    /// annotations are set) was taken as absent: the injection recorded it as created, and <c>uninject</c> took the
+    /// line away instead of writing it back.</summary>
+    [Fact]
+    public void An_empty_template_metadata_key_as_helm_renders_it_comes_back_byte_for_byte()
+    {
+        const string input = """
+            apiVersion: batch/v1
+            kind: Job
+            metadata:
+              name: migrate
+            spec:
+              template:
+                metadata:
+                spec:
+                  restartPolicy: Never
+                  containers:
+                    - name: migrate
+                      image: "shop/migrate:1.2"
+
+            """;
+
+        var injected = Cli.Run(input, ["inject", .. Cli.BaseArgs, "-f", "-"]);
+        var uninjected = Cli.Run(injected.Stdout, ["uninject", "-f", "-"]);
+
+        Assert.Equal(0, injected.ExitCode);
+        Assert.Contains("    metadata:\n      annotations:\n        appmesh.k8s.aws/mesh: demo\n", injected.Stdout);
+        Assert.Contains("\"replaced\":{\"/metadata\":null}", injected.Stdout);
+        Assert.DoesNotContain(injected.ReportLines.Concat(uninjected.ReportLines), l => l.Contains(": note: ", StringComparison.Ordinal));
+        Assert.Equal((0, input), (uninjected.ExitCode, uninjected.Stdout));
+    }
+
     public static TheoryData<string, string> DiffInputs() => new()
     {
         { "shop.yaml", File.ReadAllText(Path.Combine(RoundTripDirectory, "shop.yaml")) },
