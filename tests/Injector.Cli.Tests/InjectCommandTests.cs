@@ -183,6 +183,42 @@ public sealed class InjectCommandTests
         Assert.Equal(["Deployment", "Pod", "DaemonSet"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
     }
 
+    /// <summary>As <c>kubectl -R</c> walks a folder: a linked folder is not gone into. A link up the tree wrote the
+    /// same documents again at every level until the path was too long (with exit code 0), and a folder linked from
+    /// elsewhere in the input (an overlay's base) was read twice.</summary>
+    [Fact]
+    public void A_folder_is_read_without_going_into_linked_folders()
+    {
+        const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"solo"},"spec":{"containers":[{"name":"c","image":"x"}]}}""";
+        using var loop = new TempDir("cli");
+        loop.Write("base/pod.json", pod);
+        Directory.CreateSymbolicLink(loop.File("base/up"), "..");
+        using var overlay = new TempDir("cli");
+        overlay.Write("base/pod.json", pod);
+        overlay.Folder("prod");
+        Directory.CreateSymbolicLink(overlay.File("prod/base"), "../base");
+        File.CreateSymbolicLink(overlay.File("prod/linked.yaml"), "../base/pod.json");
+
+        var looped = Cli.Inject(null, "-f", loop.Path);
+        var overlaid = Cli.Inject(null, "-f", overlay.Path);
+
+        Assert.Equal(0, looped.ExitCode);
+        Assert.Equal(
+        [
+            $"{loop.Path}/base/pod.json:1: Pod default/solo: injected (mesh demo, virtual node solo-default)",
+            "1 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable",
+        ], looped.ReportLines);
+        // A linked file is read, as kubectl reads it.
+        Assert.Equal(0, overlaid.ExitCode);
+        Assert.Equal(
+        [
+            $"{overlay.Path}/base/pod.json:1: Pod default/solo: injected (mesh demo, virtual node solo-default)",
+            $"{overlay.Path}/prod/linked.yaml:1: Pod default/solo: injected (mesh demo, virtual node solo-default)",
+            "2 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable",
+        ], overlaid.ReportLines);
+        Assert.Equal(2, Cli.Documents(overlaid.Stdout).Count);
+    }
+
     [Fact]
     public void A_broken_document_in_the_middle_is_reported_with_its_position_and_the_others_are_still_handled()
     {

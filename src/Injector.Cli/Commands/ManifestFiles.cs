@@ -30,7 +30,7 @@ internal sealed class ManifestFiles : IDisposable
                 else if (Directory.Exists(input))
                 {
                     // Recursively, in a stable order, so that the output does not depend on the file system.
-                    var found = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                    var found = FilesUnder(input)
                         .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
                         .Order(StringComparer.Ordinal);
                     files.Sources.AddRange(found.Select(File));
@@ -48,6 +48,14 @@ internal sealed class ManifestFiles : IDisposable
             throw;
         }
     }
+
+    /// <summary>The files of a folder and of its subfolders, but not of folders it links to (symbolic links), as
+    /// <c>kubectl -R</c> walks a folder: a link up the tree made the files be read again at every level (40 times)
+    /// and one to a folder elsewhere in the input wrote its documents twice.</summary>
+    private static IEnumerable<string> FilesUnder(string folder) =>
+        Directory.EnumerateFiles(folder).Concat(Directory.EnumerateDirectories(folder)
+            .Where(d => new DirectoryInfo(d).LinkTarget is null)
+            .SelectMany(FilesUnder));
 
     /// <summary>A file, checked now (a file that cannot be read is a usage error), read when processed.</summary>
     private static ManifestSource File(string path)
