@@ -183,6 +183,29 @@ public sealed class InjectCommandTests
         Assert.Equal(["Deployment", "Pod", "DaemonSet"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
     }
 
+    /// <summary><c>-f a.yaml,b.yaml</c> as kubectl takes it; a file whose name has a comma is still that file.</summary>
+    [Fact]
+    public void A_comma_separated_filename_list_is_read_as_kubectl_reads_it()
+    {
+        const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME"},"spec":{"containers":[{"name":"c","image":"x"}]}}""";
+        using var dir = new TempDir("cli");
+        var a = dir.Write("a.json", pod.Replace("NAME", "a", StringComparison.Ordinal));
+        var b = dir.Write("b.json", pod.Replace("NAME", "b", StringComparison.Ordinal));
+        var comma = dir.Write("c,d.json", pod.Replace("NAME", "cd", StringComparison.Ordinal));
+
+        var listed = Cli.Inject(null, "-f", $"{a},{b}");
+        var named = Cli.Inject(null, "-f", comma);
+
+        Assert.Equal(
+        [
+            $"{a}:1: Pod default/a: injected (mesh demo, virtual node a-default)",
+            $"{b}:1: Pod default/b: injected (mesh demo, virtual node b-default)",
+            "2 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable",
+        ], listed.ReportLines);
+        Assert.Equal(0, listed.ExitCode);
+        Assert.Equal([$"{comma}:1: Pod default/cd: injected (mesh demo, virtual node cd-default)", "1 injected, 0 skipped, 0 passed through, 0 failed, 0 unreadable"], named.ReportLines);
+    }
+
     /// <summary>As <c>kubectl -R</c> walks a folder: a linked folder is not gone into. A link up the tree wrote the
     /// same documents again at every level until the path was too long (with exit code 0), and a folder linked from
     /// elsewhere in the input (an overlay's base) was read twice.</summary>

@@ -17,7 +17,7 @@ internal sealed class ManifestFiles : IDisposable
         var files = new ManifestFiles();
         try
         {
-            foreach (var input in inputs)
+            foreach (var input in inputs.SelectMany(CommaList))
             {
                 if (input == "-")
                 {
@@ -48,6 +48,13 @@ internal sealed class ManifestFiles : IDisposable
             throw;
         }
     }
+
+    /// <summary>An input as kubectl reads <c>-f a.yaml,b.yaml</c>: a comma-separated list, unless a file or folder
+    /// of that whole name exists (kubectl would not read one).</summary>
+    private static IEnumerable<string> CommaList(string input) =>
+        input.Contains(',', StringComparison.Ordinal) && !System.IO.File.Exists(input) && !Directory.Exists(input)
+            ? input.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            : [input];
 
     /// <summary>The files of a folder and of its subfolders, but not of folders it links to (symbolic links), as
     /// <c>kubectl -R</c> walks a folder: a link up the tree made the files be read again at every level (40 times)
