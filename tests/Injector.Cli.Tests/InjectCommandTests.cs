@@ -183,6 +183,20 @@ public sealed class InjectCommandTests
         Assert.Equal(["Deployment", "Pod", "DaemonSet"], Cli.Documents(result.Stdout).Select(d => d!["kind"]!.GetValue<string>()));
     }
 
+    /// <summary>kubectl refuses a folder without manifests ("recognized file extensions are [.json .yaml .yml]"):
+    /// a wrong path, most likely, which would otherwise pipe nothing on with exit code 0.</summary>
+    [Fact]
+    public void A_folder_without_manifests_is_a_usage_error()
+    {
+        using var dir = new TempDir("cli");
+        dir.Write("notes.txt", "not a manifest");
+
+        var result = Cli.Inject(null, "-f", dir.Path);
+
+        Assert.Equal((2, ""), (result.ExitCode, result.Stdout));
+        Assert.Equal($"appmesh-inject: the folder '{dir.Path}' holds no manifests (files named *.yaml, *.yml or *.json), as kubectl reads a folder", result.ReportLines[0]);
+    }
+
     /// <summary><c>-f a.yaml,b.yaml</c> as kubectl takes it; a file whose name has a comma is still that file.</summary>
     [Fact]
     public void A_comma_separated_filename_list_is_read_as_kubectl_reads_it()

@@ -32,7 +32,10 @@ internal sealed class ManifestFiles : IDisposable
                     // Recursively, in a stable order, so that the output does not depend on the file system.
                     var found = FilesUnder(input)
                         .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                        .Order(StringComparer.Ordinal);
+                        .Order(StringComparer.Ordinal)
+                        .ToList();
+                    // A wrong path more likely than an intended no-op, which would then pipe nothing into kubectl.
+                    if (found.Count == 0) throw new UsageException($"the folder '{input}' holds no manifests (files named *.yaml, *.yml or *.json), as kubectl reads a folder");
                     files.Sources.AddRange(found.Select(File));
                 }
                 else
