@@ -119,8 +119,7 @@ public static class EngineOptions
         if (s.PostStartTimeout is < 1 or > 3600) yield return $"--poststart-timeout: {s.PostStartTimeout} must be from 1 to 3600 seconds";
         if (s.PostStartInterval is < 1 or > 3600) yield return $"--poststart-interval: {s.PostStartInterval} must be from 1 to 3600 seconds";
 
-        foreach (var error in ValidateResources(init: false, ("cpu", s.SidecarCpuRequests, null, s.SidecarCpuLimits, null), ("memory", s.SidecarMemoryRequests, null, s.SidecarMemoryLimits, null))) yield return error;
-        foreach (var error in ValidateResources(init: true, ("cpu", s.SidecarCpuRequests, s.InitCpuRequests, s.SidecarCpuLimits, s.InitCpuLimits), ("memory", s.SidecarMemoryRequests, s.InitMemoryRequests, s.SidecarMemoryLimits, s.InitMemoryLimits))) yield return error;
+        foreach (var error in ValidateResources(s)) yield return error;
 
         foreach (var (flag, image) in new[] { ("--sidecar-image", s.SidecarImage), ("--init-image", s.InitImage), ("--xray-image", s.XrayImage) })
         {
@@ -152,25 +151,29 @@ public static class EngineOptions
             yield return $"--resource-cluster: '{cluster}' is not {Formats.ResourceClusterFormat}";
     }
 
-    /// <summary>Each kind's request and limit: the sidecar's, or (<paramref name="init"/>) proxyinit's, each one that
-    /// no <c>--init-*</c> flag sets being the sidecar's. A value is checked where it is set; proxyinit's check names
-    /// the sidecar flag of a value it takes from there and runs only for a kind an <c>--init-*</c> flag sets.</summary>
-    private static IEnumerable<string> ValidateResources(bool init, params (string Kind, string Request, string? InitRequest, string? Limit, string? InitLimit)[] kinds)
+    /// <summary>Every resource flag given is a quantity; each request is within its limit, for Envoy and for proxyinit as
+    /// it gets them (an <c>--init-*</c> value, else the sidecar's). A pair proxyinit takes whole from the sidecar is
+    /// Envoy's pair, checked once.</summary>
+    private static IEnumerable<string> ValidateResources(InjectorSettings s)
     {
-        foreach (var (kind, sidecarRequest, initRequest, sidecarLimit, initLimit) in kinds)
+        (string Flag, string? Value) cpuRequest = ("--sidecar-cpu-requests", s.SidecarCpuRequests), cpuLimit = ("--sidecar-cpu-limits", s.SidecarCpuLimits),
+            memoryRequest = ("--sidecar-memory-requests", s.SidecarMemoryRequests), memoryLimit = ("--sidecar-memory-limits", s.SidecarMemoryLimits);
+        (string Flag, string? Value) Init(string flag, string? value, (string Flag, string? Value) sidecar) => value is null ? sidecar : (flag, value);
+        var initCpuRequest = Init("--init-cpu-requests", s.InitCpuRequests, cpuRequest);
+        var initCpuLimit = Init("--init-cpu-limits", s.InitCpuLimits, cpuLimit);
+        var initMemoryRequest = Init("--init-memory-requests", s.InitMemoryRequests, memoryRequest);
+        var initMemoryLimit = Init("--init-memory-limits", s.InitMemoryLimits, memoryLimit);
+
+        var checkedFlags = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (request, limit) in new[] { (cpuRequest, cpuLimit), (memoryRequest, memoryLimit), (initCpuRequest, initCpuLimit), (initMemoryRequest, initMemoryLimit) }.Distinct())
         {
-            if (init && initRequest is null && initLimit is null) continue;
-            var requestFlag = $"--{(initRequest is null ? "sidecar" : "init")}-{kind}-requests";
-            var limitFlag = $"--{(initLimit is null ? "sidecar" : "init")}-{kind}-limits";
-            var (request, limit) = (initRequest ?? sidecarRequest, initLimit ?? sidecarLimit);
-            var requestOk = Quantity.TryParse(request, out var req);
-            if (!requestOk && (!init || initRequest is not null)) yield return $"{requestFlag}: '{request}' is not {Quantity.ExpectedFormat}";
-            if (limit is null) continue;
-            if (!Quantity.TryParse(limit, out var lim))
+            foreach (var (flag, value) in new[] { request, limit })
             {
-                if (!init || initLimit is not null) yield return $"{limitFlag}: '{limit}' is not {Quantity.ExpectedFormat}";
+                if (value is not null && checkedFlags.Add(flag) && !Quantity.TryParse(value, out _))
+                    yield return $"{flag}: '{value}' is not {Quantity.ExpectedFormat}";
             }
-            else if (requestOk && req.Value > lim.Value) yield return $"{requestFlag} {request} is above {limitFlag} {limit}";
+            if (Quantity.TryParse(request.Value, out var req) && Quantity.TryParse(limit.Value, out var lim) && req.Value > lim.Value)
+                yield return $"{request.Flag} {request.Value} is above {limit.Flag} {limit.Value}";
         }
     }
 }
