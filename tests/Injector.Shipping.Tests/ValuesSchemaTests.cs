@@ -45,6 +45,14 @@ public sealed class ValuesSchemaTests
         // App Mesh names.
         foreach (var (value, ok) in new[] { ("bookinfo", true), ("my_mesh-2", true), (new string('m', 255), true), ("book.info", false), ("book info", false), (new string('m', 256), false) })
             rows.Add("mesh.name", value, [$"--mesh-name={value}"], ok);
+        // After the App Mesh service: the xDS server, signing name and cluster name (an empty value sets none).
+        foreach (var (value, ok) in new[] { ("", true), ("xds.mesh-system.svc.cluster.local:18000", true), ("XDS.Example.com:443", true), ("10.0.0.7:18000", true), ("[fd00::1]:18000", true), ("[::ffff:10.0.0.7]:443", true), ("[fe80::1%eth0]:18000", true), ("[1:2:3:4:5:6:7:8]:1", true), ("xds:65535", true), ("xds:00443", true), ("unix:///var/run/xds/xds.sock", true),
+            ("xds:0", false), ("xds:00000", false), ("xds:65536", false), ("xds:99999", false), ("xds:443443", false), ("xds", false), ("fd00::1:18000", false), ("[fd00::1]", false), ("[10.0.0.7]:443", false), ("[:::]:443", false), ("[1::2::3]:443", false), ("[fd00::g]:443", false), ("https://xds:443", false), ("a_b:443", false), ("-xds:443", false), ("xds.:443", false), ("unix://xds.sock", false), ("unix:///", false), ("xds :443", false), (new string('a', 254) + ":443", false), (new string('a', 253) + ":443", true) })
+            rows.Add("xds.endpoint", value, value.Length == 0 ? [] : [$"--xds-endpoint={value}"], ok);
+        foreach (var (value, ok) in new[] { ("", true), ("appmesh", true), ("my-xds_v1.2", true), (new string('s', 63), true), ("app mesh", false), ("app/mesh", false), (new string('s', 64), false) })
+            rows.Add("xds.signingName", value, value.Length == 0 ? [] : [$"--signing-name={value}"], ok);
+        foreach (var (value, ok) in new[] { ("", true), ("mesh/demo/virtualNode/web", true), ("web#1", true), (new string('c', 255), true), ("a b", false), ("caf\u00e9", false), (new string('c', 256), false) })
+            rows.Add("xds.resourceCluster", value, value.Length == 0 ? [] : [$"--resource-cluster={value}"], ok);
         return rows;
     }
 
