@@ -110,9 +110,14 @@ public sealed class InjectionPlan
     public string? SdsVolumeName { get; }
     /// <summary>Placement adds the SDS socket's hostPath volume.</summary>
     public bool AddSdsVolume { get; }
-    public string? XdsEndpoint => Overrides.XdsEndpoint ?? Settings.XdsEndpoint;
-    public string? SigningName => Overrides.SigningName ?? Settings.SigningName;
-    public string? ResourceCluster => Overrides.ResourceCluster ?? Settings.ResourceCluster;
+    // After the App Mesh service (SPEC §10): the pod's annotation, else the flag; a pod whose sidecarEnv or
+    // sidecarEnvJson sets the variable keeps it over the flag (the controller has no flag for them: sidecarEnv was its way).
+    public string? XdsEndpoint => Overrides.XdsEndpoint ?? FlagUnlessPodEnv(SidecarRenderer.XdsEndpointVariable, Settings.XdsEndpoint);
+    public string? SigningName => Overrides.SigningName ?? FlagUnlessPodEnv(SidecarRenderer.SigningNameVariable, Settings.SigningName);
+    public string? ResourceCluster => Overrides.ResourceCluster ?? FlagUnlessPodEnv(SidecarRenderer.ResourceClusterVariable, Settings.ResourceCluster);
+
+    private string? FlagUnlessPodEnv(string variable, string? flag) =>
+        flag is null || Overrides.SidecarEnv.Count == 0 || !Overrides.SidecarEnv.Any(e => e.Key == variable) ? flag : null;
     /// <summary>The X-Ray daemon's config mount, when the daemon is added and the annotation is well-formed.</summary>
     public XrayConfigMount? XrayConfigMount => AddXrayDaemon && Overrides.XrayConfigMount is { Error: null } mount ? mount : null;
 

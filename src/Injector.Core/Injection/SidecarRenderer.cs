@@ -72,6 +72,12 @@ internal static class SidecarRenderer
     /// <summary>The environment variable of the X-Ray sampling rate, which a pod's <c>sidecarEnv</c> may set.</summary>
     public const string XraySamplingRate = "XRAY_SAMPLING_RATE";
 
+    /// <summary>Envoy's xDS server, signing name and cluster name (SPEC §10): from the flags, the pod's annotations, or
+    /// the pod's own <c>sidecarEnv</c>.</summary>
+    public const string XdsEndpointVariable = "APPMESH_XDS_ENDPOINT";
+    public const string SigningNameVariable = "APPMESH_SIGNING_NAME";
+    public const string ResourceClusterVariable = "APPMESH_RESOURCE_CLUSTER";
+
     /// <summary>The controller's value of <c>APPMESH_PLATFORM_K8S_VERSION</c> when the API server's version is unknown (pkg/k8s/utils.go).</summary>
     public const string UnknownKubernetesVersion = "UNKNOWN_K8S_VERSION";
 
@@ -331,9 +337,9 @@ internal static class SidecarRenderer
         env.Add(parts.KubernetesVersion(plan.KubernetesVersion is { Length: > 0 } version && !Formats.HasControlCharacter(version) ? version : UnknownKubernetesVersion));
         foreach (var variable in parts.PlatformEnv) env.Add(variable);
         // After the App Mesh service: another xDS management server (SPEC §10).
-        if (plan.XdsEndpoint is { } xds) env.Add(xds == s.XdsEndpoint ? parts.XdsEndpoint! : new("APPMESH_XDS_ENDPOINT", xds));
-        if (plan.SigningName is { } signing) env.Add(signing == s.SigningName ? parts.SigningName! : new("APPMESH_SIGNING_NAME", signing));
-        if (plan.ResourceCluster is { } cluster) env.Add(cluster == s.ResourceCluster ? parts.ResourceCluster! : new("APPMESH_RESOURCE_CLUSTER", cluster));
+        if (plan.XdsEndpoint is { } xds) env.Add(xds == s.XdsEndpoint ? parts.XdsEndpoint! : new(XdsEndpointVariable, xds));
+        if (plan.SigningName is { } signing) env.Add(signing == s.SigningName ? parts.SigningName! : new(SigningNameVariable, signing));
+        if (plan.ResourceCluster is { } cluster) env.Add(cluster == s.ResourceCluster ? parts.ResourceCluster! : new(ResourceClusterVariable, cluster));
     }
 
     /// <summary>The pod's <c>sidecarEnv</c> and <c>sidecarEnvJson</c> variables Envoy gets, after the injector's; null
@@ -607,9 +613,9 @@ internal static class SidecarRenderer
             TracerEnv = [.. TracerEnvironment(s).Select(Env)];
             StatsEnv = [.. StatsEnvironment(s).Select(Env)];
             PlatformEnv = [.. PlatformEnvironment(s).Select(Env)];
-            XdsEndpoint = s.XdsEndpoint is { } xds ? Env(new("APPMESH_XDS_ENDPOINT", xds)) : null;
-            SigningName = s.SigningName is { } signing ? Env(new("APPMESH_SIGNING_NAME", signing)) : null;
-            ResourceCluster = s.ResourceCluster is { } cluster ? Env(new("APPMESH_RESOURCE_CLUSTER", cluster)) : null;
+            XdsEndpoint = s.XdsEndpoint is { } xds ? Env(new(XdsEndpointVariable, xds)) : null;
+            SigningName = s.SigningName is { } signing ? Env(new(SigningNameVariable, signing)) : null;
+            ResourceCluster = s.ResourceCluster is { } cluster ? Env(new(ResourceClusterVariable, cluster)) : null;
         }
 
         /// <summary>The parts of <paramref name="settings"/>: kept for the last settings object used (one per process).</summary>

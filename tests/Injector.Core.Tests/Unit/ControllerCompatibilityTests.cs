@@ -393,6 +393,26 @@ public class ControllerCompatibilityTests
         Assert.Contains("APPMESH_XDS_ENDPOINT=xds.mesh.svc:18000", TestPods.Env(invalid, "envoy"));
     }
 
+    // Under the controller, which has no flag for them, a pod's sidecarEnv was the way to set these variables: a
+    // pod that sets one keeps it when the cluster gets a flag for it, as it keeps its xdsEndpoint annotation.
+    [Fact]
+    public void A_pods_sidecarEnv_xds_variables_win_over_the_flags_as_under_the_controller()
+    {
+        var settings = TestPods.Settings with { XdsEndpoint = "xds.mesh.svc:18000", SigningName = "appmesh", ResourceCluster = "web" };
+
+        var result = TestPods.Inject(TestPods.Web(("appmesh.k8s.aws/sidecarEnv", "APPMESH_XDS_ENDPOINT=unix:///var/run/xds/xds.sock,APPMESH_RESOURCE_CLUSTER=canary")), settings);
+        var json = TestPods.Inject(TestPods.Web(("appmesh.k8s.aws/sidecarEnvJson", """{"APPMESH_SIGNING_NAME":"xds"}""")), settings);
+        var both = TestPods.Inject(TestPods.Web(("appmesh.k8s.aws/xdsEndpoint", "xds.team.svc:18000"), ("appmesh.k8s.aws/sidecarEnv", "APPMESH_XDS_ENDPOINT=other.svc:18000")), settings);
+
+        Assert.Empty(result.Warnings);
+        Assert.Equal([.. TestPods.DefaultEnvoyEnv(), "APPMESH_SIGNING_NAME=appmesh", "APPMESH_XDS_ENDPOINT=unix:///var/run/xds/xds.sock", "APPMESH_RESOURCE_CLUSTER=canary"], TestPods.Env(result, "envoy"));
+        Assert.Empty(json.Warnings);
+        Assert.Equal([.. TestPods.DefaultEnvoyEnv(), "APPMESH_XDS_ENDPOINT=xds.mesh.svc:18000", "APPMESH_RESOURCE_CLUSTER=web", "APPMESH_SIGNING_NAME=xds"], TestPods.Env(json, "envoy"));
+        // The annotation made for it wins over the pod's sidecarEnv.
+        Assert.Equal(["annotation appmesh.k8s.aws/sidecarEnv: APPMESH_XDS_ENDPOINT is set by the injector and cannot be overridden; ignored"], both.Warnings);
+        Assert.Equal([.. TestPods.DefaultEnvoyEnv(), "APPMESH_XDS_ENDPOINT=xds.team.svc:18000", "APPMESH_SIGNING_NAME=appmesh", "APPMESH_RESOURCE_CLUSTER=web"], TestPods.Env(both, "envoy"));
+    }
+
     [Theory]
     [InlineData("xds.example.com:18000", true)]
     [InlineData("10.0.0.7:18000", true)]
