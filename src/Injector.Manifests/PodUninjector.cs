@@ -109,9 +109,15 @@ public static class PodUninjector
         var spec = pod["spec"] as JsonObject;
         var removed = new List<string>();
         var warnings = new List<string>();
+        if (GatewayEnvoy(spec) is { } gateway)
+            return new UninjectResult(ResourceOutcome.Skipped, NotInjected, $"no sidecar from an App Mesh injector: container envoy is the Envoy of {gateway}, which the App Mesh controller configures but does not inject; it stays", null, []);
+        // The X-Ray daemon and the tracing init containers come only with an injected Envoy: without one they are the user's own.
+        if (!Containers(spec).Any(c => IsEnvoy(c) || IsProxyInit(c)))
+            return new UninjectResult(ResourceOutcome.Skipped, NotInjected, "no sidecar from an App Mesh injector", null, []);
+        if (!Containers(spec, "containers").Any(c => !IsEnvoy(c) && !IsXray(c)))
+            return new UninjectResult(ResourceOutcome.Skipped, NotInjected, "no sidecar from an App Mesh injector: container envoy is the pod's only container, so it is the pod's own Envoy, not a sidecar; it stays", null, []);
         RemoveWhere(spec, "containers", c => IsEnvoy(c) || IsXray(c), removed, "container");
         RemoveWhere(spec, "initContainers", c => IsProxyInit(c) || IsEnvoy(c) || IsXray(c) || TracingInitContainers.Contains(Name(c)), removed, "init container");
-        if (removed.Count == 0) return new UninjectResult(ResourceOutcome.Skipped, NotInjected, "no sidecar from an App Mesh injector", null, []);
 
         // Volumes that only the removed sidecars used: the injectors' own, and the secrets of secretMounts.
         var annotations = JsonNodes.Path(pod, "metadata", "annotations") as JsonObject;
@@ -147,6 +153,21 @@ public static class PodUninjector
 
     private static bool HasEnv(JsonNode? container, string name) =>
         JsonNodes.Field(container, "env") is JsonArray env && env.Any(e => Name(e) == name);
+
+    private static string? EnvValue(JsonNode? container, string name) =>
+        JsonNodes.Field(container, "env") is JsonArray env ? env.Where(e => Name(e) == name).Select(e => JsonNodes.Str(JsonNodes.Field(e, "value"))).FirstOrDefault() : null;
+
+    private static IEnumerable<JsonNode?> Containers(JsonObject? spec, params string[] lists) =>
+        (lists.Length == 0 ? ["containers", "initContainers"] : lists).SelectMany(l => spec?[l] as JsonArray ?? []);
+
+    // A virtual gateway's Envoy is the user's own container, which the App Mesh controller only configures
+    // (virtualgateway_envoy.go: APPMESH_VIRTUAL_NODE_NAME mesh/<mesh>/virtualGateway/<name>); App Mesh's
+    // documentation has users name it in APPMESH_RESOURCE_ARN themselves.
+    private static string? GatewayEnvoy(JsonObject? spec) =>
+        Containers(spec)
+            .Where(c => Name(c) == PodInjector.EnvoyName)
+            .SelectMany(c => new[] { EnvValue(c, "APPMESH_VIRTUAL_NODE_NAME"), EnvValue(c, "APPMESH_RESOURCE_ARN") })
+            .FirstOrDefault(v => v is not null && v.Contains("/virtualGateway/", StringComparison.Ordinal));
 
     // The sidecars as the App Mesh injectors write them: recognised by name and by what only they put in.
     private static bool IsEnvoy(JsonNode? c) => Name(c) == PodInjector.EnvoyName && (HasEnv(c, "APPMESH_VIRTUAL_NODE_NAME") || HasEnv(c, "APPMESH_RESOURCE_ARN"));

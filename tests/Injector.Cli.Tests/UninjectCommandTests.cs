@@ -166,6 +166,128 @@ public sealed class UninjectCommandTests
         Assert.Equal(["<stdin>:1: Pod default/p: skipped (not-injected): no sidecar from an App Mesh injector", "0 uninjected, 1 not injected, 0 passed through, 0 failed, 0 unreadable"], result.ReportLines);
     }
 
+    [Fact]
+    public void A_virtual_gateways_own_envoy_stays_in_its_manifest_and_in_a_pod_the_controller_configured()
+    {
+        // App Mesh's documentation has users write the gateway's Envoy with APPMESH_RESOURCE_ARN; the controller
+        // (virtualgateway_envoy.go) only configures that container, with APPMESH_VIRTUAL_NODE_NAME mesh/<mesh>/virtualGateway/<name>.
+        const string input = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: ingress-gw
+              namespace: howto-k8s
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: envoy
+                      image: public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.6.0-prod
+                      env:
+                        - name: APPMESH_RESOURCE_ARN
+                          value: mesh/howto-k8s/virtualGateway/ingress-gw_howto-k8s
+                      ports:
+                        - containerPort: 8088
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: ingress-gw-5d8f-x7k2p
+              namespace: howto-k8s
+            spec:
+              containers:
+              - env:
+                - name: APPMESH_VIRTUAL_NODE_NAME
+                  value: mesh/howto-k8s/virtualGateway/ingress-gw_howto-k8s
+                image: 840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.6.0-prod
+                name: envoy
+              - name: xray-daemon
+                image: public.ecr.aws/xray/aws-xray-daemon
+                ports:
+                - containerPort: 2000
+                  name: xray
+                  protocol: UDP
+
+            """;
+
+        var result = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal((0, input), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: Deployment howto-k8s/ingress-gw: skipped (not-injected): no sidecar from an App Mesh injector: container envoy is the Envoy of mesh/howto-k8s/virtualGateway/ingress-gw_howto-k8s, which the App Mesh controller configures but does not inject; it stays",
+            "<stdin>:18: Pod howto-k8s/ingress-gw-5d8f-x7k2p: skipped (not-injected): no sidecar from an App Mesh injector: container envoy is the Envoy of mesh/howto-k8s/virtualGateway/ingress-gw_howto-k8s, which the App Mesh controller configures but does not inject; it stays",
+            "0 uninjected, 2 not injected, 0 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public void An_xray_daemon_without_an_injected_envoy_is_the_users_own_and_an_envoy_alone_in_its_pod_is_no_sidecar()
+    {
+        const string input = """
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata:
+              name: xray-daemon
+              namespace: kube-system
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: xray-daemon
+                      image: public.ecr.aws/xray/aws-xray-daemon:3.3.7
+                      ports:
+                        - name: xray
+                          containerPort: 2000
+                          hostPort: 2000
+                          protocol: UDP
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: shop
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: shop
+                      image: shop:1
+                    # our own daemon, for the X-Ray SDK
+                    - name: xray-daemon
+                      image: public.ecr.aws/xray/aws-xray-daemon:3.3.7
+                      ports:
+                        - name: xray
+                          containerPort: 2000
+                          protocol: UDP
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: front-envoy
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: envoy
+                      image: public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.6.0-prod
+                      env:
+                        - name: APPMESH_RESOURCE_ARN
+                          value: arn:aws:appmesh:us-west-2:111122223333:mesh/m/virtualNode/front
+
+            """;
+
+        var result = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal((0, input), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: DaemonSet kube-system/xray-daemon: skipped (not-injected): no sidecar from an App Mesh injector",
+            "<stdin>:18: Deployment default/shop: skipped (not-injected): no sidecar from an App Mesh injector",
+            "<stdin>:36: Deployment default/front-envoy: skipped (not-injected): no sidecar from an App Mesh injector: container envoy is the pod's only container, so it is the pod's own Envoy, not a sidecar; it stays",
+            "0 uninjected, 3 not injected, 0 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+    }
+
     [Theory]
     [InlineData("injected")]
     [InlineData("'[1]'")]
