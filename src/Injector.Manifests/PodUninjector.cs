@@ -88,7 +88,7 @@ public static class PodUninjector
         {
             // Written before the status recorded the fields it created: those are left in place.
             warnings.Add($"the status annotation does not say which fields the injection created (injector version {JsonNodes.Str(status["version"]) ?? "unknown"}); the annotations {AnnotationKeys.Mesh} and {AnnotationKeys.VirtualNode} and securityContext.fsGroup are kept: remove them if you did not set them");
-            RemoveAnnotations(metadata, InjectorOnlyAnnotations);
+            RemoveAnnotations(metadata, InjectorOnlyAnnotations, removed);
             DropIfEmpty(metadata, "annotations");
             DropEmptyLists(spec);
             return Done(pod, removed, warnings);
@@ -131,7 +131,7 @@ public static class PodUninjector
 
         if (pod["metadata"] is JsonObject metadata)
         {
-            RemoveAnnotations(metadata, InjectorOnlyAnnotations);
+            RemoveAnnotations(metadata, InjectorOnlyAnnotations, removed);
             DropIfEmpty(metadata, "annotations");
         }
         DropEmptyLists(spec);
@@ -206,10 +206,13 @@ public static class PodUninjector
         foreach (var i in Enumerable.Reverse(matching)) array.RemoveAt(i);
     }
 
-    private static void RemoveAnnotations(JsonObject metadata, IEnumerable<string> keys)
+    private static void RemoveAnnotations(JsonObject metadata, IEnumerable<string> keys, List<string> removed)
     {
         if (metadata["annotations"] is not JsonObject annotations) return;
-        foreach (var key in keys) annotations.Remove(key);
+        foreach (var key in keys)
+        {
+            if (annotations.Remove(key)) removed.Add($"annotation {key}");
+        }
     }
 
     // Without a record of what was created, lists the injectors add to and leave empty are taken as theirs.

@@ -288,6 +288,36 @@ public sealed class UninjectCommandTests
         ], result.ReportLines);
     }
 
+    [Fact]
+    public void The_report_names_the_cni_annotations_it_removes()
+    {
+        const string input = """
+            kind: Pod
+            metadata:
+              name: api
+              annotations:
+                appmesh.k8s.aws/ports: "8080"
+                appmesh.k8s.aws/proxyEgressPort: "15001"
+                appmesh.k8s.aws/proxyIngressPort: "15000"
+                appmesh.k8s.aws/ignoredUID: "1337"
+            spec:
+              containers:
+              - name: api
+                image: api:1
+              - name: envoy
+                image: envoy
+                env:
+                - name: APPMESH_VIRTUAL_NODE_NAME
+                  value: mesh/m/virtualNode/api
+
+            """;
+
+        var result = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal((0, "kind: Pod\nmetadata:\n  name: api\n  annotations:\n    appmesh.k8s.aws/ports: \"8080\"\nspec:\n  containers:\n  - name: api\n    image: api:1\n"), (result.ExitCode, result.Stdout));
+        Assert.Equal("<stdin>:1: Pod default/api: uninjected (removed container envoy, annotation appmesh.k8s.aws/proxyEgressPort, annotation appmesh.k8s.aws/proxyIngressPort, annotation appmesh.k8s.aws/ignoredUID)", result.ReportLines[0]);
+    }
+
     [Theory]
     [InlineData("injected")]
     [InlineData("'[1]'")]
