@@ -53,4 +53,41 @@ public sealed class LeavingTheMeshGuideTests
         // One list of every namespace's pods, as `kubectl get pods -A` asks for it.
         Assert.Contains(api.Requests, r => r is { Method: "GET", Path: "/api/v1/pods" });
     }
+
+    [KubectlFact]
+    public async Task The_command_for_a_pod_no_workload_owns_creates_it_again_without_the_sidecar()
+    {
+        await using var api = await FakeApiServer.StartAsync();
+        using var dir = new TempDir("leaving");
+        var kubeconfig = api.WriteKubeconfig(dir.Path);
+        // A bare pod as `kubectl get pod -o yaml` shows it after the App Mesh controller injected it.
+        var pod = Pod("shop", "debug", ["proxyinit"], ["debug", "envoy"]);
+        pod["metadata"]!["resourceVersion"] = "4711";
+        pod["spec"]!["initContainers"]![0]!["env"] = new JsonArray(new JsonObject { ["name"] = "APPMESH_START_ENABLED", ["value"] = "1" });
+        pod["spec"]!["containers"]![1]!["env"] = new JsonArray(new JsonObject { ["name"] = "APPMESH_VIRTUAL_NODE_NAME", ["value"] = "mesh/m/virtualNode/debug_shop" });
+        pod["status"] = new JsonObject { ["phase"] = "Running", ["containerStatuses"] = new JsonArray(new JsonObject { ["name"] = "envoy", ["ready"] = true }) };
+        api.Objects["/api/v1/namespaces/shop/pods/debug"] = pod;
+
+        var guide = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "migrating-from-controller.md"));
+        var command = guide[guide.IndexOf("## Leaving the mesh", StringComparison.Ordinal)..].Split('\n').Select(l => l.Trim())
+            .Single(l => l.StartsWith("kubectl -n shop get pod debug ", StringComparison.Ordinal));
+        var result = ProcessRunner.Run("bash",
+            // The fake API server serves no OpenAPI document for kubectl's validation.
+            ["-c", "set -o pipefail; kubectl() { if [ \"$1\" = replace ]; then set -- \"$@\" --validate=false; fi; \"$KUBECTL\" --kubeconfig \"$KUBECONFIG_FILE\" \"$@\"; }; appmesh-inject() { dotnet \"$CLI\" \"$@\"; }; " + command],
+            new Dictionary<string, string?>
+            {
+                ["KUBECTL"] = KubectlFactAttribute.Path,
+                ["KUBECONFIG_FILE"] = kubeconfig,
+                ["KUBECONFIG"] = null,
+                ["CLI"] = Path.Combine(AppContext.BaseDirectory, "appmesh-inject.dll"),
+            });
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        Assert.Equal("pod \"debug\" deleted\npod/debug replaced\n", result.StdOut);
+        var created = Assert.Single(api.Requests, r => r is { Method: "POST", Path: "/api/v1/namespaces/shop/pods" });
+        var spec = JsonNode.Parse(created.Body)!["spec"]!;
+        Assert.Equal("""[{"image":"debug:1","name":"debug"}]""", spec["containers"]!.ToJsonString());
+        Assert.Null(spec["initContainers"]);
+        Assert.Contains(api.Requests, r => r is { Method: "DELETE", Path: "/api/v1/namespaces/shop/pods/debug" });
+    }
 }

@@ -514,9 +514,34 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     // ---- discovery, stored objects, errors ----------------------------------------------------------
 
-    private Task Fallback(HttpContext http)
+    private async Task Fallback(HttpContext http)
     {
         var path = http.Request.Path.Value ?? "";
+        // Deleting a stored object, and creating one in a collection of stored objects' kind (kubectl replace --force).
+        if (HttpMethods.IsDelete(http.Request.Method) && Objects.TryRemove(path, out var deleted))
+        {
+            await WriteJson(http, 200, deleted);
+            return;
+        }
+        if (HttpMethods.IsPost(http.Request.Method) && ListOf(path, "") is not null
+            && JsonNode.Parse(await new StreamReader(http.Request.Body).ReadToEndAsync()) is JsonObject created
+            && created["metadata"]?["name"]?.GetValue<string>() is { } createdName)
+        {
+            if (created["metadata"]?["resourceVersion"] is not null)
+            {
+                await WriteStatus(http, 500, "InternalError", "resourceVersion should not be set on objects to be created");
+                return;
+            }
+            created["metadata"]!["resourceVersion"] = "1";
+            Objects[$"{path}/{createdName}"] = created;
+            await WriteJson(http, 201, created);
+            return;
+        }
+        await Answer(http, path);
+    }
+
+    private Task Answer(HttpContext http, string path)
+    {
         if (!HttpMethods.IsGet(http.Request.Method)) return WriteStatus(http, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
         if (Objects.TryGetValue(path, out var stored)) return WriteJson(http, 200, stored);
         if (DiscoveryDocument(path) is { } discovery) return WriteJson(http, 200, discovery);
