@@ -139,6 +139,8 @@ public static class PodUninjector
             warnings.Add($"securityContext.fsGroup {PodInjector.ProxyUid} is kept: App Mesh injectors set it when a pod had none; remove it if you did not set it");
         if (spec?["imagePullSecrets"] is JsonArray secrets && secrets.Any(s => JsonNodes.Str(JsonNodes.Field(s, "name")) == PodInjector.EcrSecretName))
             warnings.Add($"image pull secret {PodInjector.EcrSecretName} is kept: App Mesh injectors add it with their ECR secret option; remove it if your own images do not need it");
+        if (string.Equals(JsonNodes.Str(annotations?[AnnotationKeys.SidecarInjectorWebhook])?.Trim(), "enabled", StringComparison.OrdinalIgnoreCase))
+            warnings.Add($"annotation {AnnotationKeys.SidecarInjectorWebhook}: enabled is kept (App Mesh injectors write it in CNI mode): in a namespace still labelled for injection the pod is injected again when it is created; remove the namespace's label, or set the annotation to disabled");
         warnings.Add("no status annotation of this injector: the sidecars were recognised by name and content (App Mesh controller or aws-app-mesh-inject)");
         return Done(pod, removed, warnings);
     }

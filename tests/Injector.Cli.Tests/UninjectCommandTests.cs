@@ -318,6 +318,41 @@ public sealed class UninjectCommandTests
         Assert.Equal("<stdin>:1: Pod default/api: uninjected (removed container envoy, annotation appmesh.k8s.aws/proxyEgressPort, annotation appmesh.k8s.aws/proxyIngressPort, annotation appmesh.k8s.aws/ignoredUID)", result.ReportLines[0]);
     }
 
+    [Fact]
+    public void The_injection_switch_an_injector_wrote_in_cni_mode_is_kept_with_a_warning_that_it_injects_again()
+    {
+        // aws-app-mesh-controller-for-k8s cni_proxy.go and aws-app-mesh-inject write sidecarInjectorWebhook: enabled.
+        const string input = """
+            kind: Pod
+            metadata:
+              name: api
+              annotations:
+                appmesh.k8s.aws/sidecarInjectorWebhook: enabled
+                appmesh.k8s.aws/ignoredUID: "1337"
+            spec:
+              containers:
+              - name: api
+                image: api:1
+              - name: envoy
+                image: envoy
+                env:
+                - name: APPMESH_VIRTUAL_NODE_NAME
+                  value: mesh/m/virtualNode/api
+
+            """;
+
+        var result = Cli.Run(input, "uninject", "-f", "-");
+
+        Assert.Equal((0, "kind: Pod\nmetadata:\n  name: api\n  annotations:\n    appmesh.k8s.aws/sidecarInjectorWebhook: enabled\nspec:\n  containers:\n  - name: api\n    image: api:1\n"), (result.ExitCode, result.Stdout));
+        Assert.Equal(
+        [
+            "<stdin>:1: Pod default/api: uninjected (removed container envoy, annotation appmesh.k8s.aws/ignoredUID)",
+            "<stdin>:1: Pod default/api: warning: annotation appmesh.k8s.aws/sidecarInjectorWebhook: enabled is kept (App Mesh injectors write it in CNI mode): in a namespace still labelled for injection the pod is injected again when it is created; remove the namespace's label, or set the annotation to disabled",
+            "<stdin>:1: Pod default/api: warning: no status annotation of this injector: the sidecars were recognised by name and content (App Mesh controller or aws-app-mesh-inject)",
+            "1 uninjected, 0 not injected, 0 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+    }
+
     [Theory]
     [InlineData("injected")]
     [InlineData("'[1]'")]
