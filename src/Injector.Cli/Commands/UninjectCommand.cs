@@ -17,8 +17,9 @@ internal static class UninjectCommand
         byte. Pods injected by the App Mesh controller or the archived aws-app-mesh-inject have no such record:
         their envoy, proxyinit, xray-daemon and tracing containers and volumes are recognised by name and content
         and removed, with the Cloud Map readiness gate; what cannot be told apart from your own (fsGroup 1337,
-        the appmesh-ecr-secret pull secret) is kept, with a warning. Everything else passes through unchanged.
-        Same report, output formats, exit codes and pipeline rule as inject.
+        the appmesh-ecr-secret pull secret, sidecarInjectorWebhook: enabled) is kept, with a warning, and a
+        virtual gateway's own Envoy, an envoy alone in its pod and an xray-daemon beside no injected Envoy stay.
+        Everything else passes through unchanged. Same report, output formats, exit codes and pipeline rule as inject.
         """,
         [ManifestCommand.FilenameFlag, ManifestCommand.OutputFlag("uninjected ones edited"), ManifestCommand.QuietFlag, ManifestCommand.ContinueOnErrorFlag],
         TakesFiles: true,
