@@ -191,4 +191,22 @@ public sealed partial class MigrationGuideTests
 
     [GeneratedRegex(@"`([A-Za-z0-9.:]+)")]
     private static partial Regex Key();
+
+    [Fact]
+    public void Every_helm_command_of_the_guide_works_on_the_release_in_the_namespace_the_guide_installs_it_in()
+    {
+        // Commands wrap across lines in the guide's prose: read it as one line, each command up to its closing backtick.
+        var text = Regex.Replace(Guide, @"\s+", " ");
+        var commands = HelmCommand().Matches(text).Select(m => m.Value).ToList();
+        var namespaces = commands.Select(c => HelmNamespace().Match(c).Groups[1].Value).ToList();
+
+        Assert.Equal(3, commands.Count);
+        Assert.All(namespaces, n => Assert.Equal("appmesh-inject", n));
+    }
+
+    [GeneratedRegex(@"\bhelm (?:install|upgrade|uninstall|-n) [^`]*")]
+    private static partial Regex HelmCommand();
+
+    [GeneratedRegex(@"(?:-n|--namespace)[ =](\S+)")]
+    private static partial Regex HelmNamespace();
 }
