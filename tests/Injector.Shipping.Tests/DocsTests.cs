@@ -36,6 +36,32 @@ public partial class DocsTests
         Assert.Empty(missing);
     }
 
+    /// <summary>docs/operations.md's RBAC table is the chart's ClusterRole (with the caBundle rule it adds for
+    /// <c>webhook.patchCaBundle</c>): every resource with exactly the verbs the chart grants.</summary>
+    [Fact]
+    public void The_RBAC_table_of_docs_operations_is_the_charts_cluster_role()
+    {
+        var rows = LogDocsTests.Section("Kubernetes API access").Split('\n')
+            .SkipWhile(l => !l.StartsWith("### RBAC the webhook needs", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("| `", StringComparison.Ordinal));
+        var documented = new List<string>();
+        foreach (var row in rows)
+        {
+            var cells = row.Split('|');
+            var verbs = string.Join(",", cells[2].Split(',', StringSplitOptions.TrimEntries));
+            foreach (Match m in Resource().Matches(cells[1]))
+                documented.Add($"{(m.Groups[2].Success ? m.Groups[2].Value : "")} {m.Groups[1].Value} [{verbs}]");
+        }
+
+        var role = Helm.Render("--set", "webhook.patchCaBundle=true").Single<k8s.Models.V1ClusterRole>();
+
+        Assert.Equal(role.Rules.Select(r => $"{string.Join(",", r.ApiGroups)} {string.Join(",", r.Resources)} [{string.Join(",", r.Verbs)}]"), documented);
+    }
+
+    /// <summary>`replicasets.apps` (resource and group) or `events` (the core group).</summary>
+    [GeneratedRegex(@"`([a-z]+)(?:\.([a-z0-9.-]+))?`")]
+    private static partial Regex Resource();
+
     /// <summary>Keys named in the first cell of the values table; "`a.b` / `.c`" names a.b and a.c.</summary>
     private static HashSet<string> DocumentedKeys(string[] doc)
     {
