@@ -48,6 +48,43 @@ public sealed partial class HostOptionsTests
         Assert.Subset(named, read.Where(n => !n.StartsWith("APPMESH_INJECT_", StringComparison.Ordinal)).ToHashSet());
     }
 
+    /// <summary>What <c>--help</c> says an option's default is, and what the README's tables say, agree; and every
+    /// engine option's help names its default (or says it is required), as the README does.</summary>
+    [Fact]
+    public void Each_options_help_names_the_default_the_README_gives()
+    {
+        var options = WebhookHost.OptionTables.SelectMany(t => t.Options).ToDictionary(o => o.Name);
+        var problems = new List<string>();
+        foreach (var line in ConfigurationSection().Split('\n').Where(l => l.StartsWith("| `--", StringComparison.Ordinal)))
+        {
+            var cells = line.Split('|');
+            var flags = Flag().Matches(cells[1]).Select(m => m.Groups[1].Value).ToList();
+            var defaults = cells[2].Split(", ").Select(d => d.Trim().Replace("`", "", StringComparison.Ordinal)).ToList();
+            for (var i = 0; i < flags.Count; i++)
+            {
+                var readme = defaults.Count == 1 ? defaults[0] : defaults[i];
+                var help = options[flags[i]].Help;
+                var stated = HelpDefault().Match(help);
+                if (readme == "(required)")
+                {
+                    if (!help.Contains("(required)", StringComparison.Ordinal)) problems.Add($"--{flags[i]}: the README says required, the help does not");
+                    continue;
+                }
+                if (!stated.Success)
+                {
+                    if (EngineOptions.Table.Options.Any(o => o.Name == flags[i])) problems.Add($"--{flags[i]}: the help names no default (README: {readme})");
+                    continue;
+                }
+                // "the --sidecar-* requests": each proxyinit resource defaults to its --sidecar-* counterpart.
+                var expected = readme.Contains("--sidecar-*", StringComparison.Ordinal) ? "--" + flags[i].Replace("init-", "sidecar-", StringComparison.Ordinal) : readme.Split(" (")[0];
+                var given = stated.Groups[1].Value.Split(';', ',')[0].Split(": ")[0];
+                if (given != expected) problems.Add($"--{flags[i]}: the help says '{given}', the README '{expected}'");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     private static string ConfigurationSection()
     {
         var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
@@ -72,6 +109,9 @@ public sealed partial class HostOptionsTests
 
     [GeneratedRegex(@"`--([a-z0-9-]+)`")]
     private static partial Regex Flag();
+
+    [GeneratedRegex(@"\(default:? ([^)]*)\)")]
+    private static partial Regex HelpDefault();
 
     [GeneratedRegex(@"`([A-Z][A-Z0-9_]+)`")]
     private static partial Regex EnvName();

@@ -18,6 +18,9 @@ public static class EngineOptions
     private static readonly string[] RegionAliases = ["APPMESH_REGION", "AWS_REGION"];
     private static readonly string[] EnvoyLogLevelAliases = ["APPMESH_LOG_LEVEL"];
 
+    // The defaults --help names, from the settings themselves.
+    private static readonly InjectorSettings Defaults = new();
+
     /// <summary>Every engine option, in the order <c>--help</c> lists them.</summary>
     public static OptionTable<InjectorSettings> Table { get; } = new(
     [
@@ -25,12 +28,12 @@ public static class EngineOptions
         Option.String<InjectorSettings>("region", (s, v) => s with { Region = v ?? "" }, "AWS region given to Envoy as AWS_REGION (required)", RegionAliases).AlsoAs("aws-region"),
         Option.Bool<InjectorSettings>("inject-default", (s, v) => s with { InjectDefault = v }, "inject pods without the sidecarInjectorWebhook annotation or namespace label (default true)"),
         Option.String<InjectorSettings>("sidecar-mode", (s, v) => s with { SidecarMode = ParseMode(v) }, "classic, native or auto (default auto)"),
-        Option.String<InjectorSettings>("sidecar-image", (s, v) => s with { SidecarImage = v ?? "" }, "Envoy image"),
+        Option.String<InjectorSettings>("sidecar-image", (s, v) => s with { SidecarImage = v ?? "" }, $"Envoy image (default {Defaults.SidecarImage})"),
         // The controller names the image in two parts; each replaces its part of --sidecar-image.
-        Option.String<InjectorSettings>("sidecar-image-repository", (s, v) => v is null ? s : s with { SidecarImage = ImageReference.WithRepository(s.SidecarImage, v) }, "Envoy image repository (replaces that part of --sidecar-image)"),
-        Option.String<InjectorSettings>("sidecar-image-tag", (s, v) => v is null ? s : s with { SidecarImage = ImageReference.WithTag(s.SidecarImage, v) }, "Envoy image tag (replaces that part of --sidecar-image)"),
-        Option.String<InjectorSettings>("init-image", (s, v) => s with { InitImage = v ?? "" }, "proxyinit (route manager) image"),
-        Option.String<InjectorSettings>("xray-image", (s, v) => s with { XrayImage = v ?? "" }, "X-Ray daemon image"),
+        Option.String<InjectorSettings>("sidecar-image-repository", (s, v) => v is null ? s : s with { SidecarImage = ImageReference.WithRepository(s.SidecarImage, v) }, "Envoy image repository, replacing that part of --sidecar-image (default none)"),
+        Option.String<InjectorSettings>("sidecar-image-tag", (s, v) => v is null ? s : s with { SidecarImage = ImageReference.WithTag(s.SidecarImage, v) }, "Envoy image tag, replacing that part of --sidecar-image (default none)"),
+        Option.String<InjectorSettings>("init-image", (s, v) => s with { InitImage = v ?? "" }, $"proxyinit (route manager) image (default {Defaults.InitImage})"),
+        Option.String<InjectorSettings>("xray-image", (s, v) => s with { XrayImage = v ?? "" }, $"X-Ray daemon image (default {Defaults.XrayImage})"),
         Option.String<InjectorSettings>("sidecar-cpu-requests", (s, v) => s with { SidecarCpuRequests = v ?? "" }, "Envoy CPU request (default 10m)"),
         Option.String<InjectorSettings>("sidecar-memory-requests", (s, v) => s with { SidecarMemoryRequests = v ?? "" }, "Envoy memory request (default 32Mi)"),
         Option.String<InjectorSettings>("sidecar-cpu-limits", (s, v) => s with { SidecarCpuLimits = v }, "Envoy CPU limit (default none)"),
@@ -59,22 +62,22 @@ public static class EngineOptions
         Option.String<InjectorSettings>("xds-endpoint", (s, v) => s with { XdsEndpoint = v }, "xDS management server, host:port or unix:///path: APPMESH_XDS_ENDPOINT (default none: App Mesh)"),
         Option.String<InjectorSettings>("signing-name", (s, v) => s with { SigningName = v }, "SigV4 signing name of xDS requests: APPMESH_SIGNING_NAME (default none)"),
         Option.String<InjectorSettings>("resource-cluster", (s, v) => s with { ResourceCluster = v }, "cluster name Envoy reports to the xDS server: APPMESH_RESOURCE_CLUSTER (default none)"),
-        Option.String<InjectorSettings>("cluster-name", (s, v) => s with { ClusterName = v }, "the controller's EKS cluster name; accepted so that its arguments carry over, not used"),
+        Option.String<InjectorSettings>("cluster-name", (s, v) => s with { ClusterName = v }, "the controller's EKS cluster name; accepted so that its arguments carry over, not used (default none)"),
         Option.Bool<InjectorSettings>("enable-iam-for-service-accounts", (s, v) => s with { EnableIamForServiceAccounts = v }, "set fsGroup 1337 so Envoy can read the IRSA token (default true)"),
         Option.Bool<InjectorSettings>("enable-ecr-secret", (s, v) => s with { EnableEcrSecret = v }, "add the appmesh-ecr-secret image pull secret (default false)"),
-        Option.Bool<InjectorSettings>("enable-xray-tracing", (s, v) => s with { EnableXrayTracing = v }, "inject the X-Ray daemon and enable Envoy X-Ray tracing"),
+        Option.Bool<InjectorSettings>("enable-xray-tracing", (s, v) => s with { EnableXrayTracing = v }, "inject the X-Ray daemon and enable Envoy X-Ray tracing (default false)"),
         Option.Int<InjectorSettings>("xray-daemon-port", (s, v) => s with { XrayDaemonPort = v }, "X-Ray daemon UDP port (default 2000)"),
         Option.String<InjectorSettings>("xray-sampling-rate", (s, v) => s with { XraySamplingRate = v ?? "" }, "X-Ray sampling rate from 0 to 1 (default 0.05)"),
         Option.String<InjectorSettings>("xray-log-level", (s, v) => s with { XrayLogLevel = v ?? "" }, "X-Ray daemon log level: dev, debug, info, prod, warn, error (default prod)"),
         Option.String<InjectorSettings>("xray-config-role-arn", (s, v) => s with { XrayConfigRoleArn = v }, "IAM role the X-Ray daemon assumes to send segments to another account (default none)").AlsoAs("xray-config-roleArn"),
-        Option.Bool<InjectorSettings>("enable-jaeger-tracing", (s, v) => s with { EnableJaegerTracing = v }, "enable Envoy Jaeger tracing"),
-        Option.String<InjectorSettings>("jaeger-address", (s, v) => s with { JaegerAddress = v ?? "" }, "Jaeger collector address (ref:status.hostIP: the node's IP)"),
+        Option.Bool<InjectorSettings>("enable-jaeger-tracing", (s, v) => s with { EnableJaegerTracing = v }, "enable Envoy Jaeger tracing (default false)"),
+        Option.String<InjectorSettings>("jaeger-address", (s, v) => s with { JaegerAddress = v ?? "" }, $"Jaeger collector address (default {Defaults.JaegerAddress}; ref:status.hostIP: the node's IP)"),
         Option.Int<InjectorSettings>("jaeger-port", (s, v) => s with { JaegerPort = v }, "Jaeger collector port (default 9411)"),
-        Option.Bool<InjectorSettings>("enable-datadog-tracing", (s, v) => s with { EnableDatadogTracing = v }, "enable Envoy Datadog tracing"),
-        Option.String<InjectorSettings>("datadog-address", (s, v) => s with { DatadogAddress = v ?? "" }, "Datadog agent address (ref:status.hostIP: the node's IP)"),
+        Option.Bool<InjectorSettings>("enable-datadog-tracing", (s, v) => s with { EnableDatadogTracing = v }, "enable Envoy Datadog tracing (default false)"),
+        Option.String<InjectorSettings>("datadog-address", (s, v) => s with { DatadogAddress = v ?? "" }, $"Datadog agent address (default {Defaults.DatadogAddress}; ref:status.hostIP: the node's IP)"),
         Option.Int<InjectorSettings>("datadog-port", (s, v) => s with { DatadogPort = v }, "Datadog agent port (default 8126)"),
-        Option.Bool<InjectorSettings>("enable-stats-tags", (s, v) => s with { EnableStatsTags = v }, "tag Envoy stats with mesh and virtual node"),
-        Option.Bool<InjectorSettings>("enable-statsd", (s, v) => s with { EnableStatsD = v }, "send Envoy stats to DogStatsD"),
+        Option.Bool<InjectorSettings>("enable-stats-tags", (s, v) => s with { EnableStatsTags = v }, "tag Envoy stats with mesh and virtual node (default false)"),
+        Option.Bool<InjectorSettings>("enable-statsd", (s, v) => s with { EnableStatsD = v }, "send Envoy stats to DogStatsD (default false)"),
         Option.String<InjectorSettings>("statsd-address", (s, v) => s with { StatsDAddress = v ?? "" }, "DogStatsD address (default 127.0.0.1; ref:status.hostIP: the node's IP)"),
         Option.Int<InjectorSettings>("statsd-port", (s, v) => s with { StatsDPort = v }, "DogStatsD port (default 8125)"),
         Option.String<InjectorSettings>("statsd-socket-path", (s, v) => s with { StatsDSocketPath = v }, "DogStatsD unix socket, used instead of address and port (default none)"),
