@@ -57,4 +57,26 @@ public sealed partial class CliDocsTests
             foreach (Match flag in AnyFlag().Matches(line.Split('|')[0])) Assert.Contains(flag.Groups[1].Value, known);
         }
     }
+
+    /// <summary>A usage line that does not end in "[flags]" lists them all — in the command's help and in docs/cli.md
+    /// — so that a flag left out of it is not missed by someone who reads only that line.</summary>
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void A_usage_line_without_flags_placeholder_names_every_flag_of_its_command(string command)
+    {
+        var spec = CliApp.Commands.Single(c => c.Name == command);
+        var docsUsage = string.Join(" ", Section(command).Split('\n')
+            .SkipWhile(l => !l.StartsWith($"appmesh-inject {command}", StringComparison.Ordinal))
+            .TakeWhile(l => l.Length > 0 && !l.StartsWith("```", StringComparison.Ordinal)));
+
+        foreach (var usage in new[] { spec.Usage, docsUsage })
+        {
+            if (usage.Contains("[flags]", StringComparison.Ordinal)) continue;
+            var missing = spec.Flags.Where(f => !Names(usage, "--" + f.Long) && !(f.Short is { } s && Names(usage, "-" + s))).Select(f => "--" + f.Long);
+            Assert.True(!missing.Any(), $"'{usage}' leaves out {string.Join(", ", missing)}");
+        }
+    }
+
+    private static bool Names(string usage, string flag) =>
+        Regex.IsMatch(usage, $@"(?<![\w-]){Regex.Escape(flag)}(?![\w-])");
 }

@@ -19,7 +19,7 @@ internal static class CheckCommand
     public static readonly CommandSpec Spec = new(
         "check",
         "check an installation in the cluster of the kubeconfig",
-        "check [--kubeconfig FILE] [--injector-namespace NS] [--deployment NAME] [--service-name NAME] [--webhook-config-name NAME]",
+        "check [--kubeconfig FILE] [--injector-namespace NS] [--deployment NAME] [--service-name NAME] [--webhook-config-name NAME] [--expiry-warning-days DAYS]",
         """
         Checks, against the cluster in the kubeconfig (--kubeconfig, else KUBECONFIG, else ~/.kube/config): the
         API server answers; the injector's Deployment is ready; its MutatingWebhookConfiguration is there and
