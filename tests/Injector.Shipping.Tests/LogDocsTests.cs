@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Injector.Core.Admission;
 using Injector.Webhook;
+using Injector.Webhook.Kubernetes;
 using Injector.Webhook.Observability;
 using Microsoft.Extensions.Logging;
 
@@ -119,6 +120,35 @@ public sealed partial class LogDocsTests
         return path;
     }
 
+    /// <summary>Every kind of Event the webhook records — one per decision result, and the warnings' — is in the
+    /// Events table under its reason, with its type and an example its message starts with.</summary>
+    [Fact]
+    public void The_events_table_shows_every_event_the_webhook_records()
+    {
+        var rows = Section("Events").Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)).Select(l => l.Split('|')).ToList();
+        var request = new AdmissionRequest { Uid = "u", Namespace = "shop" };
+        AdmissionDecision Decision(AdmissionResponse response, string result, string reason, string message) =>
+            new(response, result, reason, message, TimeSpan.Zero) { OwnerKind = "Deployment", OwnerName = "web", Mesh = "demo", VirtualNode = "web-shop" };
+        const string Warning = "annotation appmesh.k8s.aws/preview: \"0\" is not valid; expected enabled or disabled";
+        var events = new[]
+        {
+            EventRecorder.Describe(request, Decision(AdmissionResponse.Allow(), AdmissionDecision.ResultInjected, "injected", "injected")),
+            EventRecorder.Describe(request, Decision(AdmissionResponse.Allow(), AdmissionDecision.ResultSkipped, "host-network", "the pod uses the host network")),
+            EventRecorder.Describe(request, Decision(AdmissionResponse.Deny("bad"), AdmissionDecision.ResultDenied, "invalid-annotation", "bad")),
+            EventRecorder.Describe(request, Decision(AdmissionResponse.Allow(), AdmissionDecision.ResultError, "internal-error", "lookup exploded")),
+            EventRecorder.DescribeWarnings(request, Decision(AdmissionResponse.Allow([Warning]), AdmissionDecision.ResultInjected, "injected", "injected")),
+        };
+
+        foreach (var (type, reason, message) in events.Select(e => e!.Value))
+        {
+            var row = rows.SingleOrDefault(r => FirstCell().Match(string.Join('|', r)).Groups[1].Value == reason);
+            Assert.True(row is not null, $"no row for {reason}");
+            Assert.Equal(type, row[2].Trim());
+            var examples = Example().Matches(row[3]).Select(m => m.Groups[1].Value.TrimEnd('…').TrimEnd()).ToList();
+            Assert.True(examples.Any(message.StartsWith), $"{reason}: no example in the table starts '{message}' ({string.Join(" | ", examples)})");
+        }
+    }
+
     [Fact]
     public void The_alerts_table_lists_the_charts_alerts()
     {
@@ -145,4 +175,7 @@ public sealed partial class LogDocsTests
 
     [GeneratedRegex("^\\| `([^`]+)`")]
     private static partial Regex FirstCell();
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex Example();
 }
