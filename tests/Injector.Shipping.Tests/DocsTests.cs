@@ -36,6 +36,85 @@ public partial class DocsTests
         Assert.Empty(missing);
     }
 
+    /// <summary>The other way round: every key the values table names is one the chart takes (values.yaml, or
+    /// values.schema.json for keys without a default), and each default written as one code span is values.yaml's.</summary>
+    [Fact]
+    public void Every_key_and_default_in_the_values_table_of_docs_install_is_the_charts()
+    {
+        var doc = File.ReadAllLines(Path.Combine(Repo.Root, "docs", "install.md"));
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(Path.Combine(Repo.ChartDir, "values.yaml"))));
+        var values = (YamlMappingNode)stream.Documents[0].RootNode;
+        var schema = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.ChartDir, "values.schema.json")))!;
+        var problems = new List<string>();
+
+        var start = Array.IndexOf(doc, "## Values");
+        foreach (var line in doc.Skip(start).TakeWhile(l => !l.StartsWith("## Certificates", StringComparison.Ordinal)).Where(l => l.StartsWith("| `", StringComparison.Ordinal)))
+        {
+            var cells = line.Split('|');
+            var keys = new List<string>();
+            string? first = null;
+            foreach (Match m in Key().Matches(cells[1]))
+            {
+                var key = m.Groups[1].Value;
+                if (key.StartsWith('.') && first is not null) key = first[..first.LastIndexOf('.')] + key;
+                else first = key;
+                keys.Add(key);
+            }
+            var defaults = cells[2].Trim().Split(" / ");
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var node = Find(values, keys[i]);
+                if (node is null)
+                {
+                    if (!InSchema(schema, keys[i])) problems.Add($"{keys[i]}: not a value of the chart");
+                    continue;
+                }
+                var cell = defaults.Length == keys.Count ? defaults[i] : defaults.Length == 1 ? defaults[0] : null;
+                if (cell is null || SingleCode().Match(cell) is not { Success: true } code) continue;
+                if (code.Groups[1].Value != Written(node)) problems.Add($"{keys[i]}: the table says `{code.Groups[1].Value}`, values.yaml {Written(node)}");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    private static YamlNode? Find(YamlMappingNode root, string key)
+    {
+        YamlNode? node = root;
+        foreach (var part in key.Split('.'))
+        {
+            if (node is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(part), out node)) return null;
+        }
+        return node;
+    }
+
+    private static bool InSchema(System.Text.Json.Nodes.JsonNode schema, string key)
+    {
+        var node = schema;
+        foreach (var part in key.Split('.'))
+        {
+            if (node?["$ref"]?.GetValue<string>() is { } reference) node = schema["definitions"]?[reference.Split('/')[^1]];
+            node = node?["properties"]?[part];
+            if (node is null) return false;
+        }
+        return true;
+    }
+
+    /// <summary>A value as the table writes it: <c>""</c>, <c>[a, b]</c>, <c>{}</c>, <c>key: value</c>.</summary>
+    private static string Written(YamlNode node) => node switch
+    {
+        YamlScalarNode { Value: "" } => "\"\"",
+        YamlScalarNode scalar => scalar.Value!,
+        YamlSequenceNode list => "[" + string.Join(", ", list.Children.Select(Written)) + "]",
+        YamlMappingNode map => map.Children.Count == 0 ? "{}" : string.Join(", ", map.Children.Select(c => $"{Written(c.Key)}: {Written(c.Value)}")),
+        _ => node.ToString(),
+    };
+
+    /// <summary>A cell that is one code span, optionally followed by a remark in brackets.</summary>
+    [GeneratedRegex(@"^`([^`]*)`(?: \(.*\))?$")]
+    private static partial Regex SingleCode();
+
     /// <summary>docs/operations.md's RBAC table is the chart's ClusterRole (with the caBundle rule it adds for
     /// <c>webhook.patchCaBundle</c>): every resource with exactly the verbs the chart grants.</summary>
     [Fact]
