@@ -106,7 +106,18 @@ public sealed partial class LogDocsTests
             var row = rows.Single(r => Code().Matches(r[1]).Any(m => Names(m.Groups[1].Value, family)));
             var labels = family.Samples.SelectMany(s => s.Labels.Keys).Where(k => k != "le").Distinct();
             Assert.All(labels, label => Assert.Contains($"`{label}`", row[3]));
+            // And every value those labels take (build_info's are the configuration's, not a fixed set).
+            if (family.Name == "appmesh_inject_build_info") continue;
+            var values = family.Samples.SelectMany(s => s.Labels).Where(l => l.Key != "le").Select(l => l.Value).Distinct();
+            var listed = row[3].Contains("as above", StringComparison.Ordinal) ? rows[rows.IndexOf(row) - 1][3] : row[3];
+            Assert.All(values, value => Assert.True(listed.Contains($"`{value}`", StringComparison.Ordinal), $"{family.Name}: label value {value} is not in its row"));
         }
+
+        // The README's "reasons" row names every reason a skip, denial or error is counted under.
+        var readmeReasons = File.ReadAllLines(Path.Combine(Repo.Root, "README.md")).Single(l => l.StartsWith("| reasons |", StringComparison.Ordinal));
+        var counted = scrape.Single(f => f.Name.StartsWith("appmesh_inject_admission_requests", StringComparison.Ordinal)).Samples
+            .Where(s => s.Labels["result"] != "injected").Select(s => s.Labels["reason"]);
+        Assert.All(counted, reason => Assert.True(readmeReasons.Contains($"`{reason}`", StringComparison.Ordinal), $"the README's reasons row leaves out {reason}"));
 
         // And promtool, Prometheus' own linter, has nothing to say about the scrape.
         var lint = ProcessRunner.Run("/bin/sh", ["-c", "promtool check metrics < \"$0\"", WriteTemp(text)]);
