@@ -215,4 +215,19 @@ public sealed class ExplainAndWebhookConfigTests
         Cli.AssertJsonEqual(YamlJson.Read(yaml.Stdout), System.Text.Json.Nodes.JsonNode.Parse(json.Stdout));
         Assert.Equal("appmesh-inject: note: no --ca-file, so caBundle is left out; set it, or let cert-manager's CA injector fill it\n", yaml.Stderr);
     }
+
+    /// <summary>The help says what the configuration holds: every match condition by name, the object selector and
+    /// sideEffects — a reader comparing it with a cluster's configuration finds each part named.</summary>
+    [Fact]
+    public void Webhook_config_help_names_each_selector_and_condition_it_prints()
+    {
+        var webhook = System.Text.Json.Nodes.JsonNode.Parse(Cli.Run(null, "webhook-config", "-o", "json").Stdout)!["webhooks"]![0]!;
+        var help = Cli.Run(null, "webhook-config", "--help").Stdout.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal);
+
+        var parts = webhook["matchConditions"]!.AsArray().Select(c => (string)c!["name"]!)
+            .Append("objectSelector")
+            .Append($"sideEffects {webhook["sideEffects"]}")
+            .Append($"matchPolicy {webhook["matchPolicy"]}");
+        Assert.All(parts, part => Assert.True(help.Contains(part, StringComparison.Ordinal), $"the help does not name {part}"));
+    }
 }

@@ -15,12 +15,15 @@ internal static class WebhookConfigCommand
         "print the MutatingWebhookConfiguration for installs without Helm",
         "webhook-config [--ca-file CA.pem] [--service-name NAME] [--service-namespace NS] [--path /mutate] [--service-port 443] [--failure-policy Fail|Ignore] [--timeout-seconds 10] [--name NAME] [-o yaml|json]",
         """
-        Prints the MutatingWebhookConfiguration: CREATE of pods only, admissionReviewVersions v1 and v1beta1,
-        reinvocationPolicy IfNeeded, the namespace selector (label appmesh.k8s.aws/sidecarInjectorWebhook enabled or
-        disabled; kube-system, kube-public, kube-node-lease and the injector's namespace left out), match conditions
-        that keep opted-out and host-network pods away from the webhook, and caBundle from the CA file (left out
-        without --ca-file, for cert-manager's CA injector). Fail makes pod creation wait for the injector (no pod
-        without its sidecar); Ignore lets pods start without a sidecar while the injector is down.
+        Prints the MutatingWebhookConfiguration the chart renders: CREATE of pods only, admissionReviewVersions v1
+        and v1beta1, sideEffects NoneOnDryRun, matchPolicy Equivalent, reinvocationPolicy IfNeeded, the namespace
+        selector (label appmesh.k8s.aws/sidecarInjectorWebhook enabled or disabled; kube-system, kube-public,
+        kube-node-lease and the injector's namespace left out), an objectSelector that keeps pods labelled
+        appmesh.k8s.aws/sidecarInjectorWebhook=disabled away, match conditions (Kubernetes 1.28+) that keep
+        opted-out pods (not-opted-out), host-network pods (not-host-network) and the injector's own pods
+        (not-the-injector) away, and caBundle from the CA file (left out without --ca-file, for cert-manager's CA
+        injector). Fail makes pod creation wait for the injector (no pod without its sidecar); Ignore lets pods
+        start without a sidecar while the injector is down.
         """,
         [
             new("ca-file", null, "FILE", "PEM file of the CA that signed the serving certificate (caBundle)"),
