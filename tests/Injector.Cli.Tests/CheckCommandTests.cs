@@ -447,7 +447,7 @@ public sealed class CheckCommandTests : IAsyncLifetime, IDisposable
     {
         var result = Cli.RunWith(new Dictionary<string, string> { ["HOME"] = _dir.Path }, null, "check");
 
-        Assert.Equal((2, "appmesh-inject: no cluster: give --kubeconfig FILE or set KUBECONFIG\n"), (result.ExitCode, result.Stderr));
+        Assert.Equal((2, $"appmesh-inject: no cluster: give --kubeconfig FILE or set KUBECONFIG (there is no {Path.Combine(_dir.Path, ".kube", "config")} either)\n"), (result.ExitCode, result.Stderr));
     }
 
     [Theory]

@@ -18,6 +18,9 @@ internal sealed class ClusterConnection(IKubernetes client, string server, strin
     /// <summary>Where the configuration came from, for messages (<c>--kubeconfig x</c>, <c>KUBECONFIG</c>).</summary>
     public string Source { get; } = source;
 
+    private static string? DefaultKubeconfig(IReadOnlyDictionary<string, string> environment) =>
+        environment.TryGetValue("HOME", out var home) && home.Length > 0 ? Path.Combine(home, ".kube", "config") : null;
+
     /// <summary>The connection, or null when no kubeconfig is named and <paramref name="required"/> is false.</summary>
     /// <exception cref="UsageException">The kubeconfig cannot be read.</exception>
     public static ClusterConnection? Open(string? kubeconfigFlag, IReadOnlyDictionary<string, string> environment, bool required)
@@ -34,14 +37,15 @@ internal sealed class ClusterConnection(IKubernetes client, string server, strin
             paths = variable;
             source = $"KUBECONFIG={variable}";
         }
-        else if (required && environment.TryGetValue("HOME", out var home) && File.Exists(Path.Combine(home, ".kube", "config")))
+        else if (required && DefaultKubeconfig(environment) is { } home && File.Exists(home))
         {
-            paths = Path.Combine(home, ".kube", "config");
+            paths = home;
             source = paths;
         }
         else
         {
-            if (required) throw new UsageException("no cluster: give --kubeconfig FILE or set KUBECONFIG", pointToHelp: false);
+            // kubectl's last resort is ~/.kube/config: say that it was looked for too.
+            if (required) throw new UsageException("no cluster: give --kubeconfig FILE or set KUBECONFIG" + (DefaultKubeconfig(environment) is { } missing ? $" (there is no {missing} either)" : ""), pointToHelp: false);
             return null;
         }
         try
