@@ -85,6 +85,23 @@ public sealed partial class HostOptionsTests
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
+    /// <summary>docs/operations.md says its flags are the webhook's own, which the command refuses: each flag in its
+    /// tables is a webhook option, or an engine option its opening paragraph names as one the command takes too.</summary>
+    [Fact]
+    public void The_flags_docs_operations_lists_are_the_webhooks_or_named_as_the_commands_too()
+    {
+        var doc = File.ReadAllText(Path.Combine(Repo.Root, "docs", "operations.md"));
+        var opening = doc[..doc.IndexOf("\n## ", StringComparison.Ordinal)];
+        var listed = doc.Split('\n').Where(l => l.StartsWith("| `--", StringComparison.Ordinal)).SelectMany(l => Flag().Matches(l.Split('|')[1]).Select(m => m.Groups[1].Value)).Distinct();
+
+        foreach (var flag in listed)
+        {
+            if (Names(WebhookOptions.Table).Contains(flag)) continue;
+            Assert.True(Names(EngineOptions.Table).Contains(flag), $"--{flag} is no option of the webhook");
+            Assert.True(opening.Contains($"`--{flag}`", StringComparison.Ordinal), $"--{flag} is an engine setting the command takes too, which the opening paragraph does not say");
+        }
+    }
+
     private static string ConfigurationSection()
     {
         var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
