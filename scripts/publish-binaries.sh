@@ -19,6 +19,7 @@ for rid in "${rids[@]}"; do
   rm -rf "$out"
   dotnet publish src/Injector.Cli -c Release -r "$rid" --self-contained true \
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=true -p:DebugType=none \
+    -p:PublishDocumentationFile=false -p:PublishReferencesDocumentationFiles=false \
     -o "$out" --nologo -v quiet
   echo "$out/appmesh-inject ($(du -h "$out/appmesh-inject" | cut -f1))"
 done
