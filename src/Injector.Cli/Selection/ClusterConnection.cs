@@ -37,9 +37,9 @@ internal sealed class ClusterConnection(IKubernetes client, string server, strin
             paths = variable;
             source = $"KUBECONFIG={variable}";
         }
-        else if (required && DefaultKubeconfig(environment) is { } home && File.Exists(home))
+        else if (required && DefaultKubeconfig(environment) is { } fallback && File.Exists(fallback))
         {
-            paths = home;
+            paths = fallback;
             source = paths;
         }
         else
