@@ -47,6 +47,7 @@ public sealed class PodInjector(InjectorSettings settings)
 
         var edit = new JsonEdit(pod.Pod);
         PodPlacement.Apply(plan, edit, selected, writeOnly);
+        if (PodSecurity.Warning(context, plan, pod) is { } podSecurity) plan.Warnings.Add(podSecurity);
         var patch = edit.Operations();
         edit.Recycle();
         return new InjectionResult
