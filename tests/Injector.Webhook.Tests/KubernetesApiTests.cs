@@ -276,6 +276,41 @@ public sealed class KubernetesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespace_enforcing_a_Pod_Security_level_gives_the_injected_pod_a_warning_that_follows_the_label()
+    {
+        // The pod is still injected as before (Pod Security admission, not the injector, refuses it); the warning names why.
+        _server.SetNamespace("secure", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled", ["pod-security.kubernetes.io/enforce"] = "baseline", ["team"] = "a" });
+        var (state, stop) = await StartClusterStateAsync();
+        try
+        {
+            var handler = Handler(Lookup(), state);
+            var pod = PodReviews.Pod("secure", name: "web");
+
+            var baseline = await handler.HandleAsync(PodReviews.Request(pod));
+            Assert.Equal("injected", baseline.Result);
+            Assert.Equal([
+                "namespace secure enforces Pod Security level baseline (pod-security.kubernetes.io/enforce=baseline) and will refuse this pod after injection: "
+                + "proxyinit adds capability NET_ADMIN, which baseline does not allow; "
+                + "to mesh it: CNI mode (annotation appmesh.k8s.aws/appmeshCNI: enabled, with the App Mesh CNI plugin) adds no proxyinit; "
+                + "or label the namespace pod-security.kubernetes.io/enforce=privileged"], baseline.Response.Warnings);
+            Assert.Equal(new Dictionary<string, string> { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled", ["pod-security.kubernetes.io/enforce"] = "baseline" },
+                state.CachedNamespace("secure")?.Labels);
+
+            // Relabelled privileged: no warning.
+            _server.SetNamespace("secure", labels: new() { ["appmesh.k8s.aws/sidecarInjectorWebhook"] = "enabled", ["pod-security.kubernetes.io/enforce"] = "privileged" });
+            await Waiting.Until(() => state.CachedNamespace("secure")?.Labels?.GetValueOrDefault("pod-security.kubernetes.io/enforce") == "privileged", "the relabelled namespace is seen");
+            var privileged = await handler.HandleAsync(PodReviews.Request(pod));
+            Assert.Equal("injected", privileged.Result);
+            Assert.Empty(privileged.Response.Warnings);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await state.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_namespace_changing_under_admissions_is_seen_with_the_labels_and_annotations_of_one_version()
     {
         // Every version differs in both parts and names itself in both; deletions come in between. A reader must never

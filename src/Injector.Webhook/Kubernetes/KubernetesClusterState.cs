@@ -226,11 +226,12 @@ public sealed partial class KubernetesClusterState(KubernetesApi api, ILogger<Ku
 
     private static CachedEntry Entry(V1Namespace ns)
     {
-        static FrozenDictionary<string, string> Ours(IDictionary<string, string>? map) =>
+        // Only what the engine reads is kept: our keys, and the label of the Pod Security level the namespace enforces.
+        static FrozenDictionary<string, string> Ours(IDictionary<string, string>? map, bool labels) =>
             (map ?? new Dictionary<string, string>())
-                .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
+                .Where(a => a.Key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal) || labels && a.Key == PodSecurity.EnforceLabel)
                 .ToFrozenDictionary(StringComparer.Ordinal);
-        return new CachedEntry(new NamespaceInfo(Ours(ns.Metadata.Labels), Ours(ns.Metadata.Annotations)), ns.Metadata.ResourceVersion);
+        return new CachedEntry(new NamespaceInfo(Ours(ns.Metadata.Labels, labels: true), Ours(ns.Metadata.Annotations, labels: false)), ns.Metadata.ResourceVersion);
     }
 
     /// <summary>A namespace from the list or the watch.</summary>
