@@ -186,6 +186,41 @@ public sealed class SelectionTests
         Assert.Equal((2, ""), (result.ExitCode, result.Stdout));
         Assert.StartsWith(message + "\n", result.Stderr);
     }
+
+    private const string RestrictedReasons =
+        "and will refuse this pod after injection: proxyinit adds capability NET_ADMIN, which restricted does not allow; "
+        + "proxyinit and envoy do not set allowPrivilegeEscalation: false; proxyinit and envoy do not drop capability ALL; "
+        + "proxyinit and envoy do not set runAsNonRoot: true, nor does the pod; "
+        + "proxyinit and envoy do not set seccompProfile RuntimeDefault or Localhost, nor does the pod; "
+        + "no injection mode meets restricted (the injected containers' security context is fixed): "
+        + "label the namespace pod-security.kubernetes.io/enforce=baseline with CNI mode (annotation appmesh.k8s.aws/appmeshCNI: enabled, with the App Mesh CNI plugin); "
+        + "or label the namespace pod-security.kubernetes.io/enforce=privileged";
+
+    [Fact]
+    public void Inject_warns_when_the_Namespace_document_enforces_a_Pod_Security_level_the_injected_containers_break()
+    {
+        var input = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    appmesh.k8s.aws/sidecarInjectorWebhook: enabled\n"
+            + "    pod-security.kubernetes.io/enforce: restricted\n---\n" + Deployment("shop");
+
+        var result = Cli.Inject(input, "-f", "-");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal([
+            "<stdin>:1: Namespace shop: passed through",
+            "<stdin>:9: Deployment shop/web: injected (mesh demo, virtual node web-shop)",
+            "<stdin>:9: Deployment shop/web: warning: namespace shop enforces Pod Security level restricted (pod-security.kubernetes.io/enforce=restricted) " + RestrictedReasons,
+            "1 injected, 0 skipped, 1 passed through, 0 failed, 0 unreadable",
+        ], result.ReportLines);
+    }
+
+    [Fact]
+    public void Explain_warns_of_an_enforce_label_value_that_is_no_level_as_the_restricted_level_the_API_server_applies()
+    {
+        var lines = Explain(Deployment("shop"), "--namespace-labels", "shop:appmesh.k8s.aws/sidecarInjectorWebhook=enabled,pod-security.kubernetes.io/enforce=strict");
+
+        Assert.Contains("  warning: namespace shop has pod-security.kubernetes.io/enforce=strict, which is not privileged, baseline or restricted, so the API server enforces restricted " + RestrictedReasons, lines);
+        Assert.Equal("  would be injected: yes (injected into mesh demo as virtual node web-shop)", lines[2]);
+    }
 }
 
 /// <summary>The cluster as the source of namespace labels, annotations, the webhook configuration's selector
